@@ -1,0 +1,102 @@
+//! `headstart-convert CHECKPOINT.pth OUT_DIR`
+//!
+//! Checks the reference checkpoint's SHA-256, reads it with burn's PyTorch reader (which honours
+//! the non-contiguous strides of 50 of its tensors), and writes two burnpack files with f16
+//! convolution and linear weights: `efficientnet-lite0.bpk` (the backbone the page downloads)
+//! and `imagenet-classifier.bpk` (the 1000-class ImageNet head, for native tests and tools).
+
+use burn::store::{ApplyResult, ModuleSnapshot, PytorchStore};
+use burn::tensor::Device;
+use headstart_core::backbone::BackboneConfig;
+use headstart_core::weights::{
+    BACKBONE_KEY_REMAP, CHECKPOINT_SHA256, CLASSIFIER_KEY_REMAP, imagenet_classifier,
+    to_half_precision_burnpack,
+};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// File name of the backbone weights the page loads.
+const BACKBONE_FILE: &str = "efficientnet-lite0.bpk";
+/// File name of the ImageNet classifier weights.
+const CLASSIFIER_FILE: &str = "imagenet-classifier.bpk";
+
+fn main() -> ExitCode {
+    let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let [checkpoint, out_dir] = args.as_slice() else {
+        eprintln!("usage: headstart-convert CHECKPOINT.pth OUT_DIR");
+        return ExitCode::from(2);
+    };
+    match convert(checkpoint, out_dir) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("headstart-convert: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn convert(checkpoint: &Path, out_dir: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(checkpoint)
+        .map_err(|e| format!("cannot read {}: {e}", checkpoint.display()))?;
+    let digest = format!("{:x}", Sha256::digest(&bytes));
+    if digest != CHECKPOINT_SHA256 {
+        return Err(format!(
+            "{} has SHA-256 {digest}, expected {CHECKPOINT_SHA256}: not the reference weights",
+            checkpoint.display()
+        ));
+    }
+    let device = Device::flex();
+
+    let mut backbone = BackboneConfig::new().init(&device);
+    let mut store = PytorchStore::from_file(checkpoint).allow_partial(true);
+    for (from, to) in BACKBONE_KEY_REMAP {
+        store = store.with_key_remapping(from, to);
+    }
+    let result = backbone.load_from(&mut store).map_err(|e| e.to_string())?;
+    check_complete("backbone", &result)?;
+    let unused_weights: Vec<&String> = result
+        .unused
+        .iter()
+        .filter(|key| !key.ends_with("num_batches_tracked") && !key.starts_with("_fc."))
+        .collect();
+    if !unused_weights.is_empty() {
+        return Err(format!(
+            "checkpoint tensors left unmapped: {unused_weights:?}"
+        ));
+    }
+
+    let mut classifier = imagenet_classifier(&device);
+    let mut store = PytorchStore::from_file(checkpoint)
+        .with_key_remapping(CLASSIFIER_KEY_REMAP.0, CLASSIFIER_KEY_REMAP.1)
+        .allow_partial(true);
+    let result = classifier
+        .load_from(&mut store)
+        .map_err(|e| e.to_string())?;
+    check_complete("classifier", &result)?;
+
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    for (name, bytes) in [
+        (BACKBONE_FILE, to_half_precision_burnpack(&backbone)),
+        (CLASSIFIER_FILE, to_half_precision_burnpack(&classifier)),
+    ] {
+        let bytes = bytes.map_err(|e| e.to_string())?;
+        let path = out_dir.join(name);
+        std::fs::write(&path, &bytes)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("wrote {} ({} bytes)", path.display(), bytes.len());
+    }
+    Ok(())
+}
+
+/// Every tensor of the module must have been filled from the checkpoint.
+fn check_complete(part: &str, result: &ApplyResult) -> Result<(), String> {
+    if !result.missing.is_empty() || !result.errors.is_empty() || !result.skipped.is_empty() {
+        return Err(format!(
+            "{part}: missing {:?}, skipped {:?}, errors {:?}",
+            result.missing, result.skipped, result.errors
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,289 @@
+//! The new classification head and its training loop on cached embeddings.
+//!
+//! The loop is written by hand (burn-train's Learner does not build for wasm) and is `async`
+//! because WebGPU has no synchronous reads: metrics are read once per epoch with
+//! `into_data_async`. Native callers drive it with any executor (`pollster::block_on`).
+
+use crate::backbone::EMBEDDING_DIM;
+use crate::dataset::{LabeledEmbedding, Split, stratified_split};
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::activation::softmax;
+use burn::tensor::{Device, ExecutionError, Int, Tensor, TensorData};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+/// Configuration of [`ClassifierHead`].
+#[derive(Config, Debug)]
+pub struct HeadConfig {
+    /// Number of classes the head predicts.
+    pub num_classes: usize,
+    /// Width of the input embedding.
+    #[config(default = 1280)]
+    pub embedding_dim: usize,
+    /// Dropout on the embedding during training (the reference network uses 0.2).
+    #[config(default = 0.2)]
+    pub dropout: f64,
+}
+
+/// Dropout and one linear layer from the embedding to class logits.
+#[derive(Module, Debug)]
+pub struct ClassifierHead {
+    /// Active only while training.
+    pub dropout: Dropout,
+    /// Embedding to logits.
+    pub linear: Linear,
+}
+
+impl HeadConfig {
+    /// A freshly initialized head.
+    pub fn init(&self, device: &Device) -> ClassifierHead {
+        ClassifierHead {
+            dropout: DropoutConfig::new(self.dropout).init(),
+            linear: LinearConfig::new(self.embedding_dim, self.num_classes).init(device),
+        }
+    }
+}
+
+impl ClassifierHead {
+    /// Class logits, `[batch, classes]`.
+    pub fn forward(&self, embeddings: Tensor<2>) -> Tensor<2> {
+        self.linear.forward(self.dropout.forward(embeddings))
+    }
+
+    /// Class probabilities, `[batch, classes]`.
+    pub fn probabilities(&self, embeddings: Tensor<2>) -> Tensor<2> {
+        softmax(self.forward(embeddings), 1)
+    }
+}
+
+/// Settings of one head training run.
+#[derive(Config, Debug)]
+pub struct TrainingConfig {
+    /// Passes over the training examples.
+    #[config(default = 40)]
+    pub epochs: usize,
+    /// Examples per Adam step.
+    #[config(default = 16)]
+    pub batch_size: usize,
+    /// Adam learning rate.
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    /// Share of each class held back for validation.
+    #[config(default = 0.2)]
+    pub validation_fraction: f64,
+    /// Seed of the split, the initialization, dropout and the shuffling.
+    #[config(default = 42)]
+    pub seed: u64,
+    /// Dropout on the embedding.
+    #[config(default = 0.2)]
+    pub dropout: f64,
+}
+
+/// Loss and accuracy over one set of examples.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Metrics {
+    /// Mean cross-entropy.
+    pub loss: f32,
+    /// Share of examples whose most probable class is the right one.
+    pub accuracy: f32,
+}
+
+/// What one epoch achieved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochReport {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Metrics on the training examples, measured in eval mode after the epoch.
+    pub train: Metrics,
+    /// Metrics on the validation examples; `None` when nothing was held back.
+    pub validation: Option<Metrics>,
+}
+
+/// Why training could not start or go on.
+#[derive(Debug)]
+pub enum TrainingError {
+    /// Fewer than two classes have photos.
+    TooFewClasses,
+    /// The compute device failed (e.g. a lost WebGPU device).
+    Execution(ExecutionError),
+}
+
+impl std::fmt::Display for TrainingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooFewClasses => write!(f, "training needs photos in at least two classes"),
+            Self::Execution(error) => write!(f, "the compute device failed: {error:?}"),
+        }
+    }
+}
+
+impl std::error::Error for TrainingError {}
+
+impl From<ExecutionError> for TrainingError {
+    fn from(error: ExecutionError) -> Self {
+        Self::Execution(error)
+    }
+}
+
+/// Examples as device tensors.
+struct ExampleTensors {
+    embeddings: Tensor<2>,
+    labels: Tensor<1, Int>,
+}
+
+impl ExampleTensors {
+    fn new(examples: &[&LabeledEmbedding], device: &Device) -> Self {
+        let values: Vec<f32> = examples
+            .iter()
+            .flat_map(|e| e.embedding.iter().copied())
+            .collect();
+        let labels: Vec<i64> = examples.iter().map(|e| e.label as i64).collect();
+        Self {
+            embeddings: Tensor::from_data(
+                TensorData::new(values, [examples.len(), EMBEDDING_DIM]),
+                device,
+            ),
+            labels: Tensor::from_data(TensorData::new(labels, [examples.len()]), device),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.labels.dims()[0]
+    }
+}
+
+/// Trains a [`ClassifierHead`] epoch by epoch; the caller shows progress between epochs.
+pub struct HeadTrainer {
+    config: TrainingConfig,
+    head: ClassifierHead,
+    optimizer: ModuleOptimizer,
+    train: ExampleTensors,
+    validation: Option<ExampleTensors>,
+    rng: StdRng,
+    epoch: usize,
+}
+
+impl HeadTrainer {
+    /// Splits the examples and prepares a fresh head; `device` is the plain (non-autodiff)
+    /// compute device.
+    pub fn new(
+        examples: &[LabeledEmbedding],
+        num_classes: usize,
+        config: TrainingConfig,
+        device: &Device,
+    ) -> Result<Self, TrainingError> {
+        let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
+        let classes_with_photos = (0..num_classes).filter(|c| labels.contains(c)).count();
+        if classes_with_photos < 2 {
+            return Err(TrainingError::TooFewClasses);
+        }
+        let Split { train, validation } =
+            stratified_split(&labels, config.validation_fraction, config.seed);
+        let pick = |indices: &[usize]| indices.iter().map(|&i| &examples[i]).collect::<Vec<_>>();
+        let train_device = device.clone().autodiff();
+        train_device.seed(config.seed);
+        let head = HeadConfig::new(num_classes)
+            .with_dropout(config.dropout)
+            .init(&train_device);
+        Ok(Self {
+            optimizer: AdamConfig::new().init(),
+            train: ExampleTensors::new(&pick(&train), &train_device),
+            validation: (!validation.is_empty())
+                .then(|| ExampleTensors::new(&pick(&validation), device)),
+            rng: StdRng::seed_from_u64(config.seed),
+            head,
+            config,
+            epoch: 0,
+        })
+    }
+
+    /// Number of training and validation examples.
+    pub fn split_sizes(&self) -> (usize, usize) {
+        (
+            self.train.len(),
+            self.validation.as_ref().map_or(0, ExampleTensors::len),
+        )
+    }
+
+    /// Whether all configured epochs have run.
+    pub fn is_finished(&self) -> bool {
+        self.epoch >= self.config.epochs
+    }
+
+    /// Runs one epoch of shuffled minibatch Adam steps and measures the result in eval mode.
+    pub async fn run_epoch(&mut self) -> Result<EpochReport, TrainingError> {
+        let mut order: Vec<usize> = (0..self.train.len()).collect();
+        order.shuffle(&mut self.rng);
+        let device = self.train.labels.device();
+        let loss_fn = CrossEntropyLossConfig::new().init(&device);
+        for batch in order.chunks(self.config.batch_size) {
+            let indices = Tensor::<1, Int>::from_data(
+                TensorData::new(
+                    batch.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+                    [batch.len()],
+                ),
+                &device,
+            );
+            let embeddings = self.train.embeddings.clone().select(0, indices.clone());
+            let labels = self.train.labels.clone().select(0, indices);
+            let loss = loss_fn.forward(self.head.forward(embeddings), labels);
+            let grads = GradientsParams::from_grads(loss.backward(), &self.head);
+            let head = self.head.clone();
+            self.head = self.optimizer.step(self.config.learning_rate, head, grads);
+        }
+        self.epoch += 1;
+        let eval_head = self.head.valid();
+        let train = measure(
+            &eval_head,
+            &self.train.embeddings.clone().inner(),
+            &self.train.labels.clone().inner(),
+        )
+        .await?;
+        let validation = match &self.validation {
+            Some(set) => Some(measure(&eval_head, &set.embeddings, &set.labels).await?),
+            None => None,
+        };
+        Ok(EpochReport {
+            epoch: self.epoch,
+            train,
+            validation,
+        })
+    }
+
+    /// The trained head in eval mode, for inference.
+    pub fn head(&self) -> ClassifierHead {
+        self.head.valid()
+    }
+}
+
+/// Mean loss and accuracy of `head` on a labeled set, with one device read.
+pub async fn measure(
+    head: &ClassifierHead,
+    embeddings: &Tensor<2>,
+    labels: &Tensor<1, Int>,
+) -> Result<Metrics, ExecutionError> {
+    let count = labels.dims()[0] as f32;
+    let logits = head.forward(embeddings.clone());
+    let loss = CrossEntropyLossConfig::new()
+        .init(&logits.device())
+        .forward(logits.clone(), labels.clone());
+    let correct = logits
+        .argmax(1)
+        .flatten::<1>(0, 1)
+        .equal(labels.clone())
+        .float()
+        .sum();
+    let both = Tensor::cat(vec![loss, correct], 0)
+        .into_data_async()
+        .await?;
+    let values = both.try_to_vec::<f32>().expect("f32 metrics");
+    Ok(Metrics {
+        loss: values[0],
+        accuracy: values[1] / count,
+    })
+}

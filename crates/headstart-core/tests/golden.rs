@@ -1,0 +1,71 @@
+//! The converted backbone and ImageNet classifier reproduce the reference predictions on the
+//! scikit-image sample photos (shared/notes/backbone.md).
+
+mod support;
+
+use burn::tensor::Device;
+use headstart_core::inference::read_rows;
+use headstart_core::weights::load_imagenet_classifier;
+use support::{backbone, data_file, embed_files, repo_root};
+
+/// Top-5 ImageNet classes and probabilities of each golden photo.
+fn imagenet_top5(names: &[&str]) -> Vec<Vec<(usize, f32)>> {
+    let device = Device::flex();
+    let backbone = backbone(&device);
+    let classifier =
+        load_imagenet_classifier(data_file("weights/imagenet-classifier.bpk"), &device).unwrap();
+    let files: Vec<_> = names
+        .iter()
+        .map(|n| repo_root().join("data/golden").join(n))
+        .collect();
+    let embeddings = embed_files(&backbone, &files, &device);
+    let flat: Vec<f32> = embeddings.iter().flatten().copied().collect();
+    let input = burn::tensor::Tensor::<2>::from_data(
+        burn::tensor::TensorData::new(flat, [names.len(), 1280]),
+        &device,
+    );
+    let probabilities = burn::tensor::activation::softmax(classifier.forward(input), 1);
+    pollster::block_on(read_rows(probabilities))
+        .unwrap()
+        .into_iter()
+        .map(|row| {
+            let mut ranked: Vec<(usize, f32)> = row.into_iter().enumerate().collect();
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+            ranked.truncate(5);
+            ranked
+        })
+        .collect()
+}
+
+#[test]
+fn golden_imagenet_predictions_on_real_photos() {
+    let top5 = imagenet_top5(&["coffee.png", "chelsea.png", "rocket.jpg"]);
+    for (name, ranked) in ["coffee", "chelsea", "rocket"].iter().zip(&top5) {
+        println!("{name}: {ranked:?}");
+    }
+    // coffee.png -> 967 espresso p=0.951
+    assert_eq!(top5[0][0].0, 967);
+    assert!(
+        (top5[0][0].1 - 0.951).abs() < 0.03,
+        "espresso p={}",
+        top5[0][0].1
+    );
+    // chelsea.png -> 282 tiger cat 0.385, 285 Egyptian cat 0.363, 281 tabby 0.167: the first
+    // two are close, so a different resize filter may swap them; the three cats lead.
+    let mut cats: Vec<usize> = top5[1][..3].iter().map(|(class, _)| *class).collect();
+    cats.sort_unstable();
+    assert_eq!(cats, vec![281, 282, 285]);
+    assert!(
+        (top5[1][0].1 - 0.385).abs() < 0.06,
+        "top cat p={}",
+        top5[1][0].1
+    );
+    // rocket.jpg -> 657 missile 0.32, 744 projectile 0.21
+    assert_eq!(top5[2][0].0, 657);
+    assert_eq!(top5[2][1].0, 744);
+    assert!(
+        (top5[2][0].1 - 0.32).abs() < 0.06,
+        "missile p={}",
+        top5[2][0].1
+    );
+}

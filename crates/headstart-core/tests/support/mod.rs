@@ -1,0 +1,75 @@
+//! Shared by the integration tests: where the set-up script put the weights and photos, and
+//! the native path from an image file to an embedding. Each test binary uses a part of it.
+#![allow(dead_code)]
+
+use burn::tensor::Device;
+use headstart_core::backbone::EfficientNetLite0;
+use headstart_core::inference::embed;
+use headstart_core::preprocess::{decode_to_rgba, normalize_rgba};
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A file under `data/` (made by `scripts/setup.sh`), with a clear failure when it is missing.
+pub fn data_file(relative: &str) -> Vec<u8> {
+    let path = repo_root().join("data").join(relative);
+    std::fs::read(&path).unwrap_or_else(|error| {
+        panic!(
+            "{} is missing ({error}); run scripts/setup.sh first",
+            path.display()
+        )
+    })
+}
+
+/// Loads the converted backbone.
+pub fn backbone(device: &Device) -> EfficientNetLite0 {
+    headstart_core::weights::load_backbone(data_file("weights/efficientnet-lite0.bpk"), device)
+        .expect("backbone weights load")
+}
+
+/// Decodes, preprocesses and embeds image files in one batch.
+pub fn embed_files(
+    backbone: &EfficientNetLite0,
+    files: &[PathBuf],
+    device: &Device,
+) -> Vec<Vec<f32>> {
+    let images: Vec<Vec<f32>> = files
+        .iter()
+        .map(|file| {
+            let encoded = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            normalize_rgba(&decode_to_rgba(&encoded).expect("decodable photo"))
+        })
+        .collect();
+    pollster::block_on(embed(backbone, &images, device)).expect("embedding")
+}
+
+/// The `.png`/`.jpg` files of each class folder under `dir`, classes sorted by name.
+pub fn class_folders(dir: &Path) -> Vec<(String, Vec<PathBuf>)> {
+    let mut classes: Vec<(String, Vec<PathBuf>)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .map(|path| {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .filter(|file| {
+                    matches!(
+                        file.extension().and_then(|e| e.to_str()),
+                        Some("png" | "jpg")
+                    )
+                })
+                .collect();
+            files.sort();
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                files,
+            )
+        })
+        .collect();
+    classes.sort();
+    classes
+}

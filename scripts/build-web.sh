@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds the static release page into dist/ (wasm, JS glue, styles, samples, weights).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+trunk build --release --locked "$@"
+du -b dist/*.wasm dist/weights/*.bpk | awk '{printf "%-60s %6.1f MB\n", $2, $1/1e6}'

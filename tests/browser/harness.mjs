@@ -1,0 +1,85 @@
+// Serves dist/ on loopback and drives Debian's Chromium with playwright-core (never a
+// downloaded browser). Every request the page makes is recorded so tests can prove nothing
+// leaves the page's own origin.
+import { createServer } from "node:http";
+import { readFile, stat, mkdir } from "node:fs/promises";
+import { extname, join, normalize, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const distDir = join(repoRoot, "dist");
+export const artifactsDir = join(repoRoot, "tests", "browser", "artifacts");
+
+const mimeTypes = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".wasm": "application/wasm",
+  ".css": "text/css",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".txt": "text/plain; charset=utf-8",
+  ".bpk": "application/octet-stream",
+};
+
+/** Starts a static server for dist/ on 127.0.0.1 with a free port. */
+export async function serveDist() {
+  const server = createServer(async (request, response) => {
+    const path = decodeURIComponent(new URL(request.url, "http://x").pathname);
+    const file = normalize(join(distDir, path.endsWith("/") ? path + "index.html" : path));
+    if (!file.startsWith(distDir)) {
+      response.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      response.writeHead(200, {
+        "content-type": mimeTypes[extname(file)] ?? "application/octet-stream",
+        "content-length": body.length,
+      });
+      response.end(body);
+    } catch {
+      response.writeHead(404).end("not found");
+    }
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return { origin, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/** Launches headless Chromium; `webgpu` exposes its software WebGPU adapter (SwiftShader). */
+export async function launchBrowser({ webgpu = true } = {}) {
+  await stat(join(distDir, "index.html")).catch(() => {
+    throw new Error("dist/ has no page: run `trunk build --release` (scripts/test.sh does)");
+  });
+  const args = [
+    "--no-sandbox",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+  ];
+  if (webgpu) args.push("--enable-unsafe-webgpu");
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args });
+}
+
+/** Opens the page, recording requests and console errors. */
+export async function openPage(browser, origin, query = "") {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+  const requests = [];
+  const consoleErrors = [];
+  page.on("request", (request) => requests.push(request.url()));
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text());
+  });
+  page.on("pageerror", (error) => consoleErrors.push(String(error)));
+  await page.goto(`${origin}/${query}`);
+  return { page, requests, consoleErrors };
+}
+
+/** Saves a screenshot under tests/browser/artifacts/. */
+export async function screenshot(page, name) {
+  await mkdir(artifactsDir, { recursive: true });
+  await page.screenshot({ path: join(artifactsDir, `${name}.png`), fullPage: true });
+}

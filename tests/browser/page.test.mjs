@@ -1,0 +1,150 @@
+// The student's path through the real page: create classes, upload real photos, train,
+// classify held-out photos, and check what the page says against the truth.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readdir, writeFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { serveDist, launchBrowser, openPage, screenshot, repoRoot, artifactsDir } from "./harness.mjs";
+
+const MODEL_READY_MS = 180_000;
+const TEST_MS = 900_000;
+const TRAIN_MS = 300_000;
+const samplesDir = join(repoRoot, "www", "samples");
+const heldOutDir = join(repoRoot, "tests", "photos", "held-out");
+const classes = ["bird", "flower", "fruit"];
+
+let server;
+let browser;
+
+before(async () => {
+  server = await serveDist();
+  browser = await launchBrowser({ webgpu: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function photos(dir, className) {
+  const names = (await readdir(join(dir, className))).filter((n) => /\.(png|jpe?g)$/i.test(n)).sort();
+  return names.map((name) => join(dir, className, name));
+}
+
+async function waitForReady(page) {
+  await page.getByTestId("ready").waitFor({ timeout: MODEL_READY_MS });
+}
+
+async function classCounts(page) {
+  return page.getByTestId("class-count").allTextContents();
+}
+
+async function waitForCounts(page, expected) {
+  await page.waitForFunction(
+    (want) => {
+      const counts = [...document.querySelectorAll('[data-testid="class-count"]')].map((e) => e.textContent);
+      return JSON.stringify(counts) === JSON.stringify(want) && !document.querySelector('[data-testid="pending-photos"]');
+    },
+    expected,
+    { timeout: MODEL_READY_MS },
+  );
+}
+
+async function trainAndWait(page) {
+  const started = Date.now();
+  await page.getByTestId("train").click();
+  const status = page.getByTestId("train-status");
+  await page.waitForFunction(
+    () => ["done", "error"].includes(document.querySelector('[data-testid="train-status"]').dataset.state),
+    null,
+    { timeout: TRAIN_MS },
+  );
+  assert.equal(await status.getAttribute("data-state"), "done", await status.textContent());
+  return Date.now() - started;
+}
+
+test("a student trains on uploaded photos and classifies held-out ones on the CPU path", { timeout: TEST_MS }, async () => {
+  const { page, requests, consoleErrors } = await openPage(browser, server.origin);
+  const loadStarted = Date.now();
+  await waitForReady(page);
+  const readyMs = Date.now() - loadStarted;
+  // Only a software adapter exists here: it must not be preferred over the CPU.
+  assert.equal((await page.getByTestId("backend").textContent()).trim(), "CPU");
+
+  // Two empty classes to start with; add a third; name them.
+  assert.equal(await page.getByTestId("class-card").count(), 2);
+  await page.getByTestId("add-class").click();
+  const cards = page.getByTestId("class-card");
+  assert.equal(await cards.count(), 3);
+  for (const [i, name] of classes.entries()) {
+    await cards.nth(i).getByTestId("class-name").fill(name);
+    await cards.nth(i).getByTestId("class-name").press("Enter");
+  }
+
+  // A file that is not an image is refused with a message and the rest are kept.
+  const bogus = join(artifactsDir, "not-a-photo.jpg");
+  await mkdir(artifactsDir, { recursive: true });
+  await writeFile(bogus, "this is text, not a JPEG");
+  const embedStarted = Date.now();
+  for (const [i, name] of classes.entries()) {
+    const files = await photos(samplesDir, name);
+    await cards.nth(i).getByTestId("class-upload").setInputFiles(i === 0 ? [...files, bogus] : files);
+  }
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  const embedMs = Date.now() - embedStarted;
+  assert.match(await page.getByTestId("notices").textContent(), /not-a-photo\.jpg/);
+
+  const trainMs = await trainAndWait(page);
+  const status = page.getByTestId("train-status");
+  const trainAccuracy = Number(await status.getAttribute("data-train-accuracy"));
+  const validationAccuracy = Number(await status.getAttribute("data-validation-accuracy"));
+  assert.ok(trainAccuracy >= 0.9, `training accuracy ${trainAccuracy}`);
+  assert.ok(validationAccuracy >= 0 && validationAccuracy <= 1, `validation accuracy ${validationAccuracy}`);
+  assert.match(await status.textContent(), /validation accuracy \d+%/);
+
+  // Held-out photos of the same classes, never seen in training.
+  const heldOut = [];
+  for (const name of classes) for (const file of await photos(heldOutDir, name)) heldOut.push({ file, name });
+  const predictStarted = Date.now();
+  await page.getByTestId("predict-upload").setInputFiles(heldOut.map((p) => p.file));
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('[data-testid="prediction"]').length === n,
+    heldOut.length,
+    { timeout: MODEL_READY_MS },
+  );
+  const predictMs = Date.now() - predictStarted;
+  const predictions = await page.getByTestId("prediction").evaluateAll((nodes) =>
+    nodes.map((n) => ({ file: n.dataset.file, label: n.dataset.label, confidence: Number(n.dataset.confidence) })),
+  );
+  let correct = 0;
+  for (const { file, name } of heldOut) {
+    const shown = predictions.find((p) => p.file === file.split("/").pop());
+    assert.ok(shown, `a prediction for ${file}`);
+    assert.ok(classes.includes(shown.label), `label ${shown.label}`);
+    assert.ok(shown.confidence > 1 / 3 && shown.confidence <= 1, `confidence ${shown.confidence}`);
+    if (shown.label === name) correct += 1;
+  }
+  const accuracy = correct / heldOut.length;
+  await screenshot(page, "student-flow");
+  const timings = { readyMs, embedMs, trainMs, predictMs, trainAccuracy, validationAccuracy, heldOutAccuracy: accuracy };
+  console.log("student flow:", JSON.stringify(timings));
+  await writeFile(join(artifactsDir, "student-flow.json"), JSON.stringify(timings, null, 2));
+  assert.ok(accuracy >= 0.8, `held-out accuracy ${accuracy} (${correct}/${heldOut.length}); chance is 0.33`);
+
+  // Nothing left the device: every request went to the page's own origin.
+  const foreign = requests.filter((url) => !url.startsWith(server.origin) && !url.startsWith("blob:") && !url.startsWith("data:"));
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("the sample photos fill three classes and train with no upload", { timeout: TEST_MS }, async () => {
+  const { page, consoleErrors } = await openPage(browser, server.origin);
+  await waitForReady(page);
+  await page.getByTestId("load-samples").click();
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  const names = await page.getByTestId("class-name").evaluateAll((inputs) => inputs.map((i) => i.value));
+  assert.deepEqual(names, classes);
+  await trainAndWait(page);
+  assert.deepEqual(await classCounts(page), ["5 photos", "5 photos", "5 photos"]);
+  assert.deepEqual(consoleErrors, []);
+});
