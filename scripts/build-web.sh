@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-trunk build --release --locked "$@"
+trunk --config trunk.toml build --release --locked "$@"
 du -b dist/*.wasm dist/weights/*.bpk | awk '{printf "%-60s %6.1f MB\n", $2, $1/1e6}'

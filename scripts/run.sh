@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
-trunk serve --release --locked --port "${PORT:-8080}"
+trunk --config trunk.toml serve --release --locked --port "${PORT:-8080}"

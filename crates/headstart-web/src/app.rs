@@ -10,7 +10,6 @@ use crate::engine::{Engine, TrainedHead};
 use headstart_app::{AppState, ClassEntry, Id, Prediction, TrainingState};
 use headstart_core::head::{ClassifierHead, EpochReport, TrainingConfig};
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 use web_sys::{Blob, DragEvent, File, FileList, HtmlInputElement};
 use yew::html::Scope;
 use yew::prelude::*;
