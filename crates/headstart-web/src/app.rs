@@ -48,6 +48,7 @@ pub enum Msg {
     Epoch(EpochReport),
     Trained(Rc<TrainedHead>, Vec<String>),
     TrainingFailed(String),
+    BackendCheckStage(String),
     BackendCheck(CheckOutcome),
     Predict(Vec<(String, Blob)>),
     Predicted {
@@ -67,6 +68,8 @@ pub struct App {
     pending_photos: usize,
     /// `?check=backends`: the WebGPU-versus-CPU comparison, once it ran.
     backend_check: Option<Option<CheckOutcome>>,
+    /// What the comparison is doing now.
+    backend_check_stage: String,
 }
 
 /// Photos from a file input's list.
@@ -239,6 +242,7 @@ impl Component for App {
             head: None,
             pending_photos: 0,
             backend_check: checking.then_some(None),
+            backend_check_stage: "waiting for the model".into(),
         }
     }
 
@@ -252,11 +256,19 @@ impl Component for App {
                 if self.backend_check.is_some() {
                     let (link, engine) = (link.clone(), engine.clone());
                     wasm_bindgen_futures::spawn_local(async move {
-                        link.send_message(Msg::BackendCheck(compare_backends(&engine).await));
+                        let stage_link = link.clone();
+                        let on_stage = move |stage: &str| {
+                            web_sys::console::log_1(&format!("backend check: {stage}").into());
+                            stage_link.send_message(Msg::BackendCheckStage(stage.to_string()));
+                        };
+                        link.send_message(Msg::BackendCheck(
+                            compare_backends(&engine, on_stage).await,
+                        ));
                     });
                 }
                 self.model = ModelStatus::Ready(engine);
             }
+            Msg::BackendCheckStage(stage) => self.backend_check_stage = stage,
             Msg::BackendCheck(outcome) => self.backend_check = Some(Some(outcome)),
             Msg::ModelFailed(error) => self.model = ModelStatus::Failed(error),
             Msg::AddClass => {
@@ -380,18 +392,18 @@ impl App {
             }
             Some(CheckOutcome::Compared {
                 adapter,
-                prefix_difference,
+                embedding_difference,
                 probability_difference,
                 same_predictions,
             }) => (
                 "done",
                 format!(
-                    "On {adapter}: backbone prefix differs by at most {prefix_difference:e}, \
+                    "On {adapter}: the photo's embedding differs by at most {embedding_difference:e}, \
                      class probabilities by at most {probability_difference:e}; \
                      same predicted classes: {same_predictions}."
                 ),
                 Some((
-                    *prefix_difference,
+                    *embedding_difference,
                     *probability_difference,
                     *same_predictions,
                 )),
@@ -399,7 +411,7 @@ impl App {
         };
         html! {
             <section class="step" data-testid="backend-check" data-state={state}
-                data-prefix-difference={attributes.map(|a| a.0.to_string())}
+                data-embedding-difference={attributes.map(|a| a.0.to_string())}
                 data-probability-difference={attributes.map(|a| a.1.to_string())}
                 data-same-predictions={attributes.map(|a| a.2.to_string())}>
                 <h2>{ "WebGPU versus CPU" }</h2>

@@ -3,21 +3,16 @@
 //! that may be all a test machine offers). Failed shaders can be silent on the web; this makes
 //! them visible.
 
-use crate::browser::fetch_blob;
+use crate::browser::{fetch_blob, fetch_bytes};
 use crate::compute::{init_webgpu, probe_adapter};
-use crate::engine::{Engine, max_abs_difference};
+use crate::engine::{BACKBONE_URL, Engine, max_abs_difference};
 use burn::module::Module;
-use burn::tensor::Device;
 use headstart_core::head::HeadConfig;
-use headstart_core::inference::{classify, read_rows};
-use headstart_core::preprocess::batch_tensor;
+use headstart_core::inference::{classify, embed};
+use headstart_core::weights::load_backbone;
 
 /// The photo compared.
 const PROBE_PHOTO: &str = "samples/bird/owl.png";
-
-/// Blocks of the backbone run on both backends: the stem and the first block cover the
-/// regular, depthwise and pointwise convolutions, BatchNorm, ReLU6 and TF-SAME padding.
-const PREFIX_BLOCKS: usize = 2;
 
 /// The outcome shown on the page.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,8 +23,8 @@ pub enum CheckOutcome {
     Compared {
         /// The adapter, as the browser describes it.
         adapter: String,
-        /// Largest difference of the backbone prefix's feature maps.
-        prefix_difference: f32,
+        /// Largest difference of the photo's 1280-d backbone embedding.
+        embedding_difference: f32,
         /// Largest difference of class probabilities from a head on real embeddings.
         probability_difference: f32,
         /// Whether both CPU and GPU picked the same class for every row.
@@ -39,45 +34,46 @@ pub enum CheckOutcome {
     Failed(String),
 }
 
-/// Runs the comparison; the CPU side is the engine's backbone, which the page starts on the CPU
-/// in check mode.
-pub async fn compare_backends(engine: &Engine) -> CheckOutcome {
+/// Runs the comparison, naming each stage through `on_stage` as it starts; the CPU side is the
+/// engine's backbone, which the page starts on the CPU in check mode.
+pub async fn compare_backends(engine: &Engine, on_stage: impl Fn(&str)) -> CheckOutcome {
+    on_stage("asking the browser for a WebGPU adapter");
     let adapter = match probe_adapter().await {
         Ok(adapter) => adapter.description,
         Err(reason) => return CheckOutcome::Skipped(reason),
     };
-    match compare_on(engine, adapter).await {
+    match compare_on(engine, adapter, on_stage).await {
         Ok(outcome) => outcome,
         Err(error) => CheckOutcome::Failed(error),
     }
 }
 
-async fn compare_on(engine: &Engine, adapter: String) -> Result<CheckOutcome, String> {
+async fn compare_on(
+    engine: &Engine,
+    adapter: String,
+    on_stage: impl Fn(&str),
+) -> Result<CheckOutcome, String> {
+    on_stage("starting WebGPU");
     let gpu = init_webgpu().await?;
     let cpu = engine.device().clone();
+    let error = |e| format!("{e:?}");
+    on_stage("embedding a real photo on the CPU");
     let photo = fetch_blob(PROBE_PHOTO).await?;
     let image = engine.preprocessed_photo(&photo).await?;
-
-    let cpu_backbone = engine.backbone();
-    let gpu_backbone = cpu_backbone.clone().to_device(&gpu);
-    let prefix = |backbone: &headstart_core::backbone::EfficientNetLite0, device: &Device| {
-        let features = backbone.prefix(
-            batch_tensor(std::slice::from_ref(&image), device),
-            PREFIX_BLOCKS,
-        );
-        let [batch, channels, height, width] = features.dims();
-        features.reshape([batch, channels * height * width])
-    };
-    let error = |e| format!("{e:?}");
-    let cpu_prefix = read_rows(prefix(cpu_backbone, &cpu)).await.map_err(error)?;
-    let gpu_prefix = read_rows(prefix(&gpu_backbone, &gpu))
+    let cpu_embedding = embed(engine.backbone(), std::slice::from_ref(&image), &cpu)
         .await
-        .map_err(error)?;
+        .map_err(error)?
+        .remove(0);
 
     // A seeded head over the real embedding plus shifted copies of it, so rows differ.
-    let embedding = engine.embed_photo(&photo).await?;
+    on_stage("classifying with the same head on the CPU and on WebGPU");
     let embeddings: Vec<Vec<f32>> = (0..4)
-        .map(|shift| embedding.iter().map(|v| v + shift as f32 * 0.05).collect())
+        .map(|shift| {
+            cpu_embedding
+                .iter()
+                .map(|v| v + shift as f32 * 0.05)
+                .collect()
+        })
         .collect();
     cpu.seed(7);
     let head = HeadConfig::new(3).init(&cpu).valid();
@@ -86,10 +82,21 @@ async fn compare_on(engine: &Engine, adapter: String) -> Result<CheckOutcome, St
         .await
         .map_err(error)?;
 
+    // A separate GPU model from the weight file, as the page's WebGPU path makes it: burn's
+    // BatchNorm statistics are shared between clones, so moving a clone would move the CPU
+    // model's statistics too.
+    on_stage("embedding the same photo on WebGPU (slow on software adapters)");
+    let weights = fetch_bytes(BACKBONE_URL, |_, _| {}).await?;
+    let gpu_backbone = load_backbone(weights, &gpu).map_err(|e| e.to_string())?;
+    let gpu_embedding = embed(&gpu_backbone, &[image], &gpu)
+        .await
+        .map_err(error)?
+        .remove(0);
+
     let top = |row: &Vec<f32>| headstart_core::inference::top1(row).0;
     Ok(CheckOutcome::Compared {
         adapter,
-        prefix_difference: max_abs_difference(&cpu_prefix[0], &gpu_prefix[0]),
+        embedding_difference: max_abs_difference(&cpu_embedding, &gpu_embedding),
         probability_difference: cpu_probabilities
             .iter()
             .zip(&gpu_probabilities)
