@@ -133,7 +133,7 @@ mod tests {
                 let values = to_data(tensor)
                     .unwrap()
                     .convert::<f32>()
-                    .to_vec::<f32>()
+                    .try_to_vec::<f32>()
                     .unwrap();
                 (tensor.name.clone(), values)
             })
