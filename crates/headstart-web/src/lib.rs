@@ -1,4 +1,9 @@
 //! Headstart's page, compiled to WebAssembly and served from `dist/`.
+//!
+//! Static constructors (cubecl's dependency `pliron` registers with `inventory`) run exactly
+//! once, from [`start`]. Without that explicit call wasm-ld links the module "command-style" and
+//! wraps every export so that each call from JavaScript re-runs all constructors, which made
+//! every callback, render and training epoch cost ~170 ms.
 
 mod app;
 mod browser;
@@ -7,6 +12,7 @@ mod compute;
 mod engine;
 
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Replaces a silent dead page with a message saying what happened and what to do.
 fn install_panic_banner() {
@@ -32,7 +38,16 @@ fn install_panic_banner() {
     }));
 }
 
-fn main() {
+unsafe extern "C" {
+    /// The linker-synthesized function running all static constructors.
+    fn __wasm_call_ctors();
+}
+
+/// Entry point, run once when the module is instantiated.
+#[wasm_bindgen(start)]
+pub fn start() {
+    // SAFETY: called once, first, before any code relying on constructors runs.
+    unsafe { __wasm_call_ctors() };
     install_panic_banner();
     yew::Renderer::<app::App>::new().render();
 }
