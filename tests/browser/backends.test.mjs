@@ -3,9 +3,11 @@
 // reported as skipped, never silently passed.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serveDist, launchBrowser, openPage, screenshot } from "./harness.mjs";
+import { join } from "node:path";
+import { serveDist, launchBrowser, openPage, screenshot, repoRoot } from "./harness.mjs";
 
 const CHECK_MS = 300_000;
+const photo = (name) => join(repoRoot, "www", "samples", name);
 let server;
 let browser;
 
@@ -43,4 +45,65 @@ test("WebGPU and CPU agree on a real photo's embedding and on a head's predictio
   assert.ok(Number(await check.getAttribute("data-embedding-difference")) < 1e-3, text);
   assert.ok(Number(await check.getAttribute("data-probability-difference")) < 1e-4, text);
   assert.equal(await check.getAttribute("data-same-predictions"), "true");
+});
+
+// The page's whole flow on its WebGPU path (forced onto the software adapter, so kept small):
+// start-up GPU-versus-CPU probe, embedding, training with autodiff and classification on the GPU
+// must give the labels the CPU path gives.
+test("the page's WebGPU path trains and classifies like its CPU path", { timeout: CHECK_MS + 60_000 }, async (t) => {
+  const trainSet = { bird: ["bird/crow.png", "bird/owl.png"], fruit: ["fruit/lemon.png", "fruit/kiwi.png"] };
+  const queries = [photo("bird/duck.png"), photo("fruit/grapes.png")];
+  const labelsOn = async (query) => {
+    const { page, consoleErrors } = await openPage(browser, server.origin, query);
+    await page.getByTestId("ready").waitFor({ timeout: CHECK_MS });
+    const backend = (await page.getByTestId("backend").textContent()).trim();
+    const cards = page.getByTestId("class-card");
+    for (const [i, [name, files]] of Object.entries(trainSet).entries()) {
+      await cards.nth(i).getByTestId("class-name").fill(name);
+      await cards.nth(i).getByTestId("class-name").press("Enter");
+      await cards.nth(i).getByTestId("class-upload").setInputFiles(files.map(photo));
+    }
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[data-testid="class-count"]')].map((e) => e.textContent).join() === "2 photos,2 photos",
+      null,
+      { timeout: CHECK_MS },
+    );
+    await page.getByTestId("train").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state !== "running" &&
+      document.querySelector('[data-testid="train-status"]').dataset.state !== "idle", null, { timeout: CHECK_MS });
+    assert.equal(await page.getByTestId("train-status").getAttribute("data-state"), "done");
+    await page.getByTestId("predict-upload").setInputFiles(queries);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="prediction"]').length === 2, null, { timeout: CHECK_MS });
+    const predictions = await page.getByTestId("prediction").evaluateAll((nodes) =>
+      Object.fromEntries(nodes.map((n) => [n.dataset.file, [n.dataset.label, Number(n.dataset.confidence)]])),
+    );
+    assert.deepEqual(consoleErrors, []);
+    return { backend, predictions };
+  };
+  const gpu = await labelsOn("?compute=webgpu");
+  if (gpu.backend !== "WebGPU") {
+    t.skip(`no usable WebGPU adapter; the page chose ${gpu.backend}`);
+    return;
+  }
+  const cpu = await labelsOn("?compute=cpu");
+  console.log("WebGPU path:", JSON.stringify(gpu), "CPU path:", JSON.stringify(cpu));
+  assert.equal(cpu.backend, "CPU");
+  for (const [file, [label, confidence]] of Object.entries(cpu.predictions)) {
+    assert.equal(gpu.predictions[file][0], label, file);
+    assert.ok(Math.abs(gpu.predictions[file][1] - confidence) < 1e-3, `${file}: ${gpu.predictions[file][1]} vs ${confidence}`);
+  }
+});
+
+// Where WebGPU cannot start, the page says so on the badge and runs on the CPU.
+test("without WebGPU the page falls back to the CPU and says why", async () => {
+  const plain = await launchBrowser({ webgpu: false });
+  try {
+    const { page } = await openPage(plain, server.origin, "?compute=webgpu");
+    await page.getByTestId("ready").waitFor({ timeout: CHECK_MS });
+    const badge = page.getByTestId("backend");
+    assert.equal((await badge.textContent()).trim(), "CPU");
+    assert.match(await badge.getAttribute("title"), /WebGPU/);
+  } finally {
+    await plain.close();
+  }
 });

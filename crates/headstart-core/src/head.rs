@@ -7,15 +7,15 @@
 use crate::backbone::EMBEDDING_DIM;
 use crate::dataset::{LabeledEmbedding, Split, stratified_split};
 use burn::config::Config;
-use burn::module::Module;
+use burn::module::{Module, Param};
+use burn::nn::Linear;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, ExecutionError, Int, Tensor, TensorData};
-use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
 
 /// Configuration of [`ClassifierHead`].
 #[derive(Config, Debug)]
@@ -25,26 +25,39 @@ pub struct HeadConfig {
     /// Width of the input embedding.
     #[config(default = 1280)]
     pub embedding_dim: usize,
-    /// Dropout on the embedding during training (the reference network uses 0.2).
-    #[config(default = 0.2)]
-    pub dropout: f64,
 }
 
-/// Dropout and one linear layer from the embedding to class logits.
+/// One linear layer from the embedding to class logits (dropout is applied by the trainer).
 #[derive(Module, Debug)]
 pub struct ClassifierHead {
-    /// Active only while training.
-    pub dropout: Dropout,
     /// Embedding to logits.
     pub linear: Linear,
 }
 
 impl HeadConfig {
-    /// A freshly initialized head.
-    pub fn init(&self, device: &Device) -> ClassifierHead {
+    /// A head initialized like burn's `Linear` (uniform in ±1/sqrt(embedding_dim)) from a seeded
+    /// host RNG, so the same seed gives the same head on every backend.
+    pub fn init(&self, seed: u64, device: &Device) -> ClassifierHead {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let bound = 1.0 / (self.embedding_dim as f32).sqrt();
+        let mut uniform = |count: usize| -> Vec<f32> {
+            (0..count)
+                .map(|_| rng.random_range(-bound..bound))
+                .collect()
+        };
+        let weight = uniform(self.embedding_dim * self.num_classes);
+        let bias = uniform(self.num_classes);
         ClassifierHead {
-            dropout: DropoutConfig::new(self.dropout).init(),
-            linear: LinearConfig::new(self.embedding_dim, self.num_classes).init(device),
+            linear: Linear {
+                weight: Param::from_tensor(Tensor::from_data(
+                    TensorData::new(weight, [self.embedding_dim, self.num_classes]),
+                    device,
+                )),
+                bias: Some(Param::from_tensor(Tensor::from_data(
+                    TensorData::new(bias, [self.num_classes]),
+                    device,
+                ))),
+            },
         }
     }
 }
@@ -52,7 +65,7 @@ impl HeadConfig {
 impl ClassifierHead {
     /// Class logits, `[batch, classes]`.
     pub fn forward(&self, embeddings: Tensor<2>) -> Tensor<2> {
-        self.linear.forward(self.dropout.forward(embeddings))
+        self.linear.forward(embeddings)
     }
 
     /// Class probabilities, `[batch, classes]`.
@@ -76,7 +89,8 @@ pub struct TrainingConfig {
     /// Share of each class held back for validation.
     #[config(default = 0.2)]
     pub validation_fraction: f64,
-    /// Seed of the split, the initialization, dropout and the shuffling.
+    /// Seed of the split, the initialization, dropout and the shuffling (all drawn on the host,
+    /// so a run is the same on every backend).
     #[config(default = 42)]
     pub seed: u64,
     /// Dropout on the embedding.
@@ -186,10 +200,7 @@ impl HeadTrainer {
             stratified_split(&labels, config.validation_fraction, config.seed);
         let pick = |indices: &[usize]| indices.iter().map(|&i| &examples[i]).collect::<Vec<_>>();
         let train_device = device.clone().autodiff();
-        train_device.seed(config.seed);
-        let head = HeadConfig::new(num_classes)
-            .with_dropout(config.dropout)
-            .init(&train_device);
+        let head = HeadConfig::new(num_classes).init(config.seed, &train_device);
         Ok(Self {
             optimizer: AdamConfig::new().init(),
             train: ExampleTensors::new(&pick(&train), &train_device),
@@ -230,6 +241,7 @@ impl HeadTrainer {
                 &device,
             );
             let embeddings = self.train.embeddings.clone().select(0, indices.clone());
+            let embeddings = embeddings * self.dropout_mask(batch.len(), &device);
             let labels = self.train.labels.clone().select(0, indices);
             let loss = loss_fn.forward(self.head.forward(embeddings), labels);
             let grads = GradientsParams::from_grads(loss.backward(), &self.head);
@@ -253,6 +265,23 @@ impl HeadTrainer {
             train,
             validation,
         })
+    }
+
+    /// Inverted-dropout multipliers for a batch: 0 with probability `dropout`, else
+    /// `1 / (1 - dropout)`, drawn from the trainer's seeded host RNG.
+    fn dropout_mask(&mut self, rows: usize, device: &Device) -> Tensor<2> {
+        let keep = 1.0 - self.config.dropout;
+        let scale = (1.0 / keep) as f32;
+        let mask: Vec<f32> = (0..rows * EMBEDDING_DIM)
+            .map(|_| {
+                if self.rng.random_bool(keep) {
+                    scale
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Tensor::from_data(TensorData::new(mask, [rows, EMBEDDING_DIM]), device)
     }
 
     /// The trained head in eval mode, for inference.
@@ -286,4 +315,43 @@ pub async fn measure(
         loss: values[0],
         accuracy: values[1] / count,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weights(head: &ClassifierHead) -> Vec<f32> {
+        head.linear
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_seed_alone_decides_the_initial_head() {
+        let device = Device::flex();
+        let config = HeadConfig::new(3);
+        let first = weights(&config.init(5, &device));
+        assert_eq!(first, weights(&config.init(5, &device)));
+        assert_ne!(first, weights(&config.init(6, &device)));
+        let bound = 1.0 / 1280f32.sqrt();
+        assert!(first.iter().all(|w| w.abs() <= bound));
+        assert_eq!(first.len(), 1280 * 3);
+    }
+
+    #[test]
+    fn training_needs_two_classes_with_photos() {
+        let one_class = vec![
+            LabeledEmbedding {
+                embedding: vec![0.0; EMBEDDING_DIM],
+                label: 0
+            };
+            4
+        ];
+        let result = HeadTrainer::new(&one_class, 2, TrainingConfig::new(), &Device::flex());
+        assert!(matches!(result, Err(TrainingError::TooFewClasses)));
+    }
 }

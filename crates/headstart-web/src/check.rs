@@ -75,8 +75,7 @@ async fn compare_on(
                 .collect()
         })
         .collect();
-    cpu.seed(7);
-    let head = HeadConfig::new(3).init(&cpu).valid();
+    let head = HeadConfig::new(3).init(7, &cpu);
     let cpu_probabilities = classify(&head, &embeddings, &cpu).await.map_err(error)?;
     let gpu_probabilities = classify(&head.clone().to_device(&gpu), &embeddings, &gpu)
         .await
