@@ -1,28 +1,17 @@
 // WebGPU and the CPU give the same numbers on the same real photo. On a machine whose only
 // adapter is software (SwiftShader here) this still runs, slowly; with no adapter at all it is
 // reported as skipped, never silently passed.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { serveDist, launchBrowser, openPage, screenshot, repoRoot } from "./harness.mjs";
+import { servePageInBrowser, launchBrowser, openPage, screenshot, repoRoot } from "./harness.mjs";
 
 const CHECK_MS = 300_000;
 const photo = (name) => join(repoRoot, "www", "samples", name);
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser({ webgpu: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const session = servePageInBrowser();
 
 test("WebGPU and CPU agree on a real photo's embedding and on a head's predictions", { timeout: CHECK_MS + 60_000 }, async (t) => {
-  const { page } = await openPage(browser, server.origin, "?check=backends");
+  const { page } = await openPage(session.browser, session.server.origin, "?check=backends");
   const check = page.getByTestId("backend-check");
   await page.waitForFunction(
     () =>
@@ -54,7 +43,7 @@ test("the page's WebGPU path trains and classifies like its CPU path", { timeout
   const trainSet = { bird: ["bird/crow.png", "bird/owl.png"], fruit: ["fruit/lemon.png", "fruit/kiwi.png"] };
   const queries = [photo("bird/duck.png"), photo("fruit/grapes.png")];
   const labelsOn = async (query) => {
-    const { page, consoleErrors } = await openPage(browser, server.origin, query);
+    const { page, consoleErrors } = await openPage(session.browser, session.server.origin, query);
     await page.getByTestId("ready").waitFor({ timeout: CHECK_MS });
     const backend = (await page.getByTestId("backend").textContent()).trim();
     const cards = page.getByTestId("class-card");
@@ -98,7 +87,7 @@ test("the page's WebGPU path trains and classifies like its CPU path", { timeout
 test("without WebGPU the page falls back to the CPU and says why", async () => {
   const plain = await launchBrowser({ webgpu: false });
   try {
-    const { page } = await openPage(plain, server.origin, "?compute=webgpu");
+    const { page } = await openPage(plain, session.server.origin, "?compute=webgpu");
     await page.getByTestId("ready").waitFor({ timeout: CHECK_MS });
     const badge = page.getByTestId("backend");
     assert.equal((await badge.textContent()).trim(), "CPU");

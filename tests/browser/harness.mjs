@@ -5,6 +5,7 @@ import { createServer } from "node:http";
 import { readFile, stat, mkdir } from "node:fs/promises";
 import { extname, join, normalize, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -82,4 +83,19 @@ export async function openPage(browser, origin, query = "") {
 export async function screenshot(page, name) {
   await mkdir(artifactsDir, { recursive: true });
   await page.screenshot({ path: join(artifactsDir, `${name}.png`), fullPage: true });
+}
+
+/** Registers hooks serving dist/ and launching Chromium (with its software WebGPU adapter)
+ * around a test file; the returned object's `server` and `browser` are set once they run. */
+export function servePageInBrowser() {
+  const session = {};
+  before(async () => {
+    session.server = await serveDist();
+    session.browser = await launchBrowser({ webgpu: true });
+  });
+  after(async () => {
+    await session.browser?.close();
+    await session.server?.close();
+  });
+  return session;
 }

@@ -1,10 +1,10 @@
 // The student's path through the real page: create classes, upload real photos, train,
 // classify held-out photos, and check what the page says against the truth.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdir, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { serveDist, launchBrowser, openPage, screenshot, repoRoot, artifactsDir } from "./harness.mjs";
+import { servePageInBrowser, openPage, screenshot, repoRoot, artifactsDir } from "./harness.mjs";
 
 const MODEL_READY_MS = 180_000;
 const TEST_MS = 900_000;
@@ -13,18 +13,7 @@ const samplesDir = join(repoRoot, "www", "samples");
 const heldOutDir = join(repoRoot, "tests", "photos", "held-out");
 const classes = ["bird", "flower", "fruit"];
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser({ webgpu: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const session = servePageInBrowser();
 
 async function photos(dir, className) {
   const names = (await readdir(join(dir, className))).filter((n) => /\.(png|jpe?g)$/i.test(n)).sort();
@@ -64,7 +53,7 @@ async function trainAndWait(page) {
 }
 
 test("a student trains on uploaded photos and classifies held-out ones on the CPU path", { timeout: TEST_MS }, async () => {
-  const { page, requests, consoleErrors } = await openPage(browser, server.origin);
+  const { page, requests, consoleErrors } = await openPage(session.browser, session.server.origin);
   const loadStarted = Date.now();
   await waitForReady(page);
   const readyMs = Date.now() - loadStarted;
@@ -132,13 +121,13 @@ test("a student trains on uploaded photos and classifies held-out ones on the CP
   assert.ok(accuracy >= 0.8, `held-out accuracy ${accuracy} (${correct}/${heldOut.length}); chance is 0.33`);
 
   // Nothing left the device: every request went to the page's own origin.
-  const foreign = requests.filter((url) => !url.startsWith(server.origin) && !url.startsWith("blob:") && !url.startsWith("data:"));
+  const foreign = requests.filter((url) => !url.startsWith(session.server.origin) && !url.startsWith("blob:") && !url.startsWith("data:"));
   assert.deepEqual(foreign, []);
   assert.deepEqual(consoleErrors, []);
 });
 
 test("the sample photos fill three classes and train with no upload", { timeout: TEST_MS }, async () => {
-  const { page, consoleErrors } = await openPage(browser, server.origin);
+  const { page, consoleErrors } = await openPage(session.browser, session.server.origin);
   await waitForReady(page);
   await page.getByTestId("load-samples").click();
   await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);

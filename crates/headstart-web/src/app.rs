@@ -9,6 +9,7 @@ use crate::compute::ComputeChoice;
 use crate::engine::{Engine, TrainedHead};
 use headstart_app::{AppState, ClassEntry, Id, Prediction, TrainingState};
 use headstart_core::head::{ClassifierHead, EpochReport, TrainingConfig};
+use std::future::Future;
 use std::rc::Rc;
 use web_sys::{Blob, DragEvent, File, FileList, HtmlInputElement};
 use yew::html::Scope;
@@ -105,56 +106,66 @@ impl App {
         }
     }
 
-    /// Embeds photos one at a time, sending one message per photo.
+    /// Runs `work` on each photo in turn, yielding to the browser between photos, and sends
+    /// `done(file name, thumbnail, result)` per photo, or a notice that the photo was `skipped`.
+    fn for_each_photo<T: 'static, Work: Future<Output = Result<T, String>> + 'static>(
+        &mut self,
+        link: &Scope<Self>,
+        photos: Vec<(String, Blob)>,
+        skipped: &'static str,
+        work: impl Fn(Blob) -> Work + 'static,
+        done: impl Fn(String, String, T) -> Msg + 'static,
+    ) {
+        self.pending_photos += photos.len();
+        let link = link.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            for (file_name, blob) in photos {
+                yield_to_browser().await;
+                link.send_message(match work(blob.clone()).await {
+                    Ok(result) => done(file_name, object_url(&blob), result),
+                    Err(error) => Msg::PhotoFailed(format!("\"{file_name}\" {skipped}: {error}.")),
+                });
+            }
+        });
+    }
+
+    /// Embeds photos into a class.
     fn embed_photos(&mut self, link: &Scope<Self>, class: Id, photos: Vec<(String, Blob)>) {
         let Some(engine) = self.engine() else {
             self.state
                 .notify("The model is still loading; add the photos again in a moment.".into());
             return;
         };
-        self.pending_photos += photos.len();
-        let link = link.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            for (file_name, blob) in photos {
-                yield_to_browser().await;
-                match engine.embed_photo(&blob).await {
-                    Ok(embedding) => link.send_message(Msg::PhotoEmbedded {
-                        class,
-                        file_name,
-                        thumbnail: object_url(&blob),
-                        embedding,
-                    }),
-                    Err(error) => link.send_message(Msg::PhotoFailed(format!(
-                        "\"{file_name}\" was skipped: {error}."
-                    ))),
-                }
-            }
-        });
+        let work = move |blob: Blob| {
+            let engine = engine.clone();
+            async move { engine.embed_photo(&blob).await }
+        };
+        let done = move |file_name, thumbnail, embedding| Msg::PhotoEmbedded {
+            class,
+            file_name,
+            thumbnail,
+            embedding,
+        };
+        self.for_each_photo(link, photos, "was skipped", work, done);
     }
 
+    /// Classifies photos with the trained head.
     fn classify_photos(&mut self, link: &Scope<Self>, photos: Vec<(String, Blob)>) {
         let (Some(engine), Some(head)) = (self.engine(), self.head.clone()) else {
             self.state
                 .notify("Train the model before classifying photos.".into());
             return;
         };
-        self.pending_photos += photos.len();
-        let link = link.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            for (file_name, blob) in photos {
-                yield_to_browser().await;
-                match engine.classify_photo(&head, &blob).await {
-                    Ok(probabilities) => link.send_message(Msg::Predicted {
-                        file_name,
-                        thumbnail: object_url(&blob),
-                        probabilities,
-                    }),
-                    Err(error) => link.send_message(Msg::PhotoFailed(format!(
-                        "\"{file_name}\" was not classified: {error}."
-                    ))),
-                }
-            }
-        });
+        let work = move |blob: Blob| {
+            let (engine, head) = (engine.clone(), head.clone());
+            async move { engine.classify_photo(&head, &blob).await }
+        };
+        let done = |file_name, thumbnail, probabilities| Msg::Predicted {
+            file_name,
+            thumbnail,
+            probabilities,
+        };
+        self.for_each_photo(link, photos, "was not classified", work, done);
     }
 
     fn start_training(&mut self, link: &Scope<Self>) {

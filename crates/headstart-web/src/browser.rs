@@ -37,11 +37,8 @@ pub async fn yield_to_browser() {
     gloo_timers::future::TimeoutFuture::new(0).await;
 }
 
-/// Fetches a URL, reporting `(received, total)` bytes as they arrive.
-pub async fn fetch_bytes(
-    url: &str,
-    mut on_progress: impl FnMut(u64, Option<u64>),
-) -> Result<Vec<u8>, String> {
+/// Fetches a URL, failing on anything but a successful HTTP status.
+async fn fetch_ok(url: &str) -> Result<Response, String> {
     let response: Response = JsFuture::from(window().fetch_with_str(url))
         .await
         .map_err(describe)?
@@ -49,6 +46,15 @@ pub async fn fetch_bytes(
     if !response.ok() {
         return Err(format!("{url} answered HTTP {}", response.status()));
     }
+    Ok(response)
+}
+
+/// Fetches a URL, reporting `(received, total)` bytes as they arrive.
+pub async fn fetch_bytes(
+    url: &str,
+    mut on_progress: impl FnMut(u64, Option<u64>),
+) -> Result<Vec<u8>, String> {
+    let response = fetch_ok(url).await?;
     let total = response
         .headers()
         .get("content-length")
@@ -79,13 +85,7 @@ pub async fn fetch_bytes(
 
 /// Fetches a URL as a blob.
 pub async fn fetch_blob(url: &str) -> Result<Blob, String> {
-    let response: Response = JsFuture::from(window().fetch_with_str(url))
-        .await
-        .map_err(describe)?
-        .unchecked_into();
-    if !response.ok() {
-        return Err(format!("{url} answered HTTP {}", response.status()));
-    }
+    let response = fetch_ok(url).await?;
     let blob = JsFuture::from(response.blob().map_err(describe)?)
         .await
         .map_err(describe)?;
