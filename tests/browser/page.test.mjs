@@ -114,6 +114,24 @@ test("a student trains on uploaded photos and classifies held-out ones on the CP
     if (shown.label === name) correct += 1;
   }
   const accuracy = correct / heldOut.length;
+
+  // A phone photo stored sideways with an EXIF orientation tag is classified as the upright one.
+  const exifDir = join(repoRoot, "tests", "photos", "exif");
+  await page.getByTestId("predict-upload").setInputFiles(
+    ["pelican-upright.jpg", "pelican-exif-rotated.jpg"].map((name) => join(exifDir, name)),
+  );
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('[data-testid="prediction"]').length === n,
+    heldOut.length + 2,
+    { timeout: MODEL_READY_MS },
+  );
+  const probabilitiesOf = (file) =>
+    page.locator(`[data-testid="prediction"][data-file="${file}"] meter`).evaluateAll((meters) => meters.map((m) => m.value));
+  const upright = await probabilitiesOf("pelican-upright.jpg");
+  const tagged = await probabilitiesOf("pelican-exif-rotated.jpg");
+  assert.equal(upright.length, classes.length);
+  upright.forEach((p, i) => assert.ok(Math.abs(p - tagged[i]) < 0.03, `EXIF: ${upright} vs ${tagged}`));
+
   await screenshot(page, "student-flow");
   const timings = { readyMs, embedMs, trainMs, predictMs, trainAccuracy, validationAccuracy, heldOutAccuracy: accuracy };
   console.log("student flow:", JSON.stringify(timings));

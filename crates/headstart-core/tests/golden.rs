@@ -69,3 +69,31 @@ fn golden_imagenet_predictions_on_real_photos() {
         top5[2][0].1
     );
 }
+
+/// Mean absolute difference of two equally long pixel buffers.
+fn mean_abs_difference(a: &[u8], b: &[u8]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.abs_diff(*y) as f32)
+        .sum::<f32>()
+        / a.len() as f32
+}
+
+#[test]
+fn exif_orientation_is_applied_before_cropping() {
+    use headstart_core::preprocess::decode_to_rgba;
+    let decode = |name: &str| {
+        let path = repo_root().join("tests/photos/exif").join(name);
+        decode_to_rgba(&std::fs::read(path).unwrap()).unwrap()
+    };
+    let upright = decode("pelican-upright.jpg");
+    let tagged = decode("pelican-exif-rotated.jpg");
+    let untagged = decode("pelican-rotated-no-exif.jpg");
+    let with_tag = mean_abs_difference(&upright, &tagged);
+    let without_tag = mean_abs_difference(&upright, &untagged);
+    println!(
+        "mean pixel difference to upright: EXIF-rotated {with_tag}, rotated without tag {without_tag}"
+    );
+    assert!(with_tag < 3.0, "{with_tag}");
+    assert!(without_tag > 10.0 * with_tag, "{without_tag}");
+}
