@@ -153,5 +153,26 @@ test("the sample photos fill three classes and train with no upload", { timeout:
   assert.deepEqual(names, classes);
   await trainAndWait(page);
   assert.deepEqual(await classCounts(page), ["5 photos", "5 photos", "5 photos"]);
+
+  // Photos dropped onto a class join it.
+  const dropped = await page.evaluateHandle(async (names) => {
+    const transfer = new DataTransfer();
+    for (const name of names) {
+      const bytes = await (await fetch(`samples/${name}`)).blob();
+      transfer.items.add(new File([bytes], name.split("/").pop(), { type: "image/png" }));
+    }
+    return transfer;
+  }, ["fruit/kiwi.png", "fruit/lemon.png"]);
+  const fruitCard = page.getByTestId("class-card").nth(2);
+  await fruitCard.dispatchEvent("dragover", { dataTransfer: dropped });
+  await fruitCard.dispatchEvent("drop", { dataTransfer: dropped });
+  await waitForCounts(page, ["5 photos", "5 photos", "7 photos"]);
+  assert.match(await page.getByTestId("train-status").textContent(), /Done/);
+  assert.equal(await page.getByText("Your classes changed since training").count(), 0);
+
+  // Deleting a class removes it and its photos, and the page asks for retraining.
+  await page.getByTestId("class-card").nth(1).getByTestId("delete-class").click();
+  assert.deepEqual(await classCounts(page), ["5 photos", "7 photos"]);
+  await page.getByText("Your classes changed since training").waitFor();
   assert.deepEqual(consoleErrors, []);
 });
