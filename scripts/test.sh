@@ -10,6 +10,10 @@ source scripts/env.sh
 printf '\n== Formatting\n'
 cargo fmt --all --check
 
+printf '\n== Lints (clippy, warnings are errors)\n'
+cargo clippy --release --locked --workspace --exclude headstart-web --all-features --all-targets -- -D warnings
+cargo clippy --release --locked -p headstart-web --target wasm32-unknown-unknown -- -D warnings
+
 printf '\n== Native tests (release: the backbone is too slow unoptimized)\n'
 cargo test --release --locked --workspace --exclude headstart-web --all-features
 
