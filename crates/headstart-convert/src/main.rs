@@ -114,7 +114,7 @@ fn check_complete(part: &str, result: &ApplyResult) -> Result<(), String> {
 mod tests {
     use super::*;
     use burn::store::bridge::to_data;
-    use headstart_core::inference::embed;
+    use headstart_core::inference::{embed, max_abs_difference};
     use headstart_core::preprocess::{decode_to_rgba, normalize_rgba};
     use headstart_core::weights::load_backbone;
 
@@ -171,10 +171,7 @@ mod tests {
         let full = pollster::block_on(embed(&original, &image, &device)).unwrap();
         let half = pollster::block_on(embed(&converted, &image, &device)).unwrap();
         let largest = full[0].iter().fold(0f32, |m, v| m.max(v.abs()));
-        let difference = full[0]
-            .iter()
-            .zip(&half[0])
-            .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+        let difference = max_abs_difference(&full[0], &half[0]);
         println!(
             "f16 weights move the embedding by at most {difference} (largest value {largest})"
         );

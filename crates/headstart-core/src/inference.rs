@@ -50,3 +50,11 @@ pub fn top1(probabilities: &[f32]) -> (usize, f32) {
             if p > best.1 { (i, p) } else { best }
         })
 }
+
+/// Largest absolute element-wise difference of two equally long vectors.
+pub fn max_abs_difference(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}

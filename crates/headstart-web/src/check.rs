@@ -5,10 +5,10 @@
 
 use crate::browser::{fetch_blob, fetch_bytes};
 use crate::compute::{init_webgpu, probe_adapter};
-use crate::engine::{BACKBONE_URL, Engine, max_abs_difference};
+use crate::engine::{BACKBONE_URL, Engine};
 use burn::module::Module;
 use headstart_core::head::HeadConfig;
-use headstart_core::inference::{classify, embed};
+use headstart_core::inference::{classify, embed, max_abs_difference};
 use headstart_core::weights::load_backbone;
 
 /// The photo compared.

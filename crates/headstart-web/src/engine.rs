@@ -8,7 +8,7 @@ use burn::tensor::Device;
 use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::dataset::LabeledEmbedding;
 use headstart_core::head::{ClassifierHead, EpochReport, HeadTrainer, TrainingConfig};
-use headstart_core::inference::{classify, embed};
+use headstart_core::inference::{classify, embed, max_abs_difference};
 use headstart_core::preprocess::{INPUT_LEN, normalize_rgba};
 use headstart_core::weights::load_backbone;
 use web_sys::Blob;
@@ -164,12 +164,4 @@ async fn agree_on_probe(
         ));
     }
     Ok(())
-}
-
-/// Largest absolute element-wise difference of two equally long vectors.
-pub fn max_abs_difference(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
