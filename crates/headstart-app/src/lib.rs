@@ -30,10 +30,17 @@ pub struct Photo {
 pub struct ClassEntry {
     /// Identity within the session.
     pub id: Id,
-    /// The name the student typed.
+    /// The name exactly as the student is typing it (see [`ClassEntry::label`]).
     pub name: String,
     /// Its photos, in the order they were added.
     pub photos: Vec<Photo>,
+}
+
+impl ClassEntry {
+    /// The name as training and predictions use it: without surrounding spaces.
+    pub fn label(&self) -> &str {
+        self.name.trim()
+    }
 }
 
 /// Where the training run stands.
@@ -138,7 +145,7 @@ impl AppState {
     pub fn add_class(&mut self) -> Id {
         let name = (1..)
             .map(|n| format!("Class {n}"))
-            .find(|name| self.classes.iter().all(|c| &c.name != name))
+            .find(|name| self.classes.iter().all(|c| c.label() != name))
             .expect("a free name");
         self.add_named_class(name)
     }
@@ -157,12 +164,12 @@ impl AppState {
     /// The class a named set of photos (e.g. the samples) goes into: the class of that name,
     /// else the first empty class still called "Class N" (renamed), else a new class.
     pub fn claim_class(&mut self, name: &str) -> Id {
-        if let Some(class) = self.classes.iter().find(|c| c.name == name) {
+        if let Some(class) = self.classes.iter().find(|c| c.label() == name) {
             return class.id;
         }
         let unused_default = self.classes.iter_mut().find(|c| {
             c.photos.is_empty()
-                && c.name
+                && c.label()
                     .strip_prefix("Class ")
                     .is_some_and(|n| n.parse::<u32>().is_ok())
         });
@@ -175,10 +182,11 @@ impl AppState {
         }
     }
 
-    /// Renames a class (the new name is trimmed).
+    /// Renames a class to what the student has typed so far (kept as typed, so the view never
+    /// fights the input; [`ClassEntry::label`] is the trimmed name).
     pub fn rename_class(&mut self, id: Id, name: &str) {
         if let Some(class) = self.class_mut(id) {
-            class.name = name.trim().to_string();
+            class.name = name.to_string();
         }
     }
 
@@ -245,10 +253,10 @@ impl AppState {
         if with_photos.len() < 2 {
             return Some("Add photos to at least two classes.".into());
         }
-        if self.classes.iter().any(|c| c.name.is_empty()) {
+        if self.classes.iter().any(|c| c.label().is_empty()) {
             return Some("Every class needs a name.".into());
         }
-        let mut names: Vec<&str> = self.classes.iter().map(|c| c.name.as_str()).collect();
+        let mut names: Vec<&str> = self.classes.iter().map(ClassEntry::label).collect();
         names.sort_unstable();
         if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
             return Some(format!(
@@ -262,7 +270,7 @@ impl AppState {
         {
             return Some(format!(
                 "\"{}\" needs at least {MIN_PHOTOS_PER_CLASS} photos.",
-                class.name
+                class.label()
             ));
         }
         None
@@ -286,7 +294,10 @@ impl AppState {
                 })
             })
             .collect();
-        (examples, classes.iter().map(|c| c.name.clone()).collect())
+        (
+            examples,
+            classes.iter().map(|c| c.label().to_string()).collect(),
+        )
     }
 
     /// Marks the start of a training run of `epochs` epochs.
@@ -389,7 +400,8 @@ mod tests {
         assert_eq!(state.classes.len(), 2);
         assert_eq!(state.classes[1].name, "Class 2");
         state.rename_class(state.classes[0].id, "  Birds ");
-        assert_eq!(state.classes[0].name, "Birds");
+        assert_eq!(state.classes[0].name, "  Birds ");
+        assert_eq!(state.classes[0].label(), "Birds");
         let id = state.add_class();
         assert_eq!(state.class(id).unwrap().name, "Class 1");
     }

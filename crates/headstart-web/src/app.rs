@@ -481,8 +481,10 @@ impl App {
                 ondragover={Callback::from(allow_drop)}
                 ondrop={link.callback(move |event: DragEvent| Msg::AddPhotos(id, dropped_files(&event)))}>
                 <div class="class-head">
+                    // Every keystroke goes to the state: yew rewrites the input from the state on
+                    // each render, which would wipe a half-typed name when a photo finishes.
                     <input data-testid="class-name" aria-label="Class name" value={class.name.clone()}
-                        onchange={link.callback(move |event: Event| {
+                        oninput={link.callback(move |event: InputEvent| {
                             let input: HtmlInputElement = event.target_unchecked_into();
                             Msg::RenameClass(id, input.value())
                         })} />
