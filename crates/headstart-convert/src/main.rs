@@ -170,8 +170,9 @@ mod tests {
         let image = vec![normalize_rgba(&decode_to_rgba(&photo).unwrap())];
         let full = pollster::block_on(embed(&original, &image, &device)).unwrap();
         let half = pollster::block_on(embed(&converted, &image, &device)).unwrap();
-        let largest = full[0].iter().fold(0f32, |m, v| m.max(v.abs()));
-        let difference = max_abs_difference(&full[0], &half[0]);
+        let (full, half) = (full[0].values(), half[0].values());
+        let largest = full.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let difference = max_abs_difference(full, half);
         println!(
             "f16 weights move the embedding by at most {difference} (largest value {largest})"
         );

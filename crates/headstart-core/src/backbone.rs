@@ -11,11 +11,8 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 
-/// Width of the pooled embedding the backbone produces.
-pub const EMBEDDING_DIM: usize = 1280;
-
-/// Side of the square RGB image the backbone takes.
-pub const INPUT_SIZE: usize = 224;
+pub use crate::embedding::EMBEDDING_DIM;
+pub use crate::preprocess::INPUT_SIZE;
 
 /// One inverted-residual stage of EfficientNet-Lite0.
 #[derive(Debug, Clone, Copy)]

@@ -1,17 +1,8 @@
-//! Labeled embeddings and the seeded, stratified train/validation split.
+//! The seeded, stratified train/validation split.
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-
-/// One photo as training sees it: its cached backbone embedding and its class index.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LabeledEmbedding {
-    /// The 1280-d pooled backbone output.
-    pub embedding: Vec<f32>,
-    /// Index of the photo's class.
-    pub label: usize,
-}
 
 /// Indices into a list of examples, split into training and validation parts.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,8 +4,13 @@
 //! because WebGPU has no synchronous reads: metrics are read once per epoch with
 //! `into_data_async`. Native callers drive it with any executor (`pollster::block_on`).
 
-use crate::backbone::EMBEDDING_DIM;
-use crate::dataset::{LabeledEmbedding, Split, stratified_split};
+use crate::dataset::{Split, stratified_split};
+use crate::embedding::EMBEDDING_DIM;
+use crate::protocol::TrainingError;
+use crate::training::{
+    EpochReport, HeadWeights, LabeledEmbedding, Metrics, ModelVersion, SplitSizes, TrainedModel,
+    TrainingSettings,
+};
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::Linear;
@@ -72,76 +77,49 @@ impl ClassifierHead {
     pub fn probabilities(&self, embeddings: Tensor<2>) -> Tensor<2> {
         softmax(self.forward(embeddings), 1)
     }
-}
 
-/// Settings of one head training run.
-#[derive(Config, Debug)]
-pub struct TrainingConfig {
-    /// Passes over the training examples.
-    #[config(default = 40)]
-    pub epochs: usize,
-    /// Examples per Adam step.
-    #[config(default = 16)]
-    pub batch_size: usize,
-    /// Adam learning rate.
-    #[config(default = 1e-3)]
-    pub learning_rate: f64,
-    /// Share of each class held back for validation.
-    #[config(default = 0.2)]
-    pub validation_fraction: f64,
-    /// Seed of the split, the initialization, dropout and the shuffling (all drawn on the host,
-    /// so a run is the same on every backend).
-    #[config(default = 42)]
-    pub seed: u64,
-    /// Dropout on the embedding.
-    #[config(default = 0.2)]
-    pub dropout: f64,
-}
+    /// The parameters as plain numbers, read with one asynchronous read each (WebGPU has no
+    /// synchronous reads).
+    pub async fn weights(&self) -> Result<HeadWeights, ExecutionError> {
+        let read = |tensor: Tensor<1>| async move {
+            Ok::<_, ExecutionError>(
+                tensor
+                    .into_data_async()
+                    .await?
+                    .try_to_vec::<f32>()
+                    .expect("f32 parameters"),
+            )
+        };
+        let bias = match &self.linear.bias {
+            Some(bias) => read(bias.val()).await?,
+            None => Vec::new(),
+        };
+        Ok(HeadWeights {
+            weight: read(self.linear.weight.val().flatten(0, 1)).await?,
+            bias,
+        })
+    }
 
-/// Loss and accuracy over one set of examples.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Metrics {
-    /// Mean cross-entropy.
-    pub loss: f32,
-    /// Share of examples whose most probable class is the right one.
-    pub accuracy: f32,
-}
-
-/// What one epoch achieved.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct EpochReport {
-    /// 1-based epoch number.
-    pub epoch: usize,
-    /// Metrics on the training examples, measured in eval mode after the epoch.
-    pub train: Metrics,
-    /// Metrics on the validation examples; `None` when nothing was held back.
-    pub validation: Option<Metrics>,
-}
-
-/// Why training could not start or go on.
-#[derive(Debug)]
-pub enum TrainingError {
-    /// Fewer than two classes have photos.
-    TooFewClasses,
-    /// The compute device failed (e.g. a lost WebGPU device).
-    Execution(ExecutionError),
-}
-
-impl std::fmt::Display for TrainingError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::TooFewClasses => write!(f, "training needs photos in at least two classes"),
-            Self::Execution(error) => write!(f, "the compute device failed: {error:?}"),
-        }
+    /// A head holding `weights` on `device`; `None` when their shapes do not fit together.
+    pub fn from_weights(weights: &HeadWeights, device: &Device) -> Option<Self> {
+        let classes = weights.classes()?;
+        Some(Self {
+            linear: Linear {
+                weight: Param::from_tensor(Tensor::from_data(
+                    TensorData::new(weights.weight.clone(), [EMBEDDING_DIM, classes]),
+                    device,
+                )),
+                bias: Some(Param::from_tensor(Tensor::from_data(
+                    TensorData::new(weights.bias.clone(), [classes]),
+                    device,
+                ))),
+            },
+        })
     }
 }
 
-impl std::error::Error for TrainingError {}
-
-impl From<ExecutionError> for TrainingError {
-    fn from(error: ExecutionError) -> Self {
-        Self::Execution(error)
-    }
+fn compute_error(error: ExecutionError) -> TrainingError {
+    TrainingError::Compute(format!("{error:?}"))
 }
 
 /// Examples as device tensors.
@@ -154,7 +132,7 @@ impl ExampleTensors {
     fn new(examples: &[&LabeledEmbedding], device: &Device) -> Self {
         let values: Vec<f32> = examples
             .iter()
-            .flat_map(|e| e.embedding.iter().copied())
+            .flat_map(|e| e.embedding.values().iter().copied())
             .collect();
         let labels: Vec<i64> = examples.iter().map(|e| e.label as i64).collect();
         Self {
@@ -173,13 +151,13 @@ impl ExampleTensors {
 
 /// Trains a [`ClassifierHead`] epoch by epoch; the caller shows progress between epochs.
 pub struct HeadTrainer {
-    config: TrainingConfig,
+    config: TrainingSettings,
     head: ClassifierHead,
     optimizer: ModuleOptimizer,
     train: ExampleTensors,
     validation: Option<ExampleTensors>,
     rng: StdRng,
-    epoch: usize,
+    last: Option<EpochReport>,
 }
 
 impl HeadTrainer {
@@ -188,10 +166,13 @@ impl HeadTrainer {
     pub fn new(
         examples: &[LabeledEmbedding],
         num_classes: usize,
-        config: TrainingConfig,
+        config: TrainingSettings,
         device: &Device,
     ) -> Result<Self, TrainingError> {
         let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
+        if let Some(&label) = labels.iter().find(|&&label| label >= num_classes) {
+            return Err(TrainingError::LabelOutOfRange(label));
+        }
         let classes_with_photos = (0..num_classes).filter(|c| labels.contains(c)).count();
         if classes_with_photos < 2 {
             return Err(TrainingError::TooFewClasses);
@@ -209,21 +190,26 @@ impl HeadTrainer {
             rng: StdRng::seed_from_u64(config.seed),
             head,
             config,
-            epoch: 0,
+            last: None,
         })
     }
 
     /// Number of training and validation examples.
-    pub fn split_sizes(&self) -> (usize, usize) {
-        (
-            self.train.len(),
-            self.validation.as_ref().map_or(0, ExampleTensors::len),
-        )
+    pub fn split_sizes(&self) -> SplitSizes {
+        SplitSizes {
+            train: self.train.len(),
+            validation: self.validation.as_ref().map_or(0, ExampleTensors::len),
+        }
+    }
+
+    /// Epochs run so far.
+    pub fn epochs_run(&self) -> usize {
+        self.last.map_or(0, |report| report.epoch)
     }
 
     /// Whether all configured epochs have run.
     pub fn is_finished(&self) -> bool {
-        self.epoch >= self.config.epochs
+        self.epochs_run() >= self.config.epochs
     }
 
     /// Runs one epoch of shuffled minibatch Adam steps and measures the result in eval mode.
@@ -248,23 +234,29 @@ impl HeadTrainer {
             let head = self.head.clone();
             self.head = self.optimizer.step(self.config.learning_rate, head, grads);
         }
-        self.epoch += 1;
         let eval_head = self.head.valid();
         let train = measure(
             &eval_head,
             &self.train.embeddings.clone().inner(),
             &self.train.labels.clone().inner(),
         )
-        .await?;
+        .await
+        .map_err(compute_error)?;
         let validation = match &self.validation {
-            Some(set) => Some(measure(&eval_head, &set.embeddings, &set.labels).await?),
+            Some(set) => Some(
+                measure(&eval_head, &set.embeddings, &set.labels)
+                    .await
+                    .map_err(compute_error)?,
+            ),
             None => None,
         };
-        Ok(EpochReport {
-            epoch: self.epoch,
+        let report = EpochReport {
+            epoch: self.epochs_run() + 1,
             train,
             validation,
-        })
+        };
+        self.last = Some(report);
+        Ok(report)
     }
 
     /// Inverted-dropout multipliers for a batch: 0 with probability `dropout`, else
@@ -287,6 +279,27 @@ impl HeadTrainer {
     /// The trained head in eval mode, for inference.
     pub fn head(&self) -> ClassifierHead {
         self.head.valid()
+    }
+
+    /// The model as it stands, or `None` before the first epoch has ended. A model taken
+    /// before the last epoch is marked as stopped early.
+    pub async fn model(
+        &self,
+        version: ModelVersion,
+        class_names: Vec<String>,
+    ) -> Result<Option<TrainedModel>, TrainingError> {
+        let Some(last_epoch) = self.last else {
+            return Ok(None);
+        };
+        Ok(Some(TrainedModel {
+            version,
+            class_names,
+            settings: self.config.clone(),
+            split: self.split_sizes(),
+            last_epoch,
+            stopped_early: !self.is_finished(),
+            head: self.head().weights().await.map_err(compute_error)?,
+        }))
     }
 }
 
@@ -342,16 +355,59 @@ mod tests {
         assert_eq!(first.len(), 1280 * 3);
     }
 
+    fn example(label: usize) -> LabeledEmbedding {
+        LabeledEmbedding {
+            embedding: vec![label as f32; EMBEDDING_DIM].try_into().unwrap(),
+            label,
+        }
+    }
+
     #[test]
-    fn training_needs_two_classes_with_photos() {
-        let one_class = vec![
-            LabeledEmbedding {
-                embedding: vec![0.0; EMBEDDING_DIM],
-                label: 0
-            };
-            4
-        ];
-        let result = HeadTrainer::new(&one_class, 2, TrainingConfig::new(), &Device::flex());
-        assert!(matches!(result, Err(TrainingError::TooFewClasses)));
+    fn training_needs_two_classes_with_photos_and_labels_that_name_one() {
+        let new = |examples: &[LabeledEmbedding], classes| {
+            HeadTrainer::new(
+                examples,
+                classes,
+                TrainingSettings::default(),
+                &Device::flex(),
+            )
+        };
+        assert!(matches!(
+            new(&vec![example(0); 4], 2),
+            Err(TrainingError::TooFewClasses)
+        ));
+        assert!(matches!(
+            new(&[example(0), example(1), example(2)], 2),
+            Err(TrainingError::LabelOutOfRange(2))
+        ));
+    }
+
+    #[test]
+    fn a_model_exists_after_one_epoch_and_knows_it_was_stopped_early() {
+        let examples: Vec<LabeledEmbedding> = (0..8).map(|i| example(i % 2)).collect();
+        let settings = TrainingSettings {
+            epochs: 3,
+            ..TrainingSettings::default()
+        };
+        let device = Device::flex();
+        let mut trainer = HeadTrainer::new(&examples, 2, settings, &device).unwrap();
+        let names = vec!["a".to_string(), "b".to_string()];
+        let model = |trainer: &HeadTrainer| {
+            pollster::block_on(trainer.model(ModelVersion(4), names.clone())).unwrap()
+        };
+        assert_eq!(model(&trainer), None);
+        pollster::block_on(trainer.run_epoch()).unwrap();
+        let stopped = model(&trainer).unwrap();
+        assert!(stopped.stopped_early);
+        assert_eq!(stopped.last_epoch.epoch, 1);
+        assert_eq!(stopped.version, ModelVersion(4));
+
+        // The plain weights rebuild the very same head.
+        let rebuilt = ClassifierHead::from_weights(&stopped.head, &device).unwrap();
+        assert_eq!(weights(&rebuilt), weights(&trainer.head()));
+        while !trainer.is_finished() {
+            pollster::block_on(trainer.run_epoch()).unwrap();
+        }
+        assert!(!model(&trainer).unwrap().stopped_early);
     }
 }

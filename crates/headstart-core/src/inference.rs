@@ -1,27 +1,62 @@
-//! Eval-mode inference helpers shared by the page, the tests and future tools.
+//! Eval-mode inference shared by the workers, the tests and native tools. Embeddings are made
+//! here and only here, checked on the way out of the backbone.
 
 use crate::backbone::EfficientNetLite0;
+use crate::embedding::{Embedding, EmbeddingError};
 use crate::head::ClassifierHead;
 use crate::preprocess::batch_tensor;
 use burn::tensor::{Device, ExecutionError, Tensor};
 
-/// Embeds preprocessed images (see [`crate::preprocess::normalize_rgba`]), one row per image.
+/// Why inference gave no answer.
+#[derive(Debug)]
+pub enum InferenceError {
+    /// The compute device failed.
+    Execution(ExecutionError),
+    /// The backbone produced something that is not an embedding (e.g. NaNs from a bad shader).
+    Embedding(EmbeddingError),
+}
+
+impl std::fmt::Display for InferenceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Execution(error) => write!(f, "the compute device failed: {error:?}"),
+            Self::Embedding(error) => write!(f, "the backbone gave no embedding: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for InferenceError {}
+
+impl From<ExecutionError> for InferenceError {
+    fn from(error: ExecutionError) -> Self {
+        Self::Execution(error)
+    }
+}
+
+/// Embeds preprocessed images (see [`crate::preprocess::normalize_rgba`]), one per image.
 pub async fn embed(
     backbone: &EfficientNetLite0,
     images: &[Vec<f32>],
     device: &Device,
-) -> Result<Vec<Vec<f32>>, ExecutionError> {
-    read_rows(backbone.embed(batch_tensor(images, device))).await
+) -> Result<Vec<Embedding>, InferenceError> {
+    read_rows(backbone.embed(batch_tensor(images, device)))
+        .await?
+        .into_iter()
+        .map(|row| Embedding::try_from(row).map_err(InferenceError::Embedding))
+        .collect()
 }
 
 /// Class probabilities for embeddings, one row per embedding.
 pub async fn classify(
     head: &ClassifierHead,
-    embeddings: &[Vec<f32>],
+    embeddings: &[Embedding],
     device: &Device,
 ) -> Result<Vec<Vec<f32>>, ExecutionError> {
-    let width = embeddings.first().map_or(0, Vec::len);
-    let values: Vec<f32> = embeddings.iter().flatten().copied().collect();
+    let width = embeddings.first().map_or(0, |e| e.values().len());
+    let values: Vec<f32> = embeddings
+        .iter()
+        .flat_map(|e| e.values().iter().copied())
+        .collect();
     let input = Tensor::<2>::from_data(
         burn::tensor::TensorData::new(values, [embeddings.len(), width]),
         device,
@@ -38,17 +73,6 @@ pub async fn read_rows(tensor: Tensor<2>) -> Result<Vec<Vec<f32>>, ExecutionErro
         .try_to_vec::<f32>()
         .expect("float tensor");
     Ok(values.chunks(columns.max(1)).map(<[f32]>::to_vec).collect())
-}
-
-/// Index and value of the largest entry.
-pub fn top1(probabilities: &[f32]) -> (usize, f32) {
-    probabilities
-        .iter()
-        .copied()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, p)| {
-            if p > best.1 { (i, p) } else { best }
-        })
 }
 
 /// Largest absolute element-wise difference of two equally long vectors.

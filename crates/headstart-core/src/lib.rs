@@ -1,12 +1,23 @@
 //! Headstart's machine-learning core: the pretrained EfficientNet-Lite0 backbone, the
-//! preprocessing its weights expect, cached-embedding datasets and the training of new heads.
+//! preprocessing its weights expect, the training of new heads, and the plain values (embedding,
+//! settings, trained model, worker messages) that the page and the workers exchange.
 //!
-//! It knows nothing of the browser: the page (`headstart-web`) and native tools choose the
-//! compute [`burn::tensor::Device`] and decode images, then call in here.
+//! It knows nothing of the browser: the workers (`headstart-worker`) and native tools choose the
+//! compute [`burn::tensor::Device`] and decode images, then call in here. Without the `model`
+//! feature only the plain values remain, with no burn at all: that is what the page
+//! (`headstart-app`, `headstart-web`) builds on.
 
-pub mod backbone;
 pub mod dataset;
-pub mod head;
-pub mod inference;
+pub mod embedding;
 pub mod preprocess;
+pub mod protocol;
+pub mod training;
+
+#[cfg(feature = "model")]
+pub mod backbone;
+#[cfg(feature = "model")]
+pub mod head;
+#[cfg(feature = "model")]
+pub mod inference;
+#[cfg(feature = "model")]
 pub mod weights;

@@ -5,8 +5,11 @@
 //! crate natively behind the `image` feature); both hand this module 224x224 RGBA pixels whose
 //! transparency is already composited on white.
 
-use crate::backbone::INPUT_SIZE;
+#[cfg(feature = "model")]
 use burn::tensor::{Device, Tensor, TensorData};
+
+/// Side of the square RGB image the backbone takes.
+pub const INPUT_SIZE: usize = 224;
 
 /// Fraction of the short side kept by the center crop.
 pub const CROP_FRACTION: f32 = 224.0 / 256.0;
@@ -60,6 +63,7 @@ pub fn normalize_rgba(rgba: &[u8]) -> Vec<f32> {
     input
 }
 
+#[cfg(feature = "model")]
 /// Stacks normalized images (each [`INPUT_LEN`] values) into a `[batch, 3, 224, 224]` tensor.
 pub fn batch_tensor(images: &[Vec<f32>], device: &Device) -> Tensor<4> {
     let values: Vec<f32> = images.iter().flatten().copied().collect();

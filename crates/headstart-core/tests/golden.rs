@@ -19,7 +19,10 @@ fn imagenet_top5(names: &[&str]) -> Vec<Vec<(usize, f32)>> {
         .map(|n| repo_root().join("data/golden").join(n))
         .collect();
     let embeddings = embed_files(&backbone, &files, &device);
-    let flat: Vec<f32> = embeddings.iter().flatten().copied().collect();
+    let flat: Vec<f32> = embeddings
+        .iter()
+        .flat_map(|e| e.values().iter().copied())
+        .collect();
     let input = burn::tensor::Tensor::<2>::from_data(
         burn::tensor::TensorData::new(flat, [names.len(), 1280]),
         &device,

@@ -4,9 +4,10 @@
 mod support;
 
 use burn::tensor::Device;
-use headstart_core::dataset::LabeledEmbedding;
-use headstart_core::head::{EpochReport, HeadTrainer, TrainingConfig};
-use headstart_core::inference::{classify, top1};
+use headstart_core::embedding::Embedding;
+use headstart_core::head::HeadTrainer;
+use headstart_core::inference::classify;
+use headstart_core::training::{EpochReport, LabeledEmbedding, SplitSizes, TrainingSettings, top1};
 use support::{backbone, class_folders, embed_files, repo_root};
 
 fn labeled(folder: &str, device: &Device) -> (Vec<String>, Vec<LabeledEmbedding>) {
@@ -25,7 +26,7 @@ fn labeled(folder: &str, device: &Device) -> (Vec<String>, Vec<LabeledEmbedding>
 }
 
 fn train(examples: &[LabeledEmbedding], device: &Device) -> (HeadTrainer, Vec<EpochReport>) {
-    let mut trainer = HeadTrainer::new(examples, 3, TrainingConfig::new(), device).unwrap();
+    let mut trainer = HeadTrainer::new(examples, 3, TrainingSettings::default(), device).unwrap();
     let mut reports = Vec::new();
     while !trainer.is_finished() {
         reports.push(pollster::block_on(trainer.run_epoch()).unwrap());
@@ -43,7 +44,13 @@ fn head_on_five_shots_classifies_held_out_photos() {
     assert_eq!(train_set.len(), 15);
 
     let (trainer, reports) = train(&train_set, &device);
-    assert_eq!(trainer.split_sizes(), (12, 3));
+    assert_eq!(
+        trainer.split_sizes(),
+        SplitSizes {
+            train: 12,
+            validation: 3
+        }
+    );
     let first = reports.first().unwrap();
     let last = reports.last().unwrap();
     println!("first epoch {first:?}\nlast epoch {last:?}");
@@ -53,7 +60,7 @@ fn head_on_five_shots_classifies_held_out_photos() {
     );
     assert_eq!(last.train.accuracy, 1.0);
 
-    let embeddings: Vec<Vec<f32>> = held_out.iter().map(|e| e.embedding.clone()).collect();
+    let embeddings: Vec<Embedding> = held_out.iter().map(|e| e.embedding.clone()).collect();
     let probabilities =
         pollster::block_on(classify(&trainer.head(), &embeddings, &device)).unwrap();
     let correct = probabilities

@@ -4,6 +4,7 @@
 
 use burn::tensor::Device;
 use headstart_core::backbone::EfficientNetLite0;
+use headstart_core::embedding::Embedding;
 use headstart_core::inference::embed;
 use headstart_core::preprocess::{decode_to_rgba, normalize_rgba};
 use std::path::{Path, PathBuf};
@@ -35,7 +36,7 @@ pub fn embed_files(
     backbone: &EfficientNetLite0,
     files: &[PathBuf],
     device: &Device,
-) -> Vec<Vec<f32>> {
+) -> Vec<Embedding> {
     let images: Vec<Vec<f32>> = files
         .iter()
         .map(|file| {

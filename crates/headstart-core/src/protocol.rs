@@ -1,0 +1,259 @@
+//! The one typed boundary between the page and its model workers: every request the page
+//! sends and every event a worker answers with, as serde values sent as postcard bytes. A
+//! browser file or blob that goes with a message (a photo, a thumbnail, the weights) travels
+//! beside these bytes, never inside them.
+
+use crate::embedding::Embedding;
+use crate::training::{
+    EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Identifies one request and every event about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct JobId(pub u32);
+
+/// Which compute path the student (or a test) asked for with `?compute=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ComputeChoice {
+    /// WebGPU on a hardware adapter that agrees with the CPU, else the CPU (the default).
+    Auto,
+    /// Always the CPU.
+    Cpu,
+    /// WebGPU on any adapter, software ones included (for checks and comparisons).
+    AnyWebGpu,
+}
+
+impl ComputeChoice {
+    /// Reads the value of `?compute=cpu|webgpu|auto`.
+    pub fn from_query(value: Option<&str>) -> Self {
+        match value {
+            Some("cpu") => Self::Cpu,
+            Some("webgpu") => Self::AnyWebGpu,
+            _ => Self::Auto,
+        }
+    }
+}
+
+/// Which backend runs a worker's model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ComputePath {
+    /// burn-wgpu on the browser's WebGPU.
+    WebGpu,
+    /// burn-flex on the CPU (WebAssembly SIMD).
+    Cpu,
+}
+
+impl ComputePath {
+    /// The name shown on the badge.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::WebGpu => "WebGPU",
+            Self::Cpu => "CPU",
+        }
+    }
+}
+
+/// What the page asks a worker to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Load the backbone from the attached weight bytes on the best device for `compute`.
+    Start {
+        /// The requested compute path.
+        compute: ComputeChoice,
+    },
+    /// Decode the attached photo file, make its thumbnail and embed it.
+    Embed {
+        /// The job.
+        job: JobId,
+    },
+    /// Like [`Request::Embed`], then classify the embedding with `model`.
+    Classify {
+        /// The job.
+        job: JobId,
+        /// The model the student classified with when asking.
+        model: Box<TrainedModel>,
+    },
+    /// Train a new head on cached embeddings, reporting every epoch.
+    Train {
+        /// The job.
+        job: JobId,
+        /// The version the model will carry.
+        version: ModelVersion,
+        /// Class names in label order.
+        class_names: Vec<String>,
+        /// The examples, labelled by index into `class_names`.
+        examples: Vec<LabeledEmbedding>,
+        /// The run's settings.
+        settings: TrainingSettings,
+    },
+    /// Stop the training run `job` after its current epoch.
+    StopTraining {
+        /// The run to stop.
+        job: JobId,
+    },
+    /// Compare WebGPU with the CPU on a real photo (attached).
+    CheckBackends,
+    /// Answer at once with [`Event::Pong`] (measures the cost of one message).
+    Ping,
+}
+
+/// What a worker tells the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// The backbone is loaded; the worker takes requests.
+    Started {
+        /// The path it runs on.
+        path: ComputePath,
+        /// Why that path, for the badge's tooltip.
+        reason: String,
+    },
+    /// The backbone could not be loaded.
+    StartFailed {
+        /// What went wrong, for the console.
+        detail: String,
+    },
+    /// A photo's embedding (its thumbnail attached).
+    Embedded {
+        /// The job.
+        job: JobId,
+        /// The photo's embedding.
+        embedding: Embedding,
+    },
+    /// A photo's class probabilities (its thumbnail attached).
+    Classified {
+        /// The job.
+        job: JobId,
+        /// One probability per class of the job's model, in its order.
+        probabilities: Vec<f32>,
+    },
+    /// A photo could not be used.
+    PhotoFailed {
+        /// The job.
+        job: JobId,
+        /// Why.
+        error: PhotoError,
+    },
+    /// An epoch of a training run finished.
+    Epoch {
+        /// The run.
+        job: JobId,
+        /// Its metrics.
+        report: EpochReport,
+    },
+    /// A training run ended with a model: all its epochs ran, or it was stopped after at
+    /// least one (then `model.stopped_early` is set).
+    Trained {
+        /// The run.
+        job: JobId,
+        /// The model.
+        model: Box<TrainedModel>,
+    },
+    /// A training run was stopped before its first epoch ended: no model came of it.
+    TrainingDiscarded {
+        /// The run.
+        job: JobId,
+    },
+    /// A training run failed.
+    TrainingFailed {
+        /// The run.
+        job: JobId,
+        /// Why.
+        error: TrainingError,
+    },
+    /// The outcome of [`Request::CheckBackends`].
+    BackendCheck(BackendCheck),
+    /// The answer to [`Request::Ping`].
+    Pong,
+    /// The worker hit an internal error and stopped.
+    Panicked {
+        /// The panic message, for the console.
+        detail: String,
+    },
+}
+
+/// Why a photo could not be used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PhotoError {
+    /// The browser cannot decode the file as an image.
+    NotAnImage,
+    /// The model failed on it (detail for the console).
+    Compute(String),
+}
+
+/// Why a training run failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TrainingError {
+    /// Fewer than two classes have photos.
+    TooFewClasses,
+    /// An example does not belong to any of the run's classes.
+    LabelOutOfRange(usize),
+    /// The compute device failed, e.g. a lost WebGPU device (detail for the console).
+    Compute(String),
+}
+
+impl std::fmt::Display for TrainingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooFewClasses => write!(f, "training needs photos in at least two classes"),
+            Self::LabelOutOfRange(label) => write!(f, "label {label} names no class"),
+            Self::Compute(detail) => write!(f, "the compute device failed: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for TrainingError {}
+
+/// The outcome of comparing WebGPU with the CPU on a real photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum BackendCheck {
+    /// No WebGPU adapter: nothing to compare.
+    Skipped(String),
+    /// Both backends ran; the largest differences found.
+    Compared {
+        /// The adapter, as the browser describes it.
+        adapter: String,
+        /// Largest difference of the photo's 1280-d backbone embedding.
+        embedding_difference: f32,
+        /// Largest difference of class probabilities from a head on real embeddings.
+        probability_difference: f32,
+        /// Whether both CPU and GPU picked the same class for every row.
+        same_predictions: bool,
+    },
+    /// WebGPU failed.
+    Failed(String),
+}
+
+/// A message as bytes.
+pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    postcard::to_allocvec(message).expect("protocol values always serialize")
+}
+
+/// A message from bytes; malformed bytes are an error, never a panic.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, postcard::Error> {
+    postcard::from_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embedding::EMBEDDING_DIM;
+
+    #[test]
+    fn messages_round_trip_and_bad_embeddings_are_refused_on_arrival() {
+        let event = Event::Embedded {
+            job: JobId(3),
+            embedding: Embedding::try_from(vec![0.25; EMBEDDING_DIM]).unwrap(),
+        };
+        assert_eq!(decode::<Event>(&encode(&event)).unwrap(), event);
+
+        // The same bytes with a NaN smuggled into the embedding do not decode.
+        let mut bytes = encode(&event);
+        let nan = f32::NAN.to_le_bytes();
+        let at = bytes.len() - 4;
+        bytes[at..].copy_from_slice(&nan);
+        assert!(decode::<Event>(&bytes).is_err());
+        assert!(decode::<Request>(&[0xff, 0x01]).is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! What a training run is given and what it gives back, as plain values: the settings, the
+//! per-epoch metrics and the trained model. The model is one value that travels between the
+//! training worker, the page and every prediction it makes.
+
+use crate::embedding::{EMBEDDING_DIM, Embedding};
+use serde::{Deserialize, Serialize};
+
+/// Settings of one head training run. Every field has the default a lesson starts from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainingSettings {
+    /// Passes over the training examples.
+    pub epochs: usize,
+    /// Examples per Adam step.
+    pub batch_size: usize,
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Share of each class held back for validation.
+    pub validation_fraction: f64,
+    /// Seed of the split, the initialization, dropout and the shuffling (all drawn on the host,
+    /// so a run is the same on every backend).
+    pub seed: u64,
+    /// Dropout on the embedding.
+    pub dropout: f64,
+}
+
+impl Default for TrainingSettings {
+    fn default() -> Self {
+        Self {
+            epochs: 40,
+            batch_size: 16,
+            learning_rate: 1e-3,
+            validation_fraction: 0.2,
+            seed: 42,
+            dropout: 0.2,
+        }
+    }
+}
+
+/// Loss and accuracy over one set of examples.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Mean cross-entropy.
+    pub loss: f32,
+    /// Share of examples whose most probable class is the right one.
+    pub accuracy: f32,
+}
+
+/// What one epoch achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochReport {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Metrics on the training examples, measured in eval mode after the epoch.
+    pub train: Metrics,
+    /// Metrics on the validation examples; `None` when nothing was held back.
+    pub validation: Option<Metrics>,
+}
+
+/// How many examples trained and how many were held back for validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitSizes {
+    /// Examples the head learned from.
+    pub train: usize,
+    /// Examples held back to measure it.
+    pub validation: usize,
+}
+
+/// Which training run made a model: numbered by the page, 1 for the first run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ModelVersion(pub u32);
+
+impl std::fmt::Display for ModelVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The head's parameters as plain numbers: `weight` is `[EMBEDDING_DIM, classes]` row-major
+/// (burn's `Linear` layout), `bias` is `[classes]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadWeights {
+    /// Embedding-to-logit weights.
+    pub weight: Vec<f32>,
+    /// Per-class bias.
+    pub bias: Vec<f32>,
+}
+
+impl HeadWeights {
+    /// Number of classes, if the shapes agree with each other.
+    pub fn classes(&self) -> Option<usize> {
+        (self.weight.len() == EMBEDDING_DIM * self.bias.len()).then_some(self.bias.len())
+    }
+}
+
+/// A trained model: everything needed to classify a photo and to say what made it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainedModel {
+    /// Which run made it.
+    pub version: ModelVersion,
+    /// Class names in the head's output order.
+    pub class_names: Vec<String>,
+    /// The settings it was trained with.
+    pub settings: TrainingSettings,
+    /// Training and validation example counts.
+    pub split: SplitSizes,
+    /// The last epoch that ran.
+    pub last_epoch: EpochReport,
+    /// Whether the student stopped the run before its last epoch.
+    pub stopped_early: bool,
+    /// The head's parameters.
+    pub head: HeadWeights,
+}
+
+/// One photo as training sees it: its cached backbone embedding and its class index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabeledEmbedding {
+    /// The pooled backbone output.
+    pub embedding: Embedding,
+    /// Index of the photo's class.
+    pub label: usize,
+}
+
+/// Index and value of the largest entry.
+pub fn top1(probabilities: &[f32]) -> (usize, f32) {
+    probabilities
+        .iter()
+        .copied()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, p)| {
+            if p > best.1 { (i, p) } else { best }
+        })
+}
