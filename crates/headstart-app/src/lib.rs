@@ -1,69 +1,134 @@
-//! The page's state as plain data with plain methods: classes and their photos, the training
-//! run and the predictions. No browser types: the view (`headstart-web`) renders this state and
-//! turns user actions into calls here, so every rule below is tested natively.
+//! The page's rules as plain data: the state the page shows, the [`Action`]s that change it
+//! and the [`Effect`]s the view must carry out (messages to the model workers, console logs).
+//! No browser types and no burn: the view (`headstart-web`) renders [`AppState`], turns clicks,
+//! uploads and worker events into actions, and carries out what [`AppState::apply`] returns, so
+//! every rule below is tested natively.
+//!
+//! Two things stay opaque here: a photo file the student gave (`F`, a browser `Blob` in the
+//! page) and a thumbnail (`T`, a self-revoking object URL in the page). The state holds
+//! thumbnails only as long as something shows them and hands files straight back in effects.
 
-use headstart_core::dataset::LabeledEmbedding;
-use headstart_core::head::EpochReport;
-use headstart_core::inference::top1;
+mod notice;
+mod samples;
+
+pub use notice::{Notice, training_failure};
+pub use samples::{SampleClass, parse_sample_index};
+
+use headstart_core::embedding::Embedding;
+use headstart_core::protocol::{ComputePath, Event, JobId, Request};
+use headstart_core::training::{
+    EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings, top1,
+};
+use std::collections::BTreeMap;
 
 /// Fewest photos a class needs before training starts (one can go to validation).
 pub const MIN_PHOTOS_PER_CLASS: usize = 2;
 
-/// Stable identity of a class or photo for the page's lifetime.
-pub type Id = u32;
+/// The epochs a student may ask for.
+pub const EPOCHS_RANGE: std::ops::RangeInclusive<usize> = 1..=5000;
 
-/// A photo in a class, reduced to what training needs.
+/// Most notices kept; older ones scroll away.
+pub const MAX_NOTICES: usize = 20;
+
+/// Most model workers the page starts: each holds its own backbone (see the README for the
+/// memory each takes).
+pub const MAX_WORKERS: usize = 4;
+
+/// How many model workers to start on a device with `logical_cores`: one per core, leaving
+/// one to the page, between 1 and [`MAX_WORKERS`]; `requested` (the `?workers=` parameter)
+/// overrides the count within the same bounds.
+pub fn worker_count(logical_cores: usize, requested: Option<usize>) -> usize {
+    requested
+        .unwrap_or(logical_cores.saturating_sub(1))
+        .clamp(1, MAX_WORKERS)
+}
+
+/// Identity of a class for the page's lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClassId(pub u32);
+
+/// Identity of a photo for the page's lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PhotoId(pub u32);
+
+/// A photo in a class, reduced to what training and display need.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Photo {
+pub struct Photo<T> {
     /// Identity within the session.
-    pub id: Id,
+    pub id: PhotoId,
     /// The name of the file it came from.
     pub file_name: String,
-    /// Where the view finds its thumbnail (a browser object URL in the page).
-    pub thumbnail: String,
+    /// Its small thumbnail.
+    pub thumbnail: T,
     /// Cached backbone embedding, computed once when the photo was added.
-    pub embedding: Vec<f32>,
+    pub embedding: Embedding,
 }
 
 /// A class the student defines.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ClassEntry {
+pub struct ClassEntry<T> {
     /// Identity within the session.
-    pub id: Id,
+    pub id: ClassId,
     /// The name exactly as the student is typing it (see [`ClassEntry::label`]).
     pub name: String,
     /// Its photos, in the order they were added.
-    pub photos: Vec<Photo>,
+    pub photos: Vec<Photo<T>>,
 }
 
-impl ClassEntry {
+impl<T> ClassEntry<T> {
     /// The name as training and predictions use it: without surrounding spaces.
     pub fn label(&self) -> &str {
         self.name.trim()
     }
 }
 
+/// Loading the pretrained model into the workers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelStatus {
+    /// Downloading the weights.
+    Loading {
+        /// Bytes received.
+        received: u64,
+        /// Bytes expected, when the server says.
+        total: Option<u64>,
+    },
+    /// The workers hold the backbone.
+    Ready {
+        /// The compute path they run on.
+        path: ComputePath,
+        /// Why that path.
+        reason: String,
+        /// How many workers embed photos.
+        workers: usize,
+    },
+    /// The model could not start (detail for the console).
+    Failed(String),
+}
+
 /// Where the training run stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrainingState {
-    /// Not started since the page opened.
+    /// No run since the page opened.
     Idle,
-    /// Epochs are running; the last finished one is reported.
+    /// Epochs are running in the training worker.
     Running {
+        /// The run's job.
+        job: JobId,
+        /// The version its model will have.
+        version: ModelVersion,
         /// Total epochs of the run.
         epochs: usize,
         /// Last finished epoch, if any.
         last: Option<EpochReport>,
+        /// The student pressed Stop; the worker ends the run after the current epoch.
+        stopping: bool,
     },
-    /// Finished; predictions use the head it produced.
-    Done {
-        /// The final epoch's report.
-        last: EpochReport,
-        /// Training and validation example counts.
-        split: (usize, usize),
-    },
-    /// Stopped with a message for the user.
-    Failed(String),
+    /// The run ended with a model ([`AppState::model`]), complete or stopped early.
+    Done,
+    /// The student stopped the run before its first epoch ended: no model came of it.
+    Discarded,
+    /// The run failed; the reason is for the student.
+    Failed(&'static str),
 }
 
 impl TrainingState {
@@ -72,24 +137,27 @@ impl TrainingState {
         match self {
             Self::Idle => "idle",
             Self::Running { .. } => "running",
-            Self::Done { .. } => "done",
+            Self::Done => "done",
+            Self::Discarded => "stopped",
             Self::Failed(_) => "error",
         }
     }
 }
 
-/// One classified photo.
+/// One classified photo, labelled by the model that classified it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Prediction {
+pub struct Prediction<T> {
     /// The file it came from.
     pub file_name: String,
-    /// Thumbnail location, as for [`Photo::thumbnail`].
-    pub thumbnail: String,
-    /// `(class name, probability)` for every class the head knows, in class order.
+    /// Its thumbnail.
+    pub thumbnail: T,
+    /// The model that made it.
+    pub model_version: ModelVersion,
+    /// `(class name, probability)` for every class of that model, in its order.
     pub probabilities: Vec<(String, f32)>,
 }
 
-impl Prediction {
+impl<T> Prediction<T> {
     /// The most probable class and its probability.
     pub fn top(&self) -> (&str, f32) {
         let values: Vec<f32> = self.probabilities.iter().map(|(_, p)| *p).collect();
@@ -98,37 +166,125 @@ impl Prediction {
     }
 }
 
-/// Everything the page shows, minus browser handles.
+/// Work handed to a worker and not yet answered.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AppState {
-    /// The student's classes.
-    pub classes: Vec<ClassEntry>,
-    /// The training run.
-    pub training: TrainingState,
-    /// Class names the current head was trained on, in its output order.
-    pub trained_classes: Option<Vec<String>>,
-    /// Classified photos, newest first.
-    pub predictions: Vec<Prediction>,
-    /// Messages for the user about files that could not be used, newest last.
-    pub notices: Vec<String>,
-    next_id: Id,
+enum PendingJob {
+    /// A photo being embedded into a class.
+    AddPhoto { class: ClassId, file_name: String },
+    /// A photo being classified by a model.
+    Classify {
+        file_name: String,
+        version: ModelVersion,
+        class_names: Vec<String>,
+    },
 }
 
-impl Default for AppState {
+/// Everything the student can do, and everything the workers report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action<F, T> {
+    /// Weight bytes arrived.
+    ModelProgress {
+        /// Bytes received.
+        received: u64,
+        /// Bytes expected.
+        total: Option<u64>,
+    },
+    /// The worker pool is up.
+    WorkersStarted {
+        /// Their compute path.
+        path: ComputePath,
+        /// Why that path.
+        reason: String,
+        /// How many embed.
+        workers: usize,
+    },
+    /// The model could not start.
+    ModelFailed(String),
+    /// Adds an empty class.
+    AddClass,
+    /// The class's name input changed.
+    RenameClass(ClassId, String),
+    /// Deletes a class and its photos.
+    DeleteClass(ClassId),
+    /// Removes one photo.
+    DeletePhoto(PhotoId),
+    /// Photo files for a class, as `(file name, file)`.
+    AddPhotos(ClassId, Vec<(String, F)>),
+    /// Sample photos for the class of that name (made if needed).
+    AddSamples(String, Vec<(String, F)>),
+    /// The sample photos could not be fetched (detail for the console).
+    SamplesFailed(String),
+    /// The epochs input changed (kept within [`EPOCHS_RANGE`]).
+    SetEpochs(usize),
+    /// The Train button.
+    Train,
+    /// The Stop button.
+    StopTraining,
+    /// Photo files to classify with the current model.
+    Classify(Vec<(String, F)>),
+    /// Removes all predictions.
+    ClearPredictions,
+    /// A worker's event, with its thumbnail when it carries one.
+    Worker(Event, Option<T>),
+}
+
+/// What the view must do after an action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect<F> {
+    /// Send a request to the workers, with the photo file it is about.
+    Send(Request, Option<F>),
+    /// Tell a developer something in the console.
+    Log(String),
+}
+
+/// Everything the page shows, with `T` the thumbnail handle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppState<T> {
+    /// Loading the model.
+    pub model_status: ModelStatus,
+    /// The student's classes.
+    pub classes: Vec<ClassEntry<T>>,
+    /// The settings the next training run uses.
+    pub settings: TrainingSettings,
+    /// The training run.
+    pub training: TrainingState,
+    /// The model predictions use: the last run's that produced one.
+    pub model: Option<TrainedModel>,
+    /// Classified photos, newest first.
+    pub predictions: Vec<Prediction<T>>,
+    /// Messages for the student, newest last.
+    pub notices: Vec<Notice>,
+    /// A worker stopped with an internal error (detail for the console).
+    pub fatal: Option<String>,
+    pending: BTreeMap<JobId, PendingJob>,
+    /// Training runs started; run N makes model version N.
+    runs_started: u32,
+    next_id: u32,
+}
+
+impl<T> Default for AppState<T> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl AppState {
-    /// Two empty classes, as a student first sees the page.
+impl<T> AppState<T> {
+    /// Two empty classes, as a student first sees the page, and the model loading.
     pub fn new() -> Self {
         let mut state = Self {
+            model_status: ModelStatus::Loading {
+                received: 0,
+                total: None,
+            },
             classes: Vec::new(),
+            settings: TrainingSettings::default(),
             training: TrainingState::Idle,
-            trained_classes: None,
+            model: None,
             predictions: Vec::new(),
             notices: Vec::new(),
+            fatal: None,
+            pending: BTreeMap::new(),
+            runs_started: 0,
             next_id: 0,
         };
         state.add_class();
@@ -136,13 +292,69 @@ impl AppState {
         state
     }
 
-    fn fresh_id(&mut self) -> Id {
+    /// Applies one action and returns what the view must carry out, in order.
+    pub fn apply<F>(&mut self, action: Action<F, T>) -> Vec<Effect<F>> {
+        match action {
+            Action::ModelProgress { received, total } => {
+                self.model_status = ModelStatus::Loading { received, total };
+            }
+            Action::WorkersStarted {
+                path,
+                reason,
+                workers,
+            } => {
+                self.model_status = ModelStatus::Ready {
+                    path,
+                    reason,
+                    workers,
+                };
+            }
+            Action::ModelFailed(detail) => {
+                self.model_status = ModelStatus::Failed(detail.clone());
+                return vec![Effect::Log(format!("model failed to start: {detail}"))];
+            }
+            Action::AddClass => {
+                self.add_class();
+            }
+            Action::RenameClass(id, name) => {
+                if let Some(class) = self.class_mut(id) {
+                    class.name = name;
+                }
+            }
+            Action::DeleteClass(id) => self.classes.retain(|c| c.id != id),
+            Action::DeletePhoto(id) => {
+                for class in &mut self.classes {
+                    class.photos.retain(|p| p.id != id);
+                }
+            }
+            Action::AddPhotos(class, files) => return self.add_photos(class, files),
+            Action::AddSamples(name, files) => {
+                let class = self.claim_class(&name);
+                return self.add_photos(class, files);
+            }
+            Action::SamplesFailed(detail) => {
+                self.notify(Notice::SamplesUnavailable);
+                return vec![Effect::Log(format!("sample photos: {detail}"))];
+            }
+            Action::SetEpochs(epochs) => {
+                self.settings.epochs = epochs.clamp(*EPOCHS_RANGE.start(), *EPOCHS_RANGE.end())
+            }
+            Action::Train => return self.train().into_iter().collect(),
+            Action::StopTraining => return self.stop_training().into_iter().collect(),
+            Action::Classify(files) => return self.classify(files),
+            Action::ClearPredictions => self.predictions.clear(),
+            Action::Worker(event, thumbnail) => return self.on_event(event, thumbnail),
+        }
+        Vec::new()
+    }
+
+    fn fresh_id(&mut self) -> u32 {
         self.next_id += 1;
         self.next_id
     }
 
     /// Adds an empty class named "Class N" (the first free N) and returns its id.
-    pub fn add_class(&mut self) -> Id {
+    fn add_class(&mut self) -> ClassId {
         let name = (1..)
             .map(|n| format!("Class {n}"))
             .find(|name| self.classes.iter().all(|c| c.label() != name))
@@ -150,12 +362,11 @@ impl AppState {
         self.add_named_class(name)
     }
 
-    /// Adds an empty class with the given name and returns its id.
-    pub fn add_named_class(&mut self, name: impl Into<String>) -> Id {
-        let id = self.fresh_id();
+    fn add_named_class(&mut self, name: String) -> ClassId {
+        let id = ClassId(self.fresh_id());
         self.classes.push(ClassEntry {
             id,
-            name: name.into(),
+            name,
             photos: Vec::new(),
         });
         id
@@ -163,7 +374,7 @@ impl AppState {
 
     /// The class a named set of photos (e.g. the samples) goes into: the class of that name,
     /// else the first empty class still called "Class N" (renamed), else a new class.
-    pub fn claim_class(&mut self, name: &str) -> Id {
+    fn claim_class(&mut self, name: &str) -> ClassId {
         if let Some(class) = self.classes.iter().find(|c| c.label() == name) {
             return class.id;
         }
@@ -178,74 +389,231 @@ impl AppState {
                 class.name = name.to_string();
                 class.id
             }
-            None => self.add_named_class(name),
+            None => self.add_named_class(name.to_string()),
         }
-    }
-
-    /// Renames a class to what the student has typed so far (kept as typed, so the view never
-    /// fights the input; [`ClassEntry::label`] is the trimmed name).
-    pub fn rename_class(&mut self, id: Id, name: &str) {
-        if let Some(class) = self.class_mut(id) {
-            class.name = name.to_string();
-        }
-    }
-
-    /// Removes a class with its photos, returning the removed thumbnails so the view can free
-    /// them.
-    pub fn delete_class(&mut self, id: Id) -> Vec<String> {
-        let Some(position) = self.classes.iter().position(|c| c.id == id) else {
-            return Vec::new();
-        };
-        let removed = self.classes.remove(position);
-        removed.photos.into_iter().map(|p| p.thumbnail).collect()
-    }
-
-    /// Adds an embedded photo to a class; returns false if the class no longer exists.
-    pub fn add_photo(
-        &mut self,
-        class_id: Id,
-        file_name: String,
-        thumbnail: String,
-        embedding: Vec<f32>,
-    ) -> bool {
-        let id = self.fresh_id();
-        match self.class_mut(class_id) {
-            Some(class) => {
-                class.photos.push(Photo {
-                    id,
-                    file_name,
-                    thumbnail,
-                    embedding,
-                });
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Removes one photo, returning its thumbnail.
-    pub fn delete_photo(&mut self, photo_id: Id) -> Option<String> {
-        self.classes.iter_mut().find_map(|class| {
-            let position = class.photos.iter().position(|p| p.id == photo_id)?;
-            Some(class.photos.remove(position).thumbnail)
-        })
     }
 
     /// Finds a class by id.
-    pub fn class(&self, id: Id) -> Option<&ClassEntry> {
+    pub fn class(&self, id: ClassId) -> Option<&ClassEntry<T>> {
         self.classes.iter().find(|c| c.id == id)
     }
 
-    fn class_mut(&mut self, id: Id) -> Option<&mut ClassEntry> {
+    fn class_mut(&mut self, id: ClassId) -> Option<&mut ClassEntry<T>> {
         self.classes.iter_mut().find(|c| c.id == id)
+    }
+
+    fn start_job(&mut self, job: PendingJob) -> JobId {
+        let id = JobId(self.fresh_id());
+        self.pending.insert(id, job);
+        id
+    }
+
+    fn add_photos<F>(&mut self, class: ClassId, files: Vec<(String, F)>) -> Vec<Effect<F>> {
+        if !self.is_ready() {
+            self.notify(Notice::ModelStillLoading);
+            return Vec::new();
+        }
+        files
+            .into_iter()
+            .map(|(file_name, file)| {
+                let job = self.start_job(PendingJob::AddPhoto { class, file_name });
+                Effect::Send(Request::Embed { job }, Some(file))
+            })
+            .collect()
+    }
+
+    fn classify<F>(&mut self, files: Vec<(String, F)>) -> Vec<Effect<F>> {
+        let Some(model) = self.model.clone().filter(|_| self.is_ready()) else {
+            self.notify(Notice::TrainFirst);
+            return Vec::new();
+        };
+        files
+            .into_iter()
+            .map(|(file_name, file)| {
+                let job = self.start_job(PendingJob::Classify {
+                    file_name,
+                    version: model.version,
+                    class_names: model.class_names.clone(),
+                });
+                let request = Request::Classify {
+                    job,
+                    model: Box::new(model.clone()),
+                };
+                Effect::Send(request, Some(file))
+            })
+            .collect()
+    }
+
+    fn train<F>(&mut self) -> Option<Effect<F>> {
+        if let Some(reason) = self.training_blocker() {
+            self.notify(Notice::CannotTrain(reason));
+            return None;
+        }
+        let (examples, class_names) = self.training_set();
+        let job = JobId(self.fresh_id());
+        self.runs_started += 1;
+        let version = ModelVersion(self.runs_started);
+        self.training = TrainingState::Running {
+            job,
+            version,
+            epochs: self.settings.epochs,
+            last: None,
+            stopping: false,
+        };
+        Some(Effect::Send(
+            Request::Train {
+                job,
+                version,
+                class_names,
+                examples,
+                settings: self.settings.clone(),
+            },
+            None,
+        ))
+    }
+
+    fn stop_training<F>(&mut self) -> Option<Effect<F>> {
+        let TrainingState::Running { job, stopping, .. } = &mut self.training else {
+            return None;
+        };
+        *stopping = true;
+        Some(Effect::Send(Request::StopTraining { job: *job }, None))
+    }
+
+    fn on_event<F>(&mut self, event: Event, thumbnail: Option<T>) -> Vec<Effect<F>> {
+        match event {
+            Event::Embedded { job, embedding } => {
+                let Some(PendingJob::AddPhoto { class, file_name }) = self.pending.remove(&job)
+                else {
+                    return vec![Effect::Log(format!("no photo waits for {job:?}"))];
+                };
+                let (Some(thumbnail), id) = (thumbnail, PhotoId(self.fresh_id())) else {
+                    return vec![Effect::Log(format!(
+                        "{file_name}: embedded without thumbnail"
+                    ))];
+                };
+                // A class deleted meanwhile takes no photos; the thumbnail is dropped here.
+                if let Some(class) = self.class_mut(class) {
+                    class.photos.push(Photo {
+                        id,
+                        file_name,
+                        thumbnail,
+                        embedding,
+                    });
+                }
+            }
+            Event::Classified { job, probabilities } => {
+                let Some(PendingJob::Classify {
+                    file_name,
+                    version,
+                    class_names,
+                }) = self.pending.remove(&job)
+                else {
+                    return vec![Effect::Log(format!("no prediction waits for {job:?}"))];
+                };
+                match thumbnail.filter(|_| probabilities.len() == class_names.len()) {
+                    Some(thumbnail) => self.predictions.insert(
+                        0,
+                        Prediction {
+                            file_name,
+                            thumbnail,
+                            model_version: version,
+                            probabilities: class_names.into_iter().zip(probabilities).collect(),
+                        },
+                    ),
+                    None => {
+                        return vec![Effect::Log(format!(
+                            "{file_name}: {} probabilities for {} classes, or no thumbnail",
+                            probabilities.len(),
+                            class_names.len()
+                        ))];
+                    }
+                }
+            }
+            Event::PhotoFailed { job, error } => {
+                let detail = format!("{job:?} failed: {error:?}");
+                match self.pending.remove(&job) {
+                    Some(PendingJob::AddPhoto { file_name, .. }) => {
+                        self.notify(Notice::PhotoSkipped { file_name, error })
+                    }
+                    Some(PendingJob::Classify { file_name, .. }) => {
+                        self.notify(Notice::PhotoNotClassified { file_name, error })
+                    }
+                    None => {}
+                }
+                return vec![Effect::Log(detail)];
+            }
+            Event::Epoch { job, report } => {
+                if let TrainingState::Running {
+                    job: running, last, ..
+                } = &mut self.training
+                    && *running == job
+                {
+                    *last = Some(report);
+                }
+            }
+            Event::Trained { job, model } => {
+                if self.is_running(job) {
+                    self.model = Some(*model);
+                    self.training = TrainingState::Done;
+                }
+            }
+            Event::TrainingDiscarded { job } => {
+                if self.is_running(job) {
+                    self.training = TrainingState::Discarded;
+                }
+            }
+            Event::TrainingFailed { job, error } => {
+                if self.is_running(job) {
+                    self.training = TrainingState::Failed(training_failure(&error));
+                }
+                return vec![Effect::Log(format!("training failed: {error}"))];
+            }
+            Event::Panicked { detail } => {
+                self.fatal = Some(detail.clone());
+                return vec![Effect::Log(format!("a model worker panicked: {detail}"))];
+            }
+            Event::Started { .. }
+            | Event::StartFailed { .. }
+            | Event::BackendCheck(_)
+            | Event::Pong => {}
+        }
+        Vec::new()
+    }
+
+    fn is_running(&self, job: JobId) -> bool {
+        matches!(self.training, TrainingState::Running { job: running, .. } if running == job)
+    }
+
+    fn is_ready(&self) -> bool {
+        matches!(self.model_status, ModelStatus::Ready { .. })
+    }
+
+    /// Photos still being embedded into classes.
+    pub fn photos_being_added(&self) -> usize {
+        self.pending
+            .values()
+            .filter(|job| matches!(job, PendingJob::AddPhoto { .. }))
+            .count()
+    }
+
+    /// Photos still being classified.
+    pub fn photos_being_classified(&self) -> usize {
+        self.pending.len() - self.photos_being_added()
     }
 
     /// Why training cannot start now, in words for the student; `None` when it can.
     pub fn training_blocker(&self) -> Option<String> {
+        if !self.is_ready() {
+            return Some("The model is still loading.".into());
+        }
         if matches!(self.training, TrainingState::Running { .. }) {
             return Some("Training is already running.".into());
         }
-        let with_photos: Vec<&ClassEntry> = self
+        if self.photos_being_added() > 0 {
+            return Some("Wait until all photos are added.".into());
+        }
+        let with_photos: Vec<&ClassEntry<T>> = self
             .classes
             .iter()
             .filter(|c| !c.photos.is_empty())
@@ -279,7 +647,7 @@ impl AppState {
     /// The training examples and the class names in label order. Classes without photos are
     /// left out: the head only learns classes it has seen.
     pub fn training_set(&self) -> (Vec<LabeledEmbedding>, Vec<String>) {
-        let classes: Vec<&ClassEntry> = self
+        let classes: Vec<&ClassEntry<T>> = self
             .classes
             .iter()
             .filter(|c| !c.photos.is_empty())
@@ -300,68 +668,16 @@ impl AppState {
         )
     }
 
-    /// Marks the start of a training run of `epochs` epochs.
-    pub fn start_training(&mut self, epochs: usize) {
-        self.training = TrainingState::Running { epochs, last: None };
-    }
-
-    /// Records a finished epoch of the running training.
-    pub fn record_epoch(&mut self, report: EpochReport) {
-        if let TrainingState::Running { last, .. } = &mut self.training {
-            *last = Some(report);
-        }
-    }
-
-    /// Marks the run finished; predictions now name `class_names`.
-    pub fn finish_training(
-        &mut self,
-        last: EpochReport,
-        split: (usize, usize),
-        class_names: Vec<String>,
-    ) {
-        self.training = TrainingState::Done { last, split };
-        self.trained_classes = Some(class_names);
-    }
-
-    /// Marks the run failed; any earlier trained head stays usable.
-    pub fn fail_training(&mut self, message: String) {
-        self.training = TrainingState::Failed(message);
-    }
-
-    /// Whether the classes changed since the head was trained (names, or classes with photos).
+    /// Whether the classes changed since the model was trained (names, or classes with photos).
     pub fn classes_changed_since_training(&self) -> bool {
-        match &self.trained_classes {
-            Some(trained) => self.training_set().1 != *trained,
-            None => false,
-        }
+        self.model
+            .as_ref()
+            .is_some_and(|model| self.training_set().1 != model.class_names)
     }
 
-    /// Records the probabilities the head gave a photo, labelled with the trained class names.
-    pub fn add_prediction(&mut self, file_name: String, thumbnail: String, probabilities: &[f32]) {
-        let names = self.trained_classes.clone().unwrap_or_default();
-        let probabilities = names
-            .into_iter()
-            .zip(probabilities.iter().copied())
-            .collect();
-        self.predictions.insert(
-            0,
-            Prediction {
-                file_name,
-                thumbnail,
-                probabilities,
-            },
-        );
-    }
-
-    /// Removes all predictions, returning their thumbnails.
-    pub fn clear_predictions(&mut self) -> Vec<String> {
-        self.predictions.drain(..).map(|p| p.thumbnail).collect()
-    }
-
-    /// Tells the user something went wrong with one input, keeping the last 20 messages.
-    pub fn notify(&mut self, message: String) {
-        self.notices.push(message);
-        let excess = self.notices.len().saturating_sub(20);
+    fn notify(&mut self, notice: Notice) {
+        self.notices.push(notice);
+        let excess = self.notices.len().saturating_sub(MAX_NOTICES);
         self.notices.drain(..excess);
     }
 }
@@ -369,7 +685,58 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use headstart_core::head::Metrics;
+    use headstart_core::embedding::EMBEDDING_DIM;
+    use headstart_core::protocol::PhotoError;
+    use headstart_core::training::{HeadWeights, Metrics, SplitSizes};
+
+    /// Files are their names and thumbnails are strings in these tests.
+    type State = AppState<String>;
+    type Effects = Vec<Effect<&'static str>>;
+
+    fn ready() -> State {
+        let mut state = State::new();
+        state.apply::<&str>(Action::WorkersStarted {
+            path: ComputePath::Cpu,
+            reason: "test".into(),
+            workers: 2,
+        });
+        state
+    }
+
+    fn files(names: &[&'static str]) -> Vec<(String, &'static str)> {
+        names.iter().map(|n| (n.to_string(), *n)).collect()
+    }
+
+    fn sent_jobs(effects: &Effects) -> Vec<JobId> {
+        effects
+            .iter()
+            .filter_map(|effect| match effect {
+                Effect::Send(Request::Embed { job }, _)
+                | Effect::Send(Request::Classify { job, .. }, _)
+                | Effect::Send(Request::Train { job, .. }, _) => Some(*job),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn embedding(value: f32) -> Embedding {
+        Embedding::try_from(vec![value; EMBEDDING_DIM]).unwrap()
+    }
+
+    /// Adds `count` photos to a class and lets the worker answer every one.
+    fn with_photos(state: &mut State, class: ClassId, count: usize) {
+        let names: Vec<&'static str> = (0..count).map(|_| "p.png").collect();
+        let effects = state.apply(Action::AddPhotos(class, files(&names)));
+        for job in sent_jobs(&effects) {
+            state.apply::<&str>(Action::Worker(
+                Event::Embedded {
+                    job,
+                    embedding: embedding(job.0 as f32),
+                },
+                Some(format!("thumb-{}", job.0)),
+            ));
+        }
+    }
 
     fn report(epoch: usize) -> EpochReport {
         let metrics = Metrics {
@@ -383,46 +750,153 @@ mod tests {
         }
     }
 
-    fn with_photos(state: &mut AppState, class: Id, count: usize) {
-        for i in 0..count {
-            assert!(state.add_photo(
-                class,
-                format!("{i}.png"),
-                format!("blob:{class}-{i}"),
-                vec![i as f32]
-            ));
-        }
+    /// Finishes the running training with a model of its version and class names.
+    fn finish(state: &mut State, effects: &Effects) -> ModelVersion {
+        let Some(Effect::Send(
+            Request::Train {
+                job,
+                version,
+                class_names,
+                ..
+            },
+            None,
+        )) = effects.first()
+        else {
+            panic!("no training request in {effects:?}");
+        };
+        let classes = class_names.len();
+        let model = TrainedModel {
+            version: *version,
+            class_names: class_names.clone(),
+            settings: TrainingSettings::default(),
+            split: SplitSizes {
+                train: 4,
+                validation: 0,
+            },
+            last_epoch: report(1),
+            stopped_early: false,
+            head: HeadWeights {
+                weight: vec![0.0; EMBEDDING_DIM * classes],
+                bias: vec![0.0; classes],
+            },
+        };
+        state.apply::<&str>(Action::Worker(
+            Event::Trained {
+                job: *job,
+                model: Box::new(model),
+            },
+            None,
+        ));
+        *version
+    }
+
+    #[test]
+    fn one_worker_per_core_leaving_one_to_the_page_within_bounds() {
+        assert_eq!(worker_count(1, None), 1);
+        assert_eq!(worker_count(2, None), 1);
+        assert_eq!(worker_count(4, None), 3);
+        assert_eq!(worker_count(16, None), MAX_WORKERS);
+        assert_eq!(worker_count(2, Some(2)), 2);
+        assert_eq!(worker_count(2, Some(0)), 1);
+        assert_eq!(worker_count(2, Some(99)), MAX_WORKERS);
     }
 
     #[test]
     fn starts_with_two_empty_classes_and_names_new_ones_uniquely() {
-        let mut state = AppState::new();
+        let mut state = State::new();
         assert_eq!(state.classes.len(), 2);
         assert_eq!(state.classes[1].name, "Class 2");
-        state.rename_class(state.classes[0].id, "  Birds ");
+        let first = state.classes[0].id;
+        state.apply::<&str>(Action::RenameClass(first, "  Birds ".into()));
         assert_eq!(state.classes[0].name, "  Birds ");
         assert_eq!(state.classes[0].label(), "Birds");
-        let id = state.add_class();
-        assert_eq!(state.class(id).unwrap().name, "Class 1");
+        state.apply::<&str>(Action::AddClass);
+        assert_eq!(state.classes[2].name, "Class 1");
+    }
+
+    #[test]
+    fn photos_wait_for_the_model_and_count_as_pending_until_answered() {
+        let mut state = State::new();
+        let class = state.classes[0].id;
+        let effects = state.apply(Action::AddPhotos(class, files(&["a.png"])));
+        assert!(effects.is_empty());
+        assert_eq!(state.notices, vec![Notice::ModelStillLoading]);
+
+        let mut state = ready();
+        let effects = state.apply(Action::AddPhotos(class, files(&["a.png", "b.png"])));
+        let jobs = sent_jobs(&effects);
+        assert_eq!(jobs.len(), 2);
+        assert!(matches!(
+            effects[0],
+            Effect::Send(Request::Embed { .. }, Some("a.png"))
+        ));
+        assert_eq!(state.photos_being_added(), 2);
+        assert_eq!(
+            state.training_blocker().unwrap(),
+            "Wait until all photos are added."
+        );
+
+        state.apply::<&str>(Action::Worker(
+            Event::Embedded {
+                job: jobs[0],
+                embedding: embedding(1.0),
+            },
+            Some("thumb-a".into()),
+        ));
+        let effects: Effects = state.apply(Action::Worker(
+            Event::PhotoFailed {
+                job: jobs[1],
+                error: PhotoError::NotAnImage,
+            },
+            None,
+        ));
+        assert!(matches!(effects[0], Effect::Log(_)));
+        assert_eq!(state.photos_being_added(), 0);
+        assert_eq!(state.classes[0].photos.len(), 1);
+        assert_eq!(state.classes[0].photos[0].thumbnail, "thumb-a");
+        assert_eq!(
+            state.notices.last().unwrap().sentence(),
+            "\"b.png\" was skipped: this is not an image the browser can decode."
+        );
+    }
+
+    #[test]
+    fn a_photo_for_a_deleted_class_is_dropped() {
+        let mut state = ready();
+        let class = state.classes[0].id;
+        let jobs = sent_jobs(&state.apply(Action::AddPhotos(class, files(&["a.png"]))));
+        state.apply::<&str>(Action::DeleteClass(class));
+        state.apply::<&str>(Action::Worker(
+            Event::Embedded {
+                job: jobs[0],
+                embedding: embedding(1.0),
+            },
+            Some("thumb".into()),
+        ));
+        assert_eq!(state.classes.len(), 1);
+        assert!(state.classes[0].photos.is_empty());
+        assert_eq!(state.photos_being_added(), 0);
     }
 
     #[test]
     fn samples_fill_unused_default_classes_before_adding_new_ones() {
-        let mut state = AppState::new();
+        let mut state = ready();
         let first = state.classes[0].id;
         with_photos(&mut state, first, 1);
-        let bird = state.claim_class("bird");
-        assert_eq!(bird, state.classes[1].id);
-        let flower = state.claim_class("flower");
+        state.apply(Action::AddSamples("bird".into(), files(&["owl.png"])));
+        assert_eq!(state.classes[1].name, "bird");
+        state.apply(Action::AddSamples("flower".into(), files(&["rose.png"])));
         assert_eq!(state.classes.len(), 3);
-        assert_eq!(state.class(flower).unwrap().name, "flower");
-        assert_eq!(state.claim_class("bird"), bird);
-        assert_eq!(state.class(first).unwrap().name, "Class 1");
+        assert_eq!(state.classes[2].name, "flower");
+        state.apply(Action::AddSamples("bird".into(), files(&["hen.png"])));
+        assert_eq!(state.classes.len(), 3);
+        assert_eq!(state.classes[0].name, "Class 1");
+        assert_eq!(state.photos_being_added(), 3);
     }
 
     #[test]
     fn training_needs_two_named_distinct_classes_with_enough_photos() {
-        let mut state = AppState::new();
+        let mut state = ready();
         let (a, b) = (state.classes[0].id, state.classes[1].id);
         assert_eq!(
             state.training_blocker().unwrap(),
@@ -435,31 +909,42 @@ mod tests {
             "\"Class 2\" needs at least 2 photos."
         );
         with_photos(&mut state, b, 1);
-        state.rename_class(b, "Class 1");
+        state.apply::<&str>(Action::RenameClass(b, "Class 1".into()));
         assert!(
             state
                 .training_blocker()
                 .unwrap()
                 .contains("both called \"Class 1\"")
         );
-        state.rename_class(b, "");
+        state.apply::<&str>(Action::RenameClass(b, "".into()));
         assert_eq!(
             state.training_blocker().unwrap(),
             "Every class needs a name."
         );
-        state.rename_class(b, "Fruit");
+        let refused: Effects = state.apply(Action::Train);
+        assert!(refused.is_empty());
+        assert_eq!(
+            state.notices.last(),
+            Some(&Notice::CannotTrain("Every class needs a name.".into()))
+        );
+        state.apply::<&str>(Action::RenameClass(b, "Fruit".into()));
         assert_eq!(state.training_blocker(), None);
-        state.start_training(10);
+        let effects: Effects = state.apply(Action::Train);
+        assert_eq!(sent_jobs(&effects).len(), 1);
         assert_eq!(state.training.name(), "running");
-        assert!(state.training_blocker().is_some());
+        assert_eq!(
+            state.training_blocker().unwrap(),
+            "Training is already running."
+        );
     }
 
     #[test]
     fn training_set_labels_only_classes_with_photos_in_order() {
-        let mut state = AppState::new();
-        let empty = state.classes[0].id;
+        let mut state = ready();
         let b = state.classes[1].id;
-        let c = state.add_named_class("C");
+        state.apply::<&str>(Action::AddClass);
+        let c = state.classes[2].id;
+        state.apply::<&str>(Action::RenameClass(c, "C".into()));
         with_photos(&mut state, b, 2);
         with_photos(&mut state, c, 3);
         let (examples, names) = state.training_set();
@@ -468,43 +953,156 @@ mod tests {
             examples.iter().map(|e| e.label).collect::<Vec<_>>(),
             vec![0, 0, 1, 1, 1]
         );
-        let thumbnails = state.delete_class(c);
-        assert_eq!(thumbnails.len(), 3);
-        assert!(!state.add_photo(c, "x.png".into(), "blob:x".into(), vec![]));
-        assert_eq!(state.class(empty).unwrap().photos.len(), 0);
     }
 
     #[test]
-    fn predictions_are_named_by_the_classes_the_head_was_trained_on() {
-        let mut state = AppState::new();
+    fn each_run_gets_a_new_version_and_predictions_keep_the_model_that_made_them() {
+        let mut state = ready();
         let (a, b) = (state.classes[0].id, state.classes[1].id);
         with_photos(&mut state, a, 2);
         with_photos(&mut state, b, 2);
-        state.start_training(1);
-        state.record_epoch(report(1));
-        state.finish_training(report(1), (2, 2), state.training_set().1);
+        let refused: Effects = state.apply(Action::Classify(files(&["early.png"])));
+        assert!(refused.is_empty());
+        assert_eq!(state.notices.last(), Some(&Notice::TrainFirst));
+
+        let effects = state.apply(Action::Train);
+        state.apply::<&str>(Action::Worker(
+            Event::Epoch {
+                job: sent_jobs(&effects)[0],
+                report: report(1),
+            },
+            None,
+        ));
+        assert!(matches!(
+            state.training,
+            TrainingState::Running { last: Some(_), .. }
+        ));
+        assert_eq!(finish(&mut state, &effects), ModelVersion(1));
         assert_eq!(state.training.name(), "done");
-        state.add_prediction("new.jpg".into(), "blob:new".into(), &[0.25, 0.75]);
-        assert_eq!(state.predictions[0].top(), ("Class 2", 0.75));
         assert!(!state.classes_changed_since_training());
-        state.rename_class(a, "Cats");
+
+        // A batch is classified by model 1 while the student renames a class and retrains.
+        let first_batch = sent_jobs(&state.apply(Action::Classify(files(&["x.png", "y.png"]))));
+        assert_eq!(state.photos_being_classified(), 2);
+        state.apply::<&str>(Action::RenameClass(a, "Cats".into()));
         assert!(state.classes_changed_since_training());
-        assert_eq!(state.predictions[0].top().0, "Class 2");
-        assert_eq!(state.clear_predictions(), vec!["blob:new".to_string()]);
+        assert_eq!(
+            state.training_blocker(),
+            None,
+            "classifying does not block training"
+        );
+        let retrain = state.apply(Action::Train);
+        assert_eq!(finish(&mut state, &retrain), ModelVersion(2));
+        let second_batch = sent_jobs(&state.apply(Action::Classify(files(&["z.png"]))));
+        for job in first_batch.iter().chain(&second_batch) {
+            state.apply::<&str>(Action::Worker(
+                Event::Classified {
+                    job: *job,
+                    probabilities: vec![0.25, 0.75],
+                },
+                Some("thumb".into()),
+            ));
+        }
+        let labelled: Vec<(u32, &str)> = state
+            .predictions
+            .iter()
+            .map(|p| (p.model_version.0, p.probabilities[0].0.as_str()))
+            .collect();
+        assert_eq!(labelled, vec![(2, "Cats"), (1, "Class 1"), (1, "Class 1")]);
+        assert_eq!(state.predictions[0].top(), ("Class 2", 0.75));
+        assert_eq!(state.photos_being_classified(), 0);
+        state.apply::<&str>(Action::ClearPredictions);
+        assert!(state.predictions.is_empty());
     }
 
     #[test]
-    fn deleting_a_photo_returns_its_thumbnail_and_notices_are_bounded() {
-        let mut state = AppState::new();
-        let a = state.classes[0].id;
+    fn a_prediction_that_does_not_fit_its_model_is_logged_not_shown() {
+        let mut state = ready();
+        let (a, b) = (state.classes[0].id, state.classes[1].id);
         with_photos(&mut state, a, 2);
-        let photo = state.classes[0].photos[0].id;
-        assert_eq!(state.delete_photo(photo), Some(format!("blob:{a}-0")));
-        assert_eq!(state.classes[0].photos.len(), 1);
-        for i in 0..25 {
-            state.notify(format!("n{i}"));
+        with_photos(&mut state, b, 2);
+        let train = state.apply(Action::Train);
+        finish(&mut state, &train);
+        let jobs = sent_jobs(&state.apply(Action::Classify(files(&["x.png"]))));
+        let effects: Effects = state.apply(Action::Worker(
+            Event::Classified {
+                job: jobs[0],
+                probabilities: vec![1.0],
+            },
+            Some("thumb".into()),
+        ));
+        assert!(matches!(effects[0], Effect::Log(_)));
+        assert!(state.predictions.is_empty());
+    }
+
+    #[test]
+    fn stop_keeps_a_model_from_finished_epochs_or_discards_the_run() {
+        let mut state = ready();
+        let (a, b) = (state.classes[0].id, state.classes[1].id);
+        with_photos(&mut state, a, 2);
+        with_photos(&mut state, b, 2);
+        let nothing: Effects = state.apply(Action::StopTraining);
+        assert!(nothing.is_empty(), "nothing to stop");
+        state.apply::<&str>(Action::SetEpochs(0));
+        assert_eq!(state.settings.epochs, 1);
+        state.apply::<&str>(Action::SetEpochs(300));
+        assert!(matches!(
+            state.apply::<&str>(Action::Train).as_slice(),
+            [Effect::Send(Request::Train { settings, .. }, None)] if settings.epochs == 300
+        ));
+        state = ready();
+        let (a, b) = (state.classes[0].id, state.classes[1].id);
+        with_photos(&mut state, a, 2);
+        with_photos(&mut state, b, 2);
+
+        let first = state.apply(Action::Train);
+        let job = sent_jobs(&first)[0];
+        let stop: Effects = state.apply(Action::StopTraining);
+        assert_eq!(
+            stop,
+            vec![Effect::Send(Request::StopTraining { job }, None)]
+        );
+        assert!(matches!(
+            state.training,
+            TrainingState::Running { stopping: true, .. }
+        ));
+        state.apply::<&str>(Action::Worker(Event::TrainingDiscarded { job }, None));
+        assert_eq!(state.training.name(), "stopped");
+        assert_eq!(state.model, None);
+        assert_eq!(state.classes[0].photos.len(), 2, "the photos are untouched");
+
+        // A later run that ends with a model replaces nothing else; a stale event is ignored.
+        let second = state.apply(Action::Train);
+        assert_eq!(finish(&mut state, &second), ModelVersion(2));
+        state.apply::<&str>(Action::Worker(Event::TrainingDiscarded { job }, None));
+        assert_eq!(state.training.name(), "done");
+        assert_eq!(state.model.as_ref().unwrap().version, ModelVersion(2));
+    }
+
+    #[test]
+    fn failures_are_sentences_for_the_student_and_detail_for_the_console() {
+        let mut state = ready();
+        let (a, b) = (state.classes[0].id, state.classes[1].id);
+        with_photos(&mut state, a, 2);
+        with_photos(&mut state, b, 2);
+        let train = state.apply(Action::Train);
+        let job = sent_jobs(&train)[0];
+        let effects: Effects = state.apply(Action::Worker(
+            Event::TrainingFailed {
+                job,
+                error: headstart_core::protocol::TrainingError::Compute("device lost".into()),
+            },
+            None,
+        ));
+        assert_eq!(state.training.name(), "error");
+        assert!(matches!(&effects[0], Effect::Log(detail) if detail.contains("device lost")));
+        assert!(
+            matches!(state.training, TrainingState::Failed(reason) if !reason.contains("device"))
+        );
+
+        for _ in 0..(MAX_NOTICES + 5) {
+            state.apply::<&str>(Action::SamplesFailed("404".into()));
         }
-        assert_eq!(state.notices.len(), 20);
-        assert_eq!(state.notices[0], "n5");
+        assert_eq!(state.notices.len(), MAX_NOTICES);
     }
 }

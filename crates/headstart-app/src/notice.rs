@@ -1,0 +1,73 @@
+//! What the page tells the student, each as one plain sentence made here and nowhere else. The
+//! detail a developer needs goes to the console through [`crate::Effect::Log`].
+
+use headstart_core::protocol::{PhotoError, TrainingError};
+
+/// Something the student should know about, shown in the notices list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// A photo could not be added to a class.
+    PhotoSkipped {
+        /// Its file name.
+        file_name: String,
+        /// Why.
+        error: PhotoError,
+    },
+    /// A photo could not be classified.
+    PhotoNotClassified {
+        /// Its file name.
+        file_name: String,
+        /// Why.
+        error: PhotoError,
+    },
+    /// Photos were given before the model was ready.
+    ModelStillLoading,
+    /// Photos were given to classify before any model was trained.
+    TrainFirst,
+    /// Training cannot start; the reason says why.
+    CannotTrain(String),
+    /// The built-in sample photos could not be fetched.
+    SamplesUnavailable,
+}
+
+impl Notice {
+    /// The sentence the student reads.
+    pub fn sentence(&self) -> String {
+        match self {
+            Self::PhotoSkipped { file_name, error } => {
+                format!("\"{file_name}\" was skipped: {}.", photo_reason(error))
+            }
+            Self::PhotoNotClassified { file_name, error } => {
+                format!(
+                    "\"{file_name}\" was not classified: {}.",
+                    photo_reason(error)
+                )
+            }
+            Self::ModelStillLoading => {
+                "The model is still loading; add the photos again in a moment.".into()
+            }
+            Self::TrainFirst => "Train the model before classifying photos.".into(),
+            Self::CannotTrain(reason) => reason.clone(),
+            Self::SamplesUnavailable => {
+                "The sample photos could not be loaded; check the connection and try again.".into()
+            }
+        }
+    }
+}
+
+fn photo_reason(error: &PhotoError) -> &'static str {
+    match error {
+        PhotoError::NotAnImage => "this is not an image the browser can decode",
+        PhotoError::Compute(_) => "the model failed on this photo; try it again",
+    }
+}
+
+/// Why a training run ended without a model, in words for the student.
+pub fn training_failure(error: &TrainingError) -> &'static str {
+    match error {
+        TrainingError::TooFewClasses | TrainingError::LabelOutOfRange(_) => {
+            "the photos did not make a valid training set"
+        }
+        TrainingError::Compute(_) => "the computer's model engine failed",
+    }
+}
