@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the static release page into dist/ (wasm, JS glue, styles, samples, weights).
+# Builds the static release page into dist/: the page's wasm and JS glue, the model worker's
+# (headstart-worker.js + _bg.wasm, started by model-worker.js), styles, samples and weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh

@@ -1,16 +1,17 @@
-//! The page: renders [`AppState`] and turns clicks, uploads and drops into its methods and into
-//! [`Engine`] work. Long work runs in spawned futures that report back with messages.
+//! The page: renders [`AppState`], turns clicks, uploads, drops and worker events into its
+//! [`Action`]s, and carries out the [`Effect`]s they return by talking to the [`WorkerPool`].
+//! No model work happens here.
 
-use crate::browser::{
-    fetch_blob, fetch_text, object_url, query_param, revoke_object_url, yield_to_browser,
+use crate::browser::{ObjectUrl, fetch_blob, fetch_text, now_ms, query_param};
+use crate::pool::{PoolEvent, PoolSink, WorkerPool};
+use headstart_app::{
+    Action, AppState, ClassEntry, EPOCHS_RANGE, Effect, ModelStatus, Prediction, TrainingState,
+    parse_sample_index, worker_count,
 };
-use crate::check::{CheckOutcome, compare_backends};
-use crate::compute::ComputeChoice;
-use crate::engine::{Engine, TrainedHead};
-use headstart_app::{AppState, ClassEntry, Id, Prediction, TrainingState};
-use headstart_core::head::{ClassifierHead, EpochReport, TrainingConfig};
-use std::future::Future;
+use headstart_core::protocol::{BackendCheck, ComputeChoice, Event as WorkerEvent, Request};
+use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, DragEvent, File, FileList, HtmlInputElement};
 use yew::html::Scope;
 use yew::prelude::*;
@@ -18,62 +19,42 @@ use yew::prelude::*;
 /// Where the sample photos are listed, one `class/file` per line.
 const SAMPLES_INDEX: &str = "samples/index.txt";
 
-/// Loading the pretrained model.
-enum ModelStatus {
-    Loading { received: u64, total: Option<u64> },
-    Ready(Rc<Engine>),
-    Failed(String),
-}
+/// Round trips measured by `?check=messages`.
+const PINGS: usize = 100;
+
+/// The page's actions, with browser files and self-revoking thumbnails.
+type PageAction = Action<Blob, ObjectUrl>;
 
 /// Everything that changes the page.
 pub enum Msg {
-    ModelProgress(u64, Option<u64>),
-    ModelReady(Rc<Engine>),
-    ModelFailed(String),
-    AddClass,
-    RenameClass(Id, String),
-    DeleteClass(Id),
-    DeletePhoto(Id),
-    AddPhotos(Id, Vec<(String, Blob)>),
+    /// A rule of the page: handled by [`AppState::apply`].
+    Do(PageAction),
+    /// The pool is launching.
+    Launched(Rc<RefCell<WorkerPool>>),
+    /// Something the pool reports.
+    Pool(PoolEvent),
+    /// The "Try sample photos" button.
     LoadSamples,
-    SampleClass(String, Vec<(String, Blob)>),
-    SamplesFailed(String),
-    PhotoEmbedded {
-        class: Id,
-        file_name: String,
-        thumbnail: String,
-        embedding: Vec<f32>,
-    },
-    PhotoFailed(String),
-    Train,
-    Epoch(EpochReport),
-    Trained(Rc<TrainedHead>, Vec<String>),
-    TrainingFailed(String),
-    BackendCheckStage(String),
-    BackendCheck(CheckOutcome),
-    Predict(Vec<(String, Blob)>),
-    Predicted {
-        file_name: String,
-        thumbnail: String,
-        probabilities: Vec<f32>,
-    },
-    ClearPredictions,
+}
+
+/// `?check=messages`: round trips of a message to a worker and back, in milliseconds.
+#[derive(Default)]
+struct MessageCheck {
+    sent_at: f64,
+    round_trips: Vec<f64>,
 }
 
 /// The root component.
 pub struct App {
-    state: AppState,
-    model: ModelStatus,
-    head: Option<Rc<ClassifierHead>>,
-    /// Photos waiting to be embedded (added or to classify).
-    pending_photos: usize,
+    state: AppState<ObjectUrl>,
+    pool: Option<Rc<RefCell<WorkerPool>>>,
     /// `?check=backends`: the WebGPU-versus-CPU comparison, once it ran.
-    backend_check: Option<Option<CheckOutcome>>,
-    /// What the comparison is doing now.
-    backend_check_stage: String,
+    backend_check: Option<Option<BackendCheck>>,
+    /// `?check=messages`: the per-message cost.
+    message_check: Option<MessageCheck>,
 }
 
-/// Photos from a file input's list.
+/// Photos from a file list, as `(file name, file)`.
 fn files_of(list: Option<FileList>) -> Vec<(String, Blob)> {
     let Some(list) = list else { return Vec::new() };
     (0..list.length())
@@ -98,99 +79,71 @@ fn allow_drop(event: DragEvent) {
     event.prevent_default();
 }
 
+/// A thumbnail the worker attached to an event.
+fn thumbnail(attachment: Option<JsValue>) -> Option<ObjectUrl> {
+    let blob: Blob = attachment?.dyn_into().ok()?;
+    ObjectUrl::new(&blob).ok()
+}
+
 impl App {
-    fn engine(&self) -> Option<Rc<Engine>> {
-        match &self.model {
-            ModelStatus::Ready(engine) => Some(engine.clone()),
-            _ => None,
-        }
-    }
-
-    /// Runs `work` on each photo in turn, yielding to the browser between photos, and sends
-    /// `done(file name, thumbnail, result)` per photo, or a notice that the photo was `skipped`.
-    fn for_each_photo<T: 'static, Work: Future<Output = Result<T, String>> + 'static>(
-        &mut self,
-        link: &Scope<Self>,
-        photos: Vec<(String, Blob)>,
-        skipped: &'static str,
-        work: impl Fn(Blob) -> Work + 'static,
-        done: impl Fn(String, String, T) -> Msg + 'static,
-    ) {
-        self.pending_photos += photos.len();
-        let link = link.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            for (file_name, blob) in photos {
-                yield_to_browser().await;
-                link.send_message(match work(blob.clone()).await {
-                    Ok(result) => done(file_name, object_url(&blob), result),
-                    Err(error) => Msg::PhotoFailed(format!("\"{file_name}\" {skipped}: {error}.")),
-                });
+    fn apply(&mut self, action: PageAction) {
+        for effect in self.state.apply(action) {
+            match effect {
+                Effect::Send(request, file) => self.send(request, file.map(JsValue::from)),
+                Effect::Log(detail) => web_sys::console::log_1(&detail.into()),
             }
-        });
-    }
-
-    /// Embeds photos into a class.
-    fn embed_photos(&mut self, link: &Scope<Self>, class: Id, photos: Vec<(String, Blob)>) {
-        let Some(engine) = self.engine() else {
-            self.state
-                .notify("The model is still loading; add the photos again in a moment.".into());
-            return;
-        };
-        let work = move |blob: Blob| {
-            let engine = engine.clone();
-            async move { engine.embed_photo(&blob).await }
-        };
-        let done = move |file_name, thumbnail, embedding| Msg::PhotoEmbedded {
-            class,
-            file_name,
-            thumbnail,
-            embedding,
-        };
-        self.for_each_photo(link, photos, "was skipped", work, done);
-    }
-
-    /// Classifies photos with the trained head.
-    fn classify_photos(&mut self, link: &Scope<Self>, photos: Vec<(String, Blob)>) {
-        let (Some(engine), Some(head)) = (self.engine(), self.head.clone()) else {
-            self.state
-                .notify("Train the model before classifying photos.".into());
-            return;
-        };
-        let work = move |blob: Blob| {
-            let (engine, head) = (engine.clone(), head.clone());
-            async move { engine.classify_photo(&head, &blob).await }
-        };
-        let done = |file_name, thumbnail, probabilities| Msg::Predicted {
-            file_name,
-            thumbnail,
-            probabilities,
-        };
-        self.for_each_photo(link, photos, "was not classified", work, done);
-    }
-
-    fn start_training(&mut self, link: &Scope<Self>) {
-        let Some(engine) = self.engine() else { return };
-        if let Some(reason) = self.state.training_blocker() {
-            self.state.notify(reason);
-            return;
         }
-        let (examples, names) = self.state.training_set();
-        let config = TrainingConfig::new();
-        self.state.start_training(config.epochs);
-        let link = link.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            yield_to_browser().await;
-            let epoch_link = link.clone();
-            let result = engine
-                .train(&examples, names.len(), config, |report| {
-                    epoch_link.send_message(Msg::Epoch(report))
-                })
-                .await;
-            link.send_message(match result {
-                Ok(trained) => Msg::Trained(Rc::new(trained), names),
-                Err(error) => Msg::TrainingFailed(error),
-            });
-        });
+    }
+
+    fn send(&self, request: Request, attachment: Option<JsValue>) {
+        if let Some(pool) = &self.pool {
+            pool.borrow_mut().send(request, attachment);
+        }
+    }
+
+    fn on_pool(&mut self, event: PoolEvent) {
+        match event {
+            PoolEvent::Progress(received, total) => {
+                self.apply(Action::ModelProgress { received, total })
+            }
+            PoolEvent::Ready {
+                path,
+                reason,
+                workers,
+            } => {
+                self.apply(Action::WorkersStarted {
+                    path,
+                    reason,
+                    workers,
+                });
+                if self.backend_check.is_some() {
+                    self.send(Request::CheckBackends, None);
+                }
+                if let Some(check) = &mut self.message_check {
+                    check.sent_at = now_ms();
+                    self.send(Request::Ping, None);
+                }
+            }
+            PoolEvent::Failed(detail) => self.apply(Action::ModelFailed(detail)),
+            PoolEvent::Worker(WorkerEvent::BackendCheck(outcome), _) => {
+                self.backend_check = Some(Some(outcome))
+            }
+            PoolEvent::Worker(WorkerEvent::Pong, _) => self.on_pong(),
+            PoolEvent::Worker(event, attachment) => {
+                self.apply(Action::Worker(event, thumbnail(attachment)))
+            }
+        }
+    }
+
+    fn on_pong(&mut self) {
+        let Some(check) = &mut self.message_check else {
+            return;
+        };
+        check.round_trips.push(now_ms() - check.sent_at);
+        if check.round_trips.len() < PINGS {
+            check.sent_at = now_ms();
+            self.send(Request::Ping, None);
+        }
     }
 
     fn load_samples(link: &Scope<Self>) {
@@ -198,24 +151,19 @@ impl App {
         wasm_bindgen_futures::spawn_local(async move {
             let index = match fetch_text(SAMPLES_INDEX).await {
                 Ok(index) => index,
-                Err(error) => return link.send_message(Msg::SamplesFailed(error)),
+                Err(error) => return link.send_message(Msg::Do(Action::SamplesFailed(error))),
             };
-            let mut by_class: Vec<(String, Vec<(String, Blob)>)> = Vec::new();
-            for line in index.lines().map(str::trim).filter(|line| !line.is_empty()) {
-                let Some((class, file)) = line.split_once('/') else {
-                    continue;
-                };
-                let blob = match fetch_blob(&format!("samples/{line}")).await {
-                    Ok(blob) => blob,
-                    Err(error) => return link.send_message(Msg::SamplesFailed(error)),
-                };
-                match by_class.iter_mut().find(|(name, _)| name == class) {
-                    Some((_, photos)) => photos.push((file.to_string(), blob)),
-                    None => by_class.push((class.to_string(), vec![(file.to_string(), blob)])),
+            for class in parse_sample_index(&index) {
+                let mut photos = Vec::new();
+                for file in &class.files {
+                    match fetch_blob(&format!("samples/{}", class.path(file))).await {
+                        Ok(blob) => photos.push((file.clone(), blob)),
+                        Err(error) => {
+                            return link.send_message(Msg::Do(Action::SamplesFailed(error)));
+                        }
+                    }
                 }
-            }
-            for (class, photos) in by_class {
-                link.send_message(Msg::SampleClass(class, photos));
+                link.send_message(Msg::Do(Action::AddSamples(class.name, photos)));
             }
         });
     }
@@ -226,160 +174,78 @@ impl Component for App {
     type Properties = ();
 
     fn create(ctx: &Context<Self>) -> Self {
-        let link = ctx.link().clone();
-        let checking = query_param("check").as_deref() == Some("backends");
-        // The comparison needs the page's own model on the CPU side.
-        let choice = match checking {
+        let check = query_param("check");
+        let checking_backends = check.as_deref() == Some("backends");
+        // The comparison needs the first worker on the CPU.
+        let choice = match checking_backends {
             true => ComputeChoice::Cpu,
             false => ComputeChoice::from_query(query_param("compute").as_deref()),
         };
+        let cores = web_sys::window()
+            .map(|w| w.navigator().hardware_concurrency() as usize)
+            .unwrap_or(1);
+        let requested = query_param("workers").and_then(|n| n.parse().ok());
+        let size = worker_count(cores, requested);
+        let link = ctx.link().clone();
+        let sink_link = link.clone();
+        let sink: PoolSink = Rc::new(move |event| sink_link.send_message(Msg::Pool(event)));
         wasm_bindgen_futures::spawn_local(async move {
-            let progress_link = link.clone();
-            let started = Engine::start(choice, move |received, total| {
-                progress_link.send_message(Msg::ModelProgress(received, total))
-            })
-            .await;
-            link.send_message(match started {
-                Ok(engine) => Msg::ModelReady(Rc::new(engine)),
-                Err(error) => Msg::ModelFailed(error),
-            });
+            match WorkerPool::launch(size, choice, sink).await {
+                Ok(pool) => link.send_message(Msg::Launched(pool)),
+                Err(error) => link.send_message(Msg::Pool(PoolEvent::Failed(error))),
+            }
         });
         Self {
             state: AppState::new(),
-            model: ModelStatus::Loading {
-                received: 0,
-                total: None,
-            },
-            head: None,
-            pending_photos: 0,
-            backend_check: checking.then_some(None),
-            backend_check_stage: "waiting for the model".into(),
+            pool: None,
+            backend_check: checking_backends.then_some(None),
+            message_check: (check.as_deref() == Some("messages")).then(MessageCheck::default),
         }
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Self::Message) -> bool {
-        let link = ctx.link();
         match msg {
-            Msg::ModelProgress(received, total) => {
-                self.model = ModelStatus::Loading { received, total }
-            }
-            Msg::ModelReady(engine) => {
-                if self.backend_check.is_some() {
-                    let (link, engine) = (link.clone(), engine.clone());
-                    wasm_bindgen_futures::spawn_local(async move {
-                        let stage_link = link.clone();
-                        let on_stage = move |stage: &str| {
-                            web_sys::console::log_1(&format!("backend check: {stage}").into());
-                            stage_link.send_message(Msg::BackendCheckStage(stage.to_string()));
-                        };
-                        link.send_message(Msg::BackendCheck(
-                            compare_backends(&engine, on_stage).await,
-                        ));
-                    });
-                }
-                self.model = ModelStatus::Ready(engine);
-            }
-            Msg::BackendCheckStage(stage) => self.backend_check_stage = stage,
-            Msg::BackendCheck(outcome) => self.backend_check = Some(Some(outcome)),
-            Msg::ModelFailed(error) => self.model = ModelStatus::Failed(error),
-            Msg::AddClass => {
-                self.state.add_class();
-            }
-            Msg::RenameClass(id, name) => self.state.rename_class(id, &name),
-            Msg::DeleteClass(id) => self
-                .state
-                .delete_class(id)
-                .iter()
-                .for_each(|url| revoke_object_url(url)),
-            Msg::DeletePhoto(id) => self
-                .state
-                .delete_photo(id)
-                .iter()
-                .for_each(|url| revoke_object_url(url)),
-            Msg::AddPhotos(class, photos) => self.embed_photos(link, class, photos),
-            Msg::LoadSamples => Self::load_samples(link),
-            Msg::SampleClass(name, photos) => {
-                let class = self.state.claim_class(&name);
-                self.embed_photos(link, class, photos);
-            }
-            Msg::SamplesFailed(error) => self
-                .state
-                .notify(format!("The sample photos could not be loaded: {error}.")),
-            Msg::PhotoEmbedded {
-                class,
-                file_name,
-                thumbnail,
-                embedding,
-            } => {
-                self.pending_photos = self.pending_photos.saturating_sub(1);
-                if !self
-                    .state
-                    .add_photo(class, file_name, thumbnail.clone(), embedding)
-                {
-                    revoke_object_url(&thumbnail);
-                }
-            }
-            Msg::PhotoFailed(message) => {
-                self.pending_photos = self.pending_photos.saturating_sub(1);
-                self.state.notify(message);
-            }
-            Msg::Train => self.start_training(link),
-            Msg::Epoch(report) => self.state.record_epoch(report),
-            Msg::Trained(trained, names) => {
-                self.head = Some(Rc::new(trained.head.clone()));
-                self.state
-                    .finish_training(trained.last, trained.split, names);
-            }
-            Msg::TrainingFailed(error) => self.state.fail_training(error),
-            Msg::Predict(photos) => self.classify_photos(link, photos),
-            Msg::Predicted {
-                file_name,
-                thumbnail,
-                probabilities,
-            } => {
-                self.pending_photos = self.pending_photos.saturating_sub(1);
-                self.state
-                    .add_prediction(file_name, thumbnail, &probabilities);
-            }
-            Msg::ClearPredictions => self
-                .state
-                .clear_predictions()
-                .iter()
-                .for_each(|url| revoke_object_url(url)),
+            Msg::Do(action) => self.apply(action),
+            Msg::Launched(pool) => self.pool = Some(pool),
+            Msg::Pool(event) => self.on_pool(event),
+            Msg::LoadSamples => Self::load_samples(ctx.link()),
         }
         true
     }
 
     fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let pending = self.state.photos_being_added() + self.state.photos_being_classified();
         html! {
             <div class="page">
+                { self.view_fatal() }
                 <header>
                     <h1>{ "Headstart" }</h1>
                     <p class="tagline">{ "Teach a pretrained network new classes from a few photos. Everything runs on this device; no photo leaves it." }</p>
                     { self.view_model_status() }
                 </header>
                 { self.view_notices() }
-                { self.view_backend_check() }
+                { self.view_checks() }
                 <main>
                     <section class="step classes">
                         <h2>{ "1. Classes and photos" }</h2>
                         <div class="class-list">
-                            { for self.state.classes.iter().map(|class| self.view_class(ctx, class)) }
+                            { for self.state.classes.iter().map(|class| view_class(link, class)) }
                         </div>
                         <div class="row">
-                            <button data-testid="add-class" onclick={ctx.link().callback(|_| Msg::AddClass)}>{ "+ Add a class" }</button>
-                            <button data-testid="load-samples" disabled={self.engine().is_none()}
-                                onclick={ctx.link().callback(|_| Msg::LoadSamples)}>{ "Try sample photos" }</button>
-                            if self.pending_photos > 0 {
-                                <span class="working" data-testid="pending-photos">{ format!("Reading {} photo(s)…", self.pending_photos) }</span>
+                            <button data-testid="add-class" onclick={link.callback(|_| Msg::Do(Action::AddClass))}>{ "+ Add a class" }</button>
+                            <button data-testid="load-samples" disabled={!matches!(self.state.model_status, ModelStatus::Ready { .. })}
+                                onclick={link.callback(|_| Msg::LoadSamples)}>{ "Try sample photos" }</button>
+                            if pending > 0 {
+                                <span class="working" data-testid="pending-photos" role="status">{ format!("Working on {pending} photo(s)…") }</span>
                             }
                         </div>
                     </section>
-                    { self.view_training(ctx) }
-                    { self.view_predictions(ctx) }
+                    { self.view_training(link) }
+                    { self.view_predictions(link) }
                 </main>
                 <footer>
-                    { "The backbone is EfficientNet-Lite0 pretrained on ImageNet; only a new head is trained on your photos (feature extraction)." }
+                    { "The backbone is EfficientNet-Lite0 pretrained on ImageNet; only a new head is trained on your photos (feature extraction). The model runs in background workers, so the page stays responsive." }
                 </footer>
             </div>
         }
@@ -387,52 +253,28 @@ impl Component for App {
 }
 
 impl App {
-    fn view_backend_check(&self) -> Html {
-        let Some(outcome) = &self.backend_check else {
-            return html! {};
-        };
-        let (state, text, attributes) = match outcome {
-            None => (
-                "running",
-                "Comparing WebGPU with the CPU…".to_string(),
-                None,
-            ),
-            Some(CheckOutcome::Skipped(reason)) => ("skipped", format!("Skipped: {reason}."), None),
-            Some(CheckOutcome::Failed(error)) => {
-                ("error", format!("WebGPU failed: {error}."), None)
-            }
-            Some(CheckOutcome::Compared {
-                adapter,
-                embedding_difference,
-                probability_difference,
-                same_predictions,
-            }) => (
-                "done",
-                format!(
-                    "On {adapter}: the photo's embedding differs by at most {embedding_difference:e}, \
-                     class probabilities by at most {probability_difference:e}; \
-                     same predicted classes: {same_predictions}."
-                ),
-                Some((
-                    *embedding_difference,
-                    *probability_difference,
-                    *same_predictions,
-                )),
-            ),
-        };
+    fn view_fatal(&self) -> Html {
+        match &self.state.fatal {
+            Some(_) => html! {
+                <div id="fatal-error" role="alert" data-testid="fatal-error">
+                    { "A background worker stopped because of an internal error. Nothing was sent anywhere. Reload the page to start again; photos added in this session must be added again." }
+                </div>
+            },
+            None => html! {},
+        }
+    }
+
+    fn view_checks(&self) -> Html {
         html! {
-            <section class="step" data-testid="backend-check" data-state={state}
-                data-embedding-difference={attributes.map(|a| a.0.to_string())}
-                data-probability-difference={attributes.map(|a| a.1.to_string())}
-                data-same-predictions={attributes.map(|a| a.2.to_string())}>
-                <h2>{ "WebGPU versus CPU" }</h2>
-                <p>{ text }</p>
-            </section>
+            <>
+                { self.backend_check.as_ref().map(view_backend_check).unwrap_or_default() }
+                { self.message_check.as_ref().map(view_message_check).unwrap_or_default() }
+            </>
         }
     }
 
     fn view_model_status(&self) -> Html {
-        match &self.model {
+        match &self.state.model_status {
             ModelStatus::Loading { received, total } => {
                 let mb = |bytes: u64| format!("{:.1} MB", bytes as f64 / 1e6);
                 html! {
@@ -444,18 +286,23 @@ impl App {
                     </div>
                 }
             }
-            ModelStatus::Ready(engine) => html! {
+            ModelStatus::Ready {
+                path,
+                reason,
+                workers,
+            } => html! {
                 <div class="model-status">
-                    <span class="badge" data-testid="backend" title={engine.compute.reason.clone()}>
-                        { engine.compute.path.label() }
+                    <span class="badge" data-testid="backend" data-path={path.label()} data-workers={workers.to_string()}
+                        title={reason.clone()}>
+                        { format!("{} · {workers} worker{}", path.label(), if *workers == 1 { "" } else { "s" }) }
                     </span>
                     <span data-testid="ready" class="ready">{ "Model ready" }</span>
-                    <span class="why">{ engine.compute.reason.clone() }</span>
+                    <span class="why">{ reason.clone() }</span>
                 </div>
             },
-            ModelStatus::Failed(error) => html! {
+            ModelStatus::Failed(_) => html! {
                 <div class="model-status error" role="alert" data-testid="model-error">
-                    { format!("The model could not start: {error}. Check the connection to the page's server and reload.") }
+                    { "The model could not start. Check the connection to the page's server and reload." }
                 </div>
             },
         }
@@ -467,74 +314,41 @@ impl App {
         }
         html! {
             <ul class="notices" data-testid="notices" role="status">
-                { for self.state.notices.iter().map(|notice| html! { <li>{ notice.clone() }</li> }) }
+                { for self.state.notices.iter().map(|notice| html! { <li>{ notice.sentence() }</li> }) }
             </ul>
         }
     }
 
-    fn view_class(&self, ctx: &Context<Self>, class: &ClassEntry) -> Html {
-        let id = class.id;
-        let link = ctx.link();
-        let count = class.photos.len();
-        html! {
-            <div class="class-card" data-testid="class-card" key={id}
-                ondragover={Callback::from(allow_drop)}
-                ondrop={link.callback(move |event: DragEvent| Msg::AddPhotos(id, dropped_files(&event)))}>
-                <div class="class-head">
-                    // Every keystroke goes to the state: yew rewrites the input from the state on
-                    // each render, which would wipe a half-typed name when a photo finishes.
-                    <input data-testid="class-name" aria-label="Class name" value={class.name.clone()}
-                        oninput={link.callback(move |event: InputEvent| {
-                            let input: HtmlInputElement = event.target_unchecked_into();
-                            Msg::RenameClass(id, input.value())
-                        })} />
-                    <span class="count" data-testid="class-count">{ format!("{count} photo{}", if count == 1 { "" } else { "s" }) }</span>
-                    <button class="delete" data-testid="delete-class" title="Delete this class and its photos"
-                        onclick={link.callback(move |_| Msg::DeleteClass(id))}>{ "✕" }</button>
-                </div>
-                <div class="thumbs">
-                    { for class.photos.iter().map(|photo| {
-                        let photo_id = photo.id;
-                        html! {
-                            <figure class="thumb" key={photo_id}>
-                                <img src={photo.thumbnail.clone()} alt={photo.file_name.clone()} title={photo.file_name.clone()} />
-                                <button class="remove" title="Remove this photo" onclick={link.callback(move |_| Msg::DeletePhoto(photo_id))}>{ "✕" }</button>
-                            </figure>
-                        }
-                    }) }
-                </div>
-                <label class="upload">
-                    { "Add photos (or drop them here)" }
-                    <input type="file" accept="image/*" multiple=true data-testid="class-upload"
-                        onchange={link.callback(move |event: Event| Msg::AddPhotos(id, input_files(&event)))} />
-                </label>
-            </div>
-        }
-    }
-
-    fn view_training(&self, ctx: &Context<Self>) -> Html {
+    fn view_training(&self, link: &Scope<Self>) -> Html {
         let blocker = self.state.training_blocker();
-        let busy = self.pending_photos > 0 || self.engine().is_none();
         let percent = |value: f32| format!("{:.0}%", value * 100.0);
-        let (detail, progress, attributes) = match &self.state.training {
+        let model = self.state.model.as_ref();
+        let (detail, progress) = match &self.state.training {
             TrainingState::Idle => (
-                html! { blocker.clone().unwrap_or_else(|| "Ready to train.".into()) },
-                None,
+                blocker.clone().unwrap_or_else(|| "Ready to train.".into()),
                 None,
             ),
-            TrainingState::Running { epochs, last } => {
+            TrainingState::Running {
+                epochs,
+                last,
+                stopping,
+                ..
+            } => {
                 let epoch = last.map_or(0, |r| r.epoch);
-                let text = match last {
-                    Some(report) => format!(
+                let text = match (stopping, last) {
+                    (true, _) => format!("Stopping after epoch {}…", epoch + 1),
+                    (false, Some(report)) => format!(
                         "Epoch {epoch} of {epochs}: loss {:.3}, training accuracy {}",
                         report.train.loss,
                         percent(report.train.accuracy)
                     ),
-                    None => format!("Starting {epochs} epochs…"),
+                    (false, None) => format!("Starting {epochs} epochs…"),
                 };
-                (html! { text }, Some((epoch, *epochs)), None)
+                (text, Some((epoch, *epochs)))
             }
-            TrainingState::Done { last, split } => {
+            TrainingState::Done => {
+                let model = model.expect("a finished run has a model");
+                let last = model.last_epoch;
                 let validation = last.validation.map_or("no validation photos".into(), |v| {
                     format!(
                         "validation accuracy {} (loss {:.3})",
@@ -542,37 +356,78 @@ impl App {
                         v.loss
                     )
                 });
+                let how = match model.stopped_early {
+                    true => format!(
+                        "Stopped after epoch {} of {}; kept the model as it was",
+                        last.epoch, model.settings.epochs
+                    ),
+                    false => format!("Done after {} epochs", last.epoch),
+                };
                 let text = format!(
-                    "Done after {} epochs on {} photos ({} held back): training accuracy {}, {validation}.",
-                    last.epoch,
-                    split.0,
-                    split.1,
+                    "{how}, on {} photos ({} held back): training accuracy {}, {validation}.",
+                    model.split.train,
+                    model.split.validation,
                     percent(last.train.accuracy)
                 );
-                (html! { text }, Some((last.epoch, last.epoch)), Some(*last))
+                (text, Some((last.epoch, model.settings.epochs)))
             }
-            TrainingState::Failed(error) => (
-                html! { format!("Training stopped: {error}. Your photos are kept; try again.") },
+            TrainingState::Discarded => (
+                match model {
+                    Some(model) => format!(
+                        "Stopped before the first epoch ended: nothing was kept. Model {} is still in use.",
+                        model.version
+                    ),
+                    None => "Stopped before the first epoch ended: nothing was kept.".into(),
+                },
                 None,
+            ),
+            TrainingState::Failed(reason) => (
+                format!("Training stopped: {reason}. Your photos are kept; try again."),
                 None,
             ),
         };
-        let validation_accuracy = attributes
-            .and_then(|r| r.validation)
-            .map(|v| v.accuracy.to_string());
-        let train_accuracy = attributes.map(|r| r.train.accuracy.to_string());
+        let running = matches!(self.state.training, TrainingState::Running { .. });
+        let stopping = matches!(
+            self.state.training,
+            TrainingState::Running { stopping: true, .. }
+        );
+        let last = model.map(|m| m.last_epoch);
         html! {
             <section class="step training">
                 <h2>{ "2. Train" }</h2>
-                <button data-testid="train" class="primary" disabled={busy || blocker.is_some()}
-                    onclick={ctx.link().callback(|_| Msg::Train)}>{ "Train" }</button>
+                <div class="row">
+                    <button data-testid="train" class="primary" disabled={blocker.is_some()}
+                        onclick={link.callback(|_| Msg::Do(Action::Train))}>{ "Train" }</button>
+                    if running {
+                        <button data-testid="stop-training" disabled={stopping}
+                            onclick={link.callback(|_| Msg::Do(Action::StopTraining))}>{ "Stop" }</button>
+                    }
+                    <label class="setting" title="How many times training goes through all the photos">
+                        { "Epochs " }
+                        <input type="number" data-testid="epochs" name="epochs" disabled={running}
+                            min={EPOCHS_RANGE.start().to_string()} max={EPOCHS_RANGE.end().to_string()}
+                            value={self.state.settings.epochs.to_string()}
+                            onchange={link.batch_callback(|event: Event| {
+                                let input: HtmlInputElement = event.target_unchecked_into();
+                                input.value().parse().ok().map(|epochs| Msg::Do(Action::SetEpochs(epochs)))
+                            })} />
+                    </label>
+                </div>
                 <div class="train-status" data-testid="train-status" data-state={self.state.training.name()}
-                    data-train-accuracy={train_accuracy} data-validation-accuracy={validation_accuracy}>
+                    data-train-accuracy={last.map(|r| r.train.accuracy.to_string())}
+                    data-validation-accuracy={last.and_then(|r| r.validation).map(|v| v.accuracy.to_string())}
+                    data-stopped-early={model.map(|m| m.stopped_early.to_string())}>
                     if let Some((done, total)) = progress {
                         <progress value={done.to_string()} max={total.max(1).to_string()}></progress>
                     }
                     <p>{ detail }</p>
                 </div>
+                if let Some(model) = model {
+                    <p class="model-info" data-testid="model-info" data-version={model.version.to_string()}
+                        data-classes={model.class_names.join("\n")}>
+                        { format!("In use: model {} ({})", model.version, model.class_names.join(", ")) }
+                    </p>
+                }
                 if self.state.classes_changed_since_training() {
                     <p class="hint">{ "Your classes changed since training: train again to include the changes." }</p>
                 }
@@ -580,20 +435,19 @@ impl App {
         }
     }
 
-    fn view_predictions(&self, ctx: &Context<Self>) -> Html {
-        let link = ctx.link();
-        let ready = self.head.is_some();
+    fn view_predictions(&self, link: &Scope<Self>) -> Html {
+        let ready = self.state.model.is_some();
         html! {
             <section class="step predict" ondragover={Callback::from(allow_drop)}
-                ondrop={link.callback(|event: DragEvent| Msg::Predict(dropped_files(&event)))}>
+                ondrop={link.callback(|event: DragEvent| Msg::Do(Action::Classify(dropped_files(&event))))}>
                 <h2>{ "3. Classify new photos" }</h2>
                 <label class={classes!("upload", (!ready).then_some("disabled"))}>
                     { if ready { "Pick or drop photos to classify" } else { "Train first, then pick or drop photos to classify" } }
                     <input type="file" accept="image/*" multiple=true data-testid="predict-upload" disabled={!ready}
-                        onchange={link.callback(|event: Event| Msg::Predict(input_files(&event)))} />
+                        onchange={link.callback(|event: Event| Msg::Do(Action::Classify(input_files(&event))))} />
                 </label>
                 if !self.state.predictions.is_empty() {
-                    <button onclick={link.callback(|_| Msg::ClearPredictions)}>{ "Clear" }</button>
+                    <button onclick={link.callback(|_| Msg::Do(Action::ClearPredictions))}>{ "Clear" }</button>
                 }
                 <div class="predictions">
                     { for self.state.predictions.iter().map(view_prediction) }
@@ -603,15 +457,55 @@ impl App {
     }
 }
 
-fn view_prediction(prediction: &Prediction) -> Html {
+fn view_class(link: &Scope<App>, class: &ClassEntry<ObjectUrl>) -> Html {
+    let id = class.id;
+    let count = class.photos.len();
+    html! {
+        <div class="class-card" data-testid="class-card" key={id.0}
+            ondragover={Callback::from(allow_drop)}
+            ondrop={link.callback(move |event: DragEvent| Msg::Do(Action::AddPhotos(id, dropped_files(&event))))}>
+            <div class="class-head">
+                // Every keystroke goes to the state: yew rewrites the input from the state on
+                // each render, which would wipe a half-typed name when a photo finishes.
+                <input data-testid="class-name" aria-label="Class name" value={class.name.clone()}
+                    oninput={link.callback(move |event: InputEvent| {
+                        let input: HtmlInputElement = event.target_unchecked_into();
+                        Msg::Do(Action::RenameClass(id, input.value()))
+                    })} />
+                <span class="count" data-testid="class-count">{ format!("{count} photo{}", if count == 1 { "" } else { "s" }) }</span>
+                <button class="delete" data-testid="delete-class" title="Delete this class and its photos"
+                    onclick={link.callback(move |_| Msg::Do(Action::DeleteClass(id)))}>{ "✕" }</button>
+            </div>
+            <div class="thumbs">
+                { for class.photos.iter().map(|photo| {
+                    let photo_id = photo.id;
+                    html! {
+                        <figure class="thumb" key={photo_id.0}>
+                            <img src={photo.thumbnail.as_str().to_string()} alt={photo.file_name.clone()} title={photo.file_name.clone()} />
+                            <button class="remove" title="Remove this photo" onclick={link.callback(move |_| Msg::Do(Action::DeletePhoto(photo_id)))}>{ "✕" }</button>
+                        </figure>
+                    }
+                }) }
+            </div>
+            <label class="upload">
+                { "Add photos (or drop them here)" }
+                <input type="file" accept="image/*" multiple=true data-testid="class-upload"
+                    onchange={link.callback(move |event: Event| Msg::Do(Action::AddPhotos(id, input_files(&event))))} />
+            </label>
+        </div>
+    }
+}
+
+fn view_prediction(prediction: &Prediction<ObjectUrl>) -> Html {
     let (label, confidence) = prediction.top();
     html! {
         <figure class="prediction" data-testid="prediction" data-file={prediction.file_name.clone()}
-            data-label={label.to_string()} data-confidence={confidence.to_string()}>
-            <img src={prediction.thumbnail.clone()} alt={prediction.file_name.clone()} />
+            data-label={label.to_string()} data-confidence={confidence.to_string()}
+            data-model-version={prediction.model_version.to_string()}>
+            <img src={prediction.thumbnail.as_str().to_string()} alt={prediction.file_name.clone()} />
             <figcaption>
                 <strong>{ format!("{label} ({:.0}%)", confidence * 100.0) }</strong>
-                <span class="file">{ prediction.file_name.clone() }</span>
+                <span class="file">{ format!("{} · model {}", prediction.file_name, prediction.model_version) }</span>
                 { for prediction.probabilities.iter().map(|(name, probability)| html! {
                     <div class="bar">
                         <span class="bar-name">{ name.clone() }</span>
@@ -621,5 +515,59 @@ fn view_prediction(prediction: &Prediction) -> Html {
                 }) }
             </figcaption>
         </figure>
+    }
+}
+
+fn view_backend_check(outcome: &Option<BackendCheck>) -> Html {
+    let (state, text, attributes) = match outcome {
+        None => (
+            "running",
+            "Comparing WebGPU with the CPU…".to_string(),
+            None,
+        ),
+        Some(BackendCheck::Skipped(reason)) => ("skipped", format!("Skipped: {reason}."), None),
+        Some(BackendCheck::Failed(error)) => ("error", format!("WebGPU failed: {error}."), None),
+        Some(BackendCheck::Compared {
+            adapter,
+            embedding_difference,
+            probability_difference,
+            same_predictions,
+        }) => (
+            "done",
+            format!(
+                "On {adapter}: the photo's embedding differs by at most {embedding_difference:e}, \
+                 class probabilities by at most {probability_difference:e}; \
+                 same predicted classes: {same_predictions}."
+            ),
+            Some((
+                *embedding_difference,
+                *probability_difference,
+                *same_predictions,
+            )),
+        ),
+    };
+    html! {
+        <section class="step" data-testid="backend-check" data-state={state}
+            data-embedding-difference={attributes.map(|a| a.0.to_string())}
+            data-probability-difference={attributes.map(|a| a.1.to_string())}
+            data-same-predictions={attributes.map(|a| a.2.to_string())}>
+            <h2>{ "WebGPU versus CPU" }</h2>
+            <p>{ text }</p>
+        </section>
+    }
+}
+
+fn view_message_check(check: &MessageCheck) -> Html {
+    let done = check.round_trips.len() >= PINGS;
+    let mut sorted = check.round_trips.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+    let max = sorted.last().copied().unwrap_or(0.0);
+    html! {
+        <section class="step" data-testid="message-check" data-state={if done { "done" } else { "running" }}
+            data-median-ms={median.to_string()} data-max-ms={max.to_string()} data-count={check.round_trips.len().to_string()}>
+            <h2>{ "Cost of one message to a worker" }</h2>
+            <p>{ format!("{} round trips: median {median:.2} ms, longest {max:.2} ms.", check.round_trips.len()) }</p>
+        </section>
     }
 }

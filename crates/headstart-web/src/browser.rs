@@ -1,15 +1,11 @@
-//! Thin wrappers over what the browser already does well: fetching with progress, decoding
-//! photos (createImageBitmap honours EXIF orientation), resizing on a canvas, object URLs.
+//! Thin wrappers over what the browser already does well: fetching with progress, object URLs
+//! that free themselves, the page's address.
 
-use headstart_core::backbone::INPUT_SIZE;
-use headstart_core::preprocess::center_crop;
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::{Reflect, Uint8Array};
+use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    Blob, CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, ImageBitmapOptions,
-    ImageOrientation, ReadableStreamDefaultReader, Response,
-};
+use web_sys::{Blob, ReadableStreamDefaultReader, Response};
 
 /// A JavaScript error as a sentence.
 pub fn describe(error: JsValue) -> String {
@@ -20,7 +16,7 @@ pub fn describe(error: JsValue) -> String {
         .unwrap_or_else(|| format!("{error:?}"))
 }
 
-fn window() -> web_sys::Window {
+pub fn window() -> web_sys::Window {
     web_sys::window().expect("a window")
 }
 
@@ -32,9 +28,9 @@ pub fn query_param(name: &str) -> Option<String> {
         .get(name)
 }
 
-/// Lets the browser render and handle input before the next chunk of work.
-pub async fn yield_to_browser() {
-    gloo_timers::future::TimeoutFuture::new(0).await;
+/// Milliseconds since the page started, for measurements.
+pub fn now_ms() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
 }
 
 /// Fetches a URL, failing on anything but a successful HTTP status.
@@ -49,13 +45,14 @@ async fn fetch_ok(url: &str) -> Result<Response, String> {
     Ok(response)
 }
 
-/// Fetches a URL, reporting `(received, total)` bytes as they arrive.
+/// Fetches a URL, reporting `(received, total)` bytes as they arrive. The bytes stay in
+/// JavaScript: they go on to the workers without a detour through wasm memory.
 pub async fn fetch_bytes(
     url: &str,
     mut on_progress: impl FnMut(u64, Option<u64>),
-) -> Result<Vec<u8>, String> {
+) -> Result<Uint8Array, String> {
     let response = fetch_ok(url).await?;
-    let total = response
+    let total: Option<u64> = response
         .headers()
         .get("content-length")
         .ok()
@@ -65,7 +62,8 @@ pub async fn fetch_bytes(
         .body()
         .ok_or_else(|| format!("{url} has no body"))?;
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut bytes = Vec::with_capacity(total.unwrap_or(0) as usize);
+    let mut chunks = Vec::new();
+    let mut received = 0u64;
     loop {
         let chunk = JsFuture::from(reader.read()).await.map_err(describe)?;
         if Reflect::get(&chunk, &"done".into())
@@ -77,8 +75,15 @@ pub async fn fetch_bytes(
         let value: Uint8Array = Reflect::get(&chunk, &"value".into())
             .map_err(describe)?
             .unchecked_into();
-        bytes.extend_from_slice(&value.to_vec());
-        on_progress(bytes.len() as u64, total);
+        received += value.length() as u64;
+        chunks.push(value);
+        on_progress(received, total);
+    }
+    let bytes = Uint8Array::new_with_length(received as u32);
+    let mut offset = 0;
+    for chunk in chunks {
+        bytes.set(&chunk, offset);
+        offset += chunk.length();
     }
     Ok(bytes)
 }
@@ -94,81 +99,42 @@ pub async fn fetch_blob(url: &str) -> Result<Blob, String> {
 
 /// Fetches a URL as text.
 pub async fn fetch_text(url: &str) -> Result<String, String> {
-    let bytes = fetch_bytes(url, |_, _| {}).await?;
-    String::from_utf8(bytes).map_err(|e| e.to_string())
+    let response = fetch_ok(url).await?;
+    let text = JsFuture::from(response.text().map_err(describe)?)
+        .await
+        .map_err(describe)?;
+    text.as_string().ok_or_else(|| format!("{url} is not text"))
 }
 
-/// An object URL showing a blob (free it with [`revoke_object_url`]).
-pub fn object_url(blob: &Blob) -> String {
-    web_sys::Url::create_object_url_with_blob(blob).unwrap_or_default()
+/// An object URL showing a blob, revoked when the last clone is dropped (when nothing shows
+/// the picture any more).
+#[derive(Clone, PartialEq)]
+pub struct ObjectUrl(Rc<OwnedUrl>);
+
+#[derive(PartialEq)]
+struct OwnedUrl(String);
+
+impl Drop for OwnedUrl {
+    fn drop(&mut self) {
+        let _ = web_sys::Url::revoke_object_url(&self.0);
+    }
 }
 
-/// Frees an object URL made by [`object_url`].
-pub fn revoke_object_url(url: &str) {
-    let _ = web_sys::Url::revoke_object_url(url);
-}
-
-/// A hidden 224x224 canvas that turns photos into the backbone's input pixels.
-pub struct PhotoCanvas {
-    context: CanvasRenderingContext2d,
-}
-
-impl PhotoCanvas {
-    /// Creates the canvas.
-    pub fn new() -> Result<Self, String> {
-        let document = window().document().ok_or("no document")?;
-        let canvas: HtmlCanvasElement = document
-            .create_element("canvas")
-            .map_err(describe)?
-            .unchecked_into();
-        canvas.set_width(INPUT_SIZE as u32);
-        canvas.set_height(INPUT_SIZE as u32);
-        let options = Object::new();
-        Reflect::set(&options, &"willReadFrequently".into(), &true.into()).map_err(describe)?;
-        let context: CanvasRenderingContext2d = canvas
-            .get_context_with_context_options("2d", &options)
-            .map_err(describe)?
-            .ok_or("this browser gives no 2D canvas")?
-            .unchecked_into();
-        Reflect::set(&context, &"imageSmoothingQuality".into(), &"high".into())
-            .map_err(describe)?;
-        Ok(Self { context })
+impl ObjectUrl {
+    /// Makes the URL.
+    pub fn new(blob: &Blob) -> Result<Self, String> {
+        let url = web_sys::Url::create_object_url_with_blob(blob).map_err(describe)?;
+        Ok(Self(Rc::new(OwnedUrl(url))))
     }
 
-    /// Decodes a photo (EXIF orientation applied), composites it on white, center-crops 224/256
-    /// of its short side and resizes it to 224x224; returns RGBA pixels.
-    pub async fn pixels(&self, photo: &Blob) -> Result<Vec<u8>, String> {
-        let options = ImageBitmapOptions::new();
-        options.set_image_orientation(ImageOrientation::FromImage);
-        let promise = window()
-            .create_image_bitmap_with_blob_and_image_bitmap_options(photo, &options)
-            .map_err(describe)?;
-        let bitmap: ImageBitmap = JsFuture::from(promise)
-            .await
-            .map_err(|_| "this is not an image the browser can decode".to_string())?
-            .unchecked_into();
-        let crop = center_crop(bitmap.width(), bitmap.height());
-        let size = INPUT_SIZE as f64;
-        self.context.set_fill_style_str("#ffffff");
-        self.context.fill_rect(0.0, 0.0, size, size);
-        self.context
-            .draw_image_with_image_bitmap_and_sw_and_sh_and_dx_and_dy_and_dw_and_dh(
-                &bitmap,
-                crop.x as f64,
-                crop.y as f64,
-                crop.size as f64,
-                crop.size as f64,
-                0.0,
-                0.0,
-                size,
-                size,
-            )
-            .map_err(describe)?;
-        bitmap.close();
-        let data = self
-            .context
-            .get_image_data(0.0, 0.0, size, size)
-            .map_err(describe)?;
-        Ok(data.data().0)
+    /// The URL, for an `src`.
+    pub fn as_str(&self) -> &str {
+        &self.0.0
+    }
+}
+
+impl std::fmt::Debug for ObjectUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ObjectUrl({})", self.as_str())
     }
 }

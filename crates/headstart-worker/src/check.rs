@@ -3,99 +3,107 @@
 //! that may be all a test machine offers). Failed shaders can be silent on the web; this makes
 //! them visible.
 
-use crate::browser::{fetch_blob, fetch_bytes};
 use crate::compute::{init_webgpu, probe_adapter};
-use crate::engine::{BACKBONE_URL, Engine};
+use crate::engine::Engine;
+use crate::scope::{describe, fetch_ok};
 use burn::module::Module;
 use headstart_core::head::HeadConfig;
 use headstart_core::inference::{classify, embed, max_abs_difference};
+use headstart_core::protocol::BackendCheck;
+use headstart_core::training::top1;
 use headstart_core::weights::load_backbone;
+use js_sys::{ArrayBuffer, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Blob;
 
 /// The photo compared.
 const PROBE_PHOTO: &str = "samples/bird/owl.png";
 
-/// The outcome shown on the page.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CheckOutcome {
-    /// No WebGPU adapter: nothing to compare.
-    Skipped(String),
-    /// Both backends ran; the largest differences found.
-    Compared {
-        /// The adapter, as the browser describes it.
-        adapter: String,
-        /// Largest difference of the photo's 1280-d backbone embedding.
-        embedding_difference: f32,
-        /// Largest difference of class probabilities from a head on real embeddings.
-        probability_difference: f32,
-        /// Whether both CPU and GPU picked the same class for every row.
-        same_predictions: bool,
-    },
-    /// WebGPU failed.
-    Failed(String),
-}
+/// Where the worker finds the weights (relative to its script, which sits beside the page).
+const BACKBONE_URL: &str = "weights/efficientnet-lite0.bpk";
 
-/// Runs the comparison, naming each stage through `on_stage` as it starts; the CPU side is the
-/// engine's backbone, which the page starts on the CPU in check mode.
-pub async fn compare_backends(engine: &Engine, on_stage: impl Fn(&str)) -> CheckOutcome {
-    on_stage("asking the browser for a WebGPU adapter");
+/// Runs the comparison, naming each stage in the console as it starts; the CPU side is the
+/// engine's backbone (the page starts its worker on the CPU in check mode).
+pub async fn compare_backends(engine: &Engine) -> BackendCheck {
+    let stage = |name: &str| web_sys::console::log_1(&format!("backend check: {name}").into());
+    stage("asking the browser for a WebGPU adapter");
     let adapter = match probe_adapter().await {
         Ok(adapter) => adapter.description,
-        Err(reason) => return CheckOutcome::Skipped(reason),
+        Err(reason) => return BackendCheck::Skipped(reason),
     };
-    match compare_on(engine, adapter, on_stage).await {
+    match compare_on(engine, adapter, stage).await {
         Ok(outcome) => outcome,
-        Err(error) => CheckOutcome::Failed(error),
+        Err(error) => BackendCheck::Failed(error),
     }
 }
 
 async fn compare_on(
     engine: &Engine,
     adapter: String,
-    on_stage: impl Fn(&str),
-) -> Result<CheckOutcome, String> {
-    on_stage("starting WebGPU");
+    stage: impl Fn(&str),
+) -> Result<BackendCheck, String> {
+    stage("fetching the photo and the weights");
+    let photo: Blob = JsFuture::from(fetch_ok(PROBE_PHOTO).await?.blob().map_err(describe)?)
+        .await
+        .map_err(describe)?
+        .unchecked_into();
+    let weights: ArrayBuffer = JsFuture::from(
+        fetch_ok(BACKBONE_URL)
+            .await?
+            .array_buffer()
+            .map_err(describe)?,
+    )
+    .await
+    .map_err(describe)?
+    .unchecked_into();
+    let weights = Uint8Array::new(&weights).to_vec();
+    stage("starting WebGPU");
     let gpu = init_webgpu().await?;
     let cpu = engine.device().clone();
-    let error = |e| format!("{e:?}");
-    on_stage("embedding a real photo on the CPU");
-    let photo = fetch_blob(PROBE_PHOTO).await?;
-    let image = engine.preprocessed_photo(&photo).await?;
+    stage("embedding a real photo on the CPU");
+    let (image, _) = engine
+        .preprocess(&photo)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
     let cpu_embedding = embed(engine.backbone(), std::slice::from_ref(&image), &cpu)
         .await
-        .map_err(error)?
+        .map_err(|e| e.to_string())?
         .remove(0);
 
     // A seeded head over the real embedding plus shifted copies of it, so rows differ.
-    on_stage("classifying with the same head on the CPU and on WebGPU");
-    let embeddings: Vec<Vec<f32>> = (0..4)
+    stage("classifying with the same head on the CPU and on WebGPU");
+    let embeddings = (0..4)
         .map(|shift| {
             cpu_embedding
+                .values()
                 .iter()
                 .map(|v| v + shift as f32 * 0.05)
-                .collect()
+                .collect::<Vec<f32>>()
+                .try_into()
+                .map_err(|e| format!("{e}"))
         })
-        .collect();
+        .collect::<Result<Vec<_>, String>>()?;
     let head = HeadConfig::new(3).init(7, &cpu);
+    let error = |e| format!("{e:?}");
     let cpu_probabilities = classify(&head, &embeddings, &cpu).await.map_err(error)?;
     let gpu_probabilities = classify(&head.clone().to_device(&gpu), &embeddings, &gpu)
         .await
         .map_err(error)?;
 
-    // A separate GPU model from the weight file, as the page's WebGPU path makes it: burn's
-    // BatchNorm statistics are shared between clones, so moving a clone would move the CPU
-    // model's statistics too.
-    on_stage("embedding the same photo on WebGPU (slow on software adapters)");
-    let weights = fetch_bytes(BACKBONE_URL, |_, _| {}).await?;
+    // A separate GPU model from the weight bytes, as the WebGPU path makes it: burn's
+    // BatchNorm statistics are shared between clones.
+    stage("embedding the same photo on WebGPU (slow on software adapters)");
     let gpu_backbone = load_backbone(weights, &gpu).map_err(|e| e.to_string())?;
     let gpu_embedding = embed(&gpu_backbone, &[image], &gpu)
         .await
-        .map_err(error)?
+        .map_err(|e| e.to_string())?
         .remove(0);
 
-    let top = |row: &Vec<f32>| headstart_core::inference::top1(row).0;
-    Ok(CheckOutcome::Compared {
+    let top = |row: &Vec<f32>| top1(row).0;
+    Ok(BackendCheck::Compared {
         adapter,
-        embedding_difference: max_abs_difference(&cpu_embedding, &gpu_embedding),
+        embedding_difference: max_abs_difference(cpu_embedding.values(), gpu_embedding.values()),
         probability_difference: cpu_probabilities
             .iter()
             .zip(&gpu_probabilities)

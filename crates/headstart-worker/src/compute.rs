@@ -2,52 +2,12 @@
 //! everywhere else. A software/fallback adapter (e.g. SwiftShader) counts as no GPU: it is
 //! ~100x slower than the CPU path. Any WebGPU failure at start-up falls back to the CPU.
 
-use crate::browser::describe;
+use crate::scope::describe;
 use burn::tensor::Device;
+pub use headstart_core::protocol::{ComputeChoice, ComputePath};
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-
-/// Which backend runs the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ComputePath {
-    /// burn-wgpu on the browser's WebGPU.
-    WebGpu,
-    /// burn-flex on the CPU (WebAssembly SIMD).
-    Cpu,
-}
-
-impl ComputePath {
-    /// The name shown on the badge.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::WebGpu => "WebGPU",
-            Self::Cpu => "CPU",
-        }
-    }
-}
-
-/// What the user (or a test) asked for with `?compute=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ComputeChoice {
-    /// WebGPU on a hardware adapter, else CPU (the default).
-    Auto,
-    /// Always the CPU.
-    Cpu,
-    /// WebGPU on any adapter, software ones included (for checks and comparisons).
-    AnyWebGpu,
-}
-
-impl ComputeChoice {
-    /// Reads `?compute=cpu|webgpu|auto`.
-    pub fn from_query(value: Option<&str>) -> Self {
-        match value {
-            Some("cpu") => Self::Cpu,
-            Some("webgpu") => Self::AnyWebGpu,
-            _ => Self::Auto,
-        }
-    }
-}
 
 /// The chosen device and, when it is the CPU, why.
 pub struct Compute {
@@ -80,10 +40,10 @@ pub struct AdapterInfo {
 
 /// Asks the browser for a WebGPU adapter without creating a device.
 pub async fn probe_adapter() -> Result<AdapterInfo, String> {
-    let navigator: JsValue = web_sys::window().ok_or("no window")?.navigator().into();
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).map_err(describe)?;
     let gpu = Reflect::get(&navigator, &"gpu".into()).map_err(describe)?;
     if gpu.is_undefined() || gpu.is_null() {
-        return Err("this browser does not offer WebGPU".into());
+        return Err("this browser does not offer WebGPU to workers".into());
     }
     let request: Function = Reflect::get(&gpu, &"requestAdapter".into())
         .map_err(describe)?

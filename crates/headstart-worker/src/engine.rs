@@ -1,20 +1,21 @@
-//! The model side of the page: the backbone on the chosen device, photo embedding, head
-//! training and classification. Everything here is `async` and yields to the browser between
-//! units of work, so progress renders while it runs.
+//! The model side: the backbone on the chosen device, photo embedding, head training and
+//! classification. One engine per worker.
 
-use crate::browser::{PhotoCanvas, fetch_bytes, yield_to_browser};
-use crate::compute::{Compute, ComputeChoice, ComputePath, choose};
+use crate::compute::{Compute, ComputePath, choose};
+use crate::photo::{DecodeError, PhotoCanvas};
+use crate::scope::yield_to_event_loop;
 use burn::tensor::Device;
 use headstart_core::backbone::EfficientNetLite0;
-use headstart_core::dataset::LabeledEmbedding;
-use headstart_core::head::{ClassifierHead, EpochReport, HeadTrainer, TrainingConfig};
+use headstart_core::embedding::Embedding;
+use headstart_core::head::{ClassifierHead, HeadTrainer};
 use headstart_core::inference::{classify, embed, max_abs_difference};
 use headstart_core::preprocess::{INPUT_LEN, normalize_rgba};
+use headstart_core::protocol::{ComputeChoice, Event, JobId, PhotoError};
+use headstart_core::training::{
+    EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
+};
 use headstart_core::weights::load_backbone;
 use web_sys::Blob;
-
-/// Where the page finds the converted backbone weights.
-pub const BACKBONE_URL: &str = "weights/efficientnet-lite0.bpk";
 
 /// Largest difference between GPU and CPU embeddings accepted at start-up.
 const GPU_TOLERANCE: f32 = 1e-2;
@@ -27,32 +28,41 @@ pub struct Engine {
     canvas: PhotoCanvas,
 }
 
-/// A finished training run.
-pub struct TrainedHead {
-    /// The head, in eval mode.
-    pub head: ClassifierHead,
-    /// The last epoch's report.
-    pub last: EpochReport,
-    /// Training and validation example counts.
-    pub split: (usize, usize),
+/// A training run's request.
+pub struct TrainingRun {
+    /// The run.
+    pub job: JobId,
+    /// The version its model gets.
+    pub version: ModelVersion,
+    /// Class names in label order.
+    pub class_names: Vec<String>,
+    /// The examples.
+    pub examples: Vec<LabeledEmbedding>,
+    /// Its settings.
+    pub settings: TrainingSettings,
+}
+
+impl From<DecodeError> for PhotoError {
+    fn from(error: DecodeError) -> Self {
+        match error {
+            DecodeError::NotAnImage => Self::NotAnImage,
+            DecodeError::Canvas(detail) => Self::Compute(detail),
+        }
+    }
 }
 
 impl Engine {
-    /// Downloads the weights (reporting bytes received) and starts the backbone on the best
-    /// device; a WebGPU device whose results differ from the CPU's is dropped for the CPU.
-    pub async fn start(
-        choice: ComputeChoice,
-        on_progress: impl FnMut(u64, Option<u64>),
-    ) -> Result<Self, String> {
+    /// Loads the backbone from the weight bytes on the best device for `choice`; a WebGPU
+    /// device whose results differ from the CPU's is dropped for the CPU.
+    pub async fn start(weights: Vec<u8>, choice: ComputeChoice) -> Result<Self, String> {
         let canvas = PhotoCanvas::new()?;
-        let bytes = fetch_bytes(BACKBONE_URL, on_progress)
-            .await
-            .map_err(|e| format!("the pretrained model could not be downloaded: {e}"))?;
         let cpu_backbone =
-            load_backbone(bytes.clone(), &Device::flex()).map_err(|e| e.to_string())?;
+            load_backbone(weights.clone(), &Device::flex()).map_err(|e| e.to_string())?;
         let mut compute = choose(choice).await;
         if compute.path == ComputePath::WebGpu {
-            match load_backbone(bytes, &compute.device) {
+            // A separate model from the bytes: burn's BatchNorm statistics are shared between
+            // clones, so moving a clone to the GPU would move the CPU model's statistics too.
+            match load_backbone(weights, &compute.device) {
                 Ok(gpu_backbone) => {
                     match agree_on_probe(&cpu_backbone, &gpu_backbone, &compute.device).await {
                         Ok(()) => {
@@ -87,56 +97,68 @@ impl Engine {
         &self.backbone
     }
 
-    /// A photo file as normalized network input.
-    pub async fn preprocessed_photo(&self, photo: &Blob) -> Result<Vec<f32>, String> {
-        Ok(normalize_rgba(&self.canvas.pixels(photo).await?))
+    /// A photo file as normalized network input and its thumbnail.
+    pub async fn preprocess(&self, photo: &Blob) -> Result<(Vec<f32>, Blob), PhotoError> {
+        let decoded = self.canvas.decode(photo).await?;
+        Ok((normalize_rgba(&decoded.input_rgba), decoded.thumbnail))
     }
 
-    /// The 1280-d embedding of a photo file.
-    pub async fn embed_photo(&self, photo: &Blob) -> Result<Vec<f32>, String> {
-        let image = self.preprocessed_photo(photo).await?;
-        let rows = embed(&self.backbone, &[image], self.device())
+    /// The embedding of a photo file, and its thumbnail.
+    pub async fn embed_photo(&self, photo: &Blob) -> Result<(Embedding, Blob), PhotoError> {
+        let (image, thumbnail) = self.preprocess(photo).await?;
+        let embedding = embed(&self.backbone, &[image], self.device())
             .await
-            .map_err(|e| format!("the model failed on this photo ({e:?})"))?;
-        Ok(rows.into_iter().next().unwrap_or_default())
+            .map_err(|e| PhotoError::Compute(e.to_string()))?
+            .remove(0);
+        Ok((embedding, thumbnail))
     }
 
-    /// Trains a new head on cached embeddings, calling `on_epoch` after every epoch.
-    pub async fn train(
-        &self,
-        examples: &[LabeledEmbedding],
-        num_classes: usize,
-        config: TrainingConfig,
-        mut on_epoch: impl FnMut(EpochReport),
-    ) -> Result<TrainedHead, String> {
-        let mut trainer = HeadTrainer::new(examples, num_classes, config, self.device())
-            .map_err(|e| e.to_string())?;
-        let mut last = None;
-        while !trainer.is_finished() {
-            let report = trainer.run_epoch().await.map_err(|e| e.to_string())?;
-            on_epoch(report);
-            last = Some(report);
-            yield_to_browser().await;
-        }
-        let last = last.ok_or("training ran no epoch")?;
-        Ok(TrainedHead {
-            head: trainer.head(),
-            last,
-            split: trainer.split_sizes(),
-        })
-    }
-
-    /// Class probabilities of a photo under a trained head.
+    /// Class probabilities of a photo under `model`, and its thumbnail.
     pub async fn classify_photo(
         &self,
-        head: &ClassifierHead,
+        model: &TrainedModel,
         photo: &Blob,
-    ) -> Result<Vec<f32>, String> {
-        let embedding = self.embed_photo(photo).await?;
-        let rows = classify(head, &[embedding], self.device())
+    ) -> Result<(Vec<f32>, Blob), PhotoError> {
+        let head = ClassifierHead::from_weights(&model.head, self.device())
+            .ok_or_else(|| PhotoError::Compute("the model's head has mismatched shapes".into()))?;
+        let (embedding, thumbnail) = self.embed_photo(photo).await?;
+        let probabilities = classify(&head, &[embedding], self.device())
             .await
-            .map_err(|e| format!("the model failed on this photo ({e:?})"))?;
-        Ok(rows.into_iter().next().unwrap_or_default())
+            .map_err(|e| PhotoError::Compute(format!("{e:?}")))?
+            .remove(0);
+        Ok((probabilities, thumbnail))
+    }
+
+    /// Trains a new head on cached embeddings, calling `on_epoch` after every epoch and
+    /// checking `stop_requested` before each; returns the event that ends the run.
+    pub async fn train(
+        &self,
+        run: TrainingRun,
+        stop_requested: impl Fn() -> bool,
+        on_epoch: impl Fn(EpochReport),
+    ) -> Event {
+        let job = run.job;
+        let result = async {
+            let mut trainer = HeadTrainer::new(
+                &run.examples,
+                run.class_names.len(),
+                run.settings,
+                self.device(),
+            )?;
+            while !trainer.is_finished() && !stop_requested() {
+                on_epoch(trainer.run_epoch().await?);
+                yield_to_event_loop().await;
+            }
+            trainer.model(run.version, run.class_names).await
+        };
+        match result.await {
+            Ok(Some(model)) => Event::Trained {
+                job,
+                model: Box::new(model),
+            },
+            Ok(None) => Event::TrainingDiscarded { job },
+            Err(error) => Event::TrainingFailed { job, error },
+        }
     }
 }
 
@@ -153,11 +175,11 @@ async fn agree_on_probe(
     let images = [probe];
     let expected = embed(cpu, &images, &Device::flex())
         .await
-        .map_err(|e| format!("{e:?}"))?;
+        .map_err(|e| e.to_string())?;
     let actual = embed(gpu, &images, gpu_device)
         .await
-        .map_err(|e| format!("WebGPU failed running the model ({e:?})"))?;
-    let difference = max_abs_difference(&expected[0], &actual[0]);
+        .map_err(|e| format!("WebGPU failed running the model ({e})"))?;
+    let difference = max_abs_difference(expected[0].values(), actual[0].values());
     if difference > GPU_TOLERANCE || difference.is_nan() {
         return Err(format!(
             "WebGPU results differ from the CPU's by {difference}"

@@ -1,0 +1,177 @@
+//! Headstart's model worker: a dedicated Web Worker holding its own EfficientNet-Lite0 and
+//! answering the page's [`Request`]s with [`Event`]s (see [`headstart_core::protocol`]). The page
+//! runs a pool of these; all model work (decoding, embedding, training, classifying) happens
+//! here, never on the page's thread.
+//!
+//! Static constructors (cubecl's dependency `pliron` registers with `inventory`) run exactly
+//! once, from [`start`]. Without that explicit call wasm-ld links the module "command-style" and
+//! wraps every export so that each call from JavaScript (every message) re-runs all
+//! constructors, which cost ~170 ms per call.
+
+mod check;
+mod compute;
+mod engine;
+mod photo;
+mod scope;
+
+use crate::engine::{Engine, TrainingRun};
+use crate::scope::{post, worker_scope};
+use headstart_core::protocol::{Event, JobId, Request};
+use js_sys::{ArrayBuffer, Uint8Array};
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::{Closure, wasm_bindgen};
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{Blob, MessageEvent};
+
+thread_local! {
+    /// The engine, once [`Request::Start`] has loaded it.
+    static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
+    /// Training runs the page asked to stop.
+    static STOPS: Rc<RefCell<HashSet<JobId>>> = Rc::default();
+}
+
+unsafe extern "C" {
+    /// The linker-synthesized function running all static constructors.
+    fn __wasm_call_ctors();
+}
+
+/// Entry point, run once when the module is instantiated in the worker.
+#[wasm_bindgen(start)]
+pub fn start() {
+    // SAFETY: called once, first, before any code relying on constructors runs.
+    unsafe { __wasm_call_ctors() };
+    std::panic::set_hook(Box::new(|info| {
+        let detail = info.to_string();
+        web_sys::console::error_1(&format!("model worker panicked: {detail}").into());
+        post(&Event::Panicked { detail }, None);
+    }));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        match headstart_envelope::unwrap::<Request>(event.data()) {
+            Ok((request, attachment)) => handle(request, attachment),
+            Err(error) => web_sys::console::error_1(&error.into()),
+        }
+    });
+    worker_scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+}
+
+/// Bytes of this worker's wasm memory (for measurements: the benchmark reads it through
+/// `wasm_bindgen.memory_bytes()` in each worker).
+#[wasm_bindgen]
+pub fn memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<ArrayBuffer>()
+        .byte_length() as f64
+}
+
+fn engine() -> Option<Rc<Engine>> {
+    ENGINE.with_borrow(Clone::clone)
+}
+
+/// The attachment as a photo file, if it is one.
+fn photo(attachment: Option<wasm_bindgen::JsValue>) -> Option<Blob> {
+    attachment.and_then(|value| value.dyn_into::<Blob>().ok())
+}
+
+fn handle(request: Request, attachment: Option<wasm_bindgen::JsValue>) {
+    match request {
+        Request::Start { compute } => {
+            let weights = attachment
+                .and_then(|value| value.dyn_into::<ArrayBuffer>().ok())
+                .map(|buffer| Uint8Array::new(&buffer).to_vec())
+                .unwrap_or_default();
+            spawn_local(async move {
+                match Engine::start(weights, compute).await {
+                    Ok(engine) => {
+                        let started = Event::Started {
+                            path: engine.compute.path,
+                            reason: engine.compute.reason.clone(),
+                        };
+                        ENGINE.set(Some(Rc::new(engine)));
+                        post(&started, None);
+                    }
+                    Err(detail) => post(&Event::StartFailed { detail }, None),
+                }
+            });
+        }
+        Request::Embed { job } => photo_job(job, photo(attachment), |engine, blob| async move {
+            let (embedding, thumbnail) = engine.embed_photo(&blob).await?;
+            Ok((Event::Embedded { job, embedding }, thumbnail))
+        }),
+        Request::Classify { job, model } => {
+            photo_job(job, photo(attachment), |engine, blob| async move {
+                let (probabilities, thumbnail) = engine.classify_photo(&model, &blob).await?;
+                Ok((Event::Classified { job, probabilities }, thumbnail))
+            })
+        }
+        Request::Train {
+            job,
+            version,
+            class_names,
+            examples,
+            settings,
+        } => {
+            let run = TrainingRun {
+                job,
+                version,
+                class_names,
+                examples,
+                settings,
+            };
+            let Some(engine) = engine() else {
+                return post(&not_started_training(job), None);
+            };
+            spawn_local(async move {
+                let stops = STOPS.with(Rc::clone);
+                let stop_requested = || stops.borrow().contains(&job);
+                let on_epoch = |report| post(&Event::Epoch { job, report }, None);
+                let ended = engine.train(run, stop_requested, on_epoch).await;
+                stops.borrow_mut().remove(&job);
+                post(&ended, None);
+            });
+        }
+        Request::StopTraining { job } => {
+            STOPS.with(|stops| stops.borrow_mut().insert(job));
+        }
+        Request::CheckBackends => {
+            if let Some(engine) = engine() {
+                spawn_local(async move {
+                    let outcome = check::compare_backends(&engine).await;
+                    post(&Event::BackendCheck(outcome), None);
+                });
+            }
+        }
+        Request::Ping => post(&Event::Pong, None),
+    }
+}
+
+fn not_started_training(job: JobId) -> Event {
+    Event::TrainingFailed {
+        job,
+        error: headstart_core::protocol::TrainingError::Compute("the worker has no model".into()),
+    }
+}
+
+/// Runs `work` on a photo job and posts its event with the thumbnail, or the photo's failure.
+fn photo_job<Work>(job: JobId, photo: Option<Blob>, work: impl FnOnce(Rc<Engine>, Blob) -> Work)
+where
+    Work: Future<Output = Result<(Event, Blob), headstart_core::protocol::PhotoError>> + 'static,
+{
+    use headstart_core::protocol::PhotoError;
+    let (Some(engine), Some(photo)) = (engine(), photo) else {
+        let error = PhotoError::Compute("the worker has no model or no photo".into());
+        return post(&Event::PhotoFailed { job, error }, None);
+    };
+    let work = work(engine, photo);
+    spawn_local(async move {
+        match work.await {
+            Ok((event, thumbnail)) => post(&event, Some(&thumbnail)),
+            Err(error) => post(&Event::PhotoFailed { job, error }, None),
+        }
+    });
+}
