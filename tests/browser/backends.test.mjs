@@ -45,7 +45,7 @@ test("the page's WebGPU path trains and classifies like its CPU path", { timeout
   const labelsOn = async (query) => {
     const { page, consoleErrors } = await openPage(session.browser, session.server.origin, query);
     await page.getByTestId("ready").waitFor({ timeout: CHECK_MS });
-    const backend = (await page.getByTestId("backend").textContent()).trim();
+    const backend = await page.getByTestId("backend").getAttribute("data-path");
     const cards = page.getByTestId("class-card");
     for (const [i, [name, files]] of Object.entries(trainSet).entries()) {
       await cards.nth(i).getByTestId("class-name").fill(name);
@@ -90,7 +90,8 @@ test("without WebGPU the page falls back to the CPU and says why", async () => {
     const { page } = await openPage(plain, session.server.origin, "?compute=webgpu");
     await page.getByTestId("ready").waitFor({ timeout: CHECK_MS });
     const badge = page.getByTestId("backend");
-    assert.equal((await badge.textContent()).trim(), "CPU");
+    assert.equal(await badge.getAttribute("data-path"), "CPU");
+    assert.match(await badge.textContent(), /^CPU · \d+ workers?$/);
     assert.match(await badge.getAttribute("title"), /WebGPU/);
   } finally {
     await plain.close();

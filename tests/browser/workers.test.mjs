@@ -1,0 +1,175 @@
+// The page's thread stays free while the model works in its workers: no long task while photos
+// are embedded, a head trains and photos are classified; Stop ends a run and keeps the photos;
+// a retrain during classification never mislabels a prediction; a message to a worker is cheap.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdir, writeFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { servePageInBrowser, openPage, screenshot, repoRoot, artifactsDir } from "./harness.mjs";
+
+const WAIT_MS = 300_000;
+const classes = ["bird", "flower", "fruit"];
+const session = servePageInBrowser();
+
+async function photos(dir, className) {
+  const names = (await readdir(join(repoRoot, dir, className))).filter((n) => /\.png$/i.test(n)).sort();
+  return names.map((name) => join(repoRoot, dir, className, name));
+}
+
+/** Waits until every class shows its expected count and no photo is being worked on. */
+async function waitForCounts(page, expected) {
+  await page.waitForFunction(
+    (want) =>
+      JSON.stringify([...document.querySelectorAll('[data-testid="class-count"]')].map((e) => e.textContent)) === JSON.stringify(want) &&
+      !document.querySelector('[data-testid="pending-photos"]'),
+    expected,
+    { timeout: WAIT_MS },
+  );
+}
+
+async function waitForTraining(page) {
+  await page.waitForFunction(
+    () => !["idle", "running"].includes(document.querySelector('[data-testid="train-status"]').dataset.state),
+    null,
+    { timeout: WAIT_MS },
+  );
+  return page.getByTestId("train-status").getAttribute("data-state");
+}
+
+async function nameClasses(page) {
+  const cards = page.getByTestId("class-card");
+  if ((await cards.count()) < classes.length) await page.getByTestId("add-class").click();
+  for (const [i, name] of classes.entries()) await cards.nth(i).getByTestId("class-name").fill(name);
+  return cards;
+}
+
+/** Records every long task (>= 50 ms) of the page's thread, from before the page's own code runs. */
+const recordLongTasks = () => {
+  window.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) window.__longTasks.push({ start: entry.startTime, duration: entry.duration });
+  }).observe({ type: "longtask", buffered: true });
+};
+
+test("the page's thread has no long task while 30 photos embed, a head trains and 15 photos are classified", { timeout: WAIT_MS * 3 }, async () => {
+  const page = await session.browser.newPage({ viewport: { width: 1200, height: 1000 } });
+  await page.addInitScript(recordLongTasks);
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  await page.goto(session.server.origin);
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  const workers = Number(await page.getByTestId("backend").getAttribute("data-workers"));
+  const mark = () => page.evaluate(() => performance.now());
+  const longestSince = (since) =>
+    page.evaluate((t) => Math.max(0, ...window.__longTasks.filter((e) => e.start >= t).map((e) => e.duration)), since);
+
+  const cards = await nameClasses(page);
+  const embedStart = await mark();
+  for (const [i, name] of classes.entries()) {
+    await cards.nth(i).getByTestId("class-upload").setInputFiles([...(await photos("www/samples", name)), ...(await photos("tests/photos/held-out", name))]);
+  }
+  await waitForCounts(page, ["10 photos", "10 photos", "10 photos"]);
+  const trainStart = await mark();
+  const embedMs = trainStart - embedStart;
+  await page.getByTestId("train").click();
+  assert.equal(await waitForTraining(page), "done");
+  const classifyStart = await mark();
+  const trainMs = classifyStart - trainStart;
+  const queries = [];
+  for (const name of classes) queries.push(...(await photos("www/samples", name)));
+  await page.getByTestId("predict-upload").setInputFiles(queries);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="prediction"]').length === n && !document.querySelector('[data-testid="pending-photos"]'), queries.length, { timeout: WAIT_MS });
+  const end = await mark();
+
+  const longest = {
+    embedding: await longestSince(embedStart),
+    training: await page.evaluate(([a, b]) => Math.max(0, ...window.__longTasks.filter((e) => e.start >= a && e.start < b).map((e) => e.duration)), [trainStart, classifyStart]),
+    classifying: await longestSince(classifyStart),
+  };
+  const figures = { workers, embedMs, photosPerSecond: 30 / (embedMs / 1000), trainMs, classifyMs: end - classifyStart, longestTaskMs: longest, longTasks: await page.evaluate(() => window.__longTasks) };
+  console.log("responsiveness:", JSON.stringify(figures));
+  await mkdir(artifactsDir, { recursive: true });
+  await writeFile(join(artifactsDir, "responsiveness.json"), JSON.stringify(figures, null, 2));
+  await screenshot(page, "responsiveness");
+  // The Long Tasks API reports only tasks of 50 ms or more: none may appear after the model is ready.
+  const after = await page.evaluate((t) => window.__longTasks.filter((e) => e.start >= t), embedStart);
+  assert.deepEqual(after, [], `long tasks on the page's thread: ${JSON.stringify(after)}`);
+  assert.deepEqual(errors, []);
+});
+
+test("Stop ends a training run, keeps what was trained and the photos, and the page goes on", { timeout: WAIT_MS * 2 }, async () => {
+  const { page, consoleErrors } = await openPage(session.browser, session.server.origin);
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await page.getByTestId("load-samples").click();
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  await page.getByTestId("epochs").fill("5000");
+  await page.getByTestId("epochs").press("Tab");
+  await page.getByTestId("train").click();
+  // Wait until a few epochs have run, then stop.
+  await page.waitForFunction(() => /Epoch ([5-9]|\d\d+) of 5000/.test(document.querySelector('[data-testid="train-status"]').textContent), null, { timeout: WAIT_MS });
+  await page.getByTestId("stop-training").click();
+  assert.equal(await waitForTraining(page), "done");
+  const status = page.getByTestId("train-status");
+  assert.equal(await status.getAttribute("data-stopped-early"), "true");
+  assert.match(await status.textContent(), /Stopped after epoch \d+ of 5000; kept the model/);
+  assert.deepEqual(await page.getByTestId("class-count").allTextContents(), ["5 photos", "5 photos", "5 photos"]);
+  assert.equal(await page.getByTestId("model-info").getAttribute("data-version"), "1");
+
+  // The page is usable: the stopped model classifies, and a full run trains again.
+  await page.getByTestId("predict-upload").setInputFiles([join(repoRoot, "tests/photos/held-out/bird", (await readdir(join(repoRoot, "tests/photos/held-out/bird")))[0])]);
+  await page.getByTestId("prediction").waitFor({ timeout: WAIT_MS });
+  assert.equal(await page.getByTestId("prediction").getAttribute("data-model-version"), "1");
+  await page.getByTestId("epochs").fill("40");
+  await page.getByTestId("epochs").press("Tab");
+  await page.getByTestId("train").click();
+  assert.equal(await waitForTraining(page), "done");
+  assert.equal(await status.getAttribute("data-stopped-early"), "false");
+  assert.equal(await page.getByTestId("model-info").getAttribute("data-version"), "2");
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("retraining with a renamed class while photos are classified never mislabels a prediction", { timeout: WAIT_MS * 2 }, async () => {
+  const { page, consoleErrors } = await openPage(session.browser, session.server.origin);
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await page.getByTestId("load-samples").click();
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  await page.getByTestId("train").click();
+  assert.equal(await waitForTraining(page), "done");
+  const classesOf = {};
+  classesOf[await page.getByTestId("model-info").getAttribute("data-version")] = await page.getByTestId("model-info").getAttribute("data-classes");
+
+  const heldOut = [];
+  for (const name of classes) heldOut.push(...(await photos("tests/photos/held-out", name)));
+  await page.getByTestId("predict-upload").setInputFiles(heldOut);
+  // While that batch is classified: rename a class and train again, then classify with the new model.
+  await page.getByTestId("class-card").nth(2).getByTestId("class-name").fill("fruits");
+  await page.getByTestId("train").click();
+  assert.equal(await waitForTraining(page), "done");
+  classesOf[await page.getByTestId("model-info").getAttribute("data-version")] = await page.getByTestId("model-info").getAttribute("data-classes");
+  await page.getByTestId("predict-upload").setInputFiles(heldOut.slice(0, 3));
+  const total = heldOut.length + 3;
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="prediction"]').length === n, total, { timeout: WAIT_MS });
+
+  assert.deepEqual(classesOf, { 1: "bird\nflower\nfruit", 2: "bird\nflower\nfruits" });
+  const shown = await page.getByTestId("prediction").evaluateAll((nodes) =>
+    nodes.map((n) => ({ version: n.dataset.modelVersion, label: n.dataset.label, bars: [...n.querySelectorAll(".bar-name")].map((b) => b.textContent).join("\n") })),
+  );
+  const versions = shown.map((p) => p.version);
+  assert.ok(versions.includes("1") && versions.includes("2"), `both models classified: ${versions}`);
+  for (const prediction of shown) {
+    assert.equal(prediction.bars, classesOf[prediction.version], JSON.stringify(prediction));
+    assert.ok(classesOf[prediction.version].split("\n").includes(prediction.label), JSON.stringify(prediction));
+  }
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("a message to a model worker and back stays cheap (static constructors run once)", { timeout: WAIT_MS }, async () => {
+  const { page } = await openPage(session.browser, session.server.origin, "?check=messages");
+  const check = page.getByTestId("message-check");
+  await page.waitForFunction(() => document.querySelector('[data-testid="message-check"]')?.dataset.state === "done", null, { timeout: WAIT_MS });
+  const median = Number(await check.getAttribute("data-median-ms"));
+  const max = Number(await check.getAttribute("data-max-ms"));
+  console.log("message round trip:", JSON.stringify({ median, max, count: Number(await check.getAttribute("data-count")) }));
+  // Re-running the constructors on every call from JavaScript cost ~170 ms per message.
+  assert.ok(median < 20, `median round trip ${median} ms`);
+});
