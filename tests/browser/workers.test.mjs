@@ -170,6 +170,7 @@ test("a message to a model worker and back stays cheap (static constructors run 
   const median = Number(await check.getAttribute("data-median-ms"));
   const max = Number(await check.getAttribute("data-max-ms"));
   console.log("message round trip:", JSON.stringify({ median, max, count: Number(await check.getAttribute("data-count")) }));
-  // Re-running the constructors on every call from JavaScript cost ~170 ms per message.
-  assert.ok(median < 20, `median round trip ${median} ms`);
+  // Measured here: 0.1 ms with the constructors run once; 4.6 ms when they re-run on every call
+  // from JavaScript (the start function's __wasm_call_ctors call removed).
+  assert.ok(median < 1.5, `median round trip ${median} ms`);
 });

@@ -1,20 +1,12 @@
 //! Thin wrappers over what the browser already does well: fetching with progress, object URLs
 //! that free themselves, the page's address.
 
+use headstart_browser::{describe, fetch_ok};
 use js_sys::{Reflect, Uint8Array};
 use std::rc::Rc;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, ReadableStreamDefaultReader, Response};
-
-/// A JavaScript error as a sentence.
-pub fn describe(error: JsValue) -> String {
-    error
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| format!("{error:?}"))
-}
+use web_sys::{Blob, ReadableStreamDefaultReader};
 
 pub fn window() -> web_sys::Window {
     web_sys::window().expect("a window")
@@ -31,18 +23,6 @@ pub fn query_param(name: &str) -> Option<String> {
 /// Milliseconds since the page started, for measurements.
 pub fn now_ms() -> f64 {
     window().performance().map_or(0.0, |p| p.now())
-}
-
-/// Fetches a URL, failing on anything but a successful HTTP status.
-async fn fetch_ok(url: &str) -> Result<Response, String> {
-    let response: Response = JsFuture::from(window().fetch_with_str(url))
-        .await
-        .map_err(describe)?
-        .unchecked_into();
-    if !response.ok() {
-        return Err(format!("{url} answered HTTP {}", response.status()));
-    }
-    Ok(response)
 }
 
 /// Fetches a URL, reporting `(received, total)` bytes as they arrive. The bytes stay in

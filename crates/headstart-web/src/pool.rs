@@ -4,7 +4,8 @@
 //! run and everything about it go to the first worker, which then gets photo jobs only when it
 //! is the only one.
 
-use crate::browser::{describe, fetch_bytes, window};
+use crate::browser::{fetch_bytes, window};
+use headstart_browser::describe;
 use headstart_core::protocol::{ComputeChoice, ComputePath, Event, Request};
 use js_sys::{Object, Reflect, Uint8Array, WebAssembly};
 use std::cell::RefCell;
@@ -143,7 +144,7 @@ impl WorkerPool {
             if let Some(failure) = data.as_string() {
                 pool.record_start(index, Err(failure))
             } else {
-                match headstart_envelope::unwrap::<Event>(data) {
+                match headstart_browser::envelope::unwrap::<Event>(data) {
                     Ok((event, attachment)) => pool.route(index, event, attachment),
                     Err(error) => Some(PoolEvent::Failed(error)),
                 }
@@ -161,7 +162,8 @@ impl WorkerPool {
             _ => ComputeChoice::Cpu,
         };
         let weights = self.weights.slice(0, self.weights.length()).buffer();
-        let message = headstart_envelope::wrap(&Request::Start { compute }, Some(&weights));
+        let message =
+            headstart_browser::envelope::wrap(&Request::Start { compute }, Some(&weights));
         if let Err(error) = self.workers[index].worker.post_message(&message) {
             self.workers[index].started = Some(Err(describe(error)));
         }
@@ -247,7 +249,7 @@ impl WorkerPool {
     }
 
     fn post(&self, index: usize, request: &Request, attachment: Option<&JsValue>) {
-        let message = headstart_envelope::wrap(request, attachment);
+        let message = headstart_browser::envelope::wrap(request, attachment);
         if let Err(error) = self.workers[index].worker.post_message(&message) {
             web_sys::console::error_1(
                 &format!("could not send {request:?}: {}", describe(error)).into(),

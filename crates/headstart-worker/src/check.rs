@@ -5,8 +5,8 @@
 
 use crate::compute::{init_webgpu, probe_adapter};
 use crate::engine::Engine;
-use crate::scope::{describe, fetch_ok};
 use burn::module::Module;
+use headstart_browser::{describe, fetch_ok};
 use headstart_core::head::HeadConfig;
 use headstart_core::inference::{classify, embed, max_abs_difference};
 use headstart_core::protocol::BackendCheck;

@@ -2,8 +2,8 @@
 //! everywhere else. A software/fallback adapter (e.g. SwiftShader) counts as no GPU: it is
 //! ~100x slower than the CPU path. Any WebGPU failure at start-up falls back to the CPU.
 
-use crate::scope::describe;
 use burn::tensor::Device;
+use headstart_browser::describe;
 pub use headstart_core::protocol::{ComputeChoice, ComputePath};
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};

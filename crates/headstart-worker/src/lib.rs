@@ -5,8 +5,8 @@
 //!
 //! Static constructors (cubecl's dependency `pliron` registers with `inventory`) run exactly
 //! once, from [`start`]. Without that explicit call wasm-ld links the module "command-style" and
-//! wraps every export so that each call from JavaScript (every message) re-runs all
-//! constructors, which cost ~170 ms per call.
+//! wraps every export so that each call from JavaScript re-runs all constructors: a message's
+//! round trip took 4.6 ms instead of 0.1 ms, and each call into the model far more.
 
 mod check;
 mod compute;
@@ -49,7 +49,7 @@ pub fn start() {
         post(&Event::Panicked { detail }, None);
     }));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
-        match headstart_envelope::unwrap::<Request>(event.data()) {
+        match headstart_browser::envelope::unwrap::<Request>(event.data()) {
             Ok((request, attachment)) => handle(request, attachment),
             Err(error) => web_sys::console::error_1(&error.into()),
         }

@@ -2,7 +2,8 @@
 //! `createImageBitmap` decodes (EXIF orientation applied) and two `OffscreenCanvas`es crop,
 //! resize and encode. The decoded bitmap is closed as soon as both are made.
 
-use crate::scope::{describe, worker_scope};
+use crate::scope::worker_scope;
+use headstart_browser::describe;
 use headstart_core::preprocess::{INPUT_SIZE, center_crop};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};

@@ -1,29 +1,21 @@
 //! The worker's side of the browser: its global scope, posting events to the page, and
 //! yielding to its event loop so that messages (a Stop) are handled between units of work.
 
+use headstart_browser::describe;
 use headstart_core::protocol::Event;
 use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, Response};
+use web_sys::{DedicatedWorkerGlobalScope, MessageChannel};
 
 /// The dedicated worker this module runs in.
 pub fn worker_scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-/// A JavaScript error as a sentence.
-pub fn describe(error: JsValue) -> String {
-    error
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| format!("{error:?}"))
-}
-
 /// Sends an event, with its attachment, to the page.
 pub fn post(event: &Event, attachment: Option<&JsValue>) {
-    let envelope = headstart_envelope::wrap(event, attachment);
+    let envelope = headstart_browser::envelope::wrap(event, attachment);
     if let Err(error) = worker_scope().post_message(&envelope) {
         web_sys::console::error_1(
             &format!("worker could not post {event:?}: {}", describe(error)).into(),
@@ -44,17 +36,4 @@ pub async fn yield_to_event_loop() {
         let _ = JsFuture::from(promise).await;
     }
     channel.port1().set_onmessage(None);
-}
-
-/// Fetches a URL (relative to the worker's script), failing on anything but a successful HTTP
-/// status.
-pub async fn fetch_ok(url: &str) -> Result<Response, String> {
-    let response: Response = JsFuture::from(worker_scope().fetch_with_str(url))
-        .await
-        .map_err(describe)?
-        .unchecked_into();
-    if !response.ok() {
-        return Err(format!("{url} answered HTTP {}", response.status()));
-    }
-    Ok(response)
 }
