@@ -111,11 +111,15 @@ impl App {
                 reason,
                 workers,
             } => {
+                let first = !matches!(self.state.model_status, ModelStatus::Ready { .. });
                 self.apply(Action::WorkersStarted {
                     path,
                     reason,
                     workers,
                 });
+                if !first {
+                    return;
+                }
                 if self.backend_check.is_some() {
                     self.send(Request::CheckBackends, None);
                 }

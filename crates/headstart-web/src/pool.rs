@@ -34,7 +34,7 @@ const JOBS_PER_WORKER: usize = 2;
 pub enum PoolEvent {
     /// Weight bytes arrived.
     Progress(u64, Option<u64>),
-    /// The workers hold the backbone.
+    /// The first worker holds the backbone, or another worker joined it.
     Ready {
         /// Their compute path.
         path: ComputePath,
@@ -65,8 +65,12 @@ struct PoolWorker {
 /// The pool.
 pub struct WorkerPool {
     workers: Vec<PoolWorker>,
+    /// How many workers the pool grows to on the CPU path.
+    size: usize,
     queue: VecDeque<(Request, Option<JsValue>)>,
     weights: Uint8Array,
+    /// The compiled worker wasm.
+    module: JsValue,
     choice: ComputeChoice,
     training: bool,
     sink: PoolSink,
@@ -76,9 +80,10 @@ pub struct WorkerPool {
 const TRAINER: usize = 0;
 
 impl WorkerPool {
-    /// Downloads the weights and compiles the worker wasm (both once), then starts `size`
-    /// workers: the first with `choice`, the others on the CPU. [`PoolEvent::Ready`] follows
-    /// when all have answered; a first worker on WebGPU keeps the GPU to itself.
+    /// Downloads the weights and compiles the worker wasm (both once), then starts the first
+    /// worker with `choice`. [`PoolEvent::Ready`] follows when it has started; on the CPU path
+    /// the pool then grows to `size` workers, one after another so that the first loads at
+    /// full speed, and [`PoolEvent::Ready`] comes again as each joins.
     pub async fn launch(
         size: usize,
         choice: ComputeChoice,
@@ -97,36 +102,54 @@ impl WorkerPool {
         .map_err(|e| format!("the model worker could not be compiled: {}", describe(e)))?;
         let pool = Rc::new(RefCell::new(Self {
             workers: Vec::new(),
+            size: size.max(1),
             queue: VecDeque::new(),
             weights,
+            module,
             choice,
             training: false,
             sink,
         }));
-        for index in 0..size.max(1) {
-            let worker = Worker::new(BOOTSTRAP_URL).map_err(describe)?;
-            let weak = Rc::downgrade(&pool);
-            let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                if let Some(pool) = weak.upgrade() {
-                    Self::on_message(&pool, index, event.data());
-                }
-            });
-            worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-            let load = Object::new();
-            Reflect::set(&load, &"glue".into(), &WORKER_GLUE_URL.into()).map_err(describe)?;
-            Reflect::set(&load, &"module".into(), &module).map_err(describe)?;
-            worker.post_message(&load).map_err(describe)?;
-            pool.borrow_mut().workers.push(PoolWorker {
-                worker,
-                started: None,
-                photo_jobs: 0,
-                _on_message: on_message,
-            });
-        }
+        Self::add_worker(&pool)?;
         Ok(pool)
     }
 
-    /// How many workers are up.
+    /// Creates the next worker and hands it the compiled wasm to load.
+    fn add_worker(pool: &Rc<RefCell<Self>>) -> Result<(), String> {
+        let index = pool.borrow().workers.len();
+        let worker = Worker::new(BOOTSTRAP_URL).map_err(describe)?;
+        let weak = Rc::downgrade(pool);
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Some(pool) = weak.upgrade() {
+                Self::on_message(&pool, index, event.data());
+            }
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let load = Object::new();
+        Reflect::set(&load, &"glue".into(), &WORKER_GLUE_URL.into()).map_err(describe)?;
+        Reflect::set(&load, &"module".into(), &pool.borrow().module).map_err(describe)?;
+        worker.post_message(&load).map_err(describe)?;
+        pool.borrow_mut().workers.push(PoolWorker {
+            worker,
+            started: None,
+            photo_jobs: 0,
+            _on_message: on_message,
+        });
+        Ok(())
+    }
+
+    /// Whether another worker should start now: the last one has started on the CPU path and
+    /// the pool is not full.
+    fn should_grow(&self) -> bool {
+        let last_started = self.workers.last().is_some_and(|w| w.started.is_some());
+        let on_cpu = matches!(
+            &self.workers[TRAINER].started,
+            Some(Ok((ComputePath::Cpu, _)))
+        );
+        on_cpu && last_started && self.workers.len() < self.size
+    }
+
+    /// How many workers are up and take work.
     fn running(&self) -> usize {
         self.workers
             .iter()
@@ -150,6 +173,11 @@ impl WorkerPool {
                 }
             }
         };
+        if pool.borrow().should_grow()
+            && let Err(error) = Self::add_worker(pool)
+        {
+            web_sys::console::error_1(&format!("no further model worker: {error}").into());
+        }
         if let Some(event) = out {
             let sink = pool.borrow().sink.clone();
             sink(event);
@@ -169,43 +197,29 @@ impl WorkerPool {
         }
     }
 
-    /// Notes how a worker started; once all have, says whether the pool is ready.
+    /// Notes how a worker started. The first decides the compute path and makes the pool
+    /// ready, or its failure fails the pool; each later one joins it, or is ended and gets no
+    /// work if it failed.
     fn record_start(
         &mut self,
         index: usize,
         outcome: Result<(ComputePath, String), String>,
     ) -> Option<PoolEvent> {
+        if let Err(detail) = &outcome {
+            web_sys::console::error_1(
+                &format!("model worker {index} did not start: {detail}").into(),
+            );
+            self.workers[index].worker.terminate();
+        }
         self.workers[index].started = Some(outcome);
-        if self.workers.iter().any(|w| w.started.is_none()) {
-            return None;
+        match self.workers[TRAINER].started.clone()? {
+            Ok((path, reason)) => Some(PoolEvent::Ready {
+                path,
+                reason,
+                workers: self.running(),
+            }),
+            Err(detail) => (index == TRAINER).then_some(PoolEvent::Failed(detail)),
         }
-        if let Some(Ok((ComputePath::WebGpu, _))) = &self.workers[TRAINER].started {
-            for worker in self.workers.drain(TRAINER + 1..) {
-                worker.worker.terminate();
-            }
-        }
-        let failures: Vec<String> = self
-            .workers
-            .iter()
-            .filter_map(|w| w.started.clone()?.err())
-            .collect();
-        let first_started = self.workers.iter().find_map(|w| w.started.clone()?.ok());
-        let Some((path, reason)) = first_started else {
-            return Some(PoolEvent::Failed(failures.join("; ")));
-        };
-        // Workers that failed to start are dropped; the trainer is the first one that runs.
-        self.workers.retain(|w| {
-            let ok = matches!(w.started, Some(Ok(_)));
-            if !ok {
-                w.worker.terminate();
-            }
-            ok
-        });
-        Some(PoolEvent::Ready {
-            path,
-            reason,
-            workers: self.running(),
-        })
     }
 
     /// Bookkeeping for a worker's event; returns what the page should hear.
@@ -260,13 +274,14 @@ impl WorkerPool {
     /// Hands queued photo jobs to workers with room for them.
     fn pump(&mut self) {
         loop {
-            let only_one = self.workers.len() == 1;
+            let only_one = self.running() == 1;
             let free = self
                 .workers
                 .iter()
                 .enumerate()
                 .filter(|(index, w)| {
-                    w.photo_jobs < JOBS_PER_WORKER
+                    matches!(w.started, Some(Ok(_)))
+                        && w.photo_jobs < JOBS_PER_WORKER
                         && (only_one || !self.training || *index != TRAINER)
                 })
                 .min_by_key(|(_, w)| w.photo_jobs)
