@@ -125,6 +125,12 @@ test("Stop ends a training run, keeps what was trained and the photos, and the p
   assert.equal(await waitForTraining(page), "done");
   assert.equal(await status.getAttribute("data-stopped-early"), "false");
   assert.equal(await page.getByTestId("model-info").getAttribute("data-version"), "2");
+
+  // On a phone-sized screen nothing sticks out sideways.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.equal(overflow, 0, "horizontal overflow at 390 px");
+  await screenshot(page, "stopped-then-retrained-phone");
   assert.deepEqual(consoleErrors, []);
 });
 
