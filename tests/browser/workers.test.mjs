@@ -36,6 +36,21 @@ async function waitForTraining(page) {
   return page.getByTestId("train-status").getAttribute("data-state");
 }
 
+/** Opens the page and fills its classes with the built-in sample photos. */
+async function openWithSamples() {
+  const opened = await openPage(session.browser, session.server.origin);
+  await opened.page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await opened.page.getByTestId("load-samples").click();
+  await waitForCounts(opened.page, ["5 photos", "5 photos", "5 photos"]);
+  return opened;
+}
+
+/** Sets the next run's epochs as a student would: type, then leave the field. */
+async function setEpochs(page, epochs) {
+  await page.getByTestId("epochs").fill(String(epochs));
+  await page.getByTestId("epochs").press("Tab");
+}
+
 async function nameClasses(page) {
   const cards = page.getByTestId("class-card");
   if ((await cards.count()) < classes.length) await page.getByTestId("add-class").click();
@@ -98,12 +113,8 @@ test("the page's thread has no long task while 30 photos embed, a head trains an
 });
 
 test("Stop ends a training run, keeps what was trained and the photos, and the page goes on", { timeout: WAIT_MS * 2 }, async () => {
-  const { page, consoleErrors } = await openPage(session.browser, session.server.origin);
-  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
-  await page.getByTestId("load-samples").click();
-  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
-  await page.getByTestId("epochs").fill("5000");
-  await page.getByTestId("epochs").press("Tab");
+  const { page, consoleErrors } = await openWithSamples();
+  await setEpochs(page, 5000);
   await page.getByTestId("train").click();
   // Wait until a few epochs have run, then stop.
   await page.waitForFunction(() => /Epoch ([5-9]|\d\d+) of 5000/.test(document.querySelector('[data-testid="train-status"]').textContent), null, { timeout: WAIT_MS });
@@ -119,8 +130,7 @@ test("Stop ends a training run, keeps what was trained and the photos, and the p
   await page.getByTestId("predict-upload").setInputFiles([join(repoRoot, "tests/photos/held-out/bird", (await readdir(join(repoRoot, "tests/photos/held-out/bird")))[0])]);
   await page.getByTestId("prediction").waitFor({ timeout: WAIT_MS });
   assert.equal(await page.getByTestId("prediction").getAttribute("data-model-version"), "1");
-  await page.getByTestId("epochs").fill("40");
-  await page.getByTestId("epochs").press("Tab");
+  await setEpochs(page, 40);
   await page.getByTestId("train").click();
   assert.equal(await waitForTraining(page), "done");
   assert.equal(await status.getAttribute("data-stopped-early"), "false");
@@ -135,10 +145,7 @@ test("Stop ends a training run, keeps what was trained and the photos, and the p
 });
 
 test("retraining with a renamed class while photos are classified never mislabels a prediction", { timeout: WAIT_MS * 2 }, async () => {
-  const { page, consoleErrors } = await openPage(session.browser, session.server.origin);
-  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
-  await page.getByTestId("load-samples").click();
-  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  const { page, consoleErrors } = await openWithSamples();
   await page.getByTestId("train").click();
   assert.equal(await waitForTraining(page), "done");
   const classesOf = {};

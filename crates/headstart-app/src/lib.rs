@@ -719,6 +719,15 @@ mod tests {
         state
     }
 
+    /// Ready, with two classes of two photos each; returns the first class's id too.
+    fn trainable() -> (State, ClassId) {
+        let mut state = ready();
+        let (a, b) = (state.classes[0].id, state.classes[1].id);
+        with_photos(&mut state, a, 2);
+        with_photos(&mut state, b, 2);
+        (state, a)
+    }
+
     fn files(names: &[&'static str]) -> Vec<(String, &'static str)> {
         names.iter().map(|n| (n.to_string(), *n)).collect()
     }
@@ -995,10 +1004,7 @@ mod tests {
 
     #[test]
     fn each_run_gets_a_new_version_and_predictions_keep_the_model_that_made_them() {
-        let mut state = ready();
-        let (a, b) = (state.classes[0].id, state.classes[1].id);
-        with_photos(&mut state, a, 2);
-        with_photos(&mut state, b, 2);
+        let (mut state, a) = trainable();
         let refused: Effects = state.apply(Action::Classify(files(&["early.png"])));
         assert!(refused.is_empty());
         assert_eq!(state.notices.last(), Some(&Notice::TrainFirst));
@@ -1055,10 +1061,7 @@ mod tests {
 
     #[test]
     fn a_prediction_that_does_not_fit_its_model_is_logged_not_shown() {
-        let mut state = ready();
-        let (a, b) = (state.classes[0].id, state.classes[1].id);
-        with_photos(&mut state, a, 2);
-        with_photos(&mut state, b, 2);
+        let (mut state, _) = trainable();
         let train = state.apply(Action::Train);
         finish(&mut state, &train);
         let jobs = sent_jobs(&state.apply(Action::Classify(files(&["x.png"]))));
@@ -1075,10 +1078,7 @@ mod tests {
 
     #[test]
     fn stop_keeps_a_model_from_finished_epochs_or_discards_the_run() {
-        let mut state = ready();
-        let (a, b) = (state.classes[0].id, state.classes[1].id);
-        with_photos(&mut state, a, 2);
-        with_photos(&mut state, b, 2);
+        let (mut state, _) = trainable();
         let nothing: Effects = state.apply(Action::StopTraining);
         assert!(nothing.is_empty(), "nothing to stop");
         state.apply::<&str>(Action::SetEpochs(0));
@@ -1088,10 +1088,7 @@ mod tests {
             state.apply::<&str>(Action::Train).as_slice(),
             [Effect::Send(Request::Train { settings, .. }, None)] if settings.epochs == 300
         ));
-        state = ready();
-        let (a, b) = (state.classes[0].id, state.classes[1].id);
-        with_photos(&mut state, a, 2);
-        with_photos(&mut state, b, 2);
+        (state, _) = trainable();
 
         let first = state.apply(Action::Train);
         let job = sent_jobs(&first)[0];
@@ -1119,10 +1116,7 @@ mod tests {
 
     #[test]
     fn failures_are_sentences_for_the_student_and_detail_for_the_console() {
-        let mut state = ready();
-        let (a, b) = (state.classes[0].id, state.classes[1].id);
-        with_photos(&mut state, a, 2);
-        with_photos(&mut state, b, 2);
+        let (mut state, _) = trainable();
         let train = state.apply(Action::Train);
         let job = sent_jobs(&train)[0];
         let effects: Effects = state.apply(Action::Worker(
