@@ -151,7 +151,7 @@ impl ExampleTensors {
 
 /// Trains a [`ClassifierHead`] epoch by epoch; the caller shows progress between epochs.
 pub struct HeadTrainer {
-    config: TrainingSettings,
+    settings: TrainingSettings,
     head: ClassifierHead,
     optimizer: ModuleOptimizer,
     train: ExampleTensors,
@@ -166,7 +166,7 @@ impl HeadTrainer {
     pub fn new(
         examples: &[LabeledEmbedding],
         num_classes: usize,
-        config: TrainingSettings,
+        settings: TrainingSettings,
         device: &Device,
     ) -> Result<Self, TrainingError> {
         let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
@@ -178,18 +178,18 @@ impl HeadTrainer {
             return Err(TrainingError::TooFewClasses);
         }
         let Split { train, validation } =
-            stratified_split(&labels, config.validation_fraction, config.seed);
+            stratified_split(&labels, settings.validation_fraction, settings.seed);
         let pick = |indices: &[usize]| indices.iter().map(|&i| &examples[i]).collect::<Vec<_>>();
         let train_device = device.clone().autodiff();
-        let head = HeadConfig::new(num_classes).init(config.seed, &train_device);
+        let head = HeadConfig::new(num_classes).init(settings.seed, &train_device);
         Ok(Self {
             optimizer: AdamConfig::new().init(),
             train: ExampleTensors::new(&pick(&train), &train_device),
             validation: (!validation.is_empty())
                 .then(|| ExampleTensors::new(&pick(&validation), device)),
-            rng: StdRng::seed_from_u64(config.seed),
+            rng: StdRng::seed_from_u64(settings.seed),
             head,
-            config,
+            settings,
             last: None,
         })
     }
@@ -207,9 +207,9 @@ impl HeadTrainer {
         self.last.map_or(0, |report| report.epoch)
     }
 
-    /// Whether all configured epochs have run.
+    /// Whether all epochs of its settings have run.
     pub fn is_finished(&self) -> bool {
-        self.epochs_run() >= self.config.epochs
+        self.epochs_run() >= self.settings.epochs
     }
 
     /// Runs one epoch of shuffled minibatch Adam steps and measures the result in eval mode.
@@ -218,7 +218,7 @@ impl HeadTrainer {
         order.shuffle(&mut self.rng);
         let device = self.train.labels.device();
         let loss_fn = CrossEntropyLossConfig::new().init(&device);
-        for batch in order.chunks(self.config.batch_size) {
+        for batch in order.chunks(self.settings.batch_size) {
             let indices = Tensor::<1, Int>::from_data(
                 TensorData::new(
                     batch.iter().map(|&i| i as i64).collect::<Vec<_>>(),
@@ -232,7 +232,9 @@ impl HeadTrainer {
             let loss = loss_fn.forward(self.head.forward(embeddings), labels);
             let grads = GradientsParams::from_grads(loss.backward(), &self.head);
             let head = self.head.clone();
-            self.head = self.optimizer.step(self.config.learning_rate, head, grads);
+            self.head = self
+                .optimizer
+                .step(self.settings.learning_rate, head, grads);
         }
         let eval_head = self.head.valid();
         let train = measure(
@@ -262,7 +264,7 @@ impl HeadTrainer {
     /// Inverted-dropout multipliers for a batch: 0 with probability `dropout`, else
     /// `1 / (1 - dropout)`, drawn from the trainer's seeded host RNG.
     fn dropout_mask(&mut self, rows: usize, device: &Device) -> Tensor<2> {
-        let keep = 1.0 - self.config.dropout;
+        let keep = 1.0 - self.settings.dropout;
         let scale = (1.0 / keep) as f32;
         let mask: Vec<f32> = (0..rows * EMBEDDING_DIM)
             .map(|_| {
@@ -294,7 +296,7 @@ impl HeadTrainer {
         Ok(Some(TrainedModel {
             version,
             class_names,
-            settings: self.config.clone(),
+            settings: self.settings.clone(),
             split: self.split_sizes(),
             last_epoch,
             stopped_early: !self.is_finished(),
