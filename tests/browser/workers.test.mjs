@@ -122,7 +122,10 @@ test("Stop ends a training run, keeps what was trained and the photos, and the p
   assert.equal(await waitForTraining(page), "done");
   const status = page.getByTestId("train-status");
   assert.equal(await status.getAttribute("data-stopped-early"), "true");
-  assert.match(await status.textContent(), /Stopped after epoch \d+ of 5000; kept the model/);
+  const stoppedAt = (await status.textContent()).match(/Stopped after epoch (\d+) of 5000; kept the model/);
+  assert.ok(stoppedAt, await status.textContent());
+  // The learning curves show every epoch that ran, and no more.
+  assert.equal(await page.getByTestId("curves").getAttribute("data-epochs"), stoppedAt[1]);
   assert.deepEqual(await page.getByTestId("class-count").allTextContents(), ["5 photos", "5 photos", "5 photos"]);
   assert.equal(await page.getByTestId("model-info").getAttribute("data-version"), "1");
 
@@ -135,6 +138,7 @@ test("Stop ends a training run, keeps what was trained and the photos, and the p
   assert.equal(await waitForTraining(page), "done");
   assert.equal(await status.getAttribute("data-stopped-early"), "false");
   assert.equal(await page.getByTestId("model-info").getAttribute("data-version"), "2");
+  assert.equal(await page.getByTestId("curves").getAttribute("data-epochs"), "40");
 
   // On a phone-sized screen nothing sticks out sideways.
   await page.setViewportSize({ width: 390, height: 844 });

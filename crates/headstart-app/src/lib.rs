@@ -118,8 +118,8 @@ pub enum TrainingState {
         version: ModelVersion,
         /// Total epochs of the run.
         epochs: usize,
-        /// Last finished epoch, if any.
-        last: Option<EpochReport>,
+        /// Every finished epoch's metrics, in order.
+        history: Vec<EpochReport>,
         /// The student pressed Stop; the worker ends the run after the current epoch.
         stopping: bool,
     },
@@ -467,7 +467,7 @@ impl<T> AppState<T> {
             job,
             version,
             epochs: self.settings.epochs,
-            last: None,
+            history: Vec::new(),
             stopping: false,
         };
         Some(Effect::Send(
@@ -561,11 +561,13 @@ impl<T> AppState<T> {
             }
             Event::Epoch { job, report } => {
                 if let TrainingState::Running {
-                    job: running, last, ..
+                    job: running,
+                    history,
+                    ..
                 } = &mut self.training
                     && *running == job
                 {
-                    *last = Some(report);
+                    history.push(report);
                 }
             }
             Event::Trained { job, model } => {
@@ -798,7 +800,7 @@ mod tests {
                 train: 4,
                 validation: 0,
             },
-            last_epoch: report(1),
+            history: vec![report(1)],
             stopped_early: false,
             head: HeadWeights {
                 weight: vec![0.0; EMBEDDING_DIM * classes],
@@ -1019,7 +1021,7 @@ mod tests {
         ));
         assert!(matches!(
             state.training,
-            TrainingState::Running { last: Some(_), .. }
+            TrainingState::Running { ref history, .. } if history.len() == 1
         ));
         assert_eq!(finish(&mut state, &effects), ModelVersion(1));
         assert_eq!(state.training.name(), "done");

@@ -157,7 +157,7 @@ pub struct HeadTrainer {
     train: ExampleTensors,
     validation: Option<ExampleTensors>,
     rng: StdRng,
-    last: Option<EpochReport>,
+    history: Vec<EpochReport>,
 }
 
 impl HeadTrainer {
@@ -190,7 +190,7 @@ impl HeadTrainer {
             rng: StdRng::seed_from_u64(settings.seed),
             head,
             settings,
-            last: None,
+            history: Vec::new(),
         })
     }
 
@@ -204,7 +204,7 @@ impl HeadTrainer {
 
     /// Epochs run so far.
     pub fn epochs_run(&self) -> usize {
-        self.last.map_or(0, |report| report.epoch)
+        self.history.len()
     }
 
     /// Whether all epochs of its settings have run.
@@ -257,7 +257,7 @@ impl HeadTrainer {
             train,
             validation,
         };
-        self.last = Some(report);
+        self.history.push(report);
         Ok(report)
     }
 
@@ -290,15 +290,15 @@ impl HeadTrainer {
         version: ModelVersion,
         class_names: Vec<String>,
     ) -> Result<Option<TrainedModel>, TrainingError> {
-        let Some(last_epoch) = self.last else {
+        if self.history.is_empty() {
             return Ok(None);
-        };
+        }
         Ok(Some(TrainedModel {
             version,
             class_names,
             settings: self.settings.clone(),
             split: self.split_sizes(),
-            last_epoch,
+            history: self.history.clone(),
             stopped_early: !self.is_finished(),
             head: self.head().weights().await.map_err(compute_error)?,
         }))
@@ -401,7 +401,8 @@ mod tests {
         pollster::block_on(trainer.run_epoch()).unwrap();
         let stopped = model(&trainer).unwrap();
         assert!(stopped.stopped_early);
-        assert_eq!(stopped.last_epoch.epoch, 1);
+        assert_eq!(stopped.last_epoch().unwrap().epoch, 1);
+        assert_eq!(stopped.history.len(), 1);
         assert_eq!(stopped.version, ModelVersion(4));
 
         // The plain weights rebuild the very same head.

@@ -104,12 +104,19 @@ pub struct TrainedModel {
     pub settings: TrainingSettings,
     /// Training and validation example counts.
     pub split: SplitSizes,
-    /// The last epoch that ran.
-    pub last_epoch: EpochReport,
+    /// Every epoch's metrics, in order: the learning curves.
+    pub history: Vec<EpochReport>,
     /// Whether the student stopped the run before its last epoch.
     pub stopped_early: bool,
     /// The head's parameters.
     pub head: HeadWeights,
+}
+
+impl TrainedModel {
+    /// The metrics of the last epoch that ran (none only for a model that never trained).
+    pub fn last_epoch(&self) -> Option<EpochReport> {
+        self.history.last().copied()
+    }
 }
 
 /// One photo as training sees it: its cached backbone embedding and its class index.

@@ -3,6 +3,7 @@
 //! No model work happens here.
 
 use crate::browser::{ObjectUrl, fetch_blob, fetch_text, now_ms, query_param};
+use crate::curves::view_curves;
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
 use headstart_app::{
     Action, AppState, ClassEntry, EPOCHS_RANGE, Effect, ModelStatus, Prediction, TrainingState,
@@ -327,54 +328,62 @@ impl App {
         let blocker = self.state.training_blocker();
         let percent = |value: f32| format!("{:.0}%", value * 100.0);
         let model = self.state.model.as_ref();
-        let (detail, progress) = match &self.state.training {
+        let (detail, progress, curves) = match &self.state.training {
             TrainingState::Idle => (
                 blocker.clone().unwrap_or_else(|| "Ready to train.".into()),
+                None,
                 None,
             ),
             TrainingState::Running {
                 epochs,
-                last,
+                history,
                 stopping,
                 ..
             } => {
-                let epoch = last.map_or(0, |r| r.epoch);
-                let text = match (stopping, last) {
-                    (true, _) => format!("Stopping after epoch {}…", epoch + 1),
+                let text = match (stopping, history.last()) {
+                    (true, _) => format!("Stopping after epoch {}…", history.len() + 1),
                     (false, Some(report)) => format!(
-                        "Epoch {epoch} of {epochs}: loss {:.3}, training accuracy {}",
+                        "Epoch {} of {epochs}: loss {:.3}, training accuracy {}",
+                        report.epoch,
                         report.train.loss,
                         percent(report.train.accuracy)
                     ),
                     (false, None) => format!("Starting {epochs} epochs…"),
                 };
-                (text, Some((epoch, *epochs)))
+                let curves = view_curves(history, *epochs);
+                (text, Some((history.len(), *epochs)), Some(curves))
             }
-            TrainingState::Done => {
-                let model = model.expect("a finished run has a model");
-                let last = model.last_epoch;
-                let validation = last.validation.map_or("no validation photos".into(), |v| {
-                    format!(
-                        "validation accuracy {} (loss {:.3})",
-                        percent(v.accuracy),
-                        v.loss
+            TrainingState::Done => match model.and_then(|m| Some((m, m.last_epoch()?))) {
+                Some((model, last)) => {
+                    let validation = last.validation.map_or("no validation photos".into(), |v| {
+                        format!(
+                            "validation accuracy {} (loss {:.3})",
+                            percent(v.accuracy),
+                            v.loss
+                        )
+                    });
+                    let how = match model.stopped_early {
+                        true => format!(
+                            "Stopped after epoch {} of {}; kept the model as it was",
+                            last.epoch, model.settings.epochs
+                        ),
+                        false => format!("Done after {} epochs", last.epoch),
+                    };
+                    let text = format!(
+                        "{how}, on {} photos ({} held back): training accuracy {}, {validation}.",
+                        model.split.train,
+                        model.split.validation,
+                        percent(last.train.accuracy)
+                    );
+                    let curves = view_curves(&model.history, model.settings.epochs);
+                    (
+                        text,
+                        Some((last.epoch, model.settings.epochs)),
+                        Some(curves),
                     )
-                });
-                let how = match model.stopped_early {
-                    true => format!(
-                        "Stopped after epoch {} of {}; kept the model as it was",
-                        last.epoch, model.settings.epochs
-                    ),
-                    false => format!("Done after {} epochs", last.epoch),
-                };
-                let text = format!(
-                    "{how}, on {} photos ({} held back): training accuracy {}, {validation}.",
-                    model.split.train,
-                    model.split.validation,
-                    percent(last.train.accuracy)
-                );
-                (text, Some((last.epoch, model.settings.epochs)))
-            }
+                }
+                None => ("Done.".into(), None, None),
+            },
             TrainingState::Discarded => (
                 match model {
                     Some(model) => format!(
@@ -384,9 +393,11 @@ impl App {
                     None => "Stopped before the first epoch ended: nothing was kept.".into(),
                 },
                 None,
+                None,
             ),
             TrainingState::Failed(reason) => (
                 format!("Training stopped: {reason}. Your photos are kept; try again."),
+                None,
                 None,
             ),
         };
@@ -395,7 +406,7 @@ impl App {
             self.state.training,
             TrainingState::Running { stopping: true, .. }
         );
-        let last = model.map(|m| m.last_epoch);
+        let last = model.and_then(|m| m.last_epoch());
         html! {
             <section class="step training">
                 <h2>{ "2. Train" }</h2>
@@ -425,6 +436,7 @@ impl App {
                         <progress value={done.to_string()} max={total.max(1).to_string()}></progress>
                     }
                     <p>{ detail }</p>
+                    { curves.unwrap_or_default() }
                 </div>
                 if let Some(model) = model {
                     <p class="model-info" data-testid="model-info" data-version={model.version.to_string()}

@@ -3,6 +3,7 @@
 
 mod app;
 mod browser;
+mod curves;
 mod pool;
 
 use wasm_bindgen::JsCast;

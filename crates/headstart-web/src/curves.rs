@@ -1,0 +1,94 @@
+//! Learning curves: loss and accuracy per epoch, on the training photos and on the held-back
+//! validation photos, drawn as two small SVG charts that scale with the screen.
+
+use headstart_core::training::{EpochReport, Metrics};
+use yew::prelude::*;
+
+/// The drawing area of one chart, in SVG units.
+const WIDTH: f32 = 320.0;
+const HEIGHT: f32 = 180.0;
+/// Room for the axis labels.
+const LEFT: f32 = 44.0;
+const BOTTOM: f32 = 36.0;
+const TOP: f32 = 12.0;
+const RIGHT: f32 = 12.0;
+
+/// One chart: a metric over epochs, for training and validation.
+struct Chart {
+    title: &'static str,
+    /// The value drawn at the top of the y axis (the bottom is 0).
+    top: f32,
+    label: fn(f32) -> String,
+    value: fn(&Metrics) -> f32,
+}
+
+/// Both charts, with the x axis running to `planned_epochs` so progress shows as it trains.
+pub fn view_curves(history: &[EpochReport], planned_epochs: usize) -> Html {
+    if history.is_empty() {
+        return html! {};
+    }
+    let largest_loss = history
+        .iter()
+        .flat_map(|r| [Some(r.train), r.validation])
+        .flatten()
+        .map(|m| m.loss)
+        .fold(0.0f32, f32::max);
+    let charts = [
+        Chart {
+            title: "Loss (lower is better)",
+            top: if largest_loss > 0.0 {
+                largest_loss
+            } else {
+                1.0
+            },
+            label: |v| format!("{v:.2}"),
+            value: |m| m.loss,
+        },
+        Chart {
+            title: "Accuracy",
+            top: 1.0,
+            label: |v| format!("{:.0}%", v * 100.0),
+            value: |m| m.accuracy,
+        },
+    ];
+    let epochs = planned_epochs.max(history.len()).max(2);
+    html! {
+        <figure class="curves" data-testid="curves" data-epochs={history.len().to_string()}>
+            { for charts.iter().map(|chart| view_chart(chart, history, epochs)) }
+            <figcaption>
+                <span class="key train">{ "training photos" }</span>
+                <span class="key validation">{ "validation photos (held back, never learned from)" }</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+fn view_chart(chart: &Chart, history: &[EpochReport], epochs: usize) -> Html {
+    let x = |epoch: usize| LEFT + (epoch - 1) as f32 / (epochs - 1) as f32 * (WIDTH - LEFT - RIGHT);
+    let y =
+        |value: f32| TOP + (1.0 - (value / chart.top).clamp(0.0, 1.0)) * (HEIGHT - TOP - BOTTOM);
+    let line = |pick: fn(&EpochReport) -> Option<Metrics>| -> String {
+        history
+            .iter()
+            .filter_map(|r| {
+                pick(r).map(|m| format!("{:.1},{:.1}", x(r.epoch), y((chart.value)(&m))))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (bottom, right) = (HEIGHT - BOTTOM, WIDTH - RIGHT);
+    html! {
+        <svg class="chart" viewBox={format!("0 0 {WIDTH} {HEIGHT}")} role="img" aria-label={chart.title}>
+            <text class="title" x={LEFT.to_string()} y="9">{ chart.title }</text>
+            <line class="axis" x1={LEFT.to_string()} y1={TOP.to_string()} x2={LEFT.to_string()} y2={bottom.to_string()} />
+            <line class="axis" x1={LEFT.to_string()} y1={bottom.to_string()} x2={right.to_string()} y2={bottom.to_string()} />
+            <text class="tick" x={(LEFT - 4.0).to_string()} y={(TOP + 4.0).to_string()} text-anchor="end">{ (chart.label)(chart.top) }</text>
+            <text class="tick" x={(LEFT - 4.0).to_string()} y={bottom.to_string()} text-anchor="end">{ (chart.label)(0.0) }</text>
+            <text class="tick" x={LEFT.to_string()} y={(bottom + 14.0).to_string()} text-anchor="middle">{ "1" }</text>
+            <text class="tick" x={right.to_string()} y={(bottom + 14.0).to_string()} text-anchor="middle">{ epochs.to_string() }</text>
+            <text class="tick" x={((LEFT + right) / 2.0).to_string()} y={(bottom + 28.0).to_string()} text-anchor="middle">{ "epoch" }</text>
+            <polyline class="line train" points={line(|r| Some(r.train))} />
+            <polyline class="line validation" points={line(|r| r.validation)} />
+        </svg>
+    }
+}
