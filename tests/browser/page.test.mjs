@@ -91,6 +91,21 @@ test("a student trains on uploaded photos and classifies held-out ones on the CP
   assert.ok(validationAccuracy >= 0 && validationAccuracy <= 1, `validation accuracy ${validationAccuracy}`);
   assert.match(await status.textContent(), /validation accuracy \d+%/);
 
+  // The confusion matrix counts every held-back photo once, and a cell shows exactly its photos.
+  const heldBack = Number((await status.textContent()).match(/\((\d+) held back\)/)[1]);
+  const cells = await page.getByTestId("confusion-cell").evaluateAll((nodes) =>
+    nodes.map((n) => ({ truth: n.dataset.true, predicted: n.dataset.predicted, count: Number(n.dataset.count) })),
+  );
+  assert.equal(cells.length, classes.length ** 2);
+  assert.equal(cells.reduce((sum, c) => sum + c.count, 0), heldBack);
+  const filled = cells.find((c) => c.count > 0);
+  await page.locator(`[data-testid="confusion-cell"][data-true="${filled.truth}"][data-predicted="${filled.predicted}"]`).click();
+  const shownPhotos = page.getByTestId("cell-photos");
+  assert.equal(Number(await shownPhotos.getAttribute("data-count")), filled.count);
+  assert.equal(await shownPhotos.locator("img").count(), filled.count);
+  const shownFiles = await shownPhotos.locator("figure").evaluateAll((nodes) => nodes.map((n) => n.dataset.file));
+  for (const file of shownFiles) assert.ok((await photos(samplesDir, filled.truth)).some((p) => p.endsWith(`/${file}`)), `${file} is a ${filled.truth} photo`);
+
   // Held-out photos of the same classes, never seen in training.
   const heldOut = [];
   for (const name of classes) for (const file of await photos(heldOutDir, name)) heldOut.push({ file, name });

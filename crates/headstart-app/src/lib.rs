@@ -15,6 +15,7 @@ pub use notice::{Notice, training_failure};
 pub use samples::{SampleClass, parse_sample_index};
 
 use headstart_core::embedding::Embedding;
+use headstart_core::evaluation::ConfusionMatrix;
 use headstart_core::protocol::{ComputePath, Event, JobId, Request};
 use headstart_core::training::{
     EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings, top1,
@@ -120,6 +121,8 @@ pub enum TrainingState {
         epochs: usize,
         /// Every finished epoch's metrics, in order.
         history: Vec<EpochReport>,
+        /// The photo behind each of the run's examples, by example index.
+        examples: Vec<PhotoId>,
         /// The student pressed Stop; the worker ends the run after the current epoch.
         stopping: bool,
     },
@@ -225,6 +228,8 @@ pub enum Action<F, T> {
     Train,
     /// The Stop button.
     StopTraining,
+    /// A confusion-matrix cell was chosen (`(true class, predicted class)`); the same again hides it.
+    ShowCell(usize, usize),
     /// Photo files to classify with the current model.
     Classify(Vec<(String, F)>),
     /// Removes all predictions.
@@ -255,6 +260,10 @@ pub struct AppState<T> {
     pub training: TrainingState,
     /// The model predictions use: the last run's that produced one.
     pub model: Option<TrainedModel>,
+    /// The photo behind each of [`Self::model`]'s examples, by example index.
+    model_examples: Vec<PhotoId>,
+    /// The confusion-matrix cell whose photos are shown: `(true class, predicted class)`.
+    pub shown_cell: Option<(usize, usize)>,
     /// Classified photos, newest first.
     pub predictions: Vec<Prediction<T>>,
     /// Messages for the student, newest last.
@@ -285,6 +294,8 @@ impl<T> AppState<T> {
             settings: TrainingSettings::default(),
             training: TrainingState::Idle,
             model: None,
+            model_examples: Vec::new(),
+            shown_cell: None,
             predictions: Vec::new(),
             notices: Vec::new(),
             fatal: None,
@@ -346,6 +357,10 @@ impl<T> AppState<T> {
             }
             Action::Train => return self.train().into_iter().collect(),
             Action::StopTraining => return self.stop_training().into_iter().collect(),
+            Action::ShowCell(truth, predicted) => {
+                let cell = Some((truth, predicted));
+                self.shown_cell = if self.shown_cell == cell { None } else { cell };
+            }
             Action::Classify(files) => return self.classify(files),
             Action::ClearPredictions => self.predictions.clear(),
             Action::Worker(event, thumbnail) => return self.on_event(event, thumbnail),
@@ -460,6 +475,7 @@ impl<T> AppState<T> {
             return None;
         }
         let (examples, class_names) = self.training_set();
+        let photos = self.training_photos();
         let job = JobId(self.fresh_id());
         self.runs_started += 1;
         let version = ModelVersion(self.runs_started);
@@ -468,6 +484,7 @@ impl<T> AppState<T> {
             version,
             epochs: self.settings.epochs,
             history: Vec::new(),
+            examples: photos,
             stopping: false,
         };
         Some(Effect::Send(
@@ -571,8 +588,16 @@ impl<T> AppState<T> {
                 }
             }
             Event::Trained { job, model } => {
-                if self.is_running(job) {
+                if let TrainingState::Running {
+                    job: running,
+                    examples,
+                    ..
+                } = &mut self.training
+                    && *running == job
+                {
+                    self.model_examples = std::mem::take(examples);
                     self.model = Some(*model);
+                    self.shown_cell = None;
                     self.training = TrainingState::Done;
                 }
             }
@@ -686,6 +711,47 @@ impl<T> AppState<T> {
         )
     }
 
+    /// The photos of [`Self::training_set`]'s examples, in the same order.
+    fn training_photos(&self) -> Vec<PhotoId> {
+        self.classes
+            .iter()
+            .flat_map(|class| class.photos.iter().map(|photo| photo.id))
+            .collect()
+    }
+
+    /// The model's confusion matrix on its validation photos.
+    pub fn confusion(&self) -> Option<ConfusionMatrix> {
+        let model = self.model.as_ref()?;
+        Some(ConfusionMatrix::new(
+            model.class_names.len(),
+            &model.validation,
+        ))
+    }
+
+    /// The validation photos of a confusion-matrix cell, with the probability the model gave
+    /// the predicted class, most confident first. Photos deleted since training are left out.
+    pub fn cell_photos(&self, truth: usize, predicted: usize) -> Vec<(&Photo<T>, f32)> {
+        let Some(model) = &self.model else {
+            return Vec::new();
+        };
+        let mut photos: Vec<(&Photo<T>, f32)> = model
+            .validation
+            .iter()
+            .filter(|p| p.label == truth && p.predicted() == predicted)
+            .filter_map(|p| {
+                let id = self.model_examples.get(p.example)?;
+                let photo = self
+                    .classes
+                    .iter()
+                    .flat_map(|c| &c.photos)
+                    .find(|photo| photo.id == *id)?;
+                Some((photo, *p.probabilities.get(predicted)?))
+            })
+            .collect();
+        photos.sort_by(|a, b| b.1.total_cmp(&a.1));
+        photos
+    }
+
     /// Whether the classes changed since the model was trained (names, or classes with photos).
     pub fn classes_changed_since_training(&self) -> bool {
         self.model
@@ -705,7 +771,7 @@ mod tests {
     use super::*;
     use headstart_core::embedding::EMBEDDING_DIM;
     use headstart_core::protocol::PhotoError;
-    use headstart_core::training::{HeadWeights, Metrics, SplitSizes};
+    use headstart_core::training::{HeadWeights, Metrics, SplitSizes, ValidationPrediction};
 
     /// Files are their names and thumbnails are strings in these tests.
     type State = AppState<String>;
@@ -802,6 +868,7 @@ mod tests {
             },
             history: vec![report(1)],
             stopped_early: false,
+            validation: Vec::new(),
             head: HeadWeights {
                 weight: vec![0.0; EMBEDDING_DIM * classes],
                 bias: vec![0.0; classes],
@@ -1059,6 +1126,80 @@ mod tests {
         assert_eq!(state.photos_being_classified(), 0);
         state.apply::<&str>(Action::ClearPredictions);
         assert!(state.predictions.is_empty());
+    }
+
+    #[test]
+    fn confusion_cells_show_the_photos_that_landed_there() {
+        let (mut state, _) = trainable();
+        let photo =
+            |state: &State, class: usize, index: usize| state.classes[class].photos[index].id;
+        let misread = photo(&state, 0, 1);
+        let effects: Effects = state.apply(Action::Train);
+        let Some(Effect::Send(
+            Request::Train {
+                job, class_names, ..
+            },
+            None,
+        )) = effects.first()
+        else {
+            panic!("no training request");
+        };
+        let validation = vec![
+            ValidationPrediction {
+                example: 1,
+                label: 0,
+                probabilities: vec![0.3, 0.7],
+            },
+            ValidationPrediction {
+                example: 3,
+                label: 1,
+                probabilities: vec![0.1, 0.9],
+            },
+        ];
+        let model = TrainedModel {
+            version: ModelVersion(1),
+            class_names: class_names.clone(),
+            settings: TrainingSettings::default(),
+            split: SplitSizes {
+                train: 2,
+                validation: 2,
+            },
+            history: vec![report(1)],
+            stopped_early: false,
+            validation,
+            head: HeadWeights {
+                weight: vec![0.0; EMBEDDING_DIM * 2],
+                bias: vec![0.0; 2],
+            },
+        };
+        let job = *job;
+        state.apply::<&str>(Action::Worker(
+            Event::Trained {
+                job,
+                model: Box::new(model),
+            },
+            None,
+        ));
+        let matrix = state.confusion().unwrap();
+        assert_eq!(matrix.total(), 2);
+        assert_eq!((matrix.count(0, 1), matrix.count(1, 1)), (1, 1));
+        let shown: Vec<(PhotoId, f32)> = state
+            .cell_photos(0, 1)
+            .iter()
+            .map(|(p, probability)| (p.id, *probability))
+            .collect();
+        assert_eq!(shown, vec![(misread, 0.7)]);
+        assert!(state.cell_photos(0, 0).is_empty());
+
+        state.apply::<&str>(Action::ShowCell(0, 1));
+        assert_eq!(state.shown_cell, Some((0, 1)));
+        state.apply::<&str>(Action::ShowCell(0, 1));
+        assert_eq!(state.shown_cell, None);
+        state.apply::<&str>(Action::DeletePhoto(misread));
+        assert!(
+            state.cell_photos(0, 1).is_empty(),
+            "a deleted photo is not shown"
+        );
     }
 
     #[test]

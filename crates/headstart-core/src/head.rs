@@ -6,10 +6,11 @@
 
 use crate::dataset::{Split, stratified_split};
 use crate::embedding::EMBEDDING_DIM;
+use crate::inference::read_rows;
 use crate::protocol::TrainingError;
 use crate::training::{
     EpochReport, HeadWeights, LabeledEmbedding, Metrics, ModelVersion, SplitSizes, TrainedModel,
-    TrainingSettings,
+    TrainingSettings, ValidationPrediction,
 };
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -156,6 +157,8 @@ pub struct HeadTrainer {
     optimizer: ModuleOptimizer,
     train: ExampleTensors,
     validation: Option<ExampleTensors>,
+    /// Which examples were held back, in the order of `validation`'s rows, with their labels.
+    validation_examples: Vec<(usize, usize)>,
     rng: StdRng,
     history: Vec<EpochReport>,
 }
@@ -187,6 +190,7 @@ impl HeadTrainer {
             train: ExampleTensors::new(&pick(&train), &train_device),
             validation: (!validation.is_empty())
                 .then(|| ExampleTensors::new(&pick(&validation), device)),
+            validation_examples: validation.iter().map(|&i| (i, labels[i])).collect(),
             rng: StdRng::seed_from_u64(settings.seed),
             head,
             settings,
@@ -293,6 +297,21 @@ impl HeadTrainer {
         if self.history.is_empty() {
             return Ok(None);
         }
+        let head = self.head();
+        let validation = match &self.validation {
+            Some(set) => read_rows(head.probabilities(set.embeddings.clone()))
+                .await
+                .map_err(compute_error)?
+                .into_iter()
+                .zip(&self.validation_examples)
+                .map(|(probabilities, &(example, label))| ValidationPrediction {
+                    example,
+                    label,
+                    probabilities,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         Ok(Some(TrainedModel {
             version,
             class_names,
@@ -300,7 +319,8 @@ impl HeadTrainer {
             split: self.split_sizes(),
             history: self.history.clone(),
             stopped_early: !self.is_finished(),
-            head: self.head().weights().await.map_err(compute_error)?,
+            validation,
+            head: head.weights().await.map_err(compute_error)?,
         }))
     }
 }
@@ -403,6 +423,14 @@ mod tests {
         assert!(stopped.stopped_early);
         assert_eq!(stopped.last_epoch().unwrap().epoch, 1);
         assert_eq!(stopped.history.len(), 1);
+        // Each held-back example is classified once, with one probability per class.
+        assert_eq!(stopped.validation.len(), stopped.split.validation);
+        assert!(
+            stopped
+                .validation
+                .iter()
+                .all(|p| p.probabilities.len() == 2 && examples[p.example].label == p.label)
+        );
         assert_eq!(stopped.version, ModelVersion(4));
 
         // The plain weights rebuild the very same head.

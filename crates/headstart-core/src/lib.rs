@@ -9,6 +9,7 @@
 
 pub mod dataset;
 pub mod embedding;
+pub mod evaluation;
 pub mod preprocess;
 pub mod protocol;
 pub mod training;

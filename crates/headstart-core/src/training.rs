@@ -108,8 +108,21 @@ pub struct TrainedModel {
     pub history: Vec<EpochReport>,
     /// Whether the student stopped the run before its last epoch.
     pub stopped_early: bool,
+    /// How the final model classified each validation example.
+    pub validation: Vec<ValidationPrediction>,
     /// The head's parameters.
     pub head: HeadWeights,
+}
+
+/// How a model classified one validation example.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidationPrediction {
+    /// Index of the example in the run's examples.
+    pub example: usize,
+    /// Its true class.
+    pub label: usize,
+    /// One probability per class.
+    pub probabilities: Vec<f32>,
 }
 
 impl TrainedModel {

@@ -247,6 +247,7 @@ impl Component for App {
                         </div>
                     </section>
                     { self.view_training(link) }
+                    { self.view_confusion(link) }
                     { self.view_predictions(link) }
                 </main>
                 <footer>
@@ -448,6 +449,82 @@ impl App {
                     <p class="hint">{ "Your classes changed since training: train again to include the changes." }</p>
                 }
             </section>
+        }
+    }
+
+    fn view_confusion(&self, link: &Scope<Self>) -> Html {
+        let (Some(model), Some(matrix)) = (&self.state.model, self.state.confusion()) else {
+            return html! {};
+        };
+        let names = &model.class_names;
+        let body = if matrix.total() == 0 {
+            html! { <p>{ "No photos were held back for validation: add more photos to each class to see what the model confuses." }</p> }
+        } else {
+            html! {
+                <div class="table-scroll">
+                <table>
+                    <caption>{ "Rows: the true class. Columns: what the model said. Tap a number to see those photos." }</caption>
+                    <thead>
+                        <tr>
+                            <th></th>
+                            { for names.iter().map(|name| html! { <th scope="col">{ name.clone() }</th> }) }
+                            <th scope="col">{ "right" }</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        { for names.iter().enumerate().map(|(truth, truth_name)| html! {
+                            <tr>
+                                <th scope="row">{ truth_name.clone() }</th>
+                                { for names.iter().enumerate().map(|(predicted, predicted_name)| {
+                                    let count = matrix.count(truth, predicted);
+                                    let selected = self.state.shown_cell == Some((truth, predicted));
+                                    html! {
+                                        <td>
+                                            <button data-testid="confusion-cell" data-true={truth_name.clone()} data-predicted={predicted_name.clone()}
+                                                data-count={count.to_string()} aria-pressed={selected.to_string()}
+                                                class={classes!((truth == predicted).then_some("right"), selected.then_some("selected"))}
+                                                disabled={count == 0}
+                                                onclick={link.callback(move |_| Msg::Do(Action::ShowCell(truth, predicted)))}>
+                                                { count }
+                                            </button>
+                                        </td>
+                                    }
+                                }) }
+                                <td class="class-accuracy">{ matrix.class_accuracy(truth).map_or("–".into(), |a| format!("{:.0}%", a * 100.0)) }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+                </div>
+            }
+        };
+        html! {
+            <section class="step confusion" data-testid="confusion-matrix">
+                <h2>{ format!("What model {} confuses, on the {} validation photos", model.version, matrix.total()) }</h2>
+                { body }
+                { self.view_cell_photos(names) }
+            </section>
+        }
+    }
+
+    fn view_cell_photos(&self, names: &[String]) -> Html {
+        let Some((truth, predicted)) = self.state.shown_cell else {
+            return html! {};
+        };
+        let photos = self.state.cell_photos(truth, predicted);
+        let (truth_name, predicted_name) = (&names[truth], &names[predicted]);
+        html! {
+            <div class="cell-photos" data-testid="cell-photos" data-count={photos.len().to_string()}>
+                <p>{ format!("{} photo(s) of {truth_name} that the model called {predicted_name}:", photos.len()) }</p>
+                <div class="thumbs">
+                    { for photos.iter().map(|(photo, probability)| html! {
+                        <figure class="thumb" data-file={photo.file_name.clone()}>
+                            <img src={photo.thumbnail.as_str().to_string()} alt={photo.file_name.clone()} title={photo.file_name.clone()} />
+                            <figcaption>{ format!("{:.0}%", probability * 100.0) }</figcaption>
+                        </figure>
+                    }) }
+                </div>
+            </div>
         }
     }
 
