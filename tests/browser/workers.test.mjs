@@ -191,3 +191,29 @@ test("a message to a model worker and back stays cheap (static constructors run 
   // from JavaScript (the start function's __wasm_call_ctors call removed).
   assert.ok(median < 1.5, `median round trip ${median} ms`);
 });
+
+test("the settings panel's values reach training, and reset restores the defaults", { timeout: WAIT_MS }, async () => {
+  const { page, consoleErrors } = await openWithSamples();
+  await page.getByTestId("settings").locator("summary").click();
+  const setting = (name) => page.getByTestId("settings").locator(`[name="${name}"]`);
+  await setting("validation_fraction").fill("0.4");
+  await setting("validation_fraction").press("Tab");
+  await page.getByTestId("optimizer").selectOption("sgd");
+  await setting("momentum").waitFor();
+  await setting("learning_rate").fill("0.05");
+  await setting("learning_rate").press("Tab");
+  await page.getByTestId("train").click();
+  assert.equal(await waitForTraining(page), "done");
+  // 5 photos per class, 40% held back: 2 of each class.
+  assert.match(await page.getByTestId("train-status").textContent(), /on 9 photos \(6 held back\)/);
+  assert.equal(Number(await page.getByTestId("train-status").getAttribute("data-train-accuracy")), 1);
+
+  await page.getByTestId("reset-settings").click();
+  assert.equal(await setting("validation_fraction").inputValue(), "0.2");
+  assert.equal(await page.getByTestId("optimizer").inputValue(), "adam");
+  assert.equal(await setting("momentum").count(), 0, "momentum belongs to SGD only");
+  await page.getByTestId("train").click();
+  assert.equal(await waitForTraining(page), "done");
+  assert.match(await page.getByTestId("train-status").textContent(), /on 12 photos \(3 held back\)/);
+  assert.deepEqual(consoleErrors, []);
+});

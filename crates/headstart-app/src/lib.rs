@@ -28,6 +28,30 @@ pub const MIN_PHOTOS_PER_CLASS: usize = 2;
 /// The epochs a student may ask for.
 pub const EPOCHS_RANGE: std::ops::RangeInclusive<usize> = 1..=5000;
 
+/// `settings` with every value moved into the range the page allows (a typo cannot start a
+/// run of a million epochs or a negative learning rate).
+pub fn within_limits(mut settings: TrainingSettings) -> TrainingSettings {
+    let clamp = |value: f64, low: f64, high: f64| {
+        if value.is_nan() {
+            low
+        } else {
+            value.clamp(low, high)
+        }
+    };
+    settings.epochs = settings
+        .epochs
+        .clamp(*EPOCHS_RANGE.start(), *EPOCHS_RANGE.end());
+    settings.batch_size = settings.batch_size.clamp(1, 256);
+    settings.validation_fraction = clamp(settings.validation_fraction, 0.0, 0.5);
+    settings.dropout = clamp(settings.dropout, 0.0, 0.9);
+    settings.label_smoothing = clamp(settings.label_smoothing, 0.0, 0.5);
+    let optimizer = &mut settings.optimizer;
+    optimizer.learning_rate = clamp(optimizer.learning_rate, 1e-6, 1.0);
+    optimizer.momentum = clamp(optimizer.momentum, 0.0, 0.99);
+    optimizer.weight_decay = clamp(optimizer.weight_decay, 0.0, 1.0);
+    settings
+}
+
 /// Most notices kept; older ones scroll away.
 pub const MAX_NOTICES: usize = 20;
 
@@ -222,8 +246,11 @@ pub enum Action<F, T> {
     AddSamples(String, Vec<(String, F)>),
     /// The sample photos could not be fetched (detail for the console).
     SamplesFailed(String),
-    /// The epochs input changed (kept within [`EPOCHS_RANGE`]).
-    SetEpochs(usize),
+    /// A training setting changed: the next run uses `settings`, kept within
+    /// [`within_limits`].
+    ChangeSettings(TrainingSettings),
+    /// "Reset to defaults".
+    ResetSettings,
     /// The Train button.
     Train,
     /// The Stop button.
@@ -352,9 +379,8 @@ impl<T> AppState<T> {
                 self.notify(Notice::SamplesUnavailable);
                 return vec![Effect::Log(format!("sample photos: {detail}"))];
             }
-            Action::SetEpochs(epochs) => {
-                self.settings.epochs = epochs.clamp(*EPOCHS_RANGE.start(), *EPOCHS_RANGE.end())
-            }
+            Action::ChangeSettings(settings) => self.settings = within_limits(settings),
+            Action::ResetSettings => self.settings = TrainingSettings::default(),
             Action::Train => return self.train().into_iter().collect(),
             Action::StopTraining => return self.stop_training().into_iter().collect(),
             Action::ShowCell(truth, predicted) => {
@@ -1224,9 +1250,23 @@ mod tests {
         let (mut state, _) = trainable();
         let nothing: Effects = state.apply(Action::StopTraining);
         assert!(nothing.is_empty(), "nothing to stop");
-        state.apply::<&str>(Action::SetEpochs(0));
+        let settings = |epochs, learning_rate| {
+            let mut settings = TrainingSettings {
+                epochs,
+                ..TrainingSettings::default()
+            };
+            settings.optimizer.learning_rate = learning_rate;
+            Action::ChangeSettings(settings)
+        };
+        state.apply::<&str>(settings(0, -1.0));
         assert_eq!(state.settings.epochs, 1);
-        state.apply::<&str>(Action::SetEpochs(300));
+        assert_eq!(state.settings.optimizer.learning_rate, 1e-6);
+        state.apply::<&str>(settings(1_000_000, f64::NAN));
+        assert_eq!(state.settings.epochs, *EPOCHS_RANGE.end());
+        assert_eq!(state.settings.optimizer.learning_rate, 1e-6);
+        state.apply::<&str>(Action::ResetSettings);
+        assert_eq!(state.settings, TrainingSettings::default());
+        state.apply::<&str>(settings(300, 1e-3));
         assert!(matches!(
             state.apply::<&str>(Action::Train).as_slice(),
             [Effect::Send(Request::Train { settings, .. }, None)] if settings.epochs == 300

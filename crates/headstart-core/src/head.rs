@@ -9,14 +9,16 @@ use crate::embedding::EMBEDDING_DIM;
 use crate::inference::read_rows;
 use crate::protocol::TrainingError;
 use crate::training::{
-    EpochReport, HeadWeights, LabeledEmbedding, Metrics, ModelVersion, SplitSizes, TrainedModel,
-    TrainingSettings, ValidationPrediction,
+    EpochReport, HeadWeights, LabeledEmbedding, Metrics, ModelVersion, OptimizerKind,
+    OptimizerSettings, SplitSizes, TrainedModel, TrainingSettings, ValidationPrediction,
 };
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::Linear;
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, ExecutionError, Int, Tensor, TensorData};
 use rand::rngs::StdRng;
@@ -186,7 +188,7 @@ impl HeadTrainer {
         let train_device = device.clone().autodiff();
         let head = HeadConfig::new(num_classes).init(settings.seed, &train_device);
         Ok(Self {
-            optimizer: AdamConfig::new().init(),
+            optimizer: optimizer(&settings.optimizer),
             train: ExampleTensors::new(&pick(&train), &train_device),
             validation: (!validation.is_empty())
                 .then(|| ExampleTensors::new(&pick(&validation), device)),
@@ -216,12 +218,13 @@ impl HeadTrainer {
         self.epochs_run() >= self.settings.epochs
     }
 
-    /// Runs one epoch of shuffled minibatch Adam steps and measures the result in eval mode.
+    /// Runs one epoch of shuffled minibatch optimizer steps and measures the result in eval
+    /// mode (with the plain cross-entropy, whatever the label smoothing, so runs compare).
     pub async fn run_epoch(&mut self) -> Result<EpochReport, TrainingError> {
         let mut order: Vec<usize> = (0..self.train.len()).collect();
         order.shuffle(&mut self.rng);
         let device = self.train.labels.device();
-        let loss_fn = CrossEntropyLossConfig::new().init(&device);
+        let loss_fn = training_loss(&self.settings, &device);
         for batch in order.chunks(self.settings.batch_size) {
             let indices = Tensor::<1, Int>::from_data(
                 TensorData::new(
@@ -238,7 +241,7 @@ impl HeadTrainer {
             let head = self.head.clone();
             self.head = self
                 .optimizer
-                .step(self.settings.learning_rate, head, grads);
+                .step(self.settings.optimizer.learning_rate, head, grads);
         }
         let eval_head = self.head.valid();
         let train = measure(
@@ -325,6 +328,30 @@ impl HeadTrainer {
     }
 }
 
+/// The optimizer `settings` describe.
+fn optimizer(settings: &OptimizerSettings) -> ModuleOptimizer {
+    let weight_decay =
+        (settings.weight_decay > 0.0).then(|| WeightDecayConfig::new(settings.weight_decay as f32));
+    match settings.kind {
+        OptimizerKind::Adam => AdamConfig::new().with_weight_decay(weight_decay).init(),
+        OptimizerKind::SgdMomentum => SgdConfig::new()
+            .with_weight_decay(weight_decay)
+            .with_momentum(Some(
+                MomentumConfig::new()
+                    .with_momentum(settings.momentum)
+                    .with_dampening(0.0),
+            ))
+            .init(),
+    }
+}
+
+/// The loss training minimizes: cross-entropy on logits, with the settings' label smoothing.
+fn training_loss(settings: &TrainingSettings, device: &Device) -> CrossEntropyLoss {
+    CrossEntropyLossConfig::new()
+        .with_smoothing((settings.label_smoothing > 0.0).then_some(settings.label_smoothing as f32))
+        .init(device)
+}
+
 /// Mean loss and accuracy of `head` on a labeled set, with one device read.
 pub async fn measure(
     head: &ClassifierHead,
@@ -402,6 +429,81 @@ mod tests {
             new(&[example(0), example(1), example(2)], 2),
             Err(TrainingError::LabelOutOfRange(2))
         ));
+    }
+
+    #[test]
+    fn label_smoothing_gives_every_class_its_share_of_the_target() {
+        let device = Device::flex();
+        let logits = [2.0f32, 0.0, -1.0];
+        let loss = |smoothing: f64| {
+            let settings = TrainingSettings {
+                label_smoothing: smoothing,
+                ..TrainingSettings::default()
+            };
+            let input = Tensor::<2>::from_data(TensorData::new(logits.to_vec(), [1, 3]), &device);
+            let label = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64], [1]), &device);
+            let loss = training_loss(&settings, &device).forward(input, label);
+            loss.into_data().try_to_vec::<f32>().unwrap()[0]
+        };
+        // By hand: -sum_k target_k * log softmax_k, target = (1 - a) * one-hot + a / 3.
+        let log_sum_exp = logits.iter().map(|z| z.exp()).sum::<f32>().ln();
+        let by_hand = |a: f32| -> f32 {
+            let target = [1.0 - a + a / 3.0, a / 3.0, a / 3.0];
+            -(0..3)
+                .map(|k| target[k] * (logits[k] - log_sum_exp))
+                .sum::<f32>()
+        };
+        assert!(
+            (loss(0.0) - by_hand(0.0)).abs() < 1e-5,
+            "{} vs {}",
+            loss(0.0),
+            by_hand(0.0)
+        );
+        assert!(
+            (loss(0.3) - by_hand(0.3)).abs() < 1e-5,
+            "{} vs {}",
+            loss(0.3),
+            by_hand(0.3)
+        );
+        assert!(
+            loss(0.3) > loss(0.0),
+            "a confident right answer costs more with smoothing"
+        );
+    }
+
+    #[test]
+    fn weight_decay_keeps_weights_smaller_and_sgd_with_momentum_learns() {
+        let examples: Vec<LabeledEmbedding> = (0..12).map(|i| example(i % 2)).collect();
+        let device = Device::flex();
+        let train = |optimizer: OptimizerSettings| {
+            let settings = TrainingSettings {
+                epochs: 20,
+                optimizer,
+                ..TrainingSettings::default()
+            };
+            let mut trainer = HeadTrainer::new(&examples, 2, settings, &device).unwrap();
+            let mut reports = Vec::new();
+            while !trainer.is_finished() {
+                reports.push(pollster::block_on(trainer.run_epoch()).unwrap());
+            }
+            let norm = weights(&trainer.head()).iter().map(|w| w * w).sum::<f32>();
+            (reports, norm)
+        };
+        let (_, plain) = train(OptimizerSettings::default());
+        let (_, decayed) = train(OptimizerSettings {
+            weight_decay: 0.5,
+            ..OptimizerSettings::default()
+        });
+        assert!(decayed < plain, "weight decay: {decayed} vs {plain}");
+
+        let (reports, _) = train(OptimizerSettings {
+            kind: OptimizerKind::SgdMomentum,
+            learning_rate: 0.05,
+            ..OptimizerSettings::default()
+        });
+        let (first, last) = (reports[0], reports[reports.len() - 1]);
+        assert!(last.train.loss < first.train.loss, "{first:?} -> {last:?}");
+        assert_eq!(last.train.accuracy, 1.0);
     }
 
     #[test]

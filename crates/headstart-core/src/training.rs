@@ -11,10 +11,8 @@ use serde::{Deserialize, Serialize};
 pub struct TrainingSettings {
     /// Passes over the training examples.
     pub epochs: usize,
-    /// Examples per Adam step.
+    /// Examples per optimizer step.
     pub batch_size: usize,
-    /// Adam learning rate.
-    pub learning_rate: f64,
     /// Share of each class held back for validation.
     pub validation_fraction: f64,
     /// Seed of the split, the initialization, dropout and the shuffling (all drawn on the host,
@@ -22,6 +20,11 @@ pub struct TrainingSettings {
     pub seed: u64,
     /// Dropout on the embedding.
     pub dropout: f64,
+    /// Label smoothing of the training loss: the target gives `label_smoothing / classes` to
+    /// every class and the rest to the true one.
+    pub label_smoothing: f64,
+    /// How the weights are updated.
+    pub optimizer: OptimizerSettings,
 }
 
 impl Default for TrainingSettings {
@@ -29,10 +32,45 @@ impl Default for TrainingSettings {
         Self {
             epochs: 40,
             batch_size: 16,
-            learning_rate: 1e-3,
             validation_fraction: 0.2,
             seed: 42,
             dropout: 0.2,
+            label_smoothing: 0.0,
+            optimizer: OptimizerSettings::default(),
+        }
+    }
+}
+
+/// Which optimizer updates the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OptimizerKind {
+    /// Adam: a step size adapted per weight.
+    Adam,
+    /// Stochastic gradient descent with momentum.
+    SgdMomentum,
+}
+
+/// The optimizer and its settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OptimizerSettings {
+    /// Which optimizer.
+    pub kind: OptimizerKind,
+    /// Step size.
+    pub learning_rate: f64,
+    /// Momentum of SGD (unused by Adam).
+    pub momentum: f64,
+    /// L2 penalty added to the gradient of every weight (0 = none).
+    pub weight_decay: f64,
+}
+
+impl Default for OptimizerSettings {
+    fn default() -> Self {
+        Self {
+            kind: OptimizerKind::Adam,
+            learning_rate: 1e-3,
+            momentum: 0.9,
+            weight_decay: 0.0,
         }
     }
 }

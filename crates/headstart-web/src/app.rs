@@ -6,14 +6,15 @@ use crate::browser::{ObjectUrl, fetch_blob, fetch_text, now_ms, query_param};
 use crate::curves::view_curves;
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
 use headstart_app::{
-    Action, AppState, ClassEntry, EPOCHS_RANGE, Effect, ModelStatus, Prediction, TrainingState,
+    Action, AppState, ClassEntry, Effect, ModelStatus, Prediction, TrainingState,
     parse_sample_index, worker_count,
 };
 use headstart_core::protocol::{BackendCheck, ComputeChoice, Event as WorkerEvent, Request};
+use headstart_core::training::{OptimizerKind, TrainingSettings};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Blob, DragEvent, File, FileList, HtmlInputElement};
+use web_sys::{Blob, DragEvent, File, FileList, HtmlInputElement, HtmlSelectElement};
 use yew::html::Scope;
 use yew::prelude::*;
 
@@ -36,6 +37,19 @@ pub enum Msg {
     Pool(PoolEvent),
     /// The "Try sample photos" button.
     LoadSamples,
+}
+
+/// One number input of the settings: `apply` writes the typed value into a copy of the
+/// settings, which the app then keeps within limits.
+struct NumberSetting {
+    /// The input's `name` and test id.
+    name: &'static str,
+    label: &'static str,
+    /// One line for the student.
+    help: &'static str,
+    value: f64,
+    step: f64,
+    apply: fn(&mut TrainingSettings, f64),
 }
 
 /// `?check=messages`: round trips of a message to a worker and back, in milliseconds.
@@ -418,17 +432,8 @@ impl App {
                         <button data-testid="stop-training" disabled={stopping}
                             onclick={link.callback(|_| Msg::Do(Action::StopTraining))}>{ "Stop" }</button>
                     }
-                    <label class="setting" title="How many times training goes through all the photos">
-                        { "Epochs " }
-                        <input type="number" data-testid="epochs" name="epochs" disabled={running}
-                            min={EPOCHS_RANGE.start().to_string()} max={EPOCHS_RANGE.end().to_string()}
-                            value={self.state.settings.epochs.to_string()}
-                            onchange={link.batch_callback(|event: Event| {
-                                let input: HtmlInputElement = event.target_unchecked_into();
-                                input.value().parse().ok().map(|epochs| Msg::Do(Action::SetEpochs(epochs)))
-                            })} />
-                    </label>
-                </div>
+                    { self.number_setting(link, NumberSetting { name: "epochs", label: "Epochs", help: "How many times training goes through all the photos.", value: self.state.settings.epochs as f64, step: 1.0, apply: |s, v| s.epochs = v as usize }) }
+                                </div>
                 <div class="train-status" data-testid="train-status" data-state={self.state.training.name()}
                     data-train-accuracy={last.map(|r| r.train.accuracy.to_string())}
                     data-validation-accuracy={last.and_then(|r| r.validation).map(|v| v.accuracy.to_string())}
@@ -439,6 +444,7 @@ impl App {
                     <p>{ detail }</p>
                     { curves.unwrap_or_default() }
                 </div>
+                { self.view_settings(link) }
                 if let Some(model) = model {
                     <p class="model-info" data-testid="model-info" data-version={model.version.to_string()}
                         data-classes={model.class_names.join("\n")}>
@@ -449,6 +455,78 @@ impl App {
                     <p class="hint">{ "Your classes changed since training: train again to include the changes." }</p>
                 }
             </section>
+        }
+    }
+
+    /// A number input for one training setting.
+    fn number_setting(&self, link: &Scope<Self>, setting: NumberSetting) -> Html {
+        let NumberSetting {
+            name,
+            label,
+            help,
+            value,
+            step,
+            apply,
+        } = setting;
+        let settings = self.state.settings.clone();
+        let running = matches!(self.state.training, TrainingState::Running { .. });
+        html! {
+            <label class="setting" title={help}>
+                <span class="setting-name">{ label }</span>
+                <input type="number" name={name} data-testid={name} step={step.to_string()} min="0"
+                    value={value.to_string()} disabled={running}
+                    onchange={link.batch_callback(move |event: Event| {
+                        let input: HtmlInputElement = event.target_unchecked_into();
+                        let value: f64 = input.value().parse().ok()?;
+                        let mut changed = settings.clone();
+                        apply(&mut changed, value);
+                        Some(Msg::Do(Action::ChangeSettings(changed)))
+                    })} />
+                <span class="setting-help">{ help }</span>
+            </label>
+        }
+    }
+
+    fn view_settings(&self, link: &Scope<Self>) -> Html {
+        let settings = &self.state.settings;
+        let optimizer = settings.optimizer.clone();
+        let running = matches!(self.state.training, TrainingState::Running { .. });
+        let for_select = settings.clone();
+        html! {
+            <details class="settings" data-testid="settings">
+                <summary>{ "Settings" }</summary>
+                <div class="settings-grid">
+                    <label class="setting">
+                        <span class="setting-name">{ "Optimizer" }</span>
+                        <select name="optimizer" data-testid="optimizer" disabled={running}
+                            onchange={link.callback(move |event: Event| {
+                                let select: HtmlSelectElement = event.target_unchecked_into();
+                                let mut changed = for_select.clone();
+                                changed.optimizer.kind = match select.value().as_str() {
+                                    "sgd" => OptimizerKind::SgdMomentum,
+                                    _ => OptimizerKind::Adam,
+                                };
+                                Msg::Do(Action::ChangeSettings(changed))
+                            })}>
+                            <option value="adam" selected={optimizer.kind == OptimizerKind::Adam}>{ "Adam" }</option>
+                            <option value="sgd" selected={optimizer.kind == OptimizerKind::SgdMomentum}>{ "SGD with momentum" }</option>
+                        </select>
+                        <span class="setting-help">{ "Adam adapts the step for every weight; SGD takes plain steps and usually needs a larger learning rate (try 0.05)." }</span>
+                    </label>
+                    { self.number_setting(link, NumberSetting { name: "learning_rate", label: "Learning rate", help: "How big each step is. Too big jumps around; too small learns slowly.", value: optimizer.learning_rate, step: 0.0001, apply: |s, v| s.optimizer.learning_rate = v }) }
+                    if optimizer.kind == OptimizerKind::SgdMomentum {
+                        { self.number_setting(link, NumberSetting { name: "momentum", label: "Momentum", help: "How much of the last step SGD keeps going in (0 to 0.99).", value: optimizer.momentum, step: 0.05, apply: |s, v| s.optimizer.momentum = v }) }
+                    }
+                    { self.number_setting(link, NumberSetting { name: "batch_size", label: "Batch size", help: "Photos per step. Smaller batches give noisier steps.", value: settings.batch_size as f64, step: 1.0, apply: |s, v| s.batch_size = v as usize }) }
+                    { self.number_setting(link, NumberSetting { name: "dropout", label: "Dropout", help: "Share of the 1280 features hidden at random in each step, so the head cannot rely on a few (0 to 0.9).", value: settings.dropout, step: 0.05, apply: |s, v| s.dropout = v }) }
+                    { self.number_setting(link, NumberSetting { name: "weight_decay", label: "Weight decay", help: "Pulls every weight a little towards zero each step: a simpler model that may overfit less.", value: optimizer.weight_decay, step: 0.001, apply: |s, v| s.optimizer.weight_decay = v }) }
+                    { self.number_setting(link, NumberSetting { name: "label_smoothing", label: "Label smoothing", help: "Trains towards e.g. 90% sure instead of 100%, so the model is less overconfident (0 to 0.5).", value: settings.label_smoothing, step: 0.05, apply: |s, v| s.label_smoothing = v }) }
+                    { self.number_setting(link, NumberSetting { name: "validation_fraction", label: "Validation share", help: "Share of each class held back to check the model on photos it never learned from (0 to 0.5).", value: settings.validation_fraction, step: 0.05, apply: |s, v| s.validation_fraction = v }) }
+                    { self.number_setting(link, NumberSetting { name: "seed", label: "Seed", help: "Decides the random split, start and shuffling: the same seed and photos train the same model.", value: settings.seed as f64, step: 1.0, apply: |s, v| s.seed = v as u64 }) }
+                </div>
+                <button data-testid="reset-settings" disabled={running}
+                    onclick={link.callback(|_| Msg::Do(Action::ResetSettings))}>{ "Reset to defaults" }</button>
+            </details>
         }
     }
 
