@@ -106,6 +106,23 @@ test("a student trains on uploaded photos and classifies held-out ones on the CP
   const shownFiles = await shownPhotos.locator("figure").evaluateAll((nodes) => nodes.map((n) => n.dataset.file));
   for (const file of shownFiles) assert.ok((await photos(samplesDir, filled.truth)).some((p) => p.endsWith(`/${file}`)), `${file} is a ${filled.truth} photo`);
 
+  // The mistakes list holds the off-diagonal photos; moving one to the class the model chose
+  // takes it off the list and changes both classes' counts.
+  const wrong = cells.filter((c) => c.truth !== c.predicted).reduce((sum, c) => sum + c.count, 0);
+  const mistakes = page.getByTestId("mistake");
+  assert.equal(await mistakes.count(), wrong);
+  if (wrong > 0) {
+    const first = mistakes.first();
+    const [truth, predicted] = [await first.getAttribute("data-true"), await first.getAttribute("data-predicted")];
+    const before = await classCounts(page);
+    await first.getByTestId("move-photo").selectOption({ label: predicted });
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="mistake"]').length === n, wrong - 1);
+    const after = await classCounts(page);
+    const count = (texts, name) => Number(texts[classes.indexOf(name)].split(" ")[0]);
+    assert.equal(count(after, truth), count(before, truth) - 1);
+    assert.equal(count(after, predicted), count(before, predicted) + 1);
+  }
+
   // Held-out photos of the same classes, never seen in training.
   const heldOut = [];
   for (const name of classes) for (const file of await photos(heldOutDir, name)) heldOut.push({ file, name });

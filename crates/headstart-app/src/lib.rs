@@ -18,7 +18,8 @@ use headstart_core::embedding::Embedding;
 use headstart_core::evaluation::ConfusionMatrix;
 use headstart_core::protocol::{ComputePath, Event, JobId, Request};
 use headstart_core::training::{
-    EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings, top1,
+    EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
+    ValidationPrediction, top1,
 };
 use std::collections::BTreeMap;
 
@@ -193,6 +194,21 @@ impl<T> Prediction<T> {
     }
 }
 
+/// A validation photo and what the model said of it (by class index into the model's classes).
+#[derive(Debug, PartialEq)]
+pub struct ValidationPhoto<'a, T> {
+    /// The photo.
+    pub photo: &'a Photo<T>,
+    /// The class it was in when the model trained.
+    pub truth: usize,
+    /// The class the model chose.
+    pub predicted: usize,
+    /// The probability it gave that class.
+    pub confidence: f32,
+    /// Whether the photo has left that class since (moved, or its class renamed).
+    pub moved: bool,
+}
+
 /// Work handed to a worker and not yet answered.
 #[derive(Debug, Clone, PartialEq)]
 enum PendingJob {
@@ -240,6 +256,8 @@ pub enum Action<F, T> {
     DeleteClass(ClassId),
     /// Removes one photo.
     DeletePhoto(PhotoId),
+    /// Moves a photo to another class (fixing a wrong label); it keeps its embedding.
+    MovePhoto(PhotoId, ClassId),
     /// Photo files for a class, as `(file name, file)`.
     AddPhotos(ClassId, Vec<(String, F)>),
     /// Sample photos for the class of that name (made if needed).
@@ -370,6 +388,7 @@ impl<T> AppState<T> {
                     class.photos.retain(|p| p.id != id);
                 }
             }
+            Action::MovePhoto(photo, to) => self.move_photo(photo, to),
             Action::AddPhotos(class, files) => return self.add_photos(class, files),
             Action::AddSamples(name, files) => {
                 let class = self.claim_class(&name);
@@ -446,6 +465,22 @@ impl<T> AppState<T> {
 
     fn class_mut(&mut self, id: ClassId) -> Option<&mut ClassEntry<T>> {
         self.classes.iter_mut().find(|c| c.id == id)
+    }
+
+    fn move_photo(&mut self, id: PhotoId, to: ClassId) {
+        if self.class(to).is_none() {
+            return;
+        }
+        let Some(photo) = self.classes.iter_mut().find_map(|class| {
+            let at = class.photos.iter().position(|p| p.id == id)?;
+            Some(class.photos.remove(at))
+        }) else {
+            return;
+        };
+        if let Some(class) = self.class_mut(to) {
+            let at = class.photos.partition_point(|p| p.id < id);
+            class.photos.insert(at, photo);
+        }
     }
 
     fn start_job(&mut self, job: PendingJob) -> JobId {
@@ -757,24 +792,51 @@ impl<T> AppState<T> {
     /// The validation photos of a confusion-matrix cell, with the probability the model gave
     /// the predicted class, most confident first. Photos deleted since training are left out.
     pub fn cell_photos(&self, truth: usize, predicted: usize) -> Vec<(&Photo<T>, f32)> {
+        self.validation_photos(|p| p.label == truth && p.predicted() == predicted)
+            .into_iter()
+            .map(|shown| (shown.photo, shown.confidence))
+            .collect()
+    }
+
+    /// The validation photos the model got wrong and that are still in the class it learned
+    /// them under, most confident first: a confident mistake often means a photo in the wrong
+    /// class.
+    pub fn mistakes(&self) -> Vec<ValidationPhoto<'_, T>> {
+        let mut mistakes = self.validation_photos(|p| p.label != p.predicted());
+        mistakes.retain(|mistake| !mistake.moved);
+        mistakes
+    }
+
+    /// The model's validation photos that `keep` selects, with what it said, most confident
+    /// first. Photos deleted since training are left out.
+    fn validation_photos(
+        &self,
+        keep: impl Fn(&ValidationPrediction) -> bool,
+    ) -> Vec<ValidationPhoto<'_, T>> {
         let Some(model) = &self.model else {
             return Vec::new();
         };
-        let mut photos: Vec<(&Photo<T>, f32)> = model
+        let mut photos: Vec<ValidationPhoto<'_, T>> = model
             .validation
             .iter()
-            .filter(|p| p.label == truth && p.predicted() == predicted)
+            .filter(|p| keep(p))
             .filter_map(|p| {
                 let id = self.model_examples.get(p.example)?;
-                let photo = self
-                    .classes
-                    .iter()
-                    .flat_map(|c| &c.photos)
-                    .find(|photo| photo.id == *id)?;
-                Some((photo, *p.probabilities.get(predicted)?))
+                let (class, photo) = self.classes.iter().find_map(|class| {
+                    Some((class, class.photos.iter().find(|photo| photo.id == *id)?))
+                })?;
+                let predicted = p.predicted();
+                Some(ValidationPhoto {
+                    photo,
+                    truth: p.label,
+                    predicted,
+                    confidence: *p.probabilities.get(predicted)?,
+                    moved: model.class_names.get(p.label).map(String::as_str)
+                        != Some(class.label()),
+                })
             })
             .collect();
-        photos.sort_by(|a, b| b.1.total_cmp(&a.1));
+        photos.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         photos
     }
 
@@ -797,7 +859,7 @@ mod tests {
     use super::*;
     use headstart_core::embedding::EMBEDDING_DIM;
     use headstart_core::protocol::PhotoError;
-    use headstart_core::training::{HeadWeights, Metrics, SplitSizes, ValidationPrediction};
+    use headstart_core::training::{HeadWeights, Metrics, SplitSizes};
 
     /// Files are their names and thumbnails are strings in these tests.
     type State = AppState<String>;
@@ -1221,6 +1283,34 @@ mod tests {
         assert_eq!(state.shown_cell, Some((0, 1)));
         state.apply::<&str>(Action::ShowCell(0, 1));
         assert_eq!(state.shown_cell, None);
+        let mistakes = state.mistakes();
+        assert_eq!(mistakes.len(), 1);
+        assert_eq!(
+            (
+                mistakes[0].photo.id,
+                mistakes[0].truth,
+                mistakes[0].predicted
+            ),
+            (misread, 0, 1)
+        );
+
+        // Fixing the label: the photo moves, embedding and all, to the class the model chose.
+        let (from, to) = (state.classes[0].id, state.classes[1].id);
+        state.apply::<&str>(Action::MovePhoto(misread, to));
+        assert!(
+            state.mistakes().is_empty(),
+            "a moved photo is no longer listed"
+        );
+        assert_eq!(state.class(from).unwrap().photos.len(), 1);
+        assert!(
+            state
+                .class(to)
+                .unwrap()
+                .photos
+                .iter()
+                .any(|p| p.id == misread)
+        );
+        assert_eq!(state.training_set().0.len(), 4);
         state.apply::<&str>(Action::DeletePhoto(misread));
         assert!(
             state.cell_photos(0, 1).is_empty(),

@@ -6,7 +6,7 @@ use crate::browser::{ObjectUrl, fetch_blob, fetch_text, now_ms, query_param};
 use crate::curves::view_curves;
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
 use headstart_app::{
-    Action, AppState, ClassEntry, Effect, ModelStatus, Prediction, TrainingState,
+    Action, AppState, ClassEntry, ClassId, Effect, ModelStatus, Prediction, TrainingState,
     parse_sample_index, worker_count,
 };
 use headstart_core::protocol::{BackendCheck, ComputeChoice, Event as WorkerEvent, Request};
@@ -581,7 +581,50 @@ impl App {
                 <h2>{ format!("What model {} confuses, on the {} validation photos", model.version, matrix.total()) }</h2>
                 { body }
                 { self.view_cell_photos(names) }
+                { self.view_mistakes(link, names) }
             </section>
+        }
+    }
+
+    fn view_mistakes(&self, link: &Scope<Self>, names: &[String]) -> Html {
+        let mistakes = self.state.mistakes();
+        if mistakes.is_empty() {
+            return html! {};
+        }
+        html! {
+            <div class="mistakes" data-testid="mistakes">
+                <h3>{ "Mistakes, most confident first" }</h3>
+                <p class="hint">{ "A confident mistake can be a photo in the wrong class: move it, or remove it, then train again." }</p>
+                <ul>
+                    { for mistakes.iter().map(|mistake| {
+                        let id = mistake.photo.id;
+                        let (truth, predicted) = (&names[mistake.truth], &names[mistake.predicted]);
+                        let classes: Vec<(ClassId, String)> = self.state.classes.iter()
+                            .map(|class| (class.id, class.label().to_string()))
+                            .collect();
+                        let targets = classes.clone();
+                        html! {
+                            <li class="mistake" data-testid="mistake" data-file={mistake.photo.file_name.clone()}
+                                data-true={truth.clone()} data-predicted={predicted.clone()}>
+                                <img src={mistake.photo.thumbnail.as_str().to_string()} alt={mistake.photo.file_name.clone()} />
+                                <span>{ format!("In {truth}, the model said {predicted} ({:.0}%)", mistake.confidence * 100.0) }</span>
+                                <select data-testid="move-photo" aria-label="Move this photo to another class"
+                                    onchange={link.batch_callback(move |event: Event| {
+                                        let select: HtmlSelectElement = event.target_unchecked_into();
+                                        let index: usize = select.value().parse().ok()?;
+                                        targets.get(index).map(|(class, _)| Msg::Do(Action::MovePhoto(id, *class)))
+                                    })}>
+                                    <option value="" selected=true>{ "Move to…" }</option>
+                                    { for classes.iter().enumerate().map(|(index, (_, name))| html! {
+                                        <option value={index.to_string()}>{ name.clone() }</option>
+                                    }) }
+                                </select>
+                                <button data-testid="remove-photo" onclick={link.callback(move |_| Msg::Do(Action::DeletePhoto(id)))}>{ "Remove" }</button>
+                            </li>
+                        }
+                    }) }
+                </ul>
+            </div>
         }
     }
 
