@@ -217,3 +217,22 @@ test("the settings panel's values reach training, and reset restores the default
   assert.match(await page.getByTestId("train-status").textContent(), /on 12 photos \(3 held back\)/);
   assert.deepEqual(consoleErrors, []);
 });
+
+test("early stopping ends a run once validation loss stops improving and keeps the best epoch", { timeout: WAIT_MS }, async () => {
+  const { page, consoleErrors } = await openWithSamples();
+  await setEpochs(page, 300);
+  await page.getByTestId("settings").locator("summary").click();
+  await page.getByTestId("settings").locator('[name="patience"]').fill("3");
+  await page.getByTestId("settings").locator('[name="patience"]').press("Tab");
+  await page.getByTestId("train").click();
+  assert.equal(await waitForTraining(page), "done");
+  const curves = page.getByTestId("curves");
+  const stopped = Number(await curves.getAttribute("data-stopped-epoch"));
+  const best = Number(await curves.getAttribute("data-best-epoch"));
+  console.log("early stopping:", JSON.stringify({ stopped, best }));
+  assert.ok(stopped < 300, `stopped at ${stopped}`);
+  assert.equal(Number(await curves.getAttribute("data-epochs")), stopped);
+  assert.equal(best, stopped - 3);
+  assert.match(await page.getByTestId("train-status").textContent(), new RegExp(`lowest at epoch ${best}, so the model keeps`));
+  assert.deepEqual(consoleErrors, []);
+});

@@ -43,6 +43,7 @@ pub fn within_limits(mut settings: TrainingSettings) -> TrainingSettings {
         .epochs
         .clamp(*EPOCHS_RANGE.start(), *EPOCHS_RANGE.end());
     settings.batch_size = settings.batch_size.clamp(1, 256);
+    settings.patience = settings.patience.min(1000);
     settings.validation_fraction = clamp(settings.validation_fraction, 0.0, 0.5);
     settings.dropout = clamp(settings.dropout, 0.0, 0.9);
     settings.label_smoothing = clamp(settings.label_smoothing, 0.0, 0.5);
@@ -956,6 +957,7 @@ mod tests {
             },
             history: vec![report(1)],
             stopped_early: false,
+            restored_epoch: None,
             validation: Vec::new(),
             head: HeadWeights {
                 weight: vec![0.0; EMBEDDING_DIM * classes],
@@ -1254,6 +1256,7 @@ mod tests {
             },
             history: vec![report(1)],
             stopped_early: false,
+            restored_epoch: None,
             validation,
             head: HeadWeights {
                 weight: vec![0.0; EMBEDDING_DIM * 2],

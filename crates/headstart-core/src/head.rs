@@ -163,6 +163,8 @@ pub struct HeadTrainer {
     validation_examples: Vec<(usize, usize)>,
     rng: StdRng,
     history: Vec<EpochReport>,
+    /// With early stopping: the epoch of lowest validation loss so far, its loss and its head.
+    best: Option<(usize, f32, ClassifierHead)>,
 }
 
 impl HeadTrainer {
@@ -197,6 +199,7 @@ impl HeadTrainer {
             head,
             settings,
             history: Vec::new(),
+            best: None,
         })
     }
 
@@ -213,9 +216,20 @@ impl HeadTrainer {
         self.history.len()
     }
 
-    /// Whether all epochs of its settings have run.
+    /// Whether the run is over: all epochs of its settings have run, or early stopping ran
+    /// out of patience.
     pub fn is_finished(&self) -> bool {
-        self.epochs_run() >= self.settings.epochs
+        self.epochs_run() >= self.settings.epochs || self.patience_ran_out()
+    }
+
+    /// Whether the validation loss has not improved for `patience` epochs.
+    pub fn patience_ran_out(&self) -> bool {
+        let patience = self.settings.patience;
+        patience > 0
+            && self
+                .best
+                .as_ref()
+                .is_some_and(|(epoch, _, _)| self.epochs_run() - epoch >= patience)
     }
 
     /// Runs one epoch of shuffled minibatch optimizer steps and measures the result in eval
@@ -265,6 +279,15 @@ impl HeadTrainer {
             validation,
         };
         self.history.push(report);
+        if let Some(validation) = validation
+            && self.settings.patience > 0
+            && self
+                .best
+                .as_ref()
+                .is_none_or(|(_, loss, _)| validation.loss < *loss)
+        {
+            self.best = Some((report.epoch, validation.loss, eval_head));
+        }
         Ok(report)
     }
 
@@ -285,9 +308,13 @@ impl HeadTrainer {
         Tensor::from_data(TensorData::new(mask, [rows, EMBEDDING_DIM]), device)
     }
 
-    /// The trained head in eval mode, for inference.
+    /// The trained head in eval mode, for inference: with early stopping, the head of the
+    /// epoch with the lowest validation loss so far.
     pub fn head(&self) -> ClassifierHead {
-        self.head.valid()
+        match &self.best {
+            Some((_, _, head)) => head.clone(),
+            None => self.head.valid(),
+        }
     }
 
     /// The model as it stands, or `None` before the first epoch has ended. A model taken
@@ -322,6 +349,11 @@ impl HeadTrainer {
             split: self.split_sizes(),
             history: self.history.clone(),
             stopped_early: !self.is_finished(),
+            restored_epoch: self
+                .best
+                .as_ref()
+                .map(|(epoch, _, _)| *epoch)
+                .filter(|epoch| *epoch < self.epochs_run()),
             validation,
             head: head.weights().await.map_err(compute_error)?,
         }))
@@ -504,6 +536,73 @@ mod tests {
         let (first, last) = (reports[0], reports[reports.len() - 1]);
         assert!(last.train.loss < first.train.loss, "{first:?} -> {last:?}");
         assert_eq!(last.train.accuracy, 1.0);
+    }
+
+    #[test]
+    fn early_stopping_ends_the_run_and_keeps_the_epoch_of_lowest_validation_loss() {
+        // Noisy labels: validation loss bottoms out early, then rises as the head memorizes.
+        let examples: Vec<LabeledEmbedding> = (0..40)
+            .map(|i| LabeledEmbedding {
+                embedding: (0..EMBEDDING_DIM)
+                    .map(|d| ((i * 31 + d * 17) % 13) as f32 / 13.0 - 0.5)
+                    .collect::<Vec<f32>>()
+                    .try_into()
+                    .unwrap(),
+                label: i % 2,
+            })
+            .collect();
+        let device = Device::flex();
+        let settings = TrainingSettings {
+            epochs: 300,
+            patience: 5,
+            ..TrainingSettings::default()
+        };
+        let mut trainer = HeadTrainer::new(&examples, 2, settings, &device).unwrap();
+        while !trainer.is_finished() {
+            pollster::block_on(trainer.run_epoch()).unwrap();
+        }
+        assert!(
+            trainer.patience_ran_out(),
+            "ran all {} epochs",
+            trainer.epochs_run()
+        );
+        let model =
+            pollster::block_on(trainer.model(ModelVersion(1), vec!["a".into(), "b".into()]))
+                .unwrap()
+                .unwrap();
+        let losses: Vec<f32> = model
+            .history
+            .iter()
+            .map(|r| r.validation.unwrap().loss)
+            .collect();
+        let lowest = losses.iter().copied().fold(f32::INFINITY, f32::min);
+        let best = losses.iter().position(|&l| l == lowest).unwrap() + 1;
+        assert_eq!(
+            model.history.len(),
+            best + 5,
+            "stopped 5 epochs after the best"
+        );
+        assert_eq!(model.restored_epoch, Some(best));
+        assert_eq!(model.kept_epoch().unwrap().epoch, best);
+        assert!(
+            !model.stopped_early,
+            "early stopping is not the student's Stop"
+        );
+
+        // The kept weights are the best epoch's: measuring them again gives its validation loss.
+        let rebuilt = ClassifierHead::from_weights(&model.head, &device).unwrap();
+        let validation = trainer.validation.as_ref().unwrap();
+        let again = pollster::block_on(measure(
+            &rebuilt,
+            &validation.embeddings,
+            &validation.labels,
+        ))
+        .unwrap();
+        assert!(
+            (again.loss - lowest).abs() < 1e-5,
+            "{} vs {lowest}",
+            again.loss
+        );
     }
 
     #[test]

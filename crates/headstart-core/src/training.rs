@@ -20,6 +20,9 @@ pub struct TrainingSettings {
     pub seed: u64,
     /// Dropout on the embedding.
     pub dropout: f64,
+    /// Early stopping: end the run once the validation loss has not improved for this many
+    /// epochs, and keep the weights of the epoch where it was lowest (0 = off).
+    pub patience: usize,
     /// Label smoothing of the training loss: the target gives `label_smoothing / classes` to
     /// every class and the rest to the true one.
     pub label_smoothing: f64,
@@ -35,6 +38,7 @@ impl Default for TrainingSettings {
             validation_fraction: 0.2,
             seed: 42,
             dropout: 0.2,
+            patience: 0,
             label_smoothing: 0.0,
             optimizer: OptimizerSettings::default(),
         }
@@ -146,6 +150,9 @@ pub struct TrainedModel {
     pub history: Vec<EpochReport>,
     /// Whether the student stopped the run before its last epoch.
     pub stopped_early: bool,
+    /// With early stopping: the epoch of lowest validation loss, whose weights the model holds,
+    /// when that is not the last epoch that ran.
+    pub restored_epoch: Option<usize>,
     /// How the final model classified each validation example.
     pub validation: Vec<ValidationPrediction>,
     /// The head's parameters.
@@ -167,6 +174,14 @@ impl TrainedModel {
     /// The metrics of the last epoch that ran (none only for a model that never trained).
     pub fn last_epoch(&self) -> Option<EpochReport> {
         self.history.last().copied()
+    }
+
+    /// The metrics of the epoch whose weights the model holds: the restored one, else the last.
+    pub fn kept_epoch(&self) -> Option<EpochReport> {
+        match self.restored_epoch {
+            Some(epoch) => self.history.get(epoch.checked_sub(1)?).copied(),
+            None => self.last_epoch(),
+        }
     }
 }
 

@@ -365,32 +365,39 @@ impl App {
                     ),
                     (false, None) => format!("Starting {epochs} epochs…"),
                 };
-                let curves = view_curves(history, *epochs);
+                let curves = view_curves(history, *epochs, None);
                 (text, Some((history.len(), *epochs)), Some(curves))
             }
-            TrainingState::Done => match model.and_then(|m| Some((m, m.last_epoch()?))) {
-                Some((model, last)) => {
-                    let validation = last.validation.map_or("no validation photos".into(), |v| {
+            TrainingState::Done => match model
+                .and_then(|m| Some((m, m.last_epoch()?, m.kept_epoch()?)))
+            {
+                Some((model, last, kept)) => {
+                    let validation = kept.validation.map_or("no validation photos".into(), |v| {
                         format!(
                             "validation accuracy {} (loss {:.3})",
                             percent(v.accuracy),
                             v.loss
                         )
                     });
-                    let how = match model.stopped_early {
-                        true => format!(
+                    let how = match (model.stopped_early, model.restored_epoch) {
+                        (true, _) => format!(
                             "Stopped after epoch {} of {}; kept the model as it was",
                             last.epoch, model.settings.epochs
                         ),
-                        false => format!("Done after {} epochs", last.epoch),
+                        (false, Some(best)) => format!(
+                            "Done after {} epochs; validation loss was lowest at epoch {best}, so the model keeps that epoch's weights",
+                            last.epoch
+                        ),
+                        (false, None) => format!("Done after {} epochs", last.epoch),
                     };
                     let text = format!(
                         "{how}, on {} photos ({} held back): training accuracy {}, {validation}.",
                         model.split.train,
                         model.split.validation,
-                        percent(last.train.accuracy)
+                        percent(kept.train.accuracy)
                     );
-                    let curves = view_curves(&model.history, model.settings.epochs);
+                    let curves =
+                        view_curves(&model.history, model.settings.epochs, model.restored_epoch);
                     (
                         text,
                         Some((last.epoch, model.settings.epochs)),
@@ -421,7 +428,7 @@ impl App {
             self.state.training,
             TrainingState::Running { stopping: true, .. }
         );
-        let last = model.and_then(|m| m.last_epoch());
+        let kept = model.and_then(|m| m.kept_epoch());
         html! {
             <section class="step training">
                 <h2>{ "2. Train" }</h2>
@@ -435,8 +442,8 @@ impl App {
                     { self.number_setting(link, NumberSetting { name: "epochs", label: "Epochs", help: "How many times training goes through all the photos.", value: self.state.settings.epochs as f64, step: 1.0, apply: |s, v| s.epochs = v as usize }) }
                                 </div>
                 <div class="train-status" data-testid="train-status" data-state={self.state.training.name()}
-                    data-train-accuracy={last.map(|r| r.train.accuracy.to_string())}
-                    data-validation-accuracy={last.and_then(|r| r.validation).map(|v| v.accuracy.to_string())}
+                    data-train-accuracy={kept.map(|r| r.train.accuracy.to_string())}
+                    data-validation-accuracy={kept.and_then(|r| r.validation).map(|v| v.accuracy.to_string())}
                     data-stopped-early={model.map(|m| m.stopped_early.to_string())}>
                     if let Some((done, total)) = progress {
                         <progress value={done.to_string()} max={total.max(1).to_string()}></progress>
@@ -521,6 +528,7 @@ impl App {
                     { self.number_setting(link, NumberSetting { name: "dropout", label: "Dropout", help: "Share of the 1280 features hidden at random in each step, so the head cannot rely on a few (0 to 0.9).", value: settings.dropout, step: 0.05, apply: |s, v| s.dropout = v }) }
                     { self.number_setting(link, NumberSetting { name: "weight_decay", label: "Weight decay", help: "Pulls every weight a little towards zero each step: a simpler model that may overfit less.", value: optimizer.weight_decay, step: 0.001, apply: |s, v| s.optimizer.weight_decay = v }) }
                     { self.number_setting(link, NumberSetting { name: "label_smoothing", label: "Label smoothing", help: "Trains towards e.g. 90% sure instead of 100%, so the model is less overconfident (0 to 0.5).", value: settings.label_smoothing, step: 0.05, apply: |s, v| s.label_smoothing = v }) }
+                    { self.number_setting(link, NumberSetting { name: "patience", label: "Early stopping", help: "Stop when the validation loss has not improved for this many epochs, and keep the best epoch's weights (0 = off).", value: settings.patience as f64, step: 1.0, apply: |s, v| s.patience = v as usize }) }
                     { self.number_setting(link, NumberSetting { name: "validation_fraction", label: "Validation share", help: "Share of each class held back to check the model on photos it never learned from (0 to 0.5).", value: settings.validation_fraction, step: 0.05, apply: |s, v| s.validation_fraction = v }) }
                     { self.number_setting(link, NumberSetting { name: "seed", label: "Seed", help: "Decides the random split, start and shuffling: the same seed and photos train the same model.", value: settings.seed as f64, step: 1.0, apply: |s, v| s.seed = v as u64 }) }
                 </div>

@@ -22,8 +22,13 @@ struct Chart {
     value: fn(&Metrics) -> f32,
 }
 
-/// Both charts, with the x axis running to `planned_epochs` so progress shows as it trains.
-pub fn view_curves(history: &[EpochReport], planned_epochs: usize) -> Html {
+/// Both charts, with the x axis running to `planned_epochs` so progress shows as it trains, and
+/// the epoch whose weights early stopping kept marked.
+pub fn view_curves(
+    history: &[EpochReport],
+    planned_epochs: usize,
+    kept_epoch: Option<usize>,
+) -> Html {
     if history.is_empty() {
         return html! {};
     }
@@ -53,17 +58,27 @@ pub fn view_curves(history: &[EpochReport], planned_epochs: usize) -> Html {
     ];
     let epochs = planned_epochs.max(history.len()).max(2);
     html! {
-        <figure class="curves" data-testid="curves" data-epochs={history.len().to_string()}>
-            { for charts.iter().map(|chart| view_chart(chart, history, epochs)) }
+        <figure class="curves" data-testid="curves" data-epochs={history.len().to_string()}
+            data-stopped-epoch={kept_epoch.map(|_| history.len().to_string())}
+            data-best-epoch={kept_epoch.map(|epoch| epoch.to_string())}>
+            { for charts.iter().map(|chart| view_chart(chart, history, epochs, kept_epoch)) }
             <figcaption>
                 <span class="key train">{ "training photos" }</span>
                 <span class="key validation">{ "validation photos (held back, never learned from)" }</span>
+                if let Some(epoch) = kept_epoch {
+                    <span class="key kept">{ format!("epoch {epoch}: lowest validation loss, kept") }</span>
+                }
             </figcaption>
         </figure>
     }
 }
 
-fn view_chart(chart: &Chart, history: &[EpochReport], epochs: usize) -> Html {
+fn view_chart(
+    chart: &Chart,
+    history: &[EpochReport],
+    epochs: usize,
+    kept_epoch: Option<usize>,
+) -> Html {
     let x = |epoch: usize| LEFT + (epoch - 1) as f32 / (epochs - 1) as f32 * (WIDTH - LEFT - RIGHT);
     let y =
         |value: f32| TOP + (1.0 - (value / chart.top).clamp(0.0, 1.0)) * (HEIGHT - TOP - BOTTOM);
@@ -87,6 +102,9 @@ fn view_chart(chart: &Chart, history: &[EpochReport], epochs: usize) -> Html {
             <text class="tick" x={LEFT.to_string()} y={(bottom + 14.0).to_string()} text-anchor="middle">{ "1" }</text>
             <text class="tick" x={right.to_string()} y={(bottom + 14.0).to_string()} text-anchor="middle">{ epochs.to_string() }</text>
             <text class="tick" x={((LEFT + right) / 2.0).to_string()} y={(bottom + 28.0).to_string()} text-anchor="middle">{ "epoch" }</text>
+            if let Some(epoch) = kept_epoch {
+                <line class="kept" x1={x(epoch).to_string()} y1={TOP.to_string()} x2={x(epoch).to_string()} y2={bottom.to_string()} />
+            }
             <polyline class="line train" points={line(|r| Some(r.train))} />
             <polyline class="line validation" points={line(|r| r.validation)} />
         </svg>
