@@ -695,7 +695,7 @@ fn view_class(link: &Scope<App>, class: &ClassEntry<ObjectUrl>) -> Html {
                         Msg::Do(Action::RenameClass(id, input.value()))
                     })} />
                 <span class="count" data-testid="class-count">{ format!("{count} photo{}", if count == 1 { "" } else { "s" }) }</span>
-                <button class="delete" data-testid="delete-class" title="Delete this class and its photos"
+                <button class="delete" data-testid="delete-class" title="Delete this class and its photos" aria-label={format!("Delete class {}", class.label())}
                     onclick={link.callback(move |_| Msg::Do(Action::DeleteClass(id)))}>{ "✕" }</button>
             </div>
             <div class="thumbs">
@@ -704,7 +704,7 @@ fn view_class(link: &Scope<App>, class: &ClassEntry<ObjectUrl>) -> Html {
                     html! {
                         <figure class="thumb" key={photo_id.0}>
                             <img src={photo.thumbnail.as_str().to_string()} alt={photo.file_name.clone()} title={photo.file_name.clone()} />
-                            <button class="remove" title="Remove this photo" onclick={link.callback(move |_| Msg::Do(Action::DeletePhoto(photo_id)))}>{ "✕" }</button>
+                            <button class="remove" title="Remove this photo" aria-label={format!("Remove {}", photo.file_name)} onclick={link.callback(move |_| Msg::Do(Action::DeletePhoto(photo_id)))}>{ "✕" }</button>
                         </figure>
                     }
                 }) }
