@@ -64,7 +64,7 @@ pub const MAX_WORKERS: usize = 4;
 /// How many model workers to start on a device with `logical_cores`: one per core, between 1
 /// and [`MAX_WORKERS`]; `requested` (the `?workers=` parameter) overrides the count within the
 /// same bounds. No core is left to the page: it only renders and routes messages, and on two
-/// cores a second worker embedded 1.43x as many photos per second with no long task on the
+/// cores a second worker embedded 1.4x as many photos per second with no long task on the
 /// page's thread either way (`scripts/bench-workers.sh`).
 pub fn worker_count(logical_cores: usize, requested: Option<usize>) -> usize {
     requested.unwrap_or(logical_cores).clamp(1, MAX_WORKERS)
