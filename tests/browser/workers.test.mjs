@@ -236,3 +236,21 @@ test("early stopping ends a run once validation loss stops improving and keeps t
   assert.match(await page.getByTestId("train-status").textContent(), new RegExp(`lowest at epoch ${best}, so the model keeps`));
   assert.deepEqual(consoleErrors, []);
 });
+
+test("a model worker that crashes is replaced: its photos are still added and the page goes on", { timeout: WAIT_MS }, async () => {
+  const { page, consoleErrors } = await openPage(session.browser, session.server.origin, "?workers=2&test-hooks");
+  await page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.dataset.workers === "2", null, { timeout: WAIT_MS });
+  const cards = await nameClasses(page);
+  await cards.nth(0).getByTestId("class-upload").setInputFiles([...(await photos("www/samples", "bird")), ...(await photos("tests/photos/held-out", "bird"))]);
+  await cards.nth(1).getByTestId("class-upload").setInputFiles([...(await photos("www/samples", "flower")), ...(await photos("tests/photos/held-out", "flower"))]);
+  // The second worker dies while it holds photo jobs.
+  await page.evaluate(() => window.headstartCrashWorker(1));
+  await waitForCounts(page, ["10 photos", "10 photos", "0 photos"]);
+  assert.equal(await page.getByTestId("fatal-error").count(), 0);
+  assert.equal(await page.getByTestId("notices").count(), 0, "no photo was lost");
+  await page.waitForFunction(() => document.querySelector('[data-testid="backend"]').dataset.workers === "2", null, { timeout: WAIT_MS });
+  await page.getByTestId("train").click();
+  assert.equal(await waitForTraining(page), "done");
+  // The crash shows in the console (the panic and the worker's uncaught error), nothing else.
+  assert.ok(consoleErrors.length > 0 && consoleErrors.every((e) => /crash|stopped|unreachable|RuntimeError|panicked/i.test(e)), JSON.stringify(consoleErrors));
+});

@@ -314,8 +314,6 @@ pub struct AppState<T> {
     pub predictions: Vec<Prediction<T>>,
     /// Messages for the student, newest last.
     pub notices: Vec<Notice>,
-    /// A worker stopped with an internal error (detail for the console).
-    pub fatal: Option<String>,
     pending: BTreeMap<JobId, PendingJob>,
     /// Training runs started; run N makes model version N.
     runs_started: u32,
@@ -344,7 +342,6 @@ impl<T> AppState<T> {
             shown_cell: None,
             predictions: Vec::new(),
             notices: Vec::new(),
-            fatal: None,
             pending: BTreeMap::new(),
             runs_started: 0,
             next_id: 0,
@@ -674,12 +671,10 @@ impl<T> AppState<T> {
                 }
                 return vec![Effect::Log(format!("training failed: {error}"))];
             }
-            Event::Panicked { detail } => {
-                self.fatal = Some(detail.clone());
-                return vec![Effect::Log(format!("a model worker panicked: {detail}"))];
-            }
+            // The pool handles these: start-up, replacing a worker that panicked, checks.
             Event::Started { .. }
             | Event::StartFailed { .. }
+            | Event::Panicked { .. }
             | Event::BackendCheck(_)
             | Event::Pong => {}
         }

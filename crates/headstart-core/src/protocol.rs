@@ -97,6 +97,9 @@ pub enum Request {
     CheckBackends,
     /// Answer at once with [`Event::Pong`] (measures the cost of one message).
     Ping,
+    /// Test hook: panic, as a worker hit by a bug would (the page sends it only when a test
+    /// asks, with `?test-hooks`).
+    Crash,
 }
 
 /// What a worker tells the page.

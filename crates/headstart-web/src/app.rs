@@ -13,6 +13,7 @@ use headstart_core::protocol::{BackendCheck, ComputeChoice, Event as WorkerEvent
 use headstart_core::training::{OptimizerKind, TrainingSettings};
 use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, DragEvent, File, FileList, HtmlInputElement, HtmlSelectElement};
 use yew::html::Scope;
@@ -37,6 +38,8 @@ pub enum Msg {
     Pool(PoolEvent),
     /// The "Try sample photos" button.
     LoadSamples,
+    /// Test hook (`?test-hooks`): make model worker N panic.
+    CrashWorker(usize),
 }
 
 /// One number input of the settings: `apply` writes the typed value into a copy of the
@@ -92,6 +95,19 @@ fn dropped_files(event: &DragEvent) -> Vec<(String, Blob)> {
 
 fn allow_drop(event: DragEvent) {
     event.prevent_default();
+}
+
+/// `window.headstartCrashWorker(n)`, for browser tests of a worker that dies.
+fn install_test_hooks(link: &Scope<App>) {
+    let link = link.clone();
+    let crash =
+        Closure::<dyn Fn(usize)>::new(move |index| link.send_message(Msg::CrashWorker(index)));
+    let _ = js_sys::Reflect::set(
+        &crate::browser::window(),
+        &"headstartCrashWorker".into(),
+        crash.as_ref(),
+    );
+    crash.forget();
 }
 
 /// A thumbnail the worker attached to an event.
@@ -206,6 +222,9 @@ impl Component for App {
         let requested = query_param("workers").and_then(|n| n.parse().ok());
         let size = worker_count(cores, requested);
         let link = ctx.link().clone();
+        if query_param("test-hooks").is_some() {
+            install_test_hooks(&link);
+        }
         let sink_link = link.clone();
         let sink: PoolSink = Rc::new(move |event| sink_link.send_message(Msg::Pool(event)));
         wasm_bindgen_futures::spawn_local(async move {
@@ -228,6 +247,11 @@ impl Component for App {
             Msg::Launched(pool) => self.pool = Some(pool),
             Msg::Pool(event) => self.on_pool(event),
             Msg::LoadSamples => Self::load_samples(ctx.link()),
+            Msg::CrashWorker(index) => {
+                if let Some(pool) = &self.pool {
+                    pool.borrow().crash(index);
+                }
+            }
         }
         true
     }
@@ -237,7 +261,6 @@ impl Component for App {
         let pending = self.state.photos_being_added() + self.state.photos_being_classified();
         html! {
             <div class="page">
-                { self.view_fatal() }
                 <header>
                     <h1>{ "Headstart" }</h1>
                     <p class="tagline">{ "Teach a pretrained network new classes from a few photos. Everything runs on this device; no photo leaves it." }</p>
@@ -273,17 +296,6 @@ impl Component for App {
 }
 
 impl App {
-    fn view_fatal(&self) -> Html {
-        match &self.state.fatal {
-            Some(_) => html! {
-                <div id="fatal-error" role="alert" data-testid="fatal-error">
-                    { "A background worker stopped because of an internal error. Nothing was sent anywhere. Reload the page to start again; photos added in this session must be added again." }
-                </div>
-            },
-            None => html! {},
-        }
-    }
-
     fn view_checks(&self) -> Html {
         html! {
             <>

@@ -2,19 +2,22 @@
 //! weights downloaded once, both handed to every worker), sends each request to a worker and
 //! routes every event back. Photo jobs queue here and go to the least busy worker; a training
 //! run and everything about it go to the first worker, which then gets photo jobs only when it
-//! is the only one.
+//! is the only one. A worker that dies (a panic, an uncaught error) is replaced on the CPU path:
+//! its photos are sent again once, then reported, and a run it was training fails.
 
 use crate::browser::{fetch_bytes, window};
 use headstart_browser::describe;
-use headstart_core::protocol::{ComputeChoice, ComputePath, Event, Request};
+use headstart_core::protocol::{
+    ComputeChoice, ComputePath, Event, JobId, PhotoError, Request, TrainingError,
+};
 use js_sys::{Object, Reflect, Uint8Array, WebAssembly};
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{MessageEvent, Worker};
+use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 /// The script each worker starts with: it loads the worker wasm handed to it.
 const BOOTSTRAP_URL: &str = "model-worker.js";
@@ -30,20 +33,26 @@ const LOADED: &str = "loaded";
 /// Most photo jobs a worker holds at once: one computing while the next one decodes.
 const JOBS_PER_WORKER: usize = 2;
 
+/// Most workers replaced in a session before the pool gives up (a crash on every start).
+const MAX_REPLACEMENTS: usize = 8;
+
+/// The index of the worker that trains.
+const TRAINER: usize = 0;
+
 /// What the pool tells the page.
 pub enum PoolEvent {
     /// Weight bytes arrived.
     Progress(u64, Option<u64>),
-    /// The first worker holds the backbone, or another worker joined it.
+    /// The first worker holds the backbone, or the number of workers changed.
     Ready {
         /// Their compute path.
         path: ComputePath,
         /// Why that path.
         reason: String,
-        /// How many there are.
+        /// How many take work.
         workers: usize,
     },
-    /// No worker could start (detail for the console).
+    /// The model cannot run: no first worker could start (detail for the console).
     Failed(String),
     /// A worker's event, with its attachment.
     Worker(Event, Option<JsValue>),
@@ -52,14 +61,42 @@ pub enum PoolEvent {
 /// Where the pool's events go.
 pub type PoolSink = Rc<dyn Fn(PoolEvent)>;
 
+/// A photo job as sent, kept until answered so that it can be sent again.
+struct PhotoJob {
+    job: JobId,
+    request: Request,
+    attachment: Option<JsValue>,
+}
+
+impl PhotoJob {
+    /// The request as a photo job, or back unchanged if it is about no photo.
+    fn new(
+        request: Request,
+        attachment: Option<JsValue>,
+    ) -> Result<Self, (Request, Option<JsValue>)> {
+        let job = match &request {
+            Request::Embed { job } | Request::Classify { job, .. } => *job,
+            _ => return Err((request, attachment)),
+        };
+        Ok(Self {
+            job,
+            request,
+            attachment,
+        })
+    }
+}
+
 /// One worker and its bookkeeping.
 struct PoolWorker {
     worker: Worker,
+    /// Tells this worker's events from those of the one it replaced at the same index.
+    generation: u32,
     /// How it started: `None` while loading.
     started: Option<Result<(ComputePath, String), String>>,
     /// Photo jobs sent and not yet answered.
-    photo_jobs: usize,
+    photo_jobs: Vec<PhotoJob>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
 
 /// The pool.
@@ -67,17 +104,20 @@ pub struct WorkerPool {
     workers: Vec<PoolWorker>,
     /// How many workers the pool grows to on the CPU path.
     size: usize,
-    queue: VecDeque<(Request, Option<JsValue>)>,
+    queue: VecDeque<PhotoJob>,
     weights: Uint8Array,
     /// The compiled worker wasm.
     module: JsValue,
     choice: ComputeChoice,
-    training: bool,
+    /// The training run the trainer is working on.
+    training: Option<JobId>,
+    /// Photo jobs already sent again once after their worker died.
+    retried: HashSet<JobId>,
+    /// Workers that died, kept so that their handlers, which may be running when they are
+    /// replaced, are never dropped mid-call.
+    retired: Vec<PoolWorker>,
     sink: PoolSink,
 }
-
-/// The index of the worker that trains.
-const TRAINER: usize = 0;
 
 impl WorkerPool {
     /// Downloads the weights and compiles the worker wasm (both once), then starts the first
@@ -107,35 +147,155 @@ impl WorkerPool {
             weights,
             module,
             choice,
-            training: false,
+            training: None,
+            retried: HashSet::new(),
+            retired: Vec::new(),
             sink,
         }));
-        Self::add_worker(&pool)?;
+        let first = Self::spawn(&pool, 0, 0)?;
+        pool.borrow_mut().workers.push(first);
         Ok(pool)
     }
 
-    /// Creates the next worker and hands it the compiled wasm to load.
-    fn add_worker(pool: &Rc<RefCell<Self>>) -> Result<(), String> {
-        let index = pool.borrow().workers.len();
+    /// Creates a worker for slot `index` and hands it the compiled wasm to load.
+    fn spawn(
+        pool: &Rc<RefCell<Self>>,
+        index: usize,
+        generation: u32,
+    ) -> Result<PoolWorker, String> {
         let worker = Worker::new(BOOTSTRAP_URL).map_err(describe)?;
         let weak = Rc::downgrade(pool);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             if let Some(pool) = weak.upgrade() {
-                Self::on_message(&pool, index, event.data());
+                Self::on_message(&pool, index, generation, event.data());
+            }
+        });
+        let weak = Rc::downgrade(pool);
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            if let Some(pool) = weak.upgrade() {
+                Self::on_death(&pool, index, generation, event.message());
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         let load = Object::new();
         Reflect::set(&load, &"glue".into(), &WORKER_GLUE_URL.into()).map_err(describe)?;
         Reflect::set(&load, &"module".into(), &pool.borrow().module).map_err(describe)?;
         worker.post_message(&load).map_err(describe)?;
-        pool.borrow_mut().workers.push(PoolWorker {
+        Ok(PoolWorker {
             worker,
+            generation,
             started: None,
-            photo_jobs: 0,
+            photo_jobs: Vec::new(),
             _on_message: on_message,
-        });
-        Ok(())
+            _on_error: on_error,
+        })
+    }
+
+    /// How many workers are up and take work.
+    fn running(&self) -> usize {
+        self.workers
+            .iter()
+            .filter(|w| matches!(w.started, Some(Ok(_))))
+            .count()
+    }
+
+    /// Whether an event comes from the worker now in slot `index`, not one it replaced.
+    fn is_current(&self, index: usize, generation: u32) -> bool {
+        self.workers
+            .get(index)
+            .is_some_and(|w| w.generation == generation)
+    }
+
+    fn on_message(pool: &Rc<RefCell<Self>>, index: usize, generation: u32, data: JsValue) {
+        if !pool.borrow().is_current(index, generation) {
+            return;
+        }
+        if data.as_string().is_some_and(|text| text == LOADED) {
+            return pool.borrow_mut().start_worker(index);
+        }
+        let message = match data.as_string() {
+            Some(failure) => Err(failure),
+            None => headstart_browser::envelope::unwrap::<Event>(data),
+        };
+        let out = match message {
+            Ok((Event::Panicked { detail }, _)) => {
+                return Self::on_death(pool, index, generation, detail);
+            }
+            Ok((event, attachment)) => pool.borrow_mut().route(index, event, attachment),
+            Err(failure) => pool.borrow_mut().record_start(index, Err(failure)),
+        };
+        if pool.borrow().should_grow() {
+            let index = pool.borrow().workers.len();
+            match Self::spawn(pool, index, 0) {
+                Ok(worker) => pool.borrow_mut().workers.push(worker),
+                Err(error) => {
+                    web_sys::console::error_1(&format!("no further model worker: {error}").into())
+                }
+            }
+        }
+        Self::tell(pool, out);
+    }
+
+    /// Passes events to the page, outside any borrow of the pool.
+    fn tell(pool: &Rc<RefCell<Self>>, events: impl IntoIterator<Item = PoolEvent>) {
+        let sink = pool.borrow().sink.clone();
+        events.into_iter().for_each(|event| sink(event));
+    }
+
+    /// A worker died: it is replaced in its slot, its photos go back to the queue (or are
+    /// reported, the second time), and a run it was training fails.
+    fn on_death(pool: &Rc<RefCell<Self>>, index: usize, generation: u32, detail: String) {
+        if !pool.borrow().is_current(index, generation) {
+            return;
+        }
+        web_sys::console::error_1(&format!("model worker {index} stopped: {detail}").into());
+        let mut events = Vec::new();
+        let replace = {
+            let mut pool = pool.borrow_mut();
+            let dead = &mut pool.workers[index];
+            dead.worker.terminate();
+            dead.started = Some(Err(detail));
+            let jobs = std::mem::take(&mut dead.photo_jobs);
+            for photo in jobs.into_iter().rev() {
+                if pool.retried.insert(photo.job) {
+                    pool.queue.push_front(photo);
+                } else {
+                    let error = PhotoError::Compute("a model worker stopped twice on it".into());
+                    let failed = Event::PhotoFailed {
+                        job: photo.job,
+                        error,
+                    };
+                    events.push(PoolEvent::Worker(failed, None));
+                }
+            }
+            if index == TRAINER
+                && let Some(job) = pool.training.take()
+            {
+                let error = TrainingError::Compute("the training worker stopped".into());
+                events.push(PoolEvent::Worker(
+                    Event::TrainingFailed { job, error },
+                    None,
+                ));
+            }
+            pool.retired.len() < MAX_REPLACEMENTS
+        };
+        if replace {
+            match Self::spawn(pool, index, generation + 1) {
+                Ok(worker) => {
+                    let mut pool = pool.borrow_mut();
+                    let dead = std::mem::replace(&mut pool.workers[index], worker);
+                    dead.worker.set_onmessage(None);
+                    dead.worker.set_onerror(None);
+                    pool.retired.push(dead);
+                }
+                Err(error) => events.push(PoolEvent::Failed(error)),
+            }
+        } else {
+            events.push(PoolEvent::Failed("model workers keep stopping".into()));
+        }
+        pool.borrow_mut().pump();
+        Self::tell(pool, events);
     }
 
     /// Whether another worker should start now: the last one has started on the CPU path and
@@ -149,44 +309,10 @@ impl WorkerPool {
         on_cpu && last_started && self.workers.len() < self.size
     }
 
-    /// How many workers are up and take work.
-    fn running(&self) -> usize {
-        self.workers
-            .iter()
-            .filter(|w| matches!(w.started, Some(Ok(_))))
-            .count()
-    }
-
-    fn on_message(pool: &Rc<RefCell<Self>>, index: usize, data: JsValue) {
-        let out = {
-            let mut pool = pool.borrow_mut();
-            if data.as_string().is_some_and(|text| text == LOADED) {
-                pool.start_worker(index);
-                return;
-            }
-            if let Some(failure) = data.as_string() {
-                pool.record_start(index, Err(failure))
-            } else {
-                match headstart_browser::envelope::unwrap::<Event>(data) {
-                    Ok((event, attachment)) => pool.route(index, event, attachment),
-                    Err(error) => Some(PoolEvent::Failed(error)),
-                }
-            }
-        };
-        if pool.borrow().should_grow()
-            && let Err(error) = Self::add_worker(pool)
-        {
-            web_sys::console::error_1(&format!("no further model worker: {error}").into());
-        }
-        if let Some(event) = out {
-            let sink = pool.borrow().sink.clone();
-            sink(event);
-        }
-    }
-
     fn start_worker(&mut self, index: usize) {
-        let compute = match index {
-            TRAINER => self.choice,
+        // Only the very first worker may take the GPU; a replacement runs on the CPU.
+        let compute = match (index, self.workers[index].generation) {
+            (TRAINER, 0) => self.choice,
             _ => ComputeChoice::Cpu,
         };
         let weights = self.weights.slice(0, self.weights.length()).buffer();
@@ -212,6 +338,7 @@ impl WorkerPool {
             self.workers[index].worker.terminate();
         }
         self.workers[index].started = Some(outcome);
+        self.pump();
         match self.workers[TRAINER].started.clone()? {
             Ok((path, reason)) => Some(PoolEvent::Ready {
                 path,
@@ -234,14 +361,14 @@ impl WorkerPool {
                 return self.record_start(index, Ok((*path, reason.clone())));
             }
             Event::StartFailed { detail } => return self.record_start(index, Err(detail.clone())),
-            Event::Embedded { .. } | Event::Classified { .. } | Event::PhotoFailed { .. } => {
-                if let Some(worker) = self.workers.get_mut(index) {
-                    worker.photo_jobs = worker.photo_jobs.saturating_sub(1);
-                }
-            }
+            Event::Embedded { job, .. }
+            | Event::Classified { job, .. }
+            | Event::PhotoFailed { job, .. } => self.workers[index]
+                .photo_jobs
+                .retain(|photo| photo.job != *job),
             Event::Trained { .. }
             | Event::TrainingDiscarded { .. }
-            | Event::TrainingFailed { .. } => self.training = false,
+            | Event::TrainingFailed { .. } => self.training = None,
             _ => {}
         }
         self.pump();
@@ -250,15 +377,22 @@ impl WorkerPool {
 
     /// Sends a request: photo jobs queue for the least busy worker, the rest go to the trainer.
     pub fn send(&mut self, request: Request, attachment: Option<JsValue>) {
-        match request {
-            Request::Embed { .. } | Request::Classify { .. } => {
-                self.queue.push_back((request, attachment));
+        if let Request::Train { job, .. } = &request {
+            self.training = Some(*job);
+        }
+        match PhotoJob::new(request, attachment) {
+            Ok(photo) => {
+                self.queue.push_back(photo);
                 self.pump();
             }
-            _ => {
-                self.training |= matches!(request, Request::Train { .. });
-                self.post(TRAINER, &request, attachment.as_ref());
-            }
+            Err((request, attachment)) => self.post(TRAINER, &request, attachment.as_ref()),
+        }
+    }
+
+    /// Test hook (`?test-hooks`): makes worker `index` panic, as a bug would.
+    pub fn crash(&self, index: usize) {
+        if index < self.workers.len() {
+            self.post(index, &Request::Crash, None);
         }
     }
 
@@ -275,24 +409,25 @@ impl WorkerPool {
     fn pump(&mut self) {
         loop {
             let only_one = self.running() == 1;
+            let training = self.training.is_some();
             let free = self
                 .workers
                 .iter()
                 .enumerate()
                 .filter(|(index, w)| {
                     matches!(w.started, Some(Ok(_)))
-                        && w.photo_jobs < JOBS_PER_WORKER
-                        && (only_one || !self.training || *index != TRAINER)
+                        && w.photo_jobs.len() < JOBS_PER_WORKER
+                        && (only_one || !training || *index != TRAINER)
                 })
-                .min_by_key(|(_, w)| w.photo_jobs)
+                .min_by_key(|(_, w)| w.photo_jobs.len())
                 .map(|(index, _)| index);
             // A job leaves the queue only once a worker can take it.
             let Some(index) = free else { return };
-            let Some((request, attachment)) = self.queue.pop_front() else {
+            let Some(photo) = self.queue.pop_front() else {
                 return;
             };
-            self.post(index, &request, attachment.as_ref());
-            self.workers[index].photo_jobs += 1;
+            self.post(index, &photo.request, photo.attachment.as_ref());
+            self.workers[index].photo_jobs.push(photo);
         }
     }
 }

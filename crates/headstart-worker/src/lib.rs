@@ -147,6 +147,7 @@ fn handle(request: Request, attachment: Option<wasm_bindgen::JsValue>) {
             }
         }
         Request::Ping => post(&Event::Pong, None),
+        Request::Crash => panic!("a test asked this worker to crash"),
     }
 }
 
