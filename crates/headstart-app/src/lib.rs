@@ -837,10 +837,17 @@ impl<T> AppState<T> {
     }
 
     /// Whether the classes changed since the model was trained (names, or classes with photos).
+    /// (Compares names only: the view asks on every render, and copying every embedding each
+    /// time would grow with the dataset.)
     pub fn classes_changed_since_training(&self) -> bool {
-        self.model
-            .as_ref()
-            .is_some_and(|model| self.training_set().1 != model.class_names)
+        self.model.as_ref().is_some_and(|model| {
+            let trained = self
+                .classes
+                .iter()
+                .filter(|c| !c.photos.is_empty())
+                .map(ClassEntry::label);
+            !trained.eq(model.class_names.iter().map(String::as_str))
+        })
     }
 
     fn notify(&mut self, notice: Notice) {

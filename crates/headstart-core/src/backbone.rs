@@ -6,7 +6,7 @@
 //! the embedding that new heads are trained on.
 
 use burn::config::Config;
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
@@ -96,13 +96,14 @@ pub struct BackboneConfig {
     pub batch_norm_epsilon: f64,
 }
 
-/// A convolution without bias followed by BatchNorm (the only conv pattern in the network).
+/// A convolution without bias followed by BatchNorm (the only conv pattern in the network),
+/// or, once [folded](EfficientNetLite0::folded), one convolution with bias doing both.
 #[derive(Module, Debug)]
 pub struct ConvBn {
-    /// The convolution (no bias: BatchNorm's shift replaces it).
+    /// The convolution (no bias until folded: BatchNorm's shift replaces it).
     pub conv: Conv2d,
-    /// The BatchNorm after it.
-    pub bn: BatchNorm,
+    /// The BatchNorm after it; `None` once folded into the convolution.
+    pub bn: Option<BatchNorm>,
 }
 
 impl ConvBn {
@@ -123,11 +124,30 @@ impl ConvBn {
         let bn = BatchNormConfig::new(channels[1])
             .with_epsilon(epsilon)
             .init(device);
-        Self { conv, bn }
+        Self { conv, bn: Some(bn) }
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.bn.forward(self.conv.forward(x))
+        let x = self.conv.forward(x);
+        match &self.bn {
+            Some(bn) => bn.forward(x),
+            None => x,
+        }
+    }
+
+    /// The same eval-mode function in one convolution: each output channel's weights scaled by
+    /// `gamma / sqrt(var + eps)` and a bias of `beta - mean * scale`. Tensor operations only,
+    /// so it runs on any device without reading values back.
+    fn folded(self) -> Self {
+        let Some(bn) = self.bn else { return self };
+        let scale = bn.gamma.val() / bn.running_var.value().add_scalar(bn.epsilon).sqrt();
+        let bias = bn.beta.val() - bn.running_mean.value() * scale.clone();
+        let [channels] = scale.dims();
+        let weight = self.conv.weight.val() * scale.reshape([channels, 1, 1, 1]);
+        let mut conv = self.conv;
+        conv.weight = Param::from_tensor(weight);
+        conv.bias = Some(Param::from_tensor(bias));
+        Self { conv, bn: None }
     }
 
     fn forward_relu6(&self, x: Tensor<4>) -> Tensor<4> {
@@ -204,6 +224,25 @@ impl BackboneConfig {
 }
 
 impl EfficientNetLite0 {
+    /// The network with every BatchNorm folded into its convolution: the same embeddings (to
+    /// float rounding) from one pass less per layer. For inference only: training needs the
+    /// BatchNorm layers.
+    pub fn folded(self) -> Self {
+        Self {
+            stem: self.stem.folded(),
+            blocks: self
+                .blocks
+                .into_iter()
+                .map(|block| MbConvBlock {
+                    expand: block.expand.map(ConvBn::folded),
+                    depthwise: block.depthwise.folded(),
+                    project: block.project.folded(),
+                })
+                .collect(),
+            head: self.head.folded(),
+        }
+    }
+
     /// Output of the stem and the first `blocks` blocks: the frozen prefix whose output
     /// fine-tuning can cache, and a small piece of the network for backend comparisons.
     pub fn prefix(&self, images: Tensor<4>, blocks: usize) -> Tensor<4> {

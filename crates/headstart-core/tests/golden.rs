@@ -100,3 +100,33 @@ fn exif_orientation_is_applied_before_cropping() {
     assert!(with_tag < 3.0, "{with_tag}");
     assert!(without_tag > 10.0 * with_tag, "{without_tag}");
 }
+
+#[test]
+fn folding_batch_norm_into_the_convolutions_keeps_the_embeddings() {
+    let device = Device::flex();
+    let files: Vec<_> = ["coffee.png", "chelsea.png", "rocket.jpg"]
+        .iter()
+        .map(|n| repo_root().join("data/golden").join(n))
+        .collect();
+    let time = |model: &headstart_core::backbone::EfficientNetLite0| {
+        let started = std::time::Instant::now();
+        let embeddings = embed_files(model, &files, &device);
+        (embeddings, started.elapsed())
+    };
+    let (plain, plain_time) = time(&backbone(&device));
+    let (folded, folded_time) = time(&backbone(&device).folded());
+    let largest = plain
+        .iter()
+        .flat_map(|e| e.values())
+        .fold(0f32, |m, v| m.max(v.abs()));
+    let difference = plain
+        .iter()
+        .zip(&folded)
+        .map(|(a, b)| headstart_core::inference::max_abs_difference(a.values(), b.values()))
+        .fold(0f32, f32::max);
+    println!(
+        "folded BatchNorm: embeddings differ by at most {difference} (largest value {largest}); \
+         3 photos with decoding: {plain_time:?} plain, {folded_time:?} folded"
+    );
+    assert!(difference <= 1e-4 * largest.max(1.0), "{difference}");
+}

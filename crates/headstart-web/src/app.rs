@@ -22,6 +22,9 @@ use yew::prelude::*;
 /// Where the sample photos are listed, one `class/file` per line.
 const SAMPLES_INDEX: &str = "samples/index.txt";
 
+/// Least time between two renders caused by progress alone, in milliseconds.
+const PROGRESS_RENDER_MS: f64 = 100.0;
+
 /// Round trips measured by `?check=messages`.
 const PINGS: usize = 100;
 
@@ -70,6 +73,8 @@ pub struct App {
     backend_check: Option<Option<BackendCheck>>,
     /// `?check=messages`: the per-message cost.
     message_check: Option<MessageCheck>,
+    /// When progress alone last rendered the page (see [`PROGRESS_RENDER_MS`]).
+    last_progress_render: f64,
 }
 
 /// Photos from a file list, as `(file name, file)`.
@@ -238,10 +243,16 @@ impl Component for App {
             pool: None,
             backend_check: checking_backends.then_some(None),
             message_check: (check.as_deref() == Some("messages")).then(MessageCheck::default),
+            last_progress_render: 0.0,
         }
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Self::Message) -> bool {
+        let progress_only = matches!(
+            msg,
+            Msg::Pool(PoolEvent::Progress(..))
+                | Msg::Pool(PoolEvent::Worker(WorkerEvent::Epoch { .. }, _))
+        );
         match msg {
             Msg::Do(action) => self.apply(action),
             Msg::Launched(pool) => self.pool = Some(pool),
@@ -252,6 +263,16 @@ impl Component for App {
                     pool.borrow().crash(index);
                 }
             }
+        }
+        // Progress alone (an epoch, a chunk of the download) renders at most every
+        // PROGRESS_RENDER_MS: a fast run reports hundreds of epochs a second, and rendering each
+        // kept the page's thread busy; whatever ends the run renders at once.
+        if progress_only {
+            let now = now_ms();
+            if now - self.last_progress_render < PROGRESS_RENDER_MS {
+                return false;
+            }
+            self.last_progress_render = now;
         }
         true
     }

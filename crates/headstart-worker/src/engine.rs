@@ -56,13 +56,16 @@ impl Engine {
     /// device whose results differ from the CPU's is dropped for the CPU.
     pub async fn start(weights: Vec<u8>, choice: ComputeChoice) -> Result<Self, String> {
         let canvas = PhotoCanvas::new()?;
-        let cpu_backbone =
-            load_backbone(weights.clone(), &Device::flex()).map_err(|e| e.to_string())?;
+        // The worker only runs the backbone forward, so its BatchNorm layers are folded into the
+        // convolutions (one pass less per layer); fine-tuning will need the unfolded ones.
+        let cpu_backbone = load_backbone(weights.clone(), &Device::flex())
+            .map_err(|e| e.to_string())?
+            .folded();
         let mut compute = choose(choice).await;
         if compute.path == ComputePath::WebGpu {
             // A separate model from the bytes: burn's BatchNorm statistics are shared between
             // clones, so moving a clone to the GPU would move the CPU model's statistics too.
-            match load_backbone(weights, &compute.device) {
+            match load_backbone(weights, &compute.device).map(EfficientNetLite0::folded) {
                 Ok(gpu_backbone) => {
                     match agree_on_probe(&cpu_backbone, &gpu_backbone, &compute.device).await {
                         Ok(()) => {
