@@ -284,3 +284,14 @@ test("a model worker that crashes is replaced: its photos are still added and th
   // The crash shows in the console (the panic and the worker's uncaught error), nothing else.
   assert.ok(consoleErrors.length > 0 && consoleErrors.every((e) => /crash|stopped|unreachable|RuntimeError|panicked/i.test(e)), JSON.stringify(consoleErrors));
 });
+
+test("a panic in the page shows one banner that says what happened and what to do", { timeout: WAIT_MS }, async () => {
+  const { page, consoleErrors } = await openPage(session.browser, session.server.origin, "?test-hooks");
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  for (let i = 0; i < 2; i++) await page.evaluate(() => window.headstartPanicPage()).catch(() => {});
+  const banner = page.getByTestId("fatal-error");
+  assert.equal(await banner.count(), 1, "one banner, however many panics");
+  assert.equal(await banner.getAttribute("role"), "alert");
+  assert.match(await banner.textContent(), /internal error.*Nothing was sent anywhere.*Reload the page/s);
+  assert.ok(consoleErrors.some((e) => /a test asked the page to panic/.test(e)), JSON.stringify(consoleErrors));
+});

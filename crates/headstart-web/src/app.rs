@@ -102,17 +102,21 @@ fn allow_drop(event: DragEvent) {
     event.prevent_default();
 }
 
-/// `window.headstartCrashWorker(n)`, for browser tests of a worker that dies.
+/// `window.headstartCrashWorker(n)` and `window.headstartPanicPage()`, for browser tests of a
+/// worker that dies and of the page's own panic banner.
 fn install_test_hooks(link: &Scope<App>) {
     let link = link.clone();
     let crash =
         Closure::<dyn Fn(usize)>::new(move |index| link.send_message(Msg::CrashWorker(index)));
-    let _ = js_sys::Reflect::set(
-        &crate::browser::window(),
-        &"headstartCrashWorker".into(),
-        crash.as_ref(),
-    );
+    let panic = Closure::<dyn Fn()>::new(|| panic!("a test asked the page to panic"));
+    for (name, hook) in [
+        ("headstartCrashWorker", crash.as_ref()),
+        ("headstartPanicPage", panic.as_ref()),
+    ] {
+        let _ = js_sys::Reflect::set(&crate::browser::window(), &name.into(), hook);
+    }
     crash.forget();
+    panic.forget();
 }
 
 /// A thumbnail the worker attached to an event.

@@ -9,9 +9,11 @@ mod pool;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Replaces a silent dead page with a message saying what happened and what to do.
+/// Replaces a silent dead page with a message saying what happened and what to do. Installed
+/// through yew's `set_custom_panic_hook`: a plain `std::panic::set_hook` is overwritten by yew's
+/// own console-only hook when the app renders, and the banner never showed.
 fn install_panic_banner() {
-    std::panic::set_hook(Box::new(|info| {
+    yew::set_custom_panic_hook(Box::new(|info| {
         web_sys::console::error_1(&info.to_string().into());
         let Some(document) = web_sys::window().and_then(|w| w.document()) else {
             return;
