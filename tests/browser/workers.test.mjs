@@ -281,6 +281,13 @@ test("a model worker that crashes is replaced: its photos are still added and th
   await page.waitForFunction(() => document.querySelector('[data-testid="backend"]').dataset.workers === "2", null, { timeout: WAIT_MS });
   await page.getByTestId("train").click();
   assert.equal(await waitForTraining(page), "done");
+
+  // The training worker dies; Train pressed while its replacement loads still trains.
+  await page.evaluate(() => window.headstartCrashWorker(0));
+  await page.waitForFunction(() => document.querySelector('[data-testid="backend"]').dataset.workers === "1", null, { timeout: WAIT_MS });
+  await page.getByTestId("train").click();
+  assert.equal(await waitForTraining(page), "done");
+  assert.equal(await page.getByTestId("model-info").getAttribute("data-version"), "2");
   // The crash shows in the console (the panic and the worker's uncaught error), nothing else.
   assert.ok(consoleErrors.length > 0 && consoleErrors.every((e) => /crash|stopped|unreachable|RuntimeError|panicked/i.test(e)), JSON.stringify(consoleErrors));
 });

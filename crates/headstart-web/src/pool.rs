@@ -105,12 +105,16 @@ pub struct WorkerPool {
     /// How many workers the pool grows to on the CPU path.
     size: usize,
     queue: VecDeque<PhotoJob>,
+    /// Requests for the trainer sent while it was (re)starting, delivered once it runs.
+    for_trainer: Vec<(Request, Option<JsValue>)>,
     weights: Uint8Array,
     /// The compiled worker wasm.
     module: JsValue,
     choice: ComputeChoice,
     /// The training run the trainer is working on.
     training: Option<JobId>,
+    /// The compute path and why, once the first worker has started.
+    path: Option<(ComputePath, String)>,
     /// Photo jobs already sent again once after their worker died.
     retried: HashSet<JobId>,
     /// Workers that died, kept so that their handlers, which may be running when they are
@@ -144,10 +148,12 @@ impl WorkerPool {
             workers: Vec::new(),
             size: size.max(1),
             queue: VecDeque::new(),
+            for_trainer: Vec::new(),
             weights,
             module,
             choice,
             training: None,
+            path: None,
             retried: HashSet::new(),
             retired: Vec::new(),
             sink,
@@ -294,7 +300,19 @@ impl WorkerPool {
         } else {
             events.push(PoolEvent::Failed("model workers keep stopping".into()));
         }
-        pool.borrow_mut().pump();
+        // The badge shows one worker fewer until the replacement has loaded.
+        let (path, workers) = {
+            let mut pool = pool.borrow_mut();
+            pool.pump();
+            (pool.path.clone(), pool.running())
+        };
+        if let Some((path, reason)) = path {
+            events.push(PoolEvent::Ready {
+                path,
+                reason,
+                workers,
+            });
+        }
         Self::tell(pool, events);
     }
 
@@ -338,13 +356,21 @@ impl WorkerPool {
             self.workers[index].worker.terminate();
         }
         self.workers[index].started = Some(outcome);
+        if index == TRAINER && self.trainer_runs() {
+            for (request, attachment) in std::mem::take(&mut self.for_trainer) {
+                self.post(TRAINER, &request, attachment.as_ref());
+            }
+        }
         self.pump();
         match self.workers[TRAINER].started.clone()? {
-            Ok((path, reason)) => Some(PoolEvent::Ready {
-                path,
-                reason,
-                workers: self.running(),
-            }),
+            Ok((path, reason)) => {
+                self.path.get_or_insert((path, reason.clone()));
+                Some(PoolEvent::Ready {
+                    path,
+                    reason,
+                    workers: self.running(),
+                })
+            }
             Err(detail) => (index == TRAINER).then_some(PoolEvent::Failed(detail)),
         }
     }
@@ -385,8 +411,16 @@ impl WorkerPool {
                 self.queue.push_back(photo);
                 self.pump();
             }
-            Err((request, attachment)) => self.post(TRAINER, &request, attachment.as_ref()),
+            Err((request, attachment)) if self.trainer_runs() => {
+                self.post(TRAINER, &request, attachment.as_ref())
+            }
+            // A worker still loading would drop it: its loader takes only the wasm.
+            Err(waiting) => self.for_trainer.push(waiting),
         }
+    }
+
+    fn trainer_runs(&self) -> bool {
+        matches!(self.workers[TRAINER].started, Some(Ok(_)))
     }
 
     /// Test hook (`?test-hooks`): makes worker `index` panic, as a bug would.
