@@ -21,7 +21,7 @@ use headstart_core::training::{
     EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
     ValidationPrediction, top1,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Fewest photos a class needs before training starts (one can go to validation).
 pub const MIN_PHOTOS_PER_CLASS: usize = 2;
@@ -812,15 +812,24 @@ impl<T> AppState<T> {
         let Some(model) = &self.model else {
             return Vec::new();
         };
+        // One pass over the photos, not one per validation example: the view asks on every
+        // render.
+        let by_id: HashMap<PhotoId, (&ClassEntry<T>, &Photo<T>)> = self
+            .classes
+            .iter()
+            .flat_map(|class| {
+                class
+                    .photos
+                    .iter()
+                    .map(move |photo| (photo.id, (class, photo)))
+            })
+            .collect();
         let mut photos: Vec<ValidationPhoto<'_, T>> = model
             .validation
             .iter()
             .filter(|p| keep(p))
             .filter_map(|p| {
-                let id = self.model_examples.get(p.example)?;
-                let (class, photo) = self.classes.iter().find_map(|class| {
-                    Some((class, class.photos.iter().find(|photo| photo.id == *id)?))
-                })?;
+                let (class, photo) = *by_id.get(self.model_examples.get(p.example)?)?;
                 let predicted = p.predicted();
                 Some(ValidationPhoto {
                     photo,

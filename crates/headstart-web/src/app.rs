@@ -636,6 +636,12 @@ impl App {
         if mistakes.is_empty() {
             return html! {};
         }
+        let classes: Vec<(ClassId, String)> = self
+            .state
+            .classes
+            .iter()
+            .map(|class| (class.id, class.label().to_string()))
+            .collect();
         html! {
             <div class="mistakes" data-testid="mistakes">
                 <h3>{ "Mistakes, most confident first" }</h3>
@@ -644,9 +650,6 @@ impl App {
                     { for mistakes.iter().map(|mistake| {
                         let id = mistake.photo.id;
                         let (truth, predicted) = (&names[mistake.truth], &names[mistake.predicted]);
-                        let classes: Vec<(ClassId, String)> = self.state.classes.iter()
-                            .map(|class| (class.id, class.label().to_string()))
-                            .collect();
                         let targets = classes.clone();
                         html! {
                             <li class="mistake" data-testid="mistake" data-file={mistake.photo.file_name.clone()}
