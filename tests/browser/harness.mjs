@@ -2,8 +2,8 @@
 // downloaded browser). Every request the page makes is recorded so tests can prove nothing
 // leaves the page's own origin.
 import { createServer } from "node:http";
-import { readFile, stat, mkdir } from "node:fs/promises";
-import { extname, join, normalize, dirname } from "node:path";
+import { readFile, readdir, stat, mkdir } from "node:fs/promises";
+import { extname, join, normalize, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { before, after } from "node:test";
 import { chromium } from "playwright-core";
@@ -98,4 +98,22 @@ export function servePageInBrowser() {
     await session.server?.close();
   });
   return session;
+}
+
+/** The photo files of one class folder under `dir` (relative to the repository or absolute), sorted. */
+export async function photos(dir, className) {
+  const folder = resolve(repoRoot, dir, className);
+  const names = (await readdir(folder)).filter((n) => /\.(png|jpe?g)$/i.test(n)).sort();
+  return names.map((name) => join(folder, name));
+}
+
+/** Waits until every class shows its expected count and no photo is being worked on. */
+export async function waitForCounts(page, expected, timeout = 300_000) {
+  await page.waitForFunction(
+    (want) =>
+      JSON.stringify([...document.querySelectorAll('[data-testid="class-count"]')].map((e) => e.textContent)) === JSON.stringify(want) &&
+      !document.querySelector('[data-testid="pending-photos"]'),
+    expected,
+    { timeout },
+  );
 }

@@ -2,9 +2,9 @@
 // classify held-out photos, and check what the page says against the truth.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdir, writeFile, mkdir } from "node:fs/promises";
+import { writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { servePageInBrowser, openPage, screenshot, repoRoot, artifactsDir } from "./harness.mjs";
+import { servePageInBrowser, openPage, screenshot, repoRoot, artifactsDir, photos, waitForCounts } from "./harness.mjs";
 
 const MODEL_READY_MS = 180_000;
 const TEST_MS = 900_000;
@@ -15,28 +15,12 @@ const classes = ["bird", "flower", "fruit"];
 
 const session = servePageInBrowser();
 
-async function photos(dir, className) {
-  const names = (await readdir(join(dir, className))).filter((n) => /\.(png|jpe?g)$/i.test(n)).sort();
-  return names.map((name) => join(dir, className, name));
-}
-
 async function waitForReady(page) {
   await page.getByTestId("ready").waitFor({ timeout: MODEL_READY_MS });
 }
 
 async function classCounts(page) {
   return page.getByTestId("class-count").allTextContents();
-}
-
-async function waitForCounts(page, expected) {
-  await page.waitForFunction(
-    (want) => {
-      const counts = [...document.querySelectorAll('[data-testid="class-count"]')].map((e) => e.textContent);
-      return JSON.stringify(counts) === JSON.stringify(want) && !document.querySelector('[data-testid="pending-photos"]');
-    },
-    expected,
-    { timeout: MODEL_READY_MS },
-  );
 }
 
 async function trainAndWait(page) {

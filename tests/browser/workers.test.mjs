@@ -5,31 +5,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdir, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { servePageInBrowser, openPage, screenshot, repoRoot, artifactsDir } from "./harness.mjs";
+import { servePageInBrowser, openPage, screenshot, repoRoot, artifactsDir, photos, waitForCounts } from "./harness.mjs";
 
 const WAIT_MS = 300_000;
 const classes = ["bird", "flower", "fruit"];
 const session = servePageInBrowser();
 
-async function photos(dir, className) {
-  const names = (await readdir(join(repoRoot, dir, className))).filter((n) => /\.png$/i.test(n)).sort();
-  return names.map((name) => join(repoRoot, dir, className, name));
-}
-
-/** Waits until every class shows its expected count and no photo is being worked on. */
-async function waitForCounts(page, expected) {
-  await page.waitForFunction(
-    (want) =>
-      JSON.stringify([...document.querySelectorAll('[data-testid="class-count"]')].map((e) => e.textContent)) === JSON.stringify(want) &&
-      !document.querySelector('[data-testid="pending-photos"]'),
-    expected,
-    { timeout: WAIT_MS },
-  );
-}
-
 async function waitForTraining(page) {
   await page.waitForFunction(
-    () => !["idle", "running"].includes(document.querySelector('[data-testid="train-status"]').dataset.state),
+    () => !["idle", "preparing", "running"].includes(document.querySelector('[data-testid="train-status"]').dataset.state),
     null,
     { timeout: WAIT_MS },
   );

@@ -5,8 +5,10 @@
 //! every rule below is tested natively.
 //!
 //! Two things stay opaque here: a photo file the student gave (`F`, a browser `Blob` in the
-//! page) and a thumbnail (`T`, a self-revoking object URL in the page). The state holds
-//! thumbnails only as long as something shows them and hands files straight back in effects.
+//! page) and an image a worker made (`T`, a self-revoking object URL of its blob in the page):
+//! a thumbnail, a photo's model input (the exact 224x224 image the backbone sees) or an
+//! augmented view. The state holds images only as long as something needs them and hands files
+//! straight back in effects.
 
 mod notice;
 mod samples;
@@ -14,11 +16,14 @@ mod samples;
 pub use notice::{Notice, training_failure};
 pub use samples::{SampleClass, parse_sample_index};
 
+use headstart_core::augment::{AugmentationSettings, view_seed};
+use headstart_core::dataset::stratified_split;
 use headstart_core::embedding::Embedding;
 use headstart_core::evaluation::ConfusionMatrix;
-use headstart_core::protocol::{ComputePath, Event, JobId, Request};
+use headstart_core::preprocess::Normalization;
+use headstart_core::protocol::{ComputePath, Event, JobId, Request, ViewAugmentation};
 use headstart_core::training::{
-    EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
+    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
     ValidationPrediction, top1,
 };
 use std::collections::{BTreeMap, HashMap};
@@ -51,8 +56,19 @@ pub fn within_limits(mut settings: TrainingSettings) -> TrainingSettings {
     optimizer.learning_rate = clamp(optimizer.learning_rate, 1e-6, 1.0);
     optimizer.momentum = clamp(optimizer.momentum, 0.0, 0.99);
     optimizer.weight_decay = clamp(optimizer.weight_decay, 0.0, 1.0);
+    let augmentation = &mut settings.augmentation;
+    augmentation.views_per_photo = augmentation.views_per_photo.clamp(1, MAX_VIEWS_PER_PHOTO);
     settings
 }
+
+/// Most augmented views made of one photo.
+pub const MAX_VIEWS_PER_PHOTO: usize = 16;
+
+/// Augmented views the preview shows.
+pub const PREVIEW_VIEWS: usize = 6;
+
+/// Why a run stopped while its views were being made, for the student.
+const VIEW_FAILED: &str = "a photo could not be prepared for training";
 
 /// Most notices kept; older ones scroll away.
 pub const MAX_NOTICES: usize = 20;
@@ -87,8 +103,81 @@ pub struct Photo<T> {
     pub file_name: String,
     /// Its small thumbnail.
     pub thumbnail: T,
+    /// The exact 224x224 image the backbone saw (lossless).
+    pub input: T,
     /// Cached backbone embedding, computed once when the photo was added.
     pub embedding: Embedding,
+    /// Cached embeddings of its other views (augmented, or normalized otherwise), made when a
+    /// run first needed them.
+    pub views: HashMap<ViewKey, Embedding>,
+}
+
+/// One way of showing a photo to the backbone other than the plain one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ViewKey {
+    /// How its pixel values became input numbers.
+    pub normalization: Normalization,
+    /// The augmented view, if it is one.
+    pub augmentation: Option<ViewAugmentation>,
+}
+
+impl<T> Photo<T> {
+    /// The photo's embedding under `key`, if it has been made.
+    pub fn embedding_for(&self, key: &ViewKey) -> Option<&Embedding> {
+        if key.normalization == Normalization::Model && key.augmentation.is_none() {
+            Some(&self.embedding)
+        } else {
+            self.views.get(key)
+        }
+    }
+}
+
+/// What a training run is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunPurpose {
+    /// The model the student classifies with.
+    Model,
+    /// The lesson's experiment: the same training with wrongly normalized inputs, to compare
+    /// with the model; its result never replaces the model.
+    WrongPreprocessing(Normalization),
+}
+
+impl RunPurpose {
+    fn normalization(self) -> Normalization {
+        match self {
+            Self::Model => Normalization::Model,
+            Self::WrongPreprocessing(normalization) => normalization,
+        }
+    }
+}
+
+/// The wrong-preprocessing experiment: validation accuracy with the right inputs and with wrong
+/// ones, on the same photos, split and settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreprocessingExperiment {
+    /// The wrong normalization tried.
+    pub normalization: Normalization,
+    /// The model it is compared with.
+    pub model_version: ModelVersion,
+    /// That model's validation accuracy (at its kept epoch).
+    pub correct_accuracy: Option<f32>,
+    /// Validation accuracy with the wrong inputs; `None` while the run is going.
+    pub wrong_accuracy: Option<f32>,
+}
+
+/// The augmentation preview: views of one photo, as training would make them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AugmentPreview<T> {
+    /// The photo shown.
+    pub photo: PhotoId,
+    /// The augmentations the views were made with.
+    pub settings: AugmentationSettings,
+    /// Which set of views ("Show other views" asks for the next); round 0 shows the first
+    /// views training makes of this photo.
+    pub round: u64,
+    /// The views, once made.
+    pub views: Vec<T>,
+    job: JobId,
 }
 
 /// A class the student defines.
@@ -137,8 +226,19 @@ pub enum ModelStatus {
 pub enum TrainingState {
     /// No run since the page opened.
     Idle,
+    /// The run's augmented or re-normalized views are being embedded by the workers.
+    Preparing {
+        /// What the run is for.
+        purpose: RunPurpose,
+        /// Views embedded so far.
+        done: usize,
+        /// Views asked for.
+        total: usize,
+    },
     /// Epochs are running in the training worker.
     Running {
+        /// What the run is for.
+        purpose: RunPurpose,
         /// The run's job.
         job: JobId,
         /// The version its model will have.
@@ -165,6 +265,7 @@ impl TrainingState {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Idle => "idle",
+            Self::Preparing { .. } => "preparing",
             Self::Running { .. } => "running",
             Self::Done => "done",
             Self::Discarded => "stopped",
@@ -210,6 +311,16 @@ pub struct ValidationPhoto<'a, T> {
     pub moved: bool,
 }
 
+/// What a run trains on: the photos of its examples in example order, their labels, and the
+/// embedding of each it needs (by example index): every photo under the run's normalization,
+/// and with augmentation the views of each photo the split puts in training (the same split
+/// the trainer makes).
+struct RunPlan<'a, T> {
+    photos: Vec<&'a Photo<T>>,
+    labels: Vec<usize>,
+    needs: Vec<(usize, ViewKey)>,
+}
+
 /// Work handed to a worker and not yet answered.
 #[derive(Debug, Clone, PartialEq)]
 enum PendingJob {
@@ -226,6 +337,10 @@ enum PendingJob {
         version: ModelVersion,
         class_names: Vec<String>,
     },
+    /// Another view of a photo being embedded for a training run.
+    View { photo: PhotoId, key: ViewKey },
+    /// The augmentation preview being made.
+    Preview,
 }
 
 /// Everything the student can do, and everything the workers report.
@@ -270,8 +385,15 @@ pub enum Action<F, T> {
     ChangeSettings(TrainingSettings),
     /// "Reset to defaults".
     ResetSettings,
+    /// "Show other views" in the augmentation preview.
+    PreviewAugmentation,
     /// The Train button.
     Train,
+    /// The wrong-preprocessing switch: `Some` runs the experiment with that normalization,
+    /// `None` hides its result.
+    WrongPreprocessing(Option<Normalization>),
+    /// Shows what the model sees of a photo (the same photo again hides it).
+    InspectPhoto(PhotoId),
     /// The Stop button.
     StopTraining,
     /// A confusion-matrix cell was chosen (`(true class, predicted class)`); the same again hides it.
@@ -280,15 +402,18 @@ pub enum Action<F, T> {
     Classify(Vec<(String, F)>),
     /// Removes all predictions.
     ClearPredictions,
-    /// A worker's event, with its thumbnail when it carries one.
-    Worker(Event, Option<T>),
+    /// A worker's event, with the images it carries: for a photo embedded or classified, its
+    /// thumbnail then its model input; for a preview, the views.
+    Worker(Event, Vec<T>),
 }
 
 /// What the view must do after an action.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Effect<F> {
+pub enum Effect<F, T> {
     /// Send a request to the workers, with the photo file it is about.
     Send(Request, Option<F>),
+    /// Send a request to the workers with a photo's model input (an image of the state's).
+    SendWithInput(Request, T),
     /// Tell a developer something in the console.
     Log(String),
 }
@@ -310,6 +435,12 @@ pub struct AppState<T> {
     model_examples: Vec<PhotoId>,
     /// The confusion-matrix cell whose photos are shown: `(true class, predicted class)`.
     pub shown_cell: Option<(usize, usize)>,
+    /// The photo whose preprocessing is shown.
+    pub inspected: Option<PhotoId>,
+    /// The augmentation preview.
+    pub augment_preview: Option<AugmentPreview<T>>,
+    /// The wrong-preprocessing experiment's result.
+    pub experiment: Option<PreprocessingExperiment>,
     /// Classified photos, newest first.
     pub predictions: Vec<Prediction<T>>,
     /// Messages for the student, newest last.
@@ -320,13 +451,13 @@ pub struct AppState<T> {
     next_id: u32,
 }
 
-impl<T> Default for AppState<T> {
+impl<T: Clone> Default for AppState<T> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<T> AppState<T> {
+impl<T: Clone> AppState<T> {
     /// Two empty classes, as a student first sees the page, and the model loading.
     pub fn new() -> Self {
         let mut state = Self {
@@ -340,6 +471,9 @@ impl<T> AppState<T> {
             model: None,
             model_examples: Vec::new(),
             shown_cell: None,
+            inspected: None,
+            augment_preview: None,
+            experiment: None,
             predictions: Vec::new(),
             notices: Vec::new(),
             pending: BTreeMap::new(),
@@ -352,7 +486,7 @@ impl<T> AppState<T> {
     }
 
     /// Applies one action and returns what the view must carry out, in order.
-    pub fn apply<F>(&mut self, action: Action<F, T>) -> Vec<Effect<F>> {
+    pub fn apply<F>(&mut self, action: Action<F, T>) -> Vec<Effect<F, T>> {
         match action {
             Action::ModelProgress { received, total } => {
                 self.model_status = ModelStatus::Loading { received, total };
@@ -396,9 +530,25 @@ impl<T> AppState<T> {
                 self.notify(Notice::SamplesUnavailable);
                 return vec![Effect::Log(format!("sample photos: {detail}"))];
             }
-            Action::ChangeSettings(settings) => self.settings = within_limits(settings),
-            Action::ResetSettings => self.settings = TrainingSettings::default(),
-            Action::Train => return self.train().into_iter().collect(),
+            Action::ChangeSettings(settings) => {
+                return self.change_settings(within_limits(settings));
+            }
+            Action::ResetSettings => return self.change_settings(TrainingSettings::default()),
+            Action::PreviewAugmentation => {
+                let round = self.augment_preview.as_ref().map_or(0, |p| p.round + 1);
+                return self.preview_augmentation(round).into_iter().collect();
+            }
+            Action::Train => return self.train(RunPurpose::Model),
+            Action::WrongPreprocessing(Some(normalization)) => {
+                return self.run_experiment(normalization);
+            }
+            Action::WrongPreprocessing(None) => self.experiment = None,
+            Action::InspectPhoto(photo) => {
+                self.inspected = (self.inspected != Some(photo)).then_some(photo);
+                if self.augment_preview.is_some() {
+                    return self.preview_augmentation(0).into_iter().collect();
+                }
+            }
             Action::StopTraining => return self.stop_training().into_iter().collect(),
             Action::ShowCell(truth, predicted) => {
                 let cell = Some((truth, predicted));
@@ -406,7 +556,7 @@ impl<T> AppState<T> {
             }
             Action::Classify(files) => return self.classify(files),
             Action::ClearPredictions => self.predictions.clear(),
-            Action::Worker(event, thumbnail) => return self.on_event(event, thumbnail),
+            Action::Worker(event, images) => return self.on_event(event, images),
         }
         Vec::new()
     }
@@ -487,7 +637,7 @@ impl<T> AppState<T> {
         id
     }
 
-    fn add_photos<F>(&mut self, class: ClassId, files: Vec<(String, F)>) -> Vec<Effect<F>> {
+    fn add_photos<F>(&mut self, class: ClassId, files: Vec<(String, F)>) -> Vec<Effect<F, T>> {
         if !self.is_ready() {
             self.notify(Notice::ModelStillLoading);
             return Vec::new();
@@ -506,7 +656,7 @@ impl<T> AppState<T> {
             .collect()
     }
 
-    fn classify<F>(&mut self, files: Vec<(String, F)>) -> Vec<Effect<F>> {
+    fn classify<F>(&mut self, files: Vec<(String, F)>) -> Vec<Effect<F, T>> {
         let Some(model) = self.model.clone().filter(|_| self.is_ready()) else {
             self.notify(Notice::TrainFirst);
             return Vec::new();
@@ -528,22 +678,217 @@ impl<T> AppState<T> {
             .collect()
     }
 
-    fn train<F>(&mut self) -> Option<Effect<F>> {
+    fn change_settings<F>(&mut self, settings: TrainingSettings) -> Vec<Effect<F, T>> {
+        let augmentation_changed = settings.augmentation != self.settings.augmentation;
+        self.settings = settings;
+        if augmentation_changed {
+            self.preview_augmentation(0).into_iter().collect()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The photo the preprocessing view and the augmentation preview show: the one the student
+    /// tapped, else the first.
+    pub fn shown_photo(&self) -> Option<(&ClassEntry<T>, &Photo<T>)> {
+        self.inspected.and_then(|id| self.photo(id)).or_else(|| {
+            let class = self.classes.iter().find(|c| !c.photos.is_empty())?;
+            Some((class, class.photos.first()?))
+        })
+    }
+
+    /// Asks for views of the shown photo under the current augmentation settings.
+    fn preview_augmentation<F>(&mut self, round: u64) -> Option<Effect<F, T>> {
+        let (_, photo) = self.shown_photo()?;
+        let (id, input) = (photo.id, photo.input.clone());
+        let settings = self.settings.augmentation;
+        let run_seed = self.settings.seed.wrapping_add(round);
+        let seeds = (1..=PREVIEW_VIEWS)
+            .map(|view| view_seed(run_seed, id.0, view))
+            .collect();
+        let job = self.start_job(PendingJob::Preview);
+        self.augment_preview = Some(AugmentPreview {
+            photo: id,
+            settings,
+            round,
+            views: Vec::new(),
+            job,
+        });
+        let request = Request::PreviewAugmentation {
+            job,
+            settings,
+            seeds,
+        };
+        Some(Effect::SendWithInput(request, input))
+    }
+
+    fn run_experiment<F>(&mut self, normalization: Normalization) -> Vec<Effect<F, T>> {
+        let Some(model) = &self.model else {
+            self.notify(Notice::CannotTrain(
+                "Train the model first: the experiment compares with it.".into(),
+            ));
+            return Vec::new();
+        };
+        let experiment = PreprocessingExperiment {
+            normalization,
+            model_version: model.version,
+            correct_accuracy: model
+                .kept_epoch()
+                .and_then(|epoch| epoch.validation)
+                .map(|metrics| metrics.accuracy),
+            wrong_accuracy: None,
+        };
+        let effects = self.train(RunPurpose::WrongPreprocessing(normalization));
+        if matches!(
+            self.training,
+            TrainingState::Preparing { .. } | TrainingState::Running { .. }
+        ) {
+            self.experiment = Some(experiment);
+        }
+        effects
+    }
+
+    /// Starts a run: first the views it needs that are not cached yet, then the training.
+    fn train<F>(&mut self, purpose: RunPurpose) -> Vec<Effect<F, T>> {
         if let Some(reason) = self.training_blocker() {
             self.notify(Notice::CannotTrain(reason));
-            return None;
+            return Vec::new();
         }
-        let (examples, class_names) = self.training_set();
-        let photos = self.training_photos();
+        self.training = TrainingState::Preparing {
+            purpose,
+            done: 0,
+            total: 0,
+        };
+        self.continue_run()
+    }
+
+    /// What a run trains on now (see [`RunPlan`]).
+    fn run_plan(&self, purpose: RunPurpose) -> RunPlan<'_, T> {
+        let (photos, labels): (Vec<&Photo<T>>, Vec<usize>) = self
+            .classes
+            .iter()
+            .filter(|c| !c.photos.is_empty())
+            .enumerate()
+            .flat_map(|(label, class)| class.photos.iter().map(move |photo| (photo, label)))
+            .unzip();
+        let normalization = purpose.normalization();
+        let plain = ViewKey {
+            normalization,
+            augmentation: None,
+        };
+        let mut needs: Vec<(usize, ViewKey)> = (0..photos.len()).map(|i| (i, plain)).collect();
+        let augmentation = self.settings.augmentation;
+        if augmentation.is_on() {
+            let seed = self.settings.seed;
+            let split = stratified_split(&labels, self.settings.validation_fraction, seed);
+            for example in split.train {
+                for view in 1..=augmentation.views_per_photo {
+                    let seed = view_seed(seed, photos[example].id.0, view);
+                    needs.push((
+                        example,
+                        ViewKey {
+                            normalization,
+                            augmentation: Some(ViewAugmentation {
+                                settings: augmentation,
+                                seed,
+                            }),
+                        },
+                    ));
+                }
+            }
+        }
+        RunPlan {
+            photos,
+            labels,
+            needs,
+        }
+    }
+
+    /// Embeds what the preparing run still lacks, or starts its training once nothing is
+    /// missing (photos added meanwhile are included).
+    fn continue_run<F>(&mut self) -> Vec<Effect<F, T>> {
+        let TrainingState::Preparing { purpose, .. } = self.training else {
+            return Vec::new();
+        };
+        let waiting: Vec<(PhotoId, ViewKey)> = self
+            .pending
+            .values()
+            .filter_map(|job| match job {
+                PendingJob::View { photo, key } => Some((*photo, *key)),
+                _ => None,
+            })
+            .collect();
+        let RunPlan { photos, needs, .. } = self.run_plan(purpose);
+        let missing: Vec<(PhotoId, ViewKey, T)> = needs
+            .iter()
+            .map(|&(example, key)| (photos[example], key))
+            .filter(|(photo, key)| photo.embedding_for(key).is_none())
+            .filter(|(photo, key)| !waiting.contains(&(photo.id, *key)))
+            .map(|(photo, key)| (photo.id, key, photo.input.clone()))
+            .collect();
+        if missing.is_empty() && waiting.is_empty() {
+            return self.start_training(purpose).into_iter().collect();
+        }
+        if let TrainingState::Preparing { total, .. } = &mut self.training {
+            *total += missing.len();
+        }
+        missing
+            .into_iter()
+            .map(|(photo, key, input)| {
+                let job = self.start_job(PendingJob::View { photo, key });
+                let request = Request::EmbedInput {
+                    job,
+                    normalization: key.normalization,
+                    augmentation: key.augmentation,
+                };
+                Effect::SendWithInput(request, input)
+            })
+            .collect()
+    }
+
+    fn start_training<F>(&mut self, purpose: RunPurpose) -> Option<Effect<F, T>> {
+        let RunPlan {
+            photos,
+            labels,
+            needs,
+        } = self.run_plan(purpose);
+        let mut examples = Vec::with_capacity(photos.len());
+        let mut views = Vec::new();
+        for (example, key) in needs {
+            // continue_run starts training only once every embedding is there.
+            let Some(embedding) = photos[example].embedding_for(&key).cloned() else {
+                self.training = TrainingState::Failed(VIEW_FAILED);
+                return None;
+            };
+            if key.augmentation.is_some() {
+                views.push(AugmentedView { example, embedding });
+            } else {
+                examples.push(LabeledEmbedding {
+                    embedding,
+                    label: labels[example],
+                });
+            }
+        }
+        let photo_ids = photos.iter().map(|photo| photo.id).collect();
+        let class_names = self
+            .classes
+            .iter()
+            .filter(|c| !c.photos.is_empty())
+            .map(|c| c.label().to_string())
+            .collect();
         let job = JobId(self.fresh_id());
-        self.runs_started += 1;
-        let version = ModelVersion(self.runs_started);
+        // Only the model's runs take a version number: the experiment's model is never used.
+        let version = ModelVersion(self.runs_started + 1);
+        if purpose == RunPurpose::Model {
+            self.runs_started += 1;
+        }
         self.training = TrainingState::Running {
+            purpose,
             job,
             version,
             epochs: self.settings.epochs,
             history: Vec::new(),
-            examples: photos,
+            examples: photo_ids,
             stopping: false,
         };
         Some(Effect::Send(
@@ -552,46 +897,76 @@ impl<T> AppState<T> {
                 version,
                 class_names,
                 examples,
+                views,
                 settings: self.settings.clone(),
             },
             None,
         ))
     }
 
-    fn stop_training<F>(&mut self) -> Option<Effect<F>> {
-        let TrainingState::Running { job, stopping, .. } = &mut self.training else {
-            return None;
-        };
-        *stopping = true;
-        Some(Effect::Send(Request::StopTraining { job: *job }, None))
+    fn stop_training<F>(&mut self) -> Option<Effect<F, T>> {
+        match &mut self.training {
+            TrainingState::Running { job, stopping, .. } => {
+                *stopping = true;
+                Some(Effect::Send(Request::StopTraining { job: *job }, None))
+            }
+            // Views still in flight are cached when they arrive; no model comes of this run.
+            TrainingState::Preparing { purpose, .. } => {
+                if *purpose != RunPurpose::Model {
+                    self.experiment = None;
+                }
+                self.training = TrainingState::Discarded;
+                None
+            }
+            _ => None,
+        }
     }
 
-    fn on_event<F>(&mut self, event: Event, thumbnail: Option<T>) -> Vec<Effect<F>> {
+    fn on_event<F>(&mut self, event: Event, images: Vec<T>) -> Vec<Effect<F, T>> {
+        let mut images = images.into_iter();
         match event {
-            Event::Embedded { job, embedding } => {
-                let Some(PendingJob::AddPhoto {
+            Event::Embedded { job, embedding } => match self.pending.remove(&job) {
+                Some(PendingJob::AddPhoto {
                     class,
                     photo: id,
                     file_name,
-                }) = self.pending.remove(&job)
-                else {
-                    return vec![Effect::Log(format!("no photo waits for {job:?}"))];
-                };
-                let Some(thumbnail) = thumbnail else {
-                    return vec![Effect::Log(format!(
-                        "{file_name}: embedded without thumbnail"
-                    ))];
-                };
-                // A class deleted meanwhile takes no photos; the thumbnail is dropped here.
-                if let Some(class) = self.class_mut(class) {
-                    let at = class.photos.partition_point(|p| p.id < id);
-                    let photo = Photo {
-                        id,
-                        file_name,
-                        thumbnail,
-                        embedding,
+                }) => {
+                    let (Some(thumbnail), Some(input)) = (images.next(), images.next()) else {
+                        return vec![Effect::Log(format!(
+                            "{file_name}: embedded without thumbnail or model input"
+                        ))];
                     };
-                    class.photos.insert(at, photo);
+                    // A class deleted meanwhile takes no photos; the images are dropped here.
+                    if let Some(class) = self.class_mut(class) {
+                        let at = class.photos.partition_point(|p| p.id < id);
+                        let photo = Photo {
+                            id,
+                            file_name,
+                            thumbnail,
+                            input,
+                            embedding,
+                            views: HashMap::new(),
+                        };
+                        class.photos.insert(at, photo);
+                    }
+                }
+                Some(PendingJob::View { photo, key }) => {
+                    if let Some(photo) = self.photo_mut(photo) {
+                        photo.views.insert(key, embedding);
+                    }
+                    if let TrainingState::Preparing { done, .. } = &mut self.training {
+                        *done += 1;
+                    }
+                    return self.continue_run();
+                }
+                _ => return vec![Effect::Log(format!("no photo waits for {job:?}"))],
+            },
+            Event::Previewed { job } => {
+                self.pending.remove(&job);
+                if let Some(preview) = &mut self.augment_preview
+                    && preview.job == job
+                {
+                    preview.views = images.collect();
                 }
             }
             Event::Classified { job, probabilities } => {
@@ -603,7 +978,10 @@ impl<T> AppState<T> {
                 else {
                     return vec![Effect::Log(format!("no prediction waits for {job:?}"))];
                 };
-                match thumbnail.filter(|_| probabilities.len() == class_names.len()) {
+                match images
+                    .next()
+                    .filter(|_| probabilities.len() == class_names.len())
+                {
                     Some(thumbnail) => self.predictions.insert(
                         0,
                         Prediction {
@@ -631,7 +1009,12 @@ impl<T> AppState<T> {
                     Some(PendingJob::Classify { file_name, .. }) => {
                         self.notify(Notice::PhotoNotClassified { file_name, error })
                     }
-                    None => {}
+                    Some(PendingJob::View { .. }) => {
+                        if matches!(self.training, TrainingState::Preparing { .. }) {
+                            self.training = TrainingState::Failed(VIEW_FAILED);
+                        }
+                    }
+                    Some(PendingJob::Preview) | None => {}
                 }
                 return vec![Effect::Log(detail)];
             }
@@ -650,13 +1033,26 @@ impl<T> AppState<T> {
                 if let TrainingState::Running {
                     job: running,
                     examples,
+                    purpose,
                     ..
                 } = &mut self.training
                     && *running == job
                 {
-                    self.model_examples = std::mem::take(examples);
-                    self.model = Some(*model);
-                    self.shown_cell = None;
+                    match purpose {
+                        RunPurpose::Model => {
+                            self.model_examples = std::mem::take(examples);
+                            self.model = Some(*model);
+                            self.shown_cell = None;
+                        }
+                        RunPurpose::WrongPreprocessing(_) => {
+                            if let Some(experiment) = &mut self.experiment {
+                                experiment.wrong_accuracy = model
+                                    .kept_epoch()
+                                    .and_then(|epoch| epoch.validation)
+                                    .map(|metrics| metrics.accuracy);
+                            }
+                        }
+                    }
                     self.training = TrainingState::Done;
                 }
             }
@@ -681,6 +1077,21 @@ impl<T> AppState<T> {
         Vec::new()
     }
 
+    fn photo_mut(&mut self, id: PhotoId) -> Option<&mut Photo<T>> {
+        self.classes
+            .iter_mut()
+            .flat_map(|class| class.photos.iter_mut())
+            .find(|photo| photo.id == id)
+    }
+
+    /// The photo of that id, with its class.
+    pub fn photo(&self, id: PhotoId) -> Option<(&ClassEntry<T>, &Photo<T>)> {
+        self.classes.iter().find_map(|class| {
+            let photo = class.photos.iter().find(|photo| photo.id == id)?;
+            Some((class, photo))
+        })
+    }
+
     fn is_running(&self, job: JobId) -> bool {
         matches!(self.training, TrainingState::Running { job: running, .. } if running == job)
     }
@@ -699,7 +1110,10 @@ impl<T> AppState<T> {
 
     /// Photos still being classified.
     pub fn photos_being_classified(&self) -> usize {
-        self.pending.len() - self.photos_being_added()
+        self.pending
+            .values()
+            .filter(|job| matches!(job, PendingJob::Classify { .. }))
+            .count()
     }
 
     /// Why training cannot start now, in words for the student; `None` when it can.
@@ -707,7 +1121,10 @@ impl<T> AppState<T> {
         if !self.is_ready() {
             return Some("The model is still loading.".into());
         }
-        if matches!(self.training, TrainingState::Running { .. }) {
+        if matches!(
+            self.training,
+            TrainingState::Preparing { .. } | TrainingState::Running { .. }
+        ) {
             return Some("Training is already running.".into());
         }
         if self.photos_being_added() > 0 {
@@ -742,38 +1159,6 @@ impl<T> AppState<T> {
             ));
         }
         None
-    }
-
-    /// The training examples and the class names in label order. Classes without photos are
-    /// left out: the head only learns classes it has seen.
-    pub fn training_set(&self) -> (Vec<LabeledEmbedding>, Vec<String>) {
-        let classes: Vec<&ClassEntry<T>> = self
-            .classes
-            .iter()
-            .filter(|c| !c.photos.is_empty())
-            .collect();
-        let examples = classes
-            .iter()
-            .enumerate()
-            .flat_map(|(label, class)| {
-                class.photos.iter().map(move |photo| LabeledEmbedding {
-                    embedding: photo.embedding.clone(),
-                    label,
-                })
-            })
-            .collect();
-        (
-            examples,
-            classes.iter().map(|c| c.label().to_string()).collect(),
-        )
-    }
-
-    /// The photos of [`Self::training_set`]'s examples, in the same order.
-    fn training_photos(&self) -> Vec<PhotoId> {
-        self.classes
-            .iter()
-            .flat_map(|class| class.photos.iter().map(|photo| photo.id))
-            .collect()
     }
 
     /// The model's confusion matrix on its validation photos.
@@ -875,7 +1260,7 @@ mod tests {
 
     /// Files are their names and thumbnails are strings in these tests.
     type State = AppState<String>;
-    type Effects = Vec<Effect<&'static str>>;
+    type Effects = Vec<Effect<&'static str, String>>;
 
     fn ready() -> State {
         let mut state = State::new();
@@ -926,7 +1311,7 @@ mod tests {
                     job,
                     embedding: embedding(job.0 as f32),
                 },
-                Some(format!("thumb-{}", job.0)),
+                vec![format!("thumb-{}", job.0), format!("input-{}", job.0)],
             ));
         }
     }
@@ -964,6 +1349,7 @@ mod tests {
             settings: TrainingSettings::default(),
             split: SplitSizes {
                 train: 4,
+                views: 0,
                 validation: 0,
             },
             history: vec![report(1)],
@@ -980,7 +1366,7 @@ mod tests {
                 job: *job,
                 model: Box::new(model),
             },
-            None,
+            vec![],
         ));
         *version
     }
@@ -1036,14 +1422,14 @@ mod tests {
                 job: jobs[0],
                 embedding: embedding(1.0),
             },
-            Some("thumb-a".into()),
+            vec!["thumb-a".into(), "input-a".into()],
         ));
         let effects: Effects = state.apply(Action::Worker(
             Event::PhotoFailed {
                 job: jobs[1],
                 error: PhotoError::NotAnImage,
             },
-            None,
+            vec![],
         ));
         assert!(matches!(effects[0], Effect::Log(_)));
         assert_eq!(state.photos_being_added(), 0);
@@ -1066,7 +1452,7 @@ mod tests {
                     job,
                     embedding: embedding(job.0 as f32),
                 },
-                Some(format!("thumb-{}", job.0)),
+                vec![format!("thumb-{}", job.0), format!("input-{}", job.0)],
             ));
         }
         let names: Vec<&str> = state.classes[0]
@@ -1088,7 +1474,7 @@ mod tests {
                 job: jobs[0],
                 embedding: embedding(1.0),
             },
-            Some("thumb".into()),
+            vec!["thumb".into(), "input".into()],
         ));
         assert_eq!(state.classes.len(), 1);
         assert!(state.classes[0].photos.is_empty());
@@ -1164,12 +1550,27 @@ mod tests {
         state.apply::<&str>(Action::RenameClass(c, "C".into()));
         with_photos(&mut state, b, 2);
         with_photos(&mut state, c, 3);
-        let (examples, names) = state.training_set();
-        assert_eq!(names, vec!["Class 2", "C"]);
+        let effects: Effects = state.apply(Action::Train);
+        let [
+            Effect::Send(
+                Request::Train {
+                    examples,
+                    class_names,
+                    views,
+                    ..
+                },
+                None,
+            ),
+        ] = effects.as_slice()
+        else {
+            panic!("no training request in {effects:?}");
+        };
+        assert_eq!(class_names, &vec!["Class 2", "C"]);
         assert_eq!(
             examples.iter().map(|e| e.label).collect::<Vec<_>>(),
             vec![0, 0, 1, 1, 1]
         );
+        assert!(views.is_empty(), "augmentation is off by default");
     }
 
     #[test]
@@ -1185,7 +1586,7 @@ mod tests {
                 job: sent_jobs(&effects)[0],
                 report: report(1),
             },
-            None,
+            vec![],
         ));
         assert!(matches!(
             state.training,
@@ -1214,7 +1615,7 @@ mod tests {
                     job: *job,
                     probabilities: vec![0.25, 0.75],
                 },
-                Some("thumb".into()),
+                vec!["thumb".into(), "input".into()],
             ));
         }
         let labelled: Vec<(u32, &str)> = state
@@ -1263,6 +1664,7 @@ mod tests {
             settings: TrainingSettings::default(),
             split: SplitSizes {
                 train: 2,
+                views: 0,
                 validation: 2,
             },
             history: vec![report(1)],
@@ -1280,7 +1682,7 @@ mod tests {
                 job,
                 model: Box::new(model),
             },
-            None,
+            vec![],
         ));
         let matrix = state.confusion().unwrap();
         assert_eq!(matrix.total(), 2);
@@ -1324,7 +1726,8 @@ mod tests {
                 .iter()
                 .any(|p| p.id == misread)
         );
-        assert_eq!(state.training_set().0.len(), 4);
+        let photos: usize = state.classes.iter().map(|c| c.photos.len()).sum();
+        assert_eq!(photos, 4);
         state.apply::<&str>(Action::DeletePhoto(misread));
         assert!(
             state.cell_photos(0, 1).is_empty(),
@@ -1343,7 +1746,7 @@ mod tests {
                 job: jobs[0],
                 probabilities: vec![1.0],
             },
-            Some("thumb".into()),
+            vec!["thumb".into(), "input".into()],
         ));
         assert!(matches!(effects[0], Effect::Log(_)));
         assert!(state.predictions.is_empty());
@@ -1388,7 +1791,7 @@ mod tests {
             state.training,
             TrainingState::Running { stopping: true, .. }
         ));
-        state.apply::<&str>(Action::Worker(Event::TrainingDiscarded { job }, None));
+        state.apply::<&str>(Action::Worker(Event::TrainingDiscarded { job }, vec![]));
         assert_eq!(state.training.name(), "stopped");
         assert_eq!(state.model, None);
         assert_eq!(state.classes[0].photos.len(), 2, "the photos are untouched");
@@ -1396,7 +1799,7 @@ mod tests {
         // A later run that ends with a model replaces nothing else; a stale event is ignored.
         let second = state.apply(Action::Train);
         assert_eq!(finish(&mut state, &second), ModelVersion(2));
-        state.apply::<&str>(Action::Worker(Event::TrainingDiscarded { job }, None));
+        state.apply::<&str>(Action::Worker(Event::TrainingDiscarded { job }, vec![]));
         assert_eq!(state.training.name(), "done");
         assert_eq!(state.model.as_ref().unwrap().version, ModelVersion(2));
     }
@@ -1411,7 +1814,7 @@ mod tests {
                 job,
                 error: headstart_core::protocol::TrainingError::Compute("device lost".into()),
             },
-            None,
+            vec![],
         ));
         assert_eq!(state.training.name(), "error");
         assert!(matches!(&effects[0], Effect::Log(detail) if detail.contains("device lost")));
@@ -1423,5 +1826,244 @@ mod tests {
             state.apply::<&str>(Action::SamplesFailed("404".into()));
         }
         assert_eq!(state.notices.len(), MAX_NOTICES);
+    }
+
+    /// An EmbedInput request: its job, normalization, view and the input it carries.
+    type ViewRequest = (JobId, Normalization, Option<ViewAugmentation>, String);
+
+    /// The EmbedInput requests among the effects, with the input each carries.
+    fn view_requests(effects: &Effects) -> Vec<ViewRequest> {
+        effects
+            .iter()
+            .filter_map(|effect| match effect {
+                Effect::SendWithInput(
+                    Request::EmbedInput {
+                        job,
+                        normalization,
+                        augmentation,
+                    },
+                    input,
+                ) => Some((*job, *normalization, *augmentation, input.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn answer_views(state: &mut State, requests: &[ViewRequest]) -> Effects {
+        let mut effects = Vec::new();
+        for (job, ..) in requests {
+            let event = Event::Embedded {
+                job: *job,
+                embedding: embedding(1000.0 + job.0 as f32),
+            };
+            effects = state.apply(Action::Worker(event, vec![]));
+        }
+        effects
+    }
+
+    #[test]
+    fn augmented_views_are_embedded_once_from_training_photos_then_train_with_them() {
+        let (mut state, _) = trainable();
+        let mut settings = state.settings.clone();
+        settings.augmentation.flip = true;
+        settings.augmentation.views_per_photo = 3;
+        state.apply::<&str>(Action::ChangeSettings(settings));
+
+        let effects: Effects = state.apply(Action::Train);
+        let requests = view_requests(&effects);
+        // Two classes of two photos: one of each is held back, so 2 training photos x 3 views.
+        assert_eq!(requests.len(), 6);
+        assert_eq!(
+            state.training,
+            TrainingState::Preparing {
+                purpose: RunPurpose::Model,
+                done: 0,
+                total: 6
+            }
+        );
+        assert!(
+            requests
+                .iter()
+                .all(|(_, n, a, input)| *n == Normalization::Model
+                    && a.is_some_and(|a| a.settings.flip)
+                    && input.starts_with("input-"))
+        );
+        let seeds: std::collections::HashSet<u64> =
+            requests.iter().map(|r| r.2.unwrap().seed).collect();
+        assert_eq!(seeds.len(), 6, "every view has its own seed");
+
+        let effects = answer_views(&mut state, &requests[..5]);
+        assert!(effects.is_empty(), "still waiting for one view");
+        let effects = answer_views(&mut state, &requests[5..]);
+        let [
+            Effect::Send(
+                Request::Train {
+                    examples, views, ..
+                },
+                None,
+            ),
+        ] = effects.as_slice()
+        else {
+            panic!("no training request in {effects:?}");
+        };
+        assert_eq!(examples.len(), 4);
+        assert_eq!(views.len(), 6);
+        // The views belong to the photos the trainer's split puts in training.
+        let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
+        let split = stratified_split(
+            &labels,
+            state.settings.validation_fraction,
+            state.settings.seed,
+        );
+        assert!(views.iter().all(|v| split.train.contains(&v.example)));
+        assert!(views.iter().all(|v| v.embedding.values()[0] >= 1000.0));
+        finish(&mut state, &effects);
+
+        // Training again reuses the cached views: no embedding, straight to training.
+        let again: Effects = state.apply(Action::Train);
+        assert!(view_requests(&again).is_empty());
+        assert!(
+            matches!(again.as_slice(), [Effect::Send(Request::Train { views, .. }, None)] if views.len() == 6)
+        );
+    }
+
+    #[test]
+    fn stopping_while_views_are_made_keeps_them_and_trains_nothing() {
+        let (mut state, _) = trainable();
+        let mut settings = state.settings.clone();
+        settings.augmentation.crop = true;
+        state.apply::<&str>(Action::ChangeSettings(settings));
+        let effects: Effects = state.apply(Action::Train);
+        let requests = view_requests(&effects);
+        assert!(!requests.is_empty());
+        let stop: Effects = state.apply(Action::StopTraining);
+        assert!(stop.is_empty());
+        assert_eq!(state.training, TrainingState::Discarded);
+        assert!(
+            answer_views(&mut state, &requests).is_empty(),
+            "no run starts"
+        );
+        let cached: usize = state
+            .classes
+            .iter()
+            .flat_map(|c| &c.photos)
+            .map(|p| p.views.len())
+            .sum();
+        assert_eq!(cached, requests.len());
+    }
+
+    #[test]
+    fn changing_augmentation_previews_views_of_the_first_photo() {
+        let (mut state, _) = trainable();
+        let mut settings = state.settings.clone();
+        settings.optimizer.learning_rate = 0.01;
+        let nothing: Effects = state.apply(Action::ChangeSettings(settings.clone()));
+        assert!(nothing.is_empty(), "only augmentation changes the preview");
+        settings.augmentation.color = true;
+        let effects: Effects = state.apply(Action::ChangeSettings(settings));
+        let first = state.classes[0].photos[0].input.clone();
+        let [
+            Effect::SendWithInput(
+                Request::PreviewAugmentation {
+                    job,
+                    settings,
+                    seeds,
+                },
+                input,
+            ),
+        ] = effects.as_slice()
+        else {
+            panic!("no preview request in {effects:?}");
+        };
+        assert!(settings.color);
+        assert_eq!(seeds.len(), PREVIEW_VIEWS);
+        assert_eq!(input, &first);
+        let old_job = *job;
+
+        // "Show other views" asks again with other seeds; the older answer is ignored.
+        let more: Effects = state.apply(Action::PreviewAugmentation);
+        let [
+            Effect::SendWithInput(
+                Request::PreviewAugmentation {
+                    job, seeds: other, ..
+                },
+                _,
+            ),
+        ] = more.as_slice()
+        else {
+            panic!("no preview request in {more:?}");
+        };
+        assert!(other.iter().all(|seed| !seeds.contains(seed)));
+        let views = |n: usize| (0..n).map(|i| format!("view-{i}")).collect::<Vec<_>>();
+        state.apply::<&str>(Action::Worker(Event::Previewed { job: old_job }, views(6)));
+        assert!(state.augment_preview.as_ref().unwrap().views.is_empty());
+        state.apply::<&str>(Action::Worker(Event::Previewed { job: *job }, views(6)));
+        let preview = state.augment_preview.as_ref().unwrap();
+        assert_eq!((preview.round, preview.views.len()), (1, 6));
+    }
+
+    #[test]
+    fn the_wrong_preprocessing_experiment_trains_aside_and_never_replaces_the_model() {
+        let (mut state, _) = trainable();
+        let refused: Effects =
+            state.apply(Action::WrongPreprocessing(Some(Normalization::ZeroToOne)));
+        assert!(refused.is_empty(), "it needs a model to compare with");
+        let effects: Effects = state.apply(Action::Train);
+        let version = finish(&mut state, &effects);
+
+        let effects: Effects =
+            state.apply(Action::WrongPreprocessing(Some(Normalization::ZeroToOne)));
+        let requests = view_requests(&effects);
+        assert_eq!(requests.len(), 4, "every photo, normalized wrongly");
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.1 == Normalization::ZeroToOne && r.2.is_none())
+        );
+        let effects = answer_views(&mut state, &requests);
+        let [
+            Effect::Send(
+                Request::Train {
+                    job,
+                    examples,
+                    class_names,
+                    version: run_version,
+                    ..
+                },
+                None,
+            ),
+        ] = effects.as_slice()
+        else {
+            panic!("no training request in {effects:?}");
+        };
+        assert!(examples.iter().all(|e| e.embedding.values()[0] >= 1000.0));
+        let mut model = state.model.clone().unwrap();
+        model.version = *run_version;
+        model.class_names = class_names.clone();
+        model.history[0].validation = Some(Metrics {
+            loss: 2.0,
+            accuracy: 0.25,
+        });
+        state.apply::<&str>(Action::Worker(
+            Event::Trained {
+                job: *job,
+                model: Box::new(model),
+            },
+            vec![],
+        ));
+        assert_eq!(
+            state.model.as_ref().unwrap().version,
+            version,
+            "the model stays"
+        );
+        let experiment = state.experiment.clone().unwrap();
+        assert_eq!(experiment.wrong_accuracy, Some(0.25));
+        assert_eq!(experiment.correct_accuracy, Some(0.9));
+        assert_eq!(experiment.model_version, version);
+        // The next real run is model 2, not 3.
+        let next: Effects = state.apply(Action::Train);
+        assert_eq!(finish(&mut state, &next), ModelVersion(2));
+        state.apply::<&str>(Action::WrongPreprocessing(None));
+        assert!(state.experiment.is_none());
     }
 }

@@ -115,7 +115,7 @@ mod tests {
     use super::*;
     use burn::store::bridge::to_data;
     use headstart_core::inference::{embed, max_abs_difference};
-    use headstart_core::preprocess::{decode_to_rgba, normalize_rgba};
+    use headstart_core::preprocess::{Normalization, decode_to_rgba, normalize_rgba};
     use headstart_core::weights::load_backbone;
 
     fn repo_file(relative: &str) -> PathBuf {
@@ -167,7 +167,10 @@ mod tests {
 
         // What the f16 storage costs on a real photo's embedding.
         let photo = std::fs::read(repo_file("data/golden/coffee.png")).unwrap();
-        let image = vec![normalize_rgba(&decode_to_rgba(&photo).unwrap())];
+        let image = vec![normalize_rgba(
+            &decode_to_rgba(&photo).unwrap(),
+            Normalization::Model,
+        )];
         let full = pollster::block_on(embed(&original, &image, &device)).unwrap();
         let half = pollster::block_on(embed(&converted, &image, &device)).unwrap();
         let (full, half) = (full[0].values(), half[0].values());

@@ -9,8 +9,9 @@ use crate::embedding::EMBEDDING_DIM;
 use crate::inference::read_rows;
 use crate::protocol::TrainingError;
 use crate::training::{
-    EpochReport, HeadWeights, LabeledEmbedding, Metrics, ModelVersion, OptimizerKind,
-    OptimizerSettings, SplitSizes, TrainedModel, TrainingSettings, ValidationPrediction,
+    AugmentedView, EpochReport, HeadWeights, LabeledEmbedding, Metrics, ModelVersion,
+    OptimizerKind, OptimizerSettings, SplitSizes, TrainedModel, TrainingSettings,
+    ValidationPrediction,
 };
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -157,7 +158,10 @@ pub struct HeadTrainer {
     settings: TrainingSettings,
     head: ClassifierHead,
     optimizer: ModuleOptimizer,
+    /// The training photos' examples, then their augmented views.
     train: ExampleTensors,
+    /// How many of `train`'s rows are photos (the rest are views).
+    train_photos: usize,
     validation: Option<ExampleTensors>,
     /// Which examples were held back, in the order of `validation`'s rows, with their labels.
     validation_examples: Vec<(usize, usize)>,
@@ -168,10 +172,12 @@ pub struct HeadTrainer {
 }
 
 impl HeadTrainer {
-    /// Splits the examples and prepares a fresh head; `device` is the plain (non-autodiff)
-    /// compute device.
+    /// Splits the examples and prepares a fresh head; the augmented views of training examples
+    /// train with them (views of validation examples are left out). `device` is the plain
+    /// (non-autodiff) compute device.
     pub fn new(
         examples: &[LabeledEmbedding],
+        views: &[AugmentedView],
         num_classes: usize,
         settings: TrainingSettings,
         device: &Device,
@@ -187,11 +193,22 @@ impl HeadTrainer {
         let Split { train, validation } =
             stratified_split(&labels, settings.validation_fraction, settings.seed);
         let pick = |indices: &[usize]| indices.iter().map(|&i| &examples[i]).collect::<Vec<_>>();
+        let train_views: Vec<LabeledEmbedding> = views
+            .iter()
+            .filter(|view| train.binary_search(&view.example).is_ok())
+            .map(|view| LabeledEmbedding {
+                embedding: view.embedding.clone(),
+                label: labels[view.example],
+            })
+            .collect();
+        let mut train_examples = pick(&train);
+        train_examples.extend(&train_views);
         let train_device = device.clone().autodiff();
         let head = HeadConfig::new(num_classes).init(settings.seed, &train_device);
         Ok(Self {
             optimizer: optimizer(&settings.optimizer),
-            train: ExampleTensors::new(&pick(&train), &train_device),
+            train: ExampleTensors::new(&train_examples, &train_device),
+            train_photos: train.len(),
             validation: (!validation.is_empty())
                 .then(|| ExampleTensors::new(&pick(&validation), device)),
             validation_examples: validation.iter().map(|&i| (i, labels[i])).collect(),
@@ -206,7 +223,8 @@ impl HeadTrainer {
     /// Number of training and validation examples.
     pub fn split_sizes(&self) -> SplitSizes {
         SplitSizes {
-            train: self.train.len(),
+            train: self.train_photos,
+            views: self.train.len() - self.train_photos,
             validation: self.validation.as_ref().map_or(0, ExampleTensors::len),
         }
     }
@@ -444,10 +462,51 @@ mod tests {
     }
 
     #[test]
+    fn augmented_views_train_under_their_photos_label_and_only_beside_training_photos() {
+        let examples: Vec<LabeledEmbedding> = (0..10).map(|i| example(i % 2)).collect();
+        let settings = TrainingSettings {
+            validation_fraction: 0.2,
+            ..TrainingSettings::default()
+        };
+        let split = stratified_split(&[0, 1, 0, 1, 0, 1, 0, 1, 0, 1], 0.2, settings.seed);
+        // Two views of every photo, each embedded as its photo's class 5 (a value no photo has).
+        let views: Vec<AugmentedView> = (0..10)
+            .flat_map(|example| {
+                (0..2).map(move |_| AugmentedView {
+                    example,
+                    embedding: vec![5.0 + example as f32; EMBEDDING_DIM]
+                        .try_into()
+                        .unwrap(),
+                })
+            })
+            .collect();
+        let trainer = HeadTrainer::new(&examples, &views, 2, settings, &Device::flex()).unwrap();
+        assert_eq!(
+            trainer.split_sizes(),
+            SplitSizes {
+                train: 8,
+                views: 16,
+                validation: 2
+            }
+        );
+        let labels = trainer.train.labels.clone().into_data().convert::<i64>();
+        let labels = labels.try_to_vec::<i64>().unwrap();
+        let embeddings = trainer.train.embeddings.clone().into_data();
+        let embeddings = embeddings.try_to_vec::<f32>().unwrap();
+        for (row, label) in labels.iter().enumerate().skip(8) {
+            // Each view row is its photo's: the photo's label, and never a validation photo's.
+            let example = (embeddings[row * EMBEDDING_DIM] - 5.0) as usize;
+            assert_eq!(*label as usize, example % 2);
+            assert!(split.train.contains(&example));
+        }
+    }
+
+    #[test]
     fn training_needs_two_classes_with_photos_and_labels_that_name_one() {
         let new = |examples: &[LabeledEmbedding], classes| {
             HeadTrainer::new(
                 examples,
+                &[],
                 classes,
                 TrainingSettings::default(),
                 &Device::flex(),
@@ -513,7 +572,7 @@ mod tests {
                 optimizer,
                 ..TrainingSettings::default()
             };
-            let mut trainer = HeadTrainer::new(&examples, 2, settings, &device).unwrap();
+            let mut trainer = HeadTrainer::new(&examples, &[], 2, settings, &device).unwrap();
             let mut reports = Vec::new();
             while !trainer.is_finished() {
                 reports.push(pollster::block_on(trainer.run_epoch()).unwrap());
@@ -557,7 +616,7 @@ mod tests {
             patience: 5,
             ..TrainingSettings::default()
         };
-        let mut trainer = HeadTrainer::new(&examples, 2, settings, &device).unwrap();
+        let mut trainer = HeadTrainer::new(&examples, &[], 2, settings, &device).unwrap();
         while !trainer.is_finished() {
             pollster::block_on(trainer.run_epoch()).unwrap();
         }
@@ -613,7 +672,7 @@ mod tests {
             ..TrainingSettings::default()
         };
         let device = Device::flex();
-        let mut trainer = HeadTrainer::new(&examples, 2, settings, &device).unwrap();
+        let mut trainer = HeadTrainer::new(&examples, &[], 2, settings, &device).unwrap();
         let names = vec!["a".to_string(), "b".to_string()];
         let model = |trainer: &HeadTrainer| {
             pollster::block_on(trainer.model(ModelVersion(4), names.clone())).unwrap()

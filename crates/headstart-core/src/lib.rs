@@ -7,6 +7,7 @@
 //! feature only the plain values remain, with no burn at all: that is what the page
 //! (`headstart-app`, `headstart-web`) builds on.
 
+pub mod augment;
 pub mod dataset;
 pub mod embedding;
 pub mod evaluation;

@@ -7,6 +7,7 @@
 
 #[cfg(feature = "model")]
 use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
 
 /// Side of the square RGB image the backbone takes.
 pub const INPUT_SIZE: usize = 224;
@@ -45,19 +46,63 @@ pub fn center_crop(width: u32, height: u32) -> CropRect {
     }
 }
 
-/// Converts 224x224 RGBA pixels (row-major, alpha ignored) into the normalized planar RGB input
-/// of one image.
+/// How pixel values 0..255 become the network's input numbers. Only [`Normalization::Model`]
+/// is what the pretrained weights were trained with; the others exist for the lesson's
+/// experiment of feeding them something else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Normalization {
+    /// `(x - 127) / 128`: what EfficientNet-Lite0 expects (about -1..1).
+    Model,
+    /// `x / 255`: inputs in 0..1, not centred.
+    ZeroToOne,
+    /// `x`: the pixel values themselves, 0..255 (normalization forgotten).
+    Raw,
+    /// ImageNet's mean and standard deviation per channel, as most PyTorch models expect.
+    ImageNet,
+}
+
+/// ImageNet's per-channel mean and standard deviation of values in 0..1.
+const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
+
+impl Normalization {
+    /// Every normalization, the model's first.
+    pub const ALL: [Self; 4] = [Self::Model, Self::ZeroToOne, Self::Raw, Self::ImageNet];
+
+    /// The formula, as the page writes it out.
+    pub fn formula(self) -> &'static str {
+        match self {
+            Self::Model => "(x − 127) / 128",
+            Self::ZeroToOne => "x / 255",
+            Self::Raw => "x (no normalization)",
+            Self::ImageNet => "(x / 255 − mean) / std, ImageNet's mean and std per colour",
+        }
+    }
+
+    /// The input number of pixel value `value` in colour channel `channel` (0 red, 1 green, 2 blue).
+    pub fn apply(self, channel: usize, value: u8) -> f32 {
+        let x = value as f32;
+        match self {
+            Self::Model => (x - NORMALIZE_CENTER) / NORMALIZE_SCALE,
+            Self::ZeroToOne => x / 255.0,
+            Self::Raw => x,
+            Self::ImageNet => (x / 255.0 - IMAGENET_MEAN[channel]) / IMAGENET_STD[channel],
+        }
+    }
+}
+
+/// Converts 224x224 RGBA pixels (row-major, alpha ignored) into the planar RGB input of one
+/// image, normalized as `normalization` says.
 ///
 /// # Panics
 /// If `rgba` is not exactly `224 * 224 * 4` bytes long.
-pub fn normalize_rgba(rgba: &[u8]) -> Vec<f32> {
+pub fn normalize_rgba(rgba: &[u8], normalization: Normalization) -> Vec<f32> {
     let plane = INPUT_SIZE * INPUT_SIZE;
     assert_eq!(rgba.len(), plane * 4, "expected 224x224 RGBA pixels");
     let mut input = vec![0.0; INPUT_LEN];
     for (pixel, rgba) in rgba.chunks_exact(4).enumerate() {
         for channel in 0..3 {
-            input[channel * plane + pixel] =
-                (rgba[channel] as f32 - NORMALIZE_CENTER) / NORMALIZE_SCALE;
+            input[channel * plane + pixel] = normalization.apply(channel, rgba[channel]);
         }
     }
     input
@@ -169,12 +214,40 @@ mod tests {
         rgba[..4].copy_from_slice(&[255, 127, 0, 9]);
         let last = rgba.len() - 4;
         rgba[last] = 1;
-        let input = normalize_rgba(&rgba);
+        let input = normalize_rgba(&rgba, Normalization::Model);
         let plane = INPUT_SIZE * INPUT_SIZE;
         assert_eq!(input.len(), INPUT_LEN);
         assert_eq!(input[0], 1.0);
         assert_eq!(input[plane], 0.0);
         assert_eq!(input[2 * plane], -127.0 / 128.0);
         assert_eq!(input[plane - 1], -126.0 / 128.0);
+    }
+
+    #[test]
+    fn wrong_normalizations_really_change_the_input() {
+        let rgba: Vec<u8> = (0..INPUT_SIZE * INPUT_SIZE * 4)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let right = normalize_rgba(&rgba, Normalization::Model);
+        let plane = INPUT_SIZE * INPUT_SIZE;
+        let zero_to_one = normalize_rgba(&rgba, Normalization::ZeroToOne);
+        let raw = normalize_rgba(&rgba, Normalization::Raw);
+        let imagenet = normalize_rgba(&rgba, Normalization::ImageNet);
+        for wrong in [&zero_to_one, &raw, &imagenet] {
+            let differing = right
+                .iter()
+                .zip(wrong)
+                .filter(|(a, b)| (*a - *b).abs() > 0.05);
+            assert!(differing.count() > INPUT_LEN / 2);
+        }
+        // Their definitions, on the first pixel (r=0, g=1, b=2) and its blue channel.
+        assert_eq!(zero_to_one[0], 0.0);
+        assert_eq!(zero_to_one[plane], 1.0 / 255.0);
+        assert_eq!(raw[plane], 1.0);
+        assert!((imagenet[0] - (-0.485 / 0.229)).abs() < 1e-6);
+        assert!((imagenet[2 * plane] - (2.0 / 255.0 - 0.406) / 0.225).abs() < 1e-6);
+        // 0..1 inputs are all non-negative; the model's are centred on 127.
+        assert!(zero_to_one.iter().all(|&x| (0.0..=1.0).contains(&x)));
+        assert!(right.iter().any(|&x| x < -0.5));
     }
 }

@@ -1,11 +1,17 @@
 //! The one typed boundary between the page and its model workers: every request the page
 //! sends and every event a worker answers with, as serde values sent as postcard bytes. A
-//! browser file or blob that goes with a message (a photo, a thumbnail, the weights) travels
-//! beside these bytes, never inside them.
+//! browser file or blob that goes with a message (a photo, a thumbnail, a model input, the
+//! weights) travels beside these bytes, never inside them.
+//!
+//! A photo's *model input* is the exact 224x224 image the backbone sees (centre crop, resize,
+//! orientation applied, transparency on white), kept as a lossless PNG blob so that augmented
+//! views, other normalizations and the preprocessing view start from the same pixels.
 
+use crate::augment::AugmentationSettings;
 use crate::embedding::Embedding;
+use crate::preprocess::Normalization;
 use crate::training::{
-    EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
+    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -63,10 +69,30 @@ pub enum Request {
         /// The requested compute path.
         compute: ComputeChoice,
     },
-    /// Decode the attached photo file, make its thumbnail and embed it.
+    /// Decode the attached photo file, make its thumbnail and model input, and embed it.
     Embed {
         /// The job.
         job: JobId,
+    },
+    /// Embed the attached model input again: normalized as `normalization` says, and first
+    /// augmented when `augmentation` is given (answered by [`Event::Embedded`], nothing attached).
+    EmbedInput {
+        /// The job.
+        job: JobId,
+        /// How pixel values become input numbers.
+        normalization: Normalization,
+        /// The view to make, if any.
+        augmentation: Option<ViewAugmentation>,
+    },
+    /// Make one augmented view of the attached model input per seed, as small JPEGs for the
+    /// page's preview (answered by [`Event::Previewed`]).
+    PreviewAugmentation {
+        /// The job.
+        job: JobId,
+        /// The augmentations.
+        settings: AugmentationSettings,
+        /// One seed per view.
+        seeds: Vec<u64>,
     },
     /// Like [`Request::Embed`], then classify the embedding with `model`.
     Classify {
@@ -85,6 +111,8 @@ pub enum Request {
         class_names: Vec<String>,
         /// The examples, labelled by index into `class_names`.
         examples: Vec<LabeledEmbedding>,
+        /// Augmented views of examples (only those of training examples are used).
+        views: Vec<AugmentedView>,
         /// The run's settings.
         settings: TrainingSettings,
     },
@@ -117,14 +145,16 @@ pub enum Event {
         /// What went wrong, for the console.
         detail: String,
     },
-    /// A photo's embedding (its thumbnail attached).
+    /// A photo's embedding. For [`Request::Embed`] the photo's thumbnail and model input are
+    /// attached (a two-element array); for [`Request::EmbedInput`] nothing is.
     Embedded {
         /// The job.
         job: JobId,
         /// The photo's embedding.
         embedding: Embedding,
     },
-    /// A photo's class probabilities (its thumbnail attached).
+    /// A photo's class probabilities (its thumbnail and model input attached, as with
+    /// [`Event::Embedded`]).
     Classified {
         /// The job.
         job: JobId,
@@ -137,6 +167,11 @@ pub enum Event {
         job: JobId,
         /// Why.
         error: PhotoError,
+    },
+    /// The views of a [`Request::PreviewAugmentation`], attached as an array of JPEG blobs.
+    Previewed {
+        /// The job.
+        job: JobId,
     },
     /// An epoch of a training run finished.
     Epoch {
@@ -174,6 +209,15 @@ pub enum Event {
         /// The panic message, for the console.
         detail: String,
     },
+}
+
+/// One augmented view to make of a model input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ViewAugmentation {
+    /// Which augmentations.
+    pub settings: AugmentationSettings,
+    /// The view's seed (see [`crate::augment::view_seed`]).
+    pub seed: u64,
 }
 
 /// Why a photo could not be used.

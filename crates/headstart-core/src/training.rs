@@ -2,6 +2,7 @@
 //! per-epoch metrics and the trained model. The model is one value that travels between the
 //! training worker, the page and every prediction it makes.
 
+use crate::augment::AugmentationSettings;
 use crate::embedding::{EMBEDDING_DIM, Embedding};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,8 @@ pub struct TrainingSettings {
     pub label_smoothing: f64,
     /// How the weights are updated.
     pub optimizer: OptimizerSettings,
+    /// Extra augmented views of each training photo.
+    pub augmentation: AugmentationSettings,
 }
 
 impl Default for TrainingSettings {
@@ -41,6 +44,7 @@ impl Default for TrainingSettings {
             patience: 0,
             label_smoothing: 0.0,
             optimizer: OptimizerSettings::default(),
+            augmentation: AugmentationSettings::default(),
         }
     }
 }
@@ -102,8 +106,10 @@ pub struct EpochReport {
 /// How many examples trained and how many were held back for validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SplitSizes {
-    /// Examples the head learned from.
+    /// Photos the head learned from.
     pub train: usize,
+    /// Augmented views of those photos it learned from too.
+    pub views: usize,
     /// Examples held back to measure it.
     pub validation: usize,
 }
@@ -192,6 +198,16 @@ pub struct LabeledEmbedding {
     pub embedding: Embedding,
     /// Index of the photo's class.
     pub label: usize,
+}
+
+/// An augmented view of one example (see [`crate::augment`]): it trains under the example's
+/// label, and only when the example is in the training part of the split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AugmentedView {
+    /// Index of the example it was made from.
+    pub example: usize,
+    /// The view's backbone embedding.
+    pub embedding: Embedding,
 }
 
 /// Index and value of the largest entry.

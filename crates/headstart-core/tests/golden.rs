@@ -5,6 +5,7 @@ mod support;
 
 use burn::tensor::Device;
 use headstart_core::inference::read_rows;
+use headstart_core::preprocess::Normalization;
 use headstart_core::weights::load_imagenet_classifier;
 use support::{backbone, data_file, embed_files, repo_root};
 
@@ -18,7 +19,7 @@ fn imagenet_top5(names: &[&str]) -> Vec<Vec<(usize, f32)>> {
         .iter()
         .map(|n| repo_root().join("data/golden").join(n))
         .collect();
-    let embeddings = embed_files(&backbone, &files, &device);
+    let embeddings = embed_files(&backbone, &files, Normalization::Model, &device);
     let flat: Vec<f32> = embeddings
         .iter()
         .flat_map(|e| e.values().iter().copied())
@@ -110,7 +111,7 @@ fn folding_batch_norm_into_the_convolutions_keeps_the_embeddings() {
         .collect();
     let time = |model: &headstart_core::backbone::EfficientNetLite0| {
         let started = std::time::Instant::now();
-        let embeddings = embed_files(model, &files, &device);
+        let embeddings = embed_files(model, &files, Normalization::Model, &device);
         (embeddings, started.elapsed())
     };
     let (plain, plain_time) = time(&backbone(&device));

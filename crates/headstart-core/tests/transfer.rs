@@ -7,15 +7,20 @@ use burn::tensor::Device;
 use headstart_core::embedding::Embedding;
 use headstart_core::head::HeadTrainer;
 use headstart_core::inference::classify;
+use headstart_core::preprocess::Normalization;
 use headstart_core::training::{EpochReport, LabeledEmbedding, SplitSizes, TrainingSettings, top1};
 use support::{backbone, class_folders, embed_files, repo_root};
 
-fn labeled(folder: &str, device: &Device) -> (Vec<String>, Vec<LabeledEmbedding>) {
+fn labeled(
+    folder: &str,
+    normalization: Normalization,
+    device: &Device,
+) -> (Vec<String>, Vec<LabeledEmbedding>) {
     let backbone = backbone(device);
     let classes = class_folders(&repo_root().join(folder));
     let mut examples = Vec::new();
     for (label, (_, files)) in classes.iter().enumerate() {
-        for embedding in embed_files(&backbone, files, device) {
+        for embedding in embed_files(&backbone, files, normalization, device) {
             examples.push(LabeledEmbedding { embedding, label });
         }
     }
@@ -26,7 +31,8 @@ fn labeled(folder: &str, device: &Device) -> (Vec<String>, Vec<LabeledEmbedding>
 }
 
 fn train(examples: &[LabeledEmbedding], device: &Device) -> (HeadTrainer, Vec<EpochReport>) {
-    let mut trainer = HeadTrainer::new(examples, 3, TrainingSettings::default(), device).unwrap();
+    let mut trainer =
+        HeadTrainer::new(examples, &[], 3, TrainingSettings::default(), device).unwrap();
     let mut reports = Vec::new();
     while !trainer.is_finished() {
         reports.push(pollster::block_on(trainer.run_epoch()).unwrap());
@@ -34,11 +40,24 @@ fn train(examples: &[LabeledEmbedding], device: &Device) -> (HeadTrainer, Vec<Ep
     (trainer, reports)
 }
 
+/// Share of `examples` the trained head classifies right.
+fn accuracy_on(trainer: &HeadTrainer, examples: &[LabeledEmbedding], device: &Device) -> f32 {
+    let embeddings: Vec<Embedding> = examples.iter().map(|e| e.embedding.clone()).collect();
+    let probabilities = pollster::block_on(classify(&trainer.head(), &embeddings, device)).unwrap();
+    let correct = probabilities
+        .iter()
+        .zip(examples)
+        .filter(|(p, example)| top1(p).0 == example.label)
+        .count();
+    correct as f32 / examples.len() as f32
+}
+
 #[test]
 fn head_on_five_shots_classifies_held_out_photos() {
     let device = Device::flex();
-    let (names, train_set) = labeled("www/samples", &device);
-    let (held_out_names, held_out) = labeled("tests/photos/held-out", &device);
+    let (names, train_set) = labeled("www/samples", Normalization::Model, &device);
+    let (held_out_names, held_out) =
+        labeled("tests/photos/held-out", Normalization::Model, &device);
     assert_eq!(names, vec!["bird", "flower", "fruit"]);
     assert_eq!(held_out_names, names);
     assert_eq!(train_set.len(), 15);
@@ -48,6 +67,7 @@ fn head_on_five_shots_classifies_held_out_photos() {
         trainer.split_sizes(),
         SplitSizes {
             train: 12,
+            views: 0,
             validation: 3
         }
     );
@@ -60,19 +80,8 @@ fn head_on_five_shots_classifies_held_out_photos() {
     );
     assert_eq!(last.train.accuracy, 1.0);
 
-    let embeddings: Vec<Embedding> = held_out.iter().map(|e| e.embedding.clone()).collect();
-    let probabilities =
-        pollster::block_on(classify(&trainer.head(), &embeddings, &device)).unwrap();
-    let correct = probabilities
-        .iter()
-        .zip(&held_out)
-        .filter(|(p, example)| top1(p).0 == example.label)
-        .count();
-    let accuracy = correct as f32 / held_out.len() as f32;
-    println!(
-        "held-out accuracy {accuracy} ({correct}/{})",
-        held_out.len()
-    );
+    let accuracy = accuracy_on(&trainer, &held_out, &device);
+    println!("held-out accuracy {accuracy}");
     assert!(
         accuracy >= 0.8,
         "held-out accuracy {accuracy} (chance is 0.33)"
@@ -81,4 +90,22 @@ fn head_on_five_shots_classifies_held_out_photos() {
     // Same seed, same data: the same run, epoch for epoch.
     let (_, again) = train(&train_set, &device);
     assert_eq!(again, reports);
+}
+
+#[test]
+fn inputs_normalized_otherwise_than_the_weights_expect_cost_held_out_accuracy() {
+    let device = Device::flex();
+    let mut accuracies = Vec::new();
+    for normalization in Normalization::ALL {
+        let (_, train_set) = labeled("www/samples", normalization, &device);
+        let (_, held_out) = labeled("tests/photos/held-out", normalization, &device);
+        let (trainer, _) = train(&train_set, &device);
+        accuracies.push((normalization, accuracy_on(&trainer, &held_out, &device)));
+    }
+    println!("held-out accuracy by normalization: {accuracies:?}");
+    let [(_, right), (_, zero_to_one), (_, raw), (_, _imagenet)] = accuracies[..] else {
+        unreachable!()
+    };
+    assert!(zero_to_one < right, "{accuracies:?}");
+    assert!(raw < right, "{accuracies:?}");
 }

@@ -6,9 +6,11 @@ use crate::browser::{ObjectUrl, fetch_blob, fetch_text, now_ms, query_param};
 use crate::curves::view_curves;
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
 use headstart_app::{
-    Action, AppState, ClassEntry, ClassId, Effect, ModelStatus, Prediction, TrainingState,
-    parse_sample_index, worker_count,
+    Action, AppState, ClassEntry, ClassId, Effect, ModelStatus, PREVIEW_VIEWS, Prediction,
+    RunPurpose, TrainingState, parse_sample_index, worker_count,
 };
+use headstart_core::augment::AugmentationSettings;
+use headstart_core::preprocess::{INPUT_SIZE, Normalization};
 use headstart_core::protocol::{BackendCheck, ComputeChoice, Event as WorkerEvent, Request};
 use headstart_core::training::{OptimizerKind, TrainingSettings};
 use std::cell::RefCell;
@@ -43,6 +45,8 @@ pub enum Msg {
     LoadSamples,
     /// Test hook (`?test-hooks`): make model worker N panic.
     CrashWorker(usize),
+    /// The wrong normalization the experiment tries next.
+    ChooseWrongNormalization(Normalization),
 }
 
 /// One number input of the settings: `apply` writes the typed value into a copy of the
@@ -75,6 +79,8 @@ pub struct App {
     message_check: Option<MessageCheck>,
     /// When progress alone last rendered the page (see [`PROGRESS_RENDER_MS`]).
     last_progress_render: f64,
+    /// The wrong normalization the experiment tries.
+    wrong_normalization: Normalization,
 }
 
 /// Photos from a file list, as `(file name, file)`.
@@ -119,10 +125,19 @@ fn install_test_hooks(link: &Scope<App>) {
     panic.forget();
 }
 
-/// A thumbnail the worker attached to an event.
-fn thumbnail(attachment: Option<JsValue>) -> Option<ObjectUrl> {
-    let blob: Blob = attachment?.dyn_into().ok()?;
-    ObjectUrl::new(&blob).ok()
+/// The images a worker attached to an event: one blob, or an array of them.
+fn images(attachment: Option<JsValue>) -> Vec<ObjectUrl> {
+    let Some(attachment) = attachment else {
+        return Vec::new();
+    };
+    let values: Vec<JsValue> = match attachment.dyn_into::<js_sys::Array>() {
+        Ok(array) => array.iter().collect(),
+        Err(single) => vec![single],
+    };
+    values
+        .into_iter()
+        .filter_map(|value| ObjectUrl::new(&value.dyn_into::<Blob>().ok()?).ok())
+        .collect()
 }
 
 impl App {
@@ -130,6 +145,9 @@ impl App {
         for effect in self.state.apply(action) {
             match effect {
                 Effect::Send(request, file) => self.send(request, file.map(JsValue::from)),
+                Effect::SendWithInput(request, input) => {
+                    self.send(request, Some(input.blob().into()))
+                }
                 Effect::Log(detail) => web_sys::console::log_1(&detail.into()),
             }
         }
@@ -174,7 +192,7 @@ impl App {
             }
             PoolEvent::Worker(WorkerEvent::Pong, _) => self.on_pong(),
             PoolEvent::Worker(event, attachment) => {
-                self.apply(Action::Worker(event, thumbnail(attachment)))
+                self.apply(Action::Worker(event, images(attachment)))
             }
         }
     }
@@ -248,6 +266,7 @@ impl Component for App {
             backend_check: checking_backends.then_some(None),
             message_check: (check.as_deref() == Some("messages")).then(MessageCheck::default),
             last_progress_render: 0.0,
+            wrong_normalization: Normalization::Raw,
         }
     }
 
@@ -265,6 +284,12 @@ impl Component for App {
             Msg::CrashWorker(index) => {
                 if let Some(pool) = &self.pool {
                     pool.borrow().crash(index);
+                }
+            }
+            Msg::ChooseWrongNormalization(normalization) => {
+                self.wrong_normalization = normalization;
+                if self.state.experiment.is_some() {
+                    self.apply(Action::WrongPreprocessing(Some(normalization)));
                 }
             }
         }
@@ -309,6 +334,7 @@ impl Component for App {
                         </div>
                     </section>
                     { self.view_training(link) }
+                    { self.view_preprocessing(link) }
                     { self.view_confusion(link) }
                     { self.view_predictions(link) }
                 </main>
@@ -386,6 +412,21 @@ impl App {
                 None,
                 None,
             ),
+            TrainingState::Preparing {
+                purpose,
+                done,
+                total,
+            } => {
+                let what = match purpose {
+                    RunPurpose::Model => "augmented views",
+                    RunPurpose::WrongPreprocessing(_) => "wrongly preprocessed inputs",
+                };
+                (
+                    format!("Making {what} of the photos: {done} of {total}…"),
+                    Some((*done, *total)),
+                    None,
+                )
+            }
             TrainingState::Running {
                 epochs,
                 history,
@@ -427,8 +468,12 @@ impl App {
                         ),
                         (false, None) => format!("Done after {} epochs", last.epoch),
                     };
+                    let views = match model.split.views {
+                        0 => String::new(),
+                        views => format!(" and {views} augmented views"),
+                    };
                     let text = format!(
-                        "{how}, on {} photos ({} held back): training accuracy {}, {validation}.",
+                        "{how}, on {} photos{views} ({} held back): training accuracy {}, {validation}.",
                         model.split.train,
                         model.split.validation,
                         percent(kept.train.accuracy)
@@ -460,7 +505,7 @@ impl App {
                 None,
             ),
         };
-        let running = matches!(self.state.training, TrainingState::Running { .. });
+        let running = self.training_busy();
         let stopping = matches!(
             self.state.training,
             TrainingState::Running { stopping: true, .. }
@@ -481,7 +526,8 @@ impl App {
                 <div class="train-status" data-testid="train-status" data-state={self.state.training.name()}
                     data-train-accuracy={kept.map(|r| r.train.accuracy.to_string())}
                     data-validation-accuracy={kept.and_then(|r| r.validation).map(|v| v.accuracy.to_string())}
-                    data-stopped-early={model.map(|m| m.stopped_early.to_string())}>
+                    data-stopped-early={model.map(|m| m.stopped_early.to_string())}
+                    data-views={model.map(|m| m.split.views.to_string())}>
                     if let Some((done, total)) = progress {
                         <progress value={done.to_string()} max={total.max(1).to_string()}></progress>
                     }
@@ -502,6 +548,14 @@ impl App {
         }
     }
 
+    /// Whether a run is preparing or training (settings are locked meanwhile).
+    fn training_busy(&self) -> bool {
+        matches!(
+            self.state.training,
+            TrainingState::Preparing { .. } | TrainingState::Running { .. }
+        )
+    }
+
     /// A number input for one training setting.
     fn number_setting(&self, link: &Scope<Self>, setting: NumberSetting) -> Html {
         let NumberSetting {
@@ -513,7 +567,7 @@ impl App {
             apply,
         } = setting;
         let settings = self.state.settings.clone();
-        let running = matches!(self.state.training, TrainingState::Running { .. });
+        let running = self.training_busy();
         html! {
             <label class="setting" title={help}>
                 <span class="setting-name">{ label }</span>
@@ -534,7 +588,7 @@ impl App {
     fn view_settings(&self, link: &Scope<Self>) -> Html {
         let settings = &self.state.settings;
         let optimizer = settings.optimizer.clone();
-        let running = matches!(self.state.training, TrainingState::Running { .. });
+        let running = self.training_busy();
         let for_select = settings.clone();
         html! {
             <details class="settings" data-testid="settings">
@@ -569,9 +623,173 @@ impl App {
                     { self.number_setting(link, NumberSetting { name: "validation_fraction", label: "Validation share", help: "Share of each class held back to check the model on photos it never learned from (0 to 0.5).", value: settings.validation_fraction, step: 0.05, apply: |s, v| s.validation_fraction = v }) }
                     { self.number_setting(link, NumberSetting { name: "seed", label: "Seed", help: "Decides the random split, start and shuffling: the same seed and photos train the same model.", value: settings.seed as f64, step: 1.0, apply: |s, v| s.seed = v as u64 }) }
                 </div>
+                { self.view_augmentation(link) }
                 <button data-testid="reset-settings" disabled={running}
                     onclick={link.callback(|_| Msg::Do(Action::ResetSettings))}>{ "Reset to defaults" }</button>
             </details>
+        }
+    }
+
+    /// The augmentation switches, the views per photo and the preview.
+    fn view_augmentation(&self, link: &Scope<Self>) -> Html {
+        let settings = self.state.settings.clone();
+        let augmentation = settings.augmentation;
+        let running = self.training_busy();
+        type Switch = fn(&mut AugmentationSettings) -> &mut bool;
+        let switches: [(&str, &str, &str, Switch); 4] = [
+            (
+                "augment-crop",
+                "Random crop",
+                "A random part of the photo, stretched back to full size.",
+                |a| &mut a.crop,
+            ),
+            (
+                "augment-flip",
+                "Flip",
+                "Mirrored left to right, in half of the views.",
+                |a| &mut a.flip,
+            ),
+            (
+                "augment-color",
+                "Colour jitter",
+                "Brightness, contrast and saturation changed a little.",
+                |a| &mut a.color,
+            ),
+            (
+                "augment-rotation",
+                "Rotation",
+                "Turned by up to 15 degrees.",
+                |a| &mut a.rotation,
+            ),
+        ];
+        let preview = self.state.augment_preview.as_ref();
+        html! {
+            <fieldset class="augmentation">
+                <legend>{ "Augmentation" }</legend>
+                <p class="setting-help">{ "Each training photo also trains as a few changed copies (views), so the model learns what stays the same. Validation photos are never changed." }</p>
+                <div class="switches">
+                    { for switches.into_iter().map(|(name, label, help, field)| {
+                        let mut copy = augmentation;
+                        let checked = *field(&mut copy);
+                        let settings = settings.clone();
+                        html! {
+                            <label class="switch" title={help}>
+                                <input type="checkbox" name={name} data-testid={name} checked={checked} disabled={running}
+                                    onchange={link.callback(move |event: Event| {
+                                        let input: HtmlInputElement = event.target_unchecked_into();
+                                        let mut changed = settings.clone();
+                                        *field(&mut changed.augmentation) = input.checked();
+                                        Msg::Do(Action::ChangeSettings(changed))
+                                    })} />
+                                { label }
+                            </label>
+                        }
+                    }) }
+                </div>
+                { self.number_setting(link, NumberSetting { name: "views_per_photo", label: "Views per photo", help: "Changed copies made of each training photo; each is embedded once, then reused.", value: augmentation.views_per_photo as f64, step: 1.0, apply: |s, v| s.augmentation.views_per_photo = v as usize }) }
+                <div class="augment-preview" data-testid="augment-preview"
+                    data-augmented={preview.map(|p| p.settings.is_on().to_string())}
+                    data-views={preview.map(|p| p.views.len().to_string())}>
+                    { match preview {
+                        None => html! { <p class="setting-help">{ "Turn an augmentation on to see views of a photo (tap a photo to choose which)." }</p> },
+                        Some(preview) if preview.views.is_empty() => html! { <p class="setting-help">{ "Making views…" }</p> },
+                        Some(preview) => html! {
+                            <>
+                                <p class="setting-help">{ if preview.settings.is_on() {
+                                    format!("{} views of {}, as training makes them:", preview.views.len(), self.state.photo(preview.photo).map_or("the photo", |(_, p)| p.file_name.as_str()))
+                                } else {
+                                    "Augmentation is off: every view is the photo itself.".to_string()
+                                } }</p>
+                                <div class="thumbs">
+                                    { for preview.views.iter().enumerate().map(|(i, view)| html! {
+                                        <img class="view" src={view.as_str().to_string()} alt={format!("View {}", i + 1)} />
+                                    }) }
+                                </div>
+                            </>
+                        },
+                    } }
+                    <button data-testid="augment-more" disabled={self.state.classes.iter().all(|c| c.photos.is_empty())}
+                        onclick={link.callback(|_| Msg::Do(Action::PreviewAugmentation))}>
+                        { format!("Show {PREVIEW_VIEWS} other views") }
+                    </button>
+                </div>
+            </fieldset>
+        }
+    }
+
+    /// What the model sees of one photo, and the wrong-preprocessing experiment.
+    fn view_preprocessing(&self, link: &Scope<Self>) -> Html {
+        let Some((class, photo)) = self.state.shown_photo() else {
+            return html! {};
+        };
+        let model = Normalization::Model;
+        let example = |value: u8| format!("{value} → {:.2}", model.apply(0, value));
+        let experiment = self.state.experiment.as_ref();
+        let chosen = self.wrong_normalization;
+        let percent =
+            |value: Option<f32>| value.map_or("–".into(), |a| format!("{:.0}%", a * 100.0));
+        html! {
+            <section class="step preprocessing" data-testid="preprocessing-view" data-file={photo.file_name.clone()}>
+                <h2>{ "What the model sees" }</h2>
+                <div class="seen">
+                    <figure>
+                        <img class="original" src={photo.thumbnail.as_str().to_string()} alt={photo.file_name.clone()} />
+                        <figcaption>{ format!("{} ({})", photo.file_name, class.label()) }</figcaption>
+                    </figure>
+                    <span class="arrow" aria-hidden="true">{ "→" }</span>
+                    <figure>
+                        <img class="model-input" data-testid="model-input" src={photo.input.as_str().to_string()}
+                            width={INPUT_SIZE.to_string()} height={INPUT_SIZE.to_string()} alt={format!("What the model sees of {}", photo.file_name)} />
+                        <figcaption>{ format!("{INPUT_SIZE} × {INPUT_SIZE} pixels") }</figcaption>
+                    </figure>
+                </div>
+                <p>{ "The photo is turned upright, its centre square (87.5% of the short side) is cut out and resized to 224 × 224. Tap any photo in a class to see it here." }</p>
+                <p>{ format!("Each colour value x (0 to 255) then becomes {}: {}, {}, {}. The pretrained network learned with exactly this; anything else shows it numbers it never saw.", model.formula(), example(0), example(127), example(255)) }</p>
+                <div class="row experiment">
+                    <label class="switch">
+                        <input type="checkbox" data-testid="wrong-preprocessing" checked={experiment.is_some()}
+                            disabled={self.state.model.is_none() || self.training_busy()}
+                            onchange={link.callback(move |event: Event| {
+                                let input: HtmlInputElement = event.target_unchecked_into();
+                                Msg::Do(Action::WrongPreprocessing(input.checked().then_some(chosen)))
+                            })} />
+                        { "Train with the wrong preprocessing:" }
+                    </label>
+                    <select data-testid="wrong-normalization" aria-label="Which wrong preprocessing" disabled={self.training_busy()}
+                        onchange={link.callback(|event: Event| {
+                            let select: HtmlSelectElement = event.target_unchecked_into();
+                            Msg::ChooseWrongNormalization(match select.value().as_str() {
+                                "imagenet" => Normalization::ImageNet,
+                                "zero-to-one" => Normalization::ZeroToOne,
+                                _ => Normalization::Raw,
+                            })
+                        })}>
+                        <option value="raw" selected={chosen == Normalization::Raw}>{ "no normalization (0..255)" }</option>
+                        <option value="zero-to-one" selected={chosen == Normalization::ZeroToOne}>{ format!("inputs in 0..1 ({})", Normalization::ZeroToOne.formula()) }</option>
+                        <option value="imagenet" selected={chosen == Normalization::ImageNet}>{ "ImageNet mean and std" }</option>
+                    </select>
+                </div>
+                if self.state.model.is_none() {
+                    <p class="hint">{ "Train a model first: the experiment trains again the same way with wrong inputs and compares." }</p>
+                }
+                if let Some(experiment) = experiment {
+                    <p class="experiment-result" data-testid="wrong-preprocessing-result"
+                        data-state={if experiment.wrong_accuracy.is_some() { "done" } else { "running" }}
+                        data-accuracy={experiment.wrong_accuracy.map(|a| a.to_string())}
+                        data-correct-accuracy={experiment.correct_accuracy.map(|a| a.to_string())}>
+                        { match experiment.wrong_accuracy {
+                            Some(_) => format!(
+                                "Validation accuracy: {} with the right preprocessing (model {}), {} with {}.",
+                                percent(experiment.correct_accuracy),
+                                experiment.model_version,
+                                percent(experiment.wrong_accuracy),
+                                experiment.normalization.formula()
+                            ),
+                            None => "Training again with the wrong preprocessing…".into(),
+                        } }
+                    </p>
+                }
+            </section>
         }
     }
 
@@ -743,7 +961,10 @@ fn view_class(link: &Scope<App>, class: &ClassEntry<ObjectUrl>) -> Html {
                     let photo_id = photo.id;
                     html! {
                         <figure class="thumb" key={photo_id.0}>
-                            <img src={photo.thumbnail.as_str().to_string()} alt={photo.file_name.clone()} title={photo.file_name.clone()} />
+                            <button class="inspect" title="See what the model sees" aria-label={format!("See what the model sees of {}", photo.file_name)}
+                                onclick={link.callback(move |_| Msg::Do(Action::InspectPhoto(photo_id)))}>
+                                <img src={photo.thumbnail.as_str().to_string()} alt={photo.file_name.clone()} title={photo.file_name.clone()} />
+                            </button>
                             <button class="remove" title="Remove this photo" aria-label={format!("Remove {}", photo.file_name)} onclick={link.callback(move |_| Msg::Do(Action::DeletePhoto(photo_id)))}>{ "✕" }</button>
                         </figure>
                     }

@@ -86,17 +86,20 @@ pub async fn fetch_text(url: &str) -> Result<String, String> {
     text.as_string().ok_or_else(|| format!("{url} is not text"))
 }
 
-/// An object URL showing a blob, revoked when the last clone is dropped (when nothing shows
-/// the picture any more).
+/// An object URL showing a blob, with the blob; the URL is revoked when the last clone is
+/// dropped (when nothing shows the picture any more).
 #[derive(Clone, PartialEq)]
 pub struct ObjectUrl(Rc<OwnedUrl>);
 
 #[derive(PartialEq)]
-struct OwnedUrl(String);
+struct OwnedUrl {
+    url: String,
+    blob: Blob,
+}
 
 impl Drop for OwnedUrl {
     fn drop(&mut self) {
-        let _ = web_sys::Url::revoke_object_url(&self.0);
+        let _ = web_sys::Url::revoke_object_url(&self.url);
     }
 }
 
@@ -104,12 +107,20 @@ impl ObjectUrl {
     /// Makes the URL.
     pub fn new(blob: &Blob) -> Result<Self, String> {
         let url = web_sys::Url::create_object_url_with_blob(blob).map_err(describe)?;
-        Ok(Self(Rc::new(OwnedUrl(url))))
+        Ok(Self(Rc::new(OwnedUrl {
+            url,
+            blob: blob.clone(),
+        })))
     }
 
     /// The URL, for an `src`.
     pub fn as_str(&self) -> &str {
-        &self.0.0
+        &self.0.url
+    }
+
+    /// The blob it shows.
+    pub fn blob(&self) -> &Blob {
+        &self.0.blob
     }
 }
 

@@ -68,21 +68,14 @@ struct PhotoJob {
     attachment: Option<JsValue>,
 }
 
-impl PhotoJob {
-    /// The request as a photo job, or back unchanged if it is about no photo.
-    fn new(
-        request: Request,
-        attachment: Option<JsValue>,
-    ) -> Result<Self, (Request, Option<JsValue>)> {
-        let job = match &request {
-            Request::Embed { job } | Request::Classify { job, .. } => *job,
-            _ => return Err((request, attachment)),
-        };
-        Ok(Self {
-            job,
-            request,
-            attachment,
-        })
+/// The job of a request about one photo (any worker can take it), `None` for the others.
+fn photo_job(request: &Request) -> Option<JobId> {
+    match request {
+        Request::Embed { job }
+        | Request::Classify { job, .. }
+        | Request::EmbedInput { job, .. }
+        | Request::PreviewAugmentation { job, .. } => Some(*job),
+        _ => None,
     }
 }
 
@@ -389,6 +382,7 @@ impl WorkerPool {
             Event::StartFailed { detail } => return self.record_start(index, Err(detail.clone())),
             Event::Embedded { job, .. }
             | Event::Classified { job, .. }
+            | Event::Previewed { job }
             | Event::PhotoFailed { job, .. } => self.workers[index]
                 .photo_jobs
                 .retain(|photo| photo.job != *job),
@@ -406,16 +400,18 @@ impl WorkerPool {
         if let Request::Train { job, .. } = &request {
             self.training = Some(*job);
         }
-        match PhotoJob::new(request, attachment) {
-            Ok(photo) => {
-                self.queue.push_back(photo);
+        match photo_job(&request) {
+            Some(job) => {
+                self.queue.push_back(PhotoJob {
+                    job,
+                    request,
+                    attachment,
+                });
                 self.pump();
             }
-            Err((request, attachment)) if self.trainer_runs() => {
-                self.post(TRAINER, &request, attachment.as_ref())
-            }
+            None if self.trainer_runs() => self.post(TRAINER, &request, attachment.as_ref()),
             // A worker still loading would drop it: its loader takes only the wasm.
-            Err(waiting) => self.for_trainer.push(waiting),
+            None => self.for_trainer.push((request, attachment)),
         }
     }
 

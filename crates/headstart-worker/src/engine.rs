@@ -2,17 +2,18 @@
 //! classification. One engine per worker.
 
 use crate::compute::{Compute, ComputePath, choose};
-use crate::photo::{DecodeError, PhotoCanvas};
+use crate::photo::{DecodeError, DecodedPhoto, decode_input, decode_photo, encode_jpeg};
 use crate::scope::yield_to_event_loop;
 use burn::tensor::Device;
+use headstart_core::augment::{AugmentationSettings, augment_rgba};
 use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::embedding::Embedding;
 use headstart_core::head::{ClassifierHead, HeadTrainer};
 use headstart_core::inference::{classify, embed, max_abs_difference};
-use headstart_core::preprocess::{INPUT_LEN, normalize_rgba};
-use headstart_core::protocol::{ComputeChoice, Event, JobId, PhotoError};
+use headstart_core::preprocess::{INPUT_LEN, Normalization, normalize_rgba};
+use headstart_core::protocol::{ComputeChoice, Event, JobId, PhotoError, ViewAugmentation};
 use headstart_core::training::{
-    EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
+    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
 };
 use headstart_core::weights::load_backbone;
 use web_sys::Blob;
@@ -25,7 +26,6 @@ pub struct Engine {
     /// The compute device and how it was chosen.
     pub compute: Compute,
     backbone: EfficientNetLite0,
-    canvas: PhotoCanvas,
 }
 
 /// A training run's request.
@@ -38,6 +38,8 @@ pub struct TrainingRun {
     pub class_names: Vec<String>,
     /// The examples.
     pub examples: Vec<LabeledEmbedding>,
+    /// Augmented views of examples.
+    pub views: Vec<AugmentedView>,
     /// Its settings.
     pub settings: TrainingSettings,
 }
@@ -55,7 +57,6 @@ impl Engine {
     /// Loads the backbone from the weight bytes on the best device for `choice`; a WebGPU
     /// device whose results differ from the CPU's is dropped for the CPU.
     pub async fn start(weights: Vec<u8>, choice: ComputeChoice) -> Result<Self, String> {
-        let canvas = PhotoCanvas::new()?;
         // The worker only runs the backbone forward, so its BatchNorm layers are folded into the
         // convolutions (one pass less per layer); fine-tuning will need the unfolded ones.
         let cpu_backbone = load_backbone(weights.clone(), &Device::flex())
@@ -72,7 +73,6 @@ impl Engine {
                             return Ok(Self {
                                 compute,
                                 backbone: gpu_backbone,
-                                canvas,
                             });
                         }
                         Err(reason) => compute = Compute::cpu(reason),
@@ -86,7 +86,6 @@ impl Engine {
         Ok(Self {
             compute,
             backbone: cpu_backbone,
-            canvas,
         })
     }
 
@@ -100,36 +99,72 @@ impl Engine {
         &self.backbone
     }
 
-    /// A photo file as normalized network input and its thumbnail.
-    pub async fn preprocess(&self, photo: &Blob) -> Result<(Vec<f32>, Blob), PhotoError> {
-        let decoded = self.canvas.decode(photo).await?;
-        Ok((normalize_rgba(&decoded.input_rgba), decoded.thumbnail))
+    /// A photo file as normalized network input, with its model input and thumbnail.
+    pub async fn preprocess(&self, photo: &Blob) -> Result<(Vec<f32>, DecodedPhoto), PhotoError> {
+        let decoded = decode_photo(photo).await?;
+        Ok((
+            normalize_rgba(&decoded.input_rgba, Normalization::Model),
+            decoded,
+        ))
     }
 
-    /// The embedding of a photo file, and its thumbnail.
-    pub async fn embed_photo(&self, photo: &Blob) -> Result<(Embedding, Blob), PhotoError> {
-        let (image, thumbnail) = self.preprocess(photo).await?;
-        let embedding = embed(&self.backbone, &[image], self.device())
+    async fn embed_one(&self, image: Vec<f32>) -> Result<Embedding, PhotoError> {
+        Ok(embed(&self.backbone, &[image], self.device())
             .await
             .map_err(|e| PhotoError::Compute(e.to_string()))?
-            .remove(0);
-        Ok((embedding, thumbnail))
+            .remove(0))
     }
 
-    /// Class probabilities of a photo under `model`, and its thumbnail.
+    /// The embedding of a photo file, with its model input and thumbnail.
+    pub async fn embed_photo(&self, photo: &Blob) -> Result<(Embedding, DecodedPhoto), PhotoError> {
+        let (image, decoded) = self.preprocess(photo).await?;
+        Ok((self.embed_one(image).await?, decoded))
+    }
+
+    /// The embedding of a kept model input, normalized as `normalization` says, augmented first
+    /// when `augmentation` is given.
+    pub async fn embed_input(
+        &self,
+        input: &Blob,
+        normalization: Normalization,
+        augmentation: Option<ViewAugmentation>,
+    ) -> Result<Embedding, PhotoError> {
+        let mut rgba = decode_input(input).await?;
+        if let Some(view) = augmentation {
+            rgba = augment_rgba(&rgba, &view.settings, view.seed);
+        }
+        self.embed_one(normalize_rgba(&rgba, normalization)).await
+    }
+
+    /// Augmented views of a kept model input, one JPEG per seed.
+    pub async fn preview(
+        &self,
+        input: &Blob,
+        settings: &AugmentationSettings,
+        seeds: &[u64],
+    ) -> Result<Vec<Blob>, PhotoError> {
+        let rgba = decode_input(input).await?;
+        let mut views = Vec::with_capacity(seeds.len());
+        for &seed in seeds {
+            views.push(encode_jpeg(&augment_rgba(&rgba, settings, seed)).await?);
+        }
+        Ok(views)
+    }
+
+    /// Class probabilities of a photo under `model`, with its model input and thumbnail.
     pub async fn classify_photo(
         &self,
         model: &TrainedModel,
         photo: &Blob,
-    ) -> Result<(Vec<f32>, Blob), PhotoError> {
+    ) -> Result<(Vec<f32>, DecodedPhoto), PhotoError> {
         let head = ClassifierHead::from_weights(&model.head, self.device())
             .ok_or_else(|| PhotoError::Compute("the model's head has mismatched shapes".into()))?;
-        let (embedding, thumbnail) = self.embed_photo(photo).await?;
+        let (embedding, decoded) = self.embed_photo(photo).await?;
         let probabilities = classify(&head, &[embedding], self.device())
             .await
             .map_err(|e| PhotoError::Compute(format!("{e:?}")))?
             .remove(0);
-        Ok((probabilities, thumbnail))
+        Ok((probabilities, decoded))
     }
 
     /// Trains a new head on cached embeddings, calling `on_epoch` after every epoch and
@@ -144,6 +179,7 @@ impl Engine {
         let result = async {
             let mut trainer = HeadTrainer::new(
                 &run.examples,
+                &run.views,
                 run.class_names.len(),
                 run.settings,
                 self.device(),

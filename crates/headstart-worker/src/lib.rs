@@ -15,14 +15,15 @@ mod photo;
 mod scope;
 
 use crate::engine::{Engine, TrainingRun};
+use crate::photo::DecodedPhoto;
 use crate::scope::{post, worker_scope};
 use headstart_core::protocol::{Event, JobId, Request};
-use js_sys::{ArrayBuffer, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Uint8Array};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::{Closure, wasm_bindgen};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Blob, MessageEvent};
 
@@ -74,11 +75,11 @@ fn engine() -> Option<Rc<Engine>> {
 }
 
 /// The attachment as a photo file, if it is one.
-fn photo(attachment: Option<wasm_bindgen::JsValue>) -> Option<Blob> {
+fn photo(attachment: Option<JsValue>) -> Option<Blob> {
     attachment.and_then(|value| value.dyn_into::<Blob>().ok())
 }
 
-fn handle(request: Request, attachment: Option<wasm_bindgen::JsValue>) {
+fn handle(request: Request, attachment: Option<JsValue>) {
     match request {
         Request::Start { compute } => {
             let weights = attachment
@@ -100,13 +101,33 @@ fn handle(request: Request, attachment: Option<wasm_bindgen::JsValue>) {
             });
         }
         Request::Embed { job } => photo_job(job, photo(attachment), |engine, blob| async move {
-            let (embedding, thumbnail) = engine.embed_photo(&blob).await?;
-            Ok((Event::Embedded { job, embedding }, thumbnail))
+            let (embedding, decoded) = engine.embed_photo(&blob).await?;
+            Ok((Event::Embedded { job, embedding }, Some(media(decoded))))
+        }),
+        Request::EmbedInput {
+            job,
+            normalization,
+            augmentation,
+        } => photo_job(job, photo(attachment), move |engine, blob| async move {
+            let embedding = engine
+                .embed_input(&blob, normalization, augmentation)
+                .await?;
+            Ok((Event::Embedded { job, embedding }, None))
+        }),
+        Request::PreviewAugmentation {
+            job,
+            settings,
+            seeds,
+        } => photo_job(job, photo(attachment), move |engine, blob| async move {
+            let views = engine.preview(&blob, &settings, &seeds).await?;
+            let views: Array = views.into_iter().collect();
+            Ok((Event::Previewed { job }, Some(views.into())))
         }),
         Request::Classify { job, model } => {
             photo_job(job, photo(attachment), |engine, blob| async move {
-                let (probabilities, thumbnail) = engine.classify_photo(&model, &blob).await?;
-                Ok((Event::Classified { job, probabilities }, thumbnail))
+                let (probabilities, decoded) = engine.classify_photo(&model, &blob).await?;
+                let event = Event::Classified { job, probabilities };
+                Ok((event, Some(media(decoded))))
             })
         }
         Request::Train {
@@ -114,6 +135,7 @@ fn handle(request: Request, attachment: Option<wasm_bindgen::JsValue>) {
             version,
             class_names,
             examples,
+            views,
             settings,
         } => {
             let run = TrainingRun {
@@ -121,6 +143,7 @@ fn handle(request: Request, attachment: Option<wasm_bindgen::JsValue>) {
                 version,
                 class_names,
                 examples,
+                views,
                 settings,
             };
             let Some(engine) = engine() else {
@@ -158,10 +181,16 @@ fn not_started_training(job: JobId) -> Event {
     }
 }
 
-/// Runs `work` on a photo job and posts its event with the thumbnail, or the photo's failure.
+/// A decoded photo's attachment: `[thumbnail, model input]`.
+fn media(decoded: DecodedPhoto) -> JsValue {
+    Array::of2(&decoded.thumbnail, &decoded.input).into()
+}
+
+/// Runs `work` on a photo job and posts its event with its attachment, or the photo's failure.
 fn photo_job<Work>(job: JobId, photo: Option<Blob>, work: impl FnOnce(Rc<Engine>, Blob) -> Work)
 where
-    Work: Future<Output = Result<(Event, Blob), headstart_core::protocol::PhotoError>> + 'static,
+    Work: Future<Output = Result<(Event, Option<JsValue>), headstart_core::protocol::PhotoError>>
+        + 'static,
 {
     use headstart_core::protocol::PhotoError;
     let (Some(engine), Some(photo)) = (engine(), photo) else {
@@ -171,7 +200,7 @@ where
     let work = work(engine, photo);
     spawn_local(async move {
         match work.await {
-            Ok((event, thumbnail)) => post(&event, Some(&thumbnail)),
+            Ok((event, attachment)) => post(&event, attachment.as_ref()),
             Err(error) => post(&Event::PhotoFailed { job, error }, None),
         }
     });

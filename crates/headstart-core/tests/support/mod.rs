@@ -6,7 +6,7 @@ use burn::tensor::Device;
 use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::embedding::Embedding;
 use headstart_core::inference::embed;
-use headstart_core::preprocess::{decode_to_rgba, normalize_rgba};
+use headstart_core::preprocess::{Normalization, decode_to_rgba, normalize_rgba};
 use std::path::{Path, PathBuf};
 
 /// The repository root.
@@ -31,17 +31,22 @@ pub fn backbone(device: &Device) -> EfficientNetLite0 {
         .expect("backbone weights load")
 }
 
-/// Decodes, preprocesses and embeds image files in one batch.
+/// Decodes, preprocesses (normalizing as `normalization` says) and embeds image files in one
+/// batch.
 pub fn embed_files(
     backbone: &EfficientNetLite0,
     files: &[PathBuf],
+    normalization: Normalization,
     device: &Device,
 ) -> Vec<Embedding> {
     let images: Vec<Vec<f32>> = files
         .iter()
         .map(|file| {
             let encoded = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            normalize_rgba(&decode_to_rgba(&encoded).expect("decodable photo"))
+            normalize_rgba(
+                &decode_to_rgba(&encoded).expect("decodable photo"),
+                normalization,
+            )
         })
         .collect();
     pollster::block_on(embed(backbone, &images, device)).expect("embedding")

@@ -1,0 +1,169 @@
+// What the model learned and why (issue 7): what the model sees of a photo, the
+// wrong-preprocessing experiment, and augmentation reaching both the preview and training, on
+// the built-in sample photos plus the held-out photos (10 real photos per class).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { writeFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { servePageInBrowser, openPage, screenshot, artifactsDir, photos, waitForCounts } from "./harness.mjs";
+
+const WAIT_MS = 300_000;
+const classes = ["bird", "flower", "fruit"];
+const session = servePageInBrowser();
+
+/** Trains, waits for the run to end, and returns how long it took. */
+async function train(page) {
+  const started = Date.now();
+  await page.getByTestId("train").click();
+  await page.waitForFunction(
+    () => !["idle", "preparing", "running"].includes(document.querySelector('[data-testid="train-status"]').dataset.state),
+    null,
+    { timeout: WAIT_MS },
+  );
+  const status = page.getByTestId("train-status");
+  assert.equal(await status.getAttribute("data-state"), "done", await status.textContent());
+  return Date.now() - started;
+}
+
+/** The page with 10 real photos in each of three classes (samples + held-out). */
+async function openWithTenPerClass() {
+  const opened = await openPage(session.browser, session.server.origin);
+  const { page } = opened;
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await page.getByTestId("add-class").click();
+  const cards = page.getByTestId("class-card");
+  for (const [i, name] of classes.entries()) {
+    await cards.nth(i).getByTestId("class-name").fill(name);
+    const files = [...(await photos("www/samples", name)), ...(await photos("tests/photos/held-out", name))];
+    await cards.nth(i).getByTestId("class-upload").setInputFiles(files);
+  }
+  await waitForCounts(page, ["10 photos", "10 photos", "10 photos"]);
+  await page.getByTestId("settings").locator("summary").click();
+  return opened;
+}
+
+async function setSetting(page, name, value) {
+  const input = page.getByTestId("settings").locator(`[name="${name}"]`);
+  await input.fill(String(value));
+  await input.press("Tab");
+}
+
+/** SHA-256 of every view image in the augmentation preview. */
+async function previewHashes(page) {
+  return page.getByTestId("augment-preview").locator("img").evaluateAll(async (images) => {
+    const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return Promise.all(images.map(async (img) => hex(await crypto.subtle.digest("SHA-256", await (await fetch(img.src)).arrayBuffer()))));
+  });
+}
+
+async function waitForPreview(page, augmented) {
+  await page.waitForFunction(
+    (on) => {
+      const preview = document.querySelector('[data-testid="augment-preview"]');
+      return preview.dataset.augmented === String(on) && preview.dataset.views === "6";
+    },
+    augmented,
+    { timeout: WAIT_MS },
+  );
+}
+
+test("a photo shows exactly what the model sees, and wrong preprocessing measurably costs accuracy", { timeout: WAIT_MS * 2 }, async () => {
+  const { page, consoleErrors } = await openWithTenPerClass();
+  await setSetting(page, "validation_fraction", 0.4);
+  await train(page);
+  const correct = Number(await page.getByTestId("train-status").getAttribute("data-validation-accuracy"));
+
+  // Tapping a photo shows its 224x224 model input and the normalization written out.
+  const card = page.getByTestId("class-card").nth(2);
+  await card.locator(".thumb .inspect").nth(4).click();
+  const view = page.getByTestId("preprocessing-view");
+  assert.equal(await view.getAttribute("data-file"), "pineapple.png");
+  const size = await view.getByTestId("model-input").evaluate(async (img) => {
+    await img.decode();
+    return [img.naturalWidth, img.naturalHeight];
+  });
+  assert.deepEqual(size, [224, 224]);
+  // What each photo keeps besides its embedding: the model input (PNG) and the thumbnail (JPEG).
+  const keptBytes = await page.getByTestId("class-card").locator(".thumb img").evaluateAll(async (thumbnails) => {
+    const inputs = [...document.querySelectorAll('[data-testid="model-input"]')];
+    const size = async (img) => (await (await fetch(img.src)).blob()).size;
+    const thumbnailBytes = await Promise.all(thumbnails.map(size));
+    return { thumbnailMeanBytes: thumbnailBytes.reduce((a, b) => a + b, 0) / thumbnailBytes.length, shownInputBytes: await size(inputs[0]) };
+  });
+  console.log("bytes kept per photo:", JSON.stringify(keptBytes));
+  assert.match(await view.textContent(), /\(x − 127\) \/ 128: 0 → -0\.99, 127 → 0\.00, 255 → 1\.00/);
+
+  const results = { correct };
+  const formulas = { raw: "no normalization", "zero-to-one": "x / 255", imagenet: "ImageNet" };
+  for (const option of ["raw", "zero-to-one", "imagenet"]) {
+    await page.getByTestId("wrong-normalization").selectOption(option);
+    const toggle = page.getByTestId("wrong-preprocessing");
+    if (!(await toggle.isChecked())) await toggle.check();
+    const result = page.getByTestId("wrong-preprocessing-result");
+    await page.waitForFunction(
+      (formula) => {
+        const shown = document.querySelector('[data-testid="wrong-preprocessing-result"]');
+        return shown?.dataset.state === "done" && shown.textContent.includes(formula);
+      },
+      formulas[option],
+      { timeout: WAIT_MS },
+    );
+    results[option] = Number(await result.getAttribute("data-accuracy"));
+    assert.equal(Number(await result.getAttribute("data-correct-accuracy")), correct);
+    assert.ok(results[option] >= 0 && results[option] <= 1);
+  }
+  console.log("validation accuracy by preprocessing:", JSON.stringify(results));
+  // Forgetting to normalize costs accuracy even with a head retrained on it. (0..1 inputs and
+  // ImageNet's mean and std cost little or nothing on these photos: reported, not asserted.)
+  assert.ok(results.raw < correct, `unnormalized inputs: ${results.raw} against ${correct}`);
+  // The experiment never replaces the model the student classifies with.
+  assert.equal(await page.getByTestId("model-info").getAttribute("data-version"), "1");
+  await page.getByTestId("wrong-preprocessing").uncheck();
+  assert.equal(await page.getByTestId("wrong-preprocessing-result").count(), 0);
+  await screenshot(page, "preprocessing");
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("augmentation shows in the preview and its views reach training", { timeout: WAIT_MS * 2 }, async () => {
+  const { page, consoleErrors } = await openWithTenPerClass();
+  const plainMs = await train(page);
+  const status = page.getByTestId("train-status");
+  const plain = Number(await status.getAttribute("data-validation-accuracy"));
+  assert.equal(await status.getAttribute("data-views"), "0");
+
+  // On: six different views of the first photo. Off: six copies of the photo itself.
+  for (const name of ["augment-crop", "augment-flip", "augment-color"]) await page.getByTestId(name).check();
+  await waitForPreview(page, true);
+  const augmented = new Set(await previewHashes(page));
+  assert.ok(augmented.size >= 5, `${augmented.size} different views of 6`);
+  for (const name of ["augment-crop", "augment-flip", "augment-color"]) await page.getByTestId(name).uncheck();
+  await waitForPreview(page, false);
+  assert.equal(new Set(await previewHashes(page)).size, 1, "with augmentation off every view is the photo");
+
+  // Training with 2 views of each of the 24 training photos: 48 views embedded once.
+  for (const name of ["augment-crop", "augment-flip", "augment-color"]) await page.getByTestId(name).check();
+  await setSetting(page, "views_per_photo", 2);
+  await page.getByTestId("train").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "preparing");
+  const preparingStarted = Date.now();
+  await page.waitForFunction(
+    () => !["preparing", "running"].includes(document.querySelector('[data-testid="train-status"]').dataset.state),
+    null,
+    { timeout: WAIT_MS },
+  );
+  const augmentedMs = Date.now() - preparingStarted;
+  assert.equal(await status.getAttribute("data-state"), "done", await status.textContent());
+  assert.equal(await status.getAttribute("data-views"), "48");
+  assert.match(await status.textContent(), /on 24 photos and 48 augmented views \(6 held back\)/);
+  const withAugmentation = Number(await status.getAttribute("data-validation-accuracy"));
+
+  // The views are cached: training again embeds nothing.
+  const cachedMs = await train(page);
+  const figures = { plain, withAugmentation, plainTrainMs: plainMs, augmentedTrainMs: augmentedMs, cachedTrainMs: cachedMs };
+  console.log("augmentation:", JSON.stringify(figures));
+  await mkdir(artifactsDir, { recursive: true });
+  await writeFile(join(artifactsDir, "augmentation.json"), JSON.stringify(figures, null, 2));
+  assert.ok(withAugmentation > 0.5, `validation accuracy with augmentation ${withAugmentation}`);
+  await screenshot(page, "augmentation");
+  assert.deepEqual(consoleErrors, []);
+});
