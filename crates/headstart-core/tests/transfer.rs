@@ -4,12 +4,15 @@
 mod support;
 
 use burn::tensor::Device;
+use headstart_core::augment::{AugmentationSettings, augment_rgba, view_seed};
+use headstart_core::dataset::stratified_split;
 use headstart_core::embedding::Embedding;
 use headstart_core::head::HeadTrainer;
 use headstart_core::inference::classify;
 use headstart_core::preprocess::Normalization;
+use headstart_core::training::AugmentedView;
 use headstart_core::training::{EpochReport, LabeledEmbedding, SplitSizes, TrainingSettings, top1};
-use support::{backbone, class_folders, embed_files, repo_root};
+use support::{backbone, class_folders, decode_files, embed_files, embed_inputs, repo_root};
 
 fn labeled(
     folder: &str,
@@ -108,4 +111,53 @@ fn inputs_normalized_otherwise_than_the_weights_expect_cost_held_out_accuracy() 
     };
     assert!(zero_to_one < right, "{accuracies:?}");
     assert!(raw < right, "{accuracies:?}");
+}
+
+#[test]
+fn augmented_views_of_the_training_photos_train_a_head_that_still_generalizes() {
+    let device = Device::flex();
+    let backbone = backbone(&device);
+    let (_, train_set) = labeled("www/samples", Normalization::Model, &device);
+    let (_, held_out) = labeled("tests/photos/held-out", Normalization::Model, &device);
+    let inputs: Vec<Vec<u8>> = class_folders(&repo_root().join("www/samples"))
+        .iter()
+        .flat_map(|(_, files)| decode_files(files))
+        .collect();
+    let settings = TrainingSettings::default();
+    let labels: Vec<usize> = train_set.iter().map(|e| e.label).collect();
+    let split = stratified_split(&labels, settings.validation_fraction, settings.seed);
+    let augmentation = AugmentationSettings {
+        crop: true,
+        flip: true,
+        color: true,
+        rotation: true,
+        views_per_photo: 4,
+    };
+    let mut views = Vec::new();
+    for &example in &split.train {
+        let made: Vec<Vec<u8>> = (1..=augmentation.views_per_photo)
+            .map(|view| {
+                let seed = view_seed(settings.seed, example as u32, view);
+                augment_rgba(&inputs[example], &augmentation, seed)
+            })
+            .collect();
+        for embedding in embed_inputs(&backbone, &made, Normalization::Model, &device) {
+            views.push(AugmentedView { example, embedding });
+        }
+    }
+    let mut trainer = HeadTrainer::new(&train_set, &views, 3, settings, &device).unwrap();
+    while !trainer.is_finished() {
+        pollster::block_on(trainer.run_epoch()).unwrap();
+    }
+    assert_eq!(trainer.split_sizes().views, 48);
+    let (plain, _) = train(&train_set, &device);
+    let with_views = accuracy_on(&trainer, &held_out, &device);
+    let without = accuracy_on(&plain, &held_out, &device);
+    println!(
+        "held-out accuracy without augmentation {without}, with 4 views per photo {with_views}"
+    );
+    assert!(
+        with_views >= 0.8,
+        "held-out accuracy {with_views} (chance is 0.33)"
+    );
 }

@@ -31,6 +31,31 @@ pub fn backbone(device: &Device) -> EfficientNetLite0 {
         .expect("backbone weights load")
 }
 
+/// Decodes image files into 224x224 RGBA model inputs.
+pub fn decode_files(files: &[PathBuf]) -> Vec<Vec<u8>> {
+    files
+        .iter()
+        .map(|file| {
+            let encoded = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            decode_to_rgba(&encoded).expect("decodable photo")
+        })
+        .collect()
+}
+
+/// Normalizes model inputs as `normalization` says and embeds them in one batch.
+pub fn embed_inputs(
+    backbone: &EfficientNetLite0,
+    inputs: &[Vec<u8>],
+    normalization: Normalization,
+    device: &Device,
+) -> Vec<Embedding> {
+    let images: Vec<Vec<f32>> = inputs
+        .iter()
+        .map(|rgba| normalize_rgba(rgba, normalization))
+        .collect();
+    pollster::block_on(embed(backbone, &images, device)).expect("embedding")
+}
+
 /// Decodes, preprocesses (normalizing as `normalization` says) and embeds image files in one
 /// batch.
 pub fn embed_files(
@@ -39,17 +64,7 @@ pub fn embed_files(
     normalization: Normalization,
     device: &Device,
 ) -> Vec<Embedding> {
-    let images: Vec<Vec<f32>> = files
-        .iter()
-        .map(|file| {
-            let encoded = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            normalize_rgba(
-                &decode_to_rgba(&encoded).expect("decodable photo"),
-                normalization,
-            )
-        })
-        .collect();
-    pollster::block_on(embed(backbone, &images, device)).expect("embedding")
+    embed_inputs(backbone, &decode_files(files), normalization, device)
 }
 
 /// The `.png`/`.jpg` files of each class folder under `dir`, classes sorted by name.
