@@ -75,8 +75,20 @@ test("a student trains on uploaded photos and classifies held-out ones on the CP
   assert.ok(validationAccuracy >= 0 && validationAccuracy <= 1, `validation accuracy ${validationAccuracy}`);
   assert.match(await status.textContent(), /validation accuracy \d+%/);
 
+  // Each class shows its split; the final test measures the model on the photos kept aside.
+  const splits = await page.getByTestId("class-split").evaluateAll((nodes) => nodes.map((n) => [n.dataset.train, n.dataset.validation, n.dataset.test].map(Number)));
+  assert.deepEqual(splits, [[3, 1, 1], [3, 1, 1], [3, 1, 1]]);
+  await page.getByTestId("final-test").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="final-test-result"]')?.dataset.accuracy !== undefined);
+  const finalTest = page.getByTestId("final-test-result");
+  assert.equal(await finalTest.getAttribute("data-total"), "3");
+  assert.equal(await finalTest.getAttribute("data-stale"), "false");
+  assert.equal(await finalTest.getAttribute("data-tests-run"), "1");
+  const testAccuracy = Number(await finalTest.getAttribute("data-accuracy"));
+  assert.ok(testAccuracy >= 0 && testAccuracy <= 1, `test accuracy ${testAccuracy}`);
+
   // The confusion matrix counts every held-back photo once, and a cell shows exactly its photos.
-  const heldBack = Number((await status.textContent()).match(/\((\d+) held back\)/)[1]);
+  const heldBack = Number((await status.textContent()).match(/\((\d+) held back for validation\)/)[1]);
   const cells = await page.getByTestId("confusion-cell").evaluateAll((nodes) =>
     nodes.map((n) => ({ truth: n.dataset.true, predicted: n.dataset.predicted, count: Number(n.dataset.count) })),
   );
@@ -148,8 +160,13 @@ test("a student trains on uploaded photos and classifies held-out ones on the CP
   assert.equal(upright.length, classes.length);
   upright.forEach((p, i) => assert.ok(Math.abs(p - tagged[i]) < 0.03, `EXIF: ${upright} vs ${tagged}`));
 
+  // Changing a setting after the final test marks its result as out of date.
+  await page.getByTestId("epochs").fill("41");
+  await page.getByTestId("epochs").press("Tab");
+  assert.equal(await finalTest.getAttribute("data-stale"), "true");
+
   await screenshot(page, "student-flow");
-  const timings = { readyMs, embedMs, trainMs, predictMs, trainAccuracy, validationAccuracy, heldOutAccuracy: accuracy };
+  const timings = { readyMs, embedMs, trainMs, predictMs, trainAccuracy, validationAccuracy, testAccuracy, heldOutAccuracy: accuracy };
   console.log("student flow:", JSON.stringify(timings));
   await writeFile(join(artifactsDir, "student-flow.json"), JSON.stringify(timings, null, 2));
   assert.ok(accuracy >= 0.8, `held-out accuracy ${accuracy} (${correct}/${heldOut.length}); chance is 0.33`);

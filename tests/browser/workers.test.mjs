@@ -218,8 +218,8 @@ test("the settings panel's values reach training, and reset restores the default
   await setting("learning_rate").press("Tab");
   await page.getByTestId("train").click();
   assert.equal(await waitForTraining(page), "done");
-  // 5 photos per class, 40% held back: 2 of each class.
-  assert.match(await page.getByTestId("train-status").textContent(), /on 9 photos \(6 held back\)/);
+  // 5 photos per class, 40% to validation (2 of each class) and 20% to the test (1 of each).
+  assert.match(await page.getByTestId("train-status").textContent(), /on 6 photos \(6 held back for validation\)/);
   assert.equal(Number(await page.getByTestId("train-status").getAttribute("data-train-accuracy")), 1);
 
   await page.getByTestId("reset-settings").click();
@@ -228,7 +228,7 @@ test("the settings panel's values reach training, and reset restores the default
   assert.equal(await setting("momentum").count(), 0, "momentum belongs to SGD only");
   await page.getByTestId("train").click();
   assert.equal(await waitForTraining(page), "done");
-  assert.match(await page.getByTestId("train-status").textContent(), /on 12 photos \(3 held back\)/);
+  assert.match(await page.getByTestId("train-status").textContent(), /on 9 photos \(3 held back for validation\)/);
   assert.deepEqual(consoleErrors, []);
 });
 

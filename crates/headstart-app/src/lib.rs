@@ -17,7 +17,7 @@ pub use notice::{Notice, training_failure};
 pub use samples::{SampleClass, parse_sample_index};
 
 use headstart_core::augment::{AugmentationSettings, view_seed};
-use headstart_core::dataset::stratified_split;
+use headstart_core::dataset::{Split, stratified_split};
 use headstart_core::embedding::Embedding;
 use headstart_core::evaluation::ConfusionMatrix;
 use headstart_core::preprocess::Normalization;
@@ -50,6 +50,7 @@ pub fn within_limits(mut settings: TrainingSettings) -> TrainingSettings {
     settings.batch_size = settings.batch_size.clamp(1, 256);
     settings.patience = settings.patience.min(1000);
     settings.validation_fraction = clamp(settings.validation_fraction, 0.0, 0.5);
+    settings.test_fraction = clamp(settings.test_fraction, 0.0, 0.5);
     settings.dropout = clamp(settings.dropout, 0.0, 0.9);
     settings.label_smoothing = clamp(settings.label_smoothing, 0.0, 0.5);
     let optimizer = &mut settings.optimizer;
@@ -165,6 +166,47 @@ pub struct PreprocessingExperiment {
     pub wrong_accuracy: Option<f32>,
 }
 
+/// How many photos of a class go to each part of the split.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SplitCounts {
+    /// Photos the model learns from.
+    pub train: usize,
+    /// Photos that measure it while it trains.
+    pub validation: usize,
+    /// Photos kept for the final test.
+    pub test: usize,
+}
+
+/// The test photos of the model in use, and the data it was trained on.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ModelTest {
+    photos: Vec<(PhotoId, usize)>,
+    revision: u32,
+}
+
+/// The final test: the model in use on the photos kept aside, used once, at the end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinalTest {
+    /// The model tested.
+    pub model_version: ModelVersion,
+    /// Test photos it got right; `None` while it runs.
+    pub correct: Option<usize>,
+    /// Test photos.
+    pub total: usize,
+    /// The settings when it ran.
+    settings: TrainingSettings,
+    /// [`AppState::revision`] when it ran.
+    revision: u32,
+    job: JobId,
+}
+
+impl FinalTest {
+    /// Share of the test photos the model got right, once known.
+    pub fn accuracy(&self) -> Option<f32> {
+        Some(self.correct? as f32 / self.total.max(1) as f32)
+    }
+}
+
 /// The augmentation preview: views of one photo, as training would make them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AugmentPreview<T> {
@@ -249,6 +291,10 @@ pub enum TrainingState {
         history: Vec<EpochReport>,
         /// The photo behind each of the run's examples, by example index.
         examples: Vec<PhotoId>,
+        /// The photos kept for the final test, with their labels.
+        test_photos: Vec<(PhotoId, usize)>,
+        /// [`AppState::revision`] when the run started.
+        revision: u32,
         /// The student pressed Stop; the worker ends the run after the current epoch.
         stopping: bool,
     },
@@ -311,14 +357,16 @@ pub struct ValidationPhoto<'a, T> {
     pub moved: bool,
 }
 
-/// What a run trains on: the photos of its examples in example order, their labels, and the
-/// embedding of each it needs (by example index): every photo under the run's normalization,
-/// and with augmentation the views of each photo the split puts in training (the same split
-/// the trainer makes).
+/// What a run trains on, from the seeded split of the current photos: its examples (the
+/// training and validation photos, in class order), their labels, which are for validation,
+/// the embedding of each example it needs (every example under the run's normalization, and
+/// with augmentation the views of each training photo), and the test photos it must never see.
 struct RunPlan<'a, T> {
     photos: Vec<&'a Photo<T>>,
     labels: Vec<usize>,
+    validation: Vec<usize>,
     needs: Vec<(usize, ViewKey)>,
+    test: Vec<(PhotoId, usize)>,
 }
 
 /// Work handed to a worker and not yet answered.
@@ -341,6 +389,8 @@ enum PendingJob {
     View { photo: PhotoId, key: ViewKey },
     /// The augmentation preview being made.
     Preview,
+    /// The final test, with the label of each test photo in the request's order.
+    FinalTest { labels: Vec<usize> },
 }
 
 /// Everything the student can do, and everything the workers report.
@@ -394,6 +444,8 @@ pub enum Action<F, T> {
     WrongPreprocessing(Option<Normalization>),
     /// Shows what the model sees of a photo (the same photo again hides it).
     InspectPhoto(PhotoId),
+    /// The Final test button: the model in use on the test photos.
+    FinalTest,
     /// The Stop button.
     StopTraining,
     /// A confusion-matrix cell was chosen (`(true class, predicted class)`); the same again hides it.
@@ -433,6 +485,14 @@ pub struct AppState<T> {
     pub model: Option<TrainedModel>,
     /// The photo behind each of [`Self::model`]'s examples, by example index.
     model_examples: Vec<PhotoId>,
+    /// What [`Self::model`] was trained on, for its final test.
+    model_test: ModelTest,
+    /// The final test's result.
+    pub final_test: Option<FinalTest>,
+    /// Final tests run so far (the test photos should be used once).
+    pub final_tests_run: u32,
+    /// Counts every change to the classes or photos (what makes results stale).
+    revision: u32,
     /// The confusion-matrix cell whose photos are shown: `(true class, predicted class)`.
     pub shown_cell: Option<(usize, usize)>,
     /// The photo whose preprocessing is shown.
@@ -470,6 +530,10 @@ impl<T: Clone> AppState<T> {
             training: TrainingState::Idle,
             model: None,
             model_examples: Vec::new(),
+            model_test: ModelTest::default(),
+            final_test: None,
+            final_tests_run: 0,
+            revision: 0,
             shown_cell: None,
             inspected: None,
             augment_preview: None,
@@ -512,15 +576,23 @@ impl<T: Clone> AppState<T> {
             Action::RenameClass(id, name) => {
                 if let Some(class) = self.class_mut(id) {
                     class.name = name;
+                    self.revision += 1;
                 }
             }
-            Action::DeleteClass(id) => self.classes.retain(|c| c.id != id),
+            Action::DeleteClass(id) => {
+                self.classes.retain(|c| c.id != id);
+                self.revision += 1;
+            }
             Action::DeletePhoto(id) => {
                 for class in &mut self.classes {
                     class.photos.retain(|p| p.id != id);
                 }
+                self.revision += 1;
             }
-            Action::MovePhoto(photo, to) => self.move_photo(photo, to),
+            Action::MovePhoto(photo, to) => {
+                self.move_photo(photo, to);
+                self.revision += 1;
+            }
             Action::AddPhotos(class, files) => return self.add_photos(class, files),
             Action::AddSamples(name, files) => {
                 let class = self.claim_class(&name);
@@ -543,6 +615,7 @@ impl<T: Clone> AppState<T> {
                 return self.run_experiment(normalization);
             }
             Action::WrongPreprocessing(None) => self.experiment = None,
+            Action::FinalTest => return self.final_test().into_iter().collect(),
             Action::InspectPhoto(photo) => {
                 self.inspected = (self.inspected != Some(photo)).then_some(photo);
                 if self.augment_preview.is_some() {
@@ -764,13 +837,24 @@ impl<T: Clone> AppState<T> {
 
     /// What a run trains on now (see [`RunPlan`]).
     fn run_plan(&self, purpose: RunPurpose) -> RunPlan<'_, T> {
-        let (photos, labels): (Vec<&Photo<T>>, Vec<usize>) = self
-            .classes
+        let (all_photos, all_labels) = self.labeled_photos();
+        let split = self.split(&all_labels);
+        let mut in_run: Vec<usize> = split
+            .train
             .iter()
-            .filter(|c| !c.photos.is_empty())
-            .enumerate()
-            .flat_map(|(label, class)| class.photos.iter().map(move |photo| (photo, label)))
-            .unzip();
+            .chain(&split.validation)
+            .copied()
+            .collect();
+        in_run.sort_unstable();
+        let photos: Vec<&Photo<T>> = in_run.iter().map(|&i| all_photos[i]).collect();
+        let labels: Vec<usize> = in_run.iter().map(|&i| all_labels[i]).collect();
+        let position = |i: &usize| in_run.binary_search(i).expect("a run photo");
+        let validation = split.validation.iter().map(position).collect();
+        let test = split
+            .test
+            .iter()
+            .map(|&i| (all_photos[i].id, all_labels[i]))
+            .collect();
         let normalization = purpose.normalization();
         let plain = ViewKey {
             normalization,
@@ -780,8 +864,7 @@ impl<T: Clone> AppState<T> {
         let augmentation = self.settings.augmentation;
         if augmentation.is_on() {
             let seed = self.settings.seed;
-            let split = stratified_split(&labels, self.settings.validation_fraction, seed);
-            for example in split.train {
+            for example in split.train.iter().map(position) {
                 for view in 1..=augmentation.views_per_photo {
                     let seed = view_seed(seed, photos[example].id.0, view);
                     needs.push((
@@ -800,8 +883,54 @@ impl<T: Clone> AppState<T> {
         RunPlan {
             photos,
             labels,
+            validation,
             needs,
+            test,
         }
+    }
+
+    /// Every photo of the classes that have photos, in class order, with its label (the index
+    /// of its class among those).
+    fn labeled_photos(&self) -> (Vec<&Photo<T>>, Vec<usize>) {
+        self.classes
+            .iter()
+            .filter(|c| !c.photos.is_empty())
+            .enumerate()
+            .flat_map(|(label, class)| class.photos.iter().map(move |photo| (photo, label)))
+            .unzip()
+    }
+
+    fn split(&self, labels: &[usize]) -> Split {
+        let settings = &self.settings;
+        stratified_split(
+            labels,
+            settings.validation_fraction,
+            settings.test_fraction,
+            settings.seed,
+        )
+    }
+
+    /// How the next run splits each class: `(class, training, validation, test)` photos.
+    pub fn split_per_class(&self) -> Vec<(ClassId, SplitCounts)> {
+        let (_, labels) = self.labeled_photos();
+        let split = self.split(&labels);
+        let ids: Vec<ClassId> = self
+            .classes
+            .iter()
+            .filter(|c| !c.photos.is_empty())
+            .map(|c| c.id)
+            .collect();
+        let mut counts = vec![SplitCounts::default(); ids.len()];
+        for &i in &split.train {
+            counts[labels[i]].train += 1;
+        }
+        for &i in &split.validation {
+            counts[labels[i]].validation += 1;
+        }
+        for &i in &split.test {
+            counts[labels[i]].test += 1;
+        }
+        ids.into_iter().zip(counts).collect()
     }
 
     /// Embeds what the preparing run still lacks, or starts its training once nothing is
@@ -850,7 +979,9 @@ impl<T: Clone> AppState<T> {
         let RunPlan {
             photos,
             labels,
+            validation,
             needs,
+            test,
         } = self.run_plan(purpose);
         let mut examples = Vec::with_capacity(photos.len());
         let mut views = Vec::new();
@@ -889,6 +1020,8 @@ impl<T: Clone> AppState<T> {
             epochs: self.settings.epochs,
             history: Vec::new(),
             examples: photo_ids,
+            test_photos: test,
+            revision: self.revision,
             stopping: false,
         };
         Some(Effect::Send(
@@ -897,11 +1030,80 @@ impl<T: Clone> AppState<T> {
                 version,
                 class_names,
                 examples,
+                validation,
                 views,
                 settings: self.settings.clone(),
             },
             None,
         ))
+    }
+
+    /// Sends the model in use and its test photos' embeddings for the final test.
+    fn final_test<F>(&mut self) -> Option<Effect<F, T>> {
+        if let Some(reason) = self.final_test_blocker() {
+            self.notify(Notice::CannotTrain(reason.into()));
+            return None;
+        }
+        let model = self.model.clone()?;
+        let by_id: HashMap<PhotoId, &Photo<T>> = self
+            .classes
+            .iter()
+            .flat_map(|class| class.photos.iter().map(|photo| (photo.id, photo)))
+            .collect();
+        // Test photos deleted since training are left out (the result is then stale anyway).
+        let (embeddings, labels): (Vec<Embedding>, Vec<usize>) = self
+            .model_test
+            .photos
+            .iter()
+            .filter_map(|(id, label)| Some((by_id.get(id)?.embedding.clone(), *label)))
+            .unzip();
+        let total = labels.len();
+        let job = self.start_job(PendingJob::FinalTest { labels });
+        self.final_tests_run += 1;
+        self.final_test = Some(FinalTest {
+            model_version: model.version,
+            correct: None,
+            total,
+            settings: self.settings.clone(),
+            revision: self.revision,
+            job,
+        });
+        Some(Effect::Send(
+            Request::Evaluate {
+                job,
+                model: Box::new(model),
+                embeddings,
+            },
+            None,
+        ))
+    }
+
+    /// Why the final test cannot run now, in words for the student; `None` when it can.
+    pub fn final_test_blocker(&self) -> Option<&'static str> {
+        if self.model.is_none() {
+            return Some("Train a model first.");
+        }
+        if self.model_test.photos.is_empty() {
+            return Some("No photos were kept for the test: set a test share and train again.");
+        }
+        if self
+            .final_test
+            .as_ref()
+            .is_some_and(|test| test.correct.is_none())
+        {
+            return Some("The final test is running.");
+        }
+        None
+    }
+
+    /// Whether the photos, classes or settings changed since the final test ran, or the model
+    /// in use is not the one tested: the result no longer describes what is on the page.
+    pub fn final_test_is_stale(&self) -> bool {
+        self.final_test.as_ref().is_some_and(|test| {
+            test.revision != self.revision
+                || test.settings != self.settings
+                || self.model.as_ref().map(|m| m.version) != Some(test.model_version)
+        })
     }
 
     fn stop_training<F>(&mut self) -> Option<Effect<F, T>> {
@@ -937,6 +1139,7 @@ impl<T: Clone> AppState<T> {
                         ))];
                     };
                     // A class deleted meanwhile takes no photos; the images are dropped here.
+                    self.revision += 1;
                     if let Some(class) = self.class_mut(class) {
                         let at = class.photos.partition_point(|p| p.id < id);
                         let photo = Photo {
@@ -961,6 +1164,32 @@ impl<T: Clone> AppState<T> {
                 }
                 _ => return vec![Effect::Log(format!("no photo waits for {job:?}"))],
             },
+            Event::Evaluated { job, probabilities } => {
+                let Some(PendingJob::FinalTest { labels }) = self.pending.remove(&job) else {
+                    return vec![Effect::Log(format!("no final test waits for {job:?}"))];
+                };
+                let Some(test) = self.final_test.as_mut().filter(|test| test.job == job) else {
+                    return Vec::new();
+                };
+                match probabilities {
+                    Ok(rows) if rows.len() == labels.len() => {
+                        let correct = rows
+                            .iter()
+                            .zip(&labels)
+                            .filter(|(row, label)| top1(row).0 == **label)
+                            .count();
+                        test.correct = Some(correct);
+                    }
+                    outcome => {
+                        self.final_test = None;
+                        self.final_tests_run -= 1;
+                        self.notify(Notice::CannotTrain(
+                            "The final test failed; try it again.".into(),
+                        ));
+                        return vec![Effect::Log(format!("final test: {outcome:?}"))];
+                    }
+                }
+            }
             Event::Previewed { job } => {
                 self.pending.remove(&job);
                 if let Some(preview) = &mut self.augment_preview
@@ -1014,7 +1243,7 @@ impl<T: Clone> AppState<T> {
                             self.training = TrainingState::Failed(VIEW_FAILED);
                         }
                     }
-                    Some(PendingJob::Preview) | None => {}
+                    Some(PendingJob::Preview | PendingJob::FinalTest { .. }) | None => {}
                 }
                 return vec![Effect::Log(detail)];
             }
@@ -1033,6 +1262,8 @@ impl<T: Clone> AppState<T> {
                 if let TrainingState::Running {
                     job: running,
                     examples,
+                    test_photos,
+                    revision,
                     purpose,
                     ..
                 } = &mut self.training
@@ -1041,6 +1272,10 @@ impl<T: Clone> AppState<T> {
                     match purpose {
                         RunPurpose::Model => {
                             self.model_examples = std::mem::take(examples);
+                            self.model_test = ModelTest {
+                                photos: std::mem::take(test_photos),
+                                revision: *revision,
+                            };
                             self.model = Some(*model);
                             self.shown_cell = None;
                         }
@@ -1566,9 +1801,19 @@ mod tests {
             panic!("no training request in {effects:?}");
         };
         assert_eq!(class_names, &vec!["Class 2", "C"]);
+        // C's third photo is kept for the final test: it never goes to training.
         assert_eq!(
             examples.iter().map(|e| e.label).collect::<Vec<_>>(),
-            vec![0, 0, 1, 1, 1]
+            vec![0, 0, 1, 1]
+        );
+        let counts = |train, validation, test| SplitCounts {
+            train,
+            validation,
+            test,
+        };
+        assert_eq!(
+            state.split_per_class(),
+            vec![(b, counts(1, 1, 0)), (c, counts(1, 1, 1))]
         );
         assert!(views.is_empty(), "augmentation is off by default");
     }
@@ -1898,7 +2143,10 @@ mod tests {
         let [
             Effect::Send(
                 Request::Train {
-                    examples, views, ..
+                    examples,
+                    validation,
+                    views,
+                    ..
                 },
                 None,
             ),
@@ -1907,15 +2155,10 @@ mod tests {
             panic!("no training request in {effects:?}");
         };
         assert_eq!(examples.len(), 4);
+        assert_eq!(validation.len(), 2);
         assert_eq!(views.len(), 6);
-        // The views belong to the photos the trainer's split puts in training.
-        let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
-        let split = stratified_split(
-            &labels,
-            state.settings.validation_fraction,
-            state.settings.seed,
-        );
-        assert!(views.iter().all(|v| split.train.contains(&v.example)));
+        // The views belong to training photos, never to validation ones.
+        assert!(views.iter().all(|v| !validation.contains(&v.example)));
         assert!(views.iter().all(|v| v.embedding.values()[0] >= 1000.0));
         finish(&mut state, &effects);
 
@@ -2065,5 +2308,73 @@ mod tests {
         assert_eq!(finish(&mut state, &next), ModelVersion(2));
         state.apply::<&str>(Action::WrongPreprocessing(None));
         assert!(state.experiment.is_none());
+    }
+
+    #[test]
+    fn the_final_test_uses_only_the_kept_photos_and_goes_stale_when_anything_changes() {
+        let mut state = ready();
+        let (a, b) = (state.classes[0].id, state.classes[1].id);
+        with_photos(&mut state, a, 5);
+        with_photos(&mut state, b, 5);
+        assert_eq!(state.final_test_blocker(), Some("Train a model first."));
+        let effects: Effects = state.apply(Action::Train);
+        let Some(Effect::Send(Request::Train { examples, .. }, None)) = effects.first() else {
+            panic!("no training request");
+        };
+        assert_eq!(examples.len(), 8, "one photo per class kept for the test");
+        let trained_on: Vec<f32> = examples.iter().map(|e| e.embedding.values()[0]).collect();
+        let version = finish(&mut state, &effects);
+
+        let effects: Effects = state.apply(Action::FinalTest);
+        let [
+            Effect::Send(
+                Request::Evaluate {
+                    job,
+                    model,
+                    embeddings,
+                },
+                None,
+            ),
+        ] = effects.as_slice()
+        else {
+            panic!("no evaluation in {effects:?}");
+        };
+        assert_eq!(model.version, version);
+        assert_eq!(embeddings.len(), 2);
+        assert!(
+            embeddings
+                .iter()
+                .all(|e| !trained_on.contains(&e.values()[0]))
+        );
+        assert_eq!(
+            state.final_test_blocker(),
+            Some("The final test is running.")
+        );
+
+        // The first test photo is right, the second wrong.
+        let rows = vec![vec![0.9, 0.1], vec![0.8, 0.2]];
+        state.apply::<&str>(Action::Worker(
+            Event::Evaluated {
+                job: *job,
+                probabilities: Ok(rows),
+            },
+            vec![],
+        ));
+        let test = state.final_test.clone().unwrap();
+        assert_eq!((test.correct, test.total), (Some(1), 2));
+        assert_eq!(test.accuracy(), Some(0.5));
+        assert_eq!(state.final_tests_run, 1);
+        assert!(!state.final_test_is_stale());
+
+        // A setting changed back and forth is no change; a photo removed is.
+        let mut settings = state.settings.clone();
+        settings.dropout = 0.5;
+        state.apply::<&str>(Action::ChangeSettings(settings));
+        assert!(state.final_test_is_stale());
+        state.apply::<&str>(Action::ResetSettings);
+        assert!(!state.final_test_is_stale());
+        let some_photo = state.classes[0].photos[0].id;
+        state.apply::<&str>(Action::DeletePhoto(some_photo));
+        assert!(state.final_test_is_stale());
     }
 }

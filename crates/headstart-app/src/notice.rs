@@ -65,9 +65,9 @@ fn photo_reason(error: &PhotoError) -> &'static str {
 /// Why a training run ended without a model, in words for the student.
 pub fn training_failure(error: &TrainingError) -> &'static str {
     match error {
-        TrainingError::TooFewClasses | TrainingError::LabelOutOfRange(_) => {
-            "the photos did not make a valid training set"
-        }
+        TrainingError::TooFewClasses
+        | TrainingError::LabelOutOfRange(_)
+        | TrainingError::InvalidSplit(_) => "the photos did not make a valid training set",
         TrainingError::Compute(_) => "the computer's model engine failed",
     }
 }

@@ -4,7 +4,6 @@
 //! because WebGPU has no synchronous reads: metrics are read once per epoch with
 //! `into_data_async`. Native callers drive it with any executor (`pollster::block_on`).
 
-use crate::dataset::{Split, stratified_split};
 use crate::embedding::EMBEDDING_DIM;
 use crate::inference::read_rows;
 use crate::protocol::TrainingError;
@@ -172,11 +171,12 @@ pub struct HeadTrainer {
 }
 
 impl HeadTrainer {
-    /// Splits the examples and prepares a fresh head; the augmented views of training examples
-    /// train with them (views of validation examples are left out). `device` is the plain
-    /// (non-autodiff) compute device.
+    /// Prepares a fresh head: the examples at the `validation` indices measure it, the others
+    /// train it with their augmented views (views of validation examples are left out).
+    /// `device` is the plain (non-autodiff) compute device.
     pub fn new(
         examples: &[LabeledEmbedding],
+        validation: &[usize],
         views: &[AugmentedView],
         num_classes: usize,
         settings: TrainingSettings,
@@ -190,8 +190,15 @@ impl HeadTrainer {
         if classes_with_photos < 2 {
             return Err(TrainingError::TooFewClasses);
         }
-        let Split { train, validation } =
-            stratified_split(&labels, settings.validation_fraction, settings.seed);
+        let mut validation = validation.to_vec();
+        validation.sort_unstable();
+        validation.dedup();
+        if let Some(&index) = validation.iter().find(|&&i| i >= examples.len()) {
+            return Err(TrainingError::InvalidSplit(index));
+        }
+        let train: Vec<usize> = (0..examples.len())
+            .filter(|i| validation.binary_search(i).is_err())
+            .collect();
         let pick = |indices: &[usize]| indices.iter().map(|&i| &examples[i]).collect::<Vec<_>>();
         let train_views: Vec<LabeledEmbedding> = views
             .iter()
@@ -432,6 +439,7 @@ pub async fn measure(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::stratified_split;
 
     fn weights(head: &ClassifierHead) -> Vec<f32> {
         head.linear
@@ -454,6 +462,12 @@ mod tests {
         assert_eq!(first.len(), 1280 * 3);
     }
 
+    /// The validation part of the split the page makes with `settings` (no test part).
+    fn validation_of(examples: &[LabeledEmbedding], settings: &TrainingSettings) -> Vec<usize> {
+        let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
+        stratified_split(&labels, settings.validation_fraction, 0.0, settings.seed).validation
+    }
+
     fn example(label: usize) -> LabeledEmbedding {
         LabeledEmbedding {
             embedding: vec![label as f32; EMBEDDING_DIM].try_into().unwrap(),
@@ -468,7 +482,7 @@ mod tests {
             validation_fraction: 0.2,
             ..TrainingSettings::default()
         };
-        let split = stratified_split(&[0, 1, 0, 1, 0, 1, 0, 1, 0, 1], 0.2, settings.seed);
+        let split = stratified_split(&[0, 1, 0, 1, 0, 1, 0, 1, 0, 1], 0.2, 0.0, settings.seed);
         // Two views of every photo, each embedded as its photo's class 5 (a value no photo has).
         let views: Vec<AugmentedView> = (0..10)
             .flat_map(|example| {
@@ -480,7 +494,15 @@ mod tests {
                 })
             })
             .collect();
-        let trainer = HeadTrainer::new(&examples, &views, 2, settings, &Device::flex()).unwrap();
+        let trainer = HeadTrainer::new(
+            &examples,
+            &split.validation,
+            &views,
+            2,
+            settings,
+            &Device::flex(),
+        )
+        .unwrap();
         assert_eq!(
             trainer.split_sizes(),
             SplitSizes {
@@ -506,6 +528,7 @@ mod tests {
         let new = |examples: &[LabeledEmbedding], classes| {
             HeadTrainer::new(
                 examples,
+                &[],
                 &[],
                 classes,
                 TrainingSettings::default(),
@@ -572,7 +595,9 @@ mod tests {
                 optimizer,
                 ..TrainingSettings::default()
             };
-            let mut trainer = HeadTrainer::new(&examples, &[], 2, settings, &device).unwrap();
+            let validation = validation_of(&examples, &settings);
+            let mut trainer =
+                HeadTrainer::new(&examples, &validation, &[], 2, settings, &device).unwrap();
             let mut reports = Vec::new();
             while !trainer.is_finished() {
                 reports.push(pollster::block_on(trainer.run_epoch()).unwrap());
@@ -616,7 +641,9 @@ mod tests {
             patience: 5,
             ..TrainingSettings::default()
         };
-        let mut trainer = HeadTrainer::new(&examples, &[], 2, settings, &device).unwrap();
+        let validation = validation_of(&examples, &settings);
+        let mut trainer =
+            HeadTrainer::new(&examples, &validation, &[], 2, settings, &device).unwrap();
         while !trainer.is_finished() {
             pollster::block_on(trainer.run_epoch()).unwrap();
         }
@@ -672,7 +699,9 @@ mod tests {
             ..TrainingSettings::default()
         };
         let device = Device::flex();
-        let mut trainer = HeadTrainer::new(&examples, &[], 2, settings, &device).unwrap();
+        let validation = validation_of(&examples, &settings);
+        let mut trainer =
+            HeadTrainer::new(&examples, &validation, &[], 2, settings, &device).unwrap();
         let names = vec!["a".to_string(), "b".to_string()];
         let model = |trainer: &HeadTrainer| {
             pollster::block_on(trainer.model(ModelVersion(4), names.clone())).unwrap()

@@ -109,12 +109,25 @@ pub enum Request {
         version: ModelVersion,
         /// Class names in label order.
         class_names: Vec<String>,
-        /// The examples, labelled by index into `class_names`.
+        /// The examples, labelled by index into `class_names`: the training and validation
+        /// photos (test photos never go to training).
         examples: Vec<LabeledEmbedding>,
+        /// Which examples are for validation (the others train).
+        validation: Vec<usize>,
         /// Augmented views of examples (only those of training examples are used).
         views: Vec<AugmentedView>,
         /// The run's settings.
         settings: TrainingSettings,
+    },
+    /// Class probabilities of cached embeddings under `model` (the final test), answered by
+    /// [`Event::Evaluated`].
+    Evaluate {
+        /// The job.
+        job: JobId,
+        /// The model to evaluate.
+        model: Box<TrainedModel>,
+        /// The embeddings, in the page's order.
+        embeddings: Vec<Embedding>,
     },
     /// Stop the training run `job` after its current epoch.
     StopTraining {
@@ -200,6 +213,13 @@ pub enum Event {
         /// Why.
         error: TrainingError,
     },
+    /// The answer to [`Request::Evaluate`].
+    Evaluated {
+        /// The job.
+        job: JobId,
+        /// One probability row per embedding, in the request's order, or why there are none.
+        probabilities: Result<Vec<Vec<f32>>, TrainingError>,
+    },
     /// The outcome of [`Request::CheckBackends`].
     BackendCheck(BackendCheck),
     /// The answer to [`Request::Ping`].
@@ -236,6 +256,8 @@ pub enum TrainingError {
     TooFewClasses,
     /// An example does not belong to any of the run's classes.
     LabelOutOfRange(usize),
+    /// A validation index names no example.
+    InvalidSplit(usize),
     /// The compute device failed, e.g. a lost WebGPU device (detail for the console).
     Compute(String),
 }
@@ -245,6 +267,7 @@ impl std::fmt::Display for TrainingError {
         match self {
             Self::TooFewClasses => write!(f, "training needs photos in at least two classes"),
             Self::LabelOutOfRange(label) => write!(f, "label {label} names no class"),
+            Self::InvalidSplit(index) => write!(f, "validation index {index} names no example"),
             Self::Compute(detail) => write!(f, "the compute device failed: {detail}"),
         }
     }

@@ -16,6 +16,8 @@ pub struct TrainingSettings {
     pub batch_size: usize,
     /// Share of each class held back for validation.
     pub validation_fraction: f64,
+    /// Share of each class held back for the final test (never seen while training).
+    pub test_fraction: f64,
     /// Seed of the split, the initialization, dropout and the shuffling (all drawn on the host,
     /// so a run is the same on every backend).
     pub seed: u64,
@@ -39,6 +41,7 @@ impl Default for TrainingSettings {
             epochs: 40,
             batch_size: 16,
             validation_fraction: 0.2,
+            test_fraction: 0.2,
             seed: 42,
             dropout: 0.2,
             patience: 0,

@@ -33,9 +33,16 @@ fn labeled(
     )
 }
 
+/// The validation part of the page's split with `settings` (no test part: held-out photos test).
+fn validation_of(examples: &[LabeledEmbedding], settings: &TrainingSettings) -> Vec<usize> {
+    let labels: Vec<usize> = examples.iter().map(|e| e.label).collect();
+    stratified_split(&labels, settings.validation_fraction, 0.0, settings.seed).validation
+}
+
 fn train(examples: &[LabeledEmbedding], device: &Device) -> (HeadTrainer, Vec<EpochReport>) {
-    let mut trainer =
-        HeadTrainer::new(examples, &[], 3, TrainingSettings::default(), device).unwrap();
+    let settings = TrainingSettings::default();
+    let validation = validation_of(examples, &settings);
+    let mut trainer = HeadTrainer::new(examples, &validation, &[], 3, settings, device).unwrap();
     let mut reports = Vec::new();
     while !trainer.is_finished() {
         reports.push(pollster::block_on(trainer.run_epoch()).unwrap());
@@ -125,7 +132,7 @@ fn augmented_views_of_the_training_photos_train_a_head_that_still_generalizes() 
         .collect();
     let settings = TrainingSettings::default();
     let labels: Vec<usize> = train_set.iter().map(|e| e.label).collect();
-    let split = stratified_split(&labels, settings.validation_fraction, settings.seed);
+    let split = stratified_split(&labels, settings.validation_fraction, 0.0, settings.seed);
     let augmentation = AugmentationSettings {
         crop: true,
         flip: true,
@@ -145,7 +152,8 @@ fn augmented_views_of_the_training_photos_train_a_head_that_still_generalizes() 
             views.push(AugmentedView { example, embedding });
         }
     }
-    let mut trainer = HeadTrainer::new(&train_set, &views, 3, settings, &device).unwrap();
+    let mut trainer =
+        HeadTrainer::new(&train_set, &split.validation, &views, 3, settings, &device).unwrap();
     while !trainer.is_finished() {
         pollster::block_on(trainer.run_epoch()).unwrap();
     }

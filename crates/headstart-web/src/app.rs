@@ -7,7 +7,7 @@ use crate::curves::view_curves;
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
 use headstart_app::{
     Action, AppState, ClassEntry, ClassId, Effect, ModelStatus, PREVIEW_VIEWS, Prediction,
-    RunPurpose, TrainingState, parse_sample_index, worker_count,
+    RunPurpose, SplitCounts, TrainingState, parse_sample_index, worker_count,
 };
 use headstart_core::augment::AugmentationSettings;
 use headstart_core::preprocess::{INPUT_SIZE, Normalization};
@@ -309,6 +309,7 @@ impl Component for App {
     fn view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
         let pending = self.state.photos_being_added() + self.state.photos_being_classified();
+        let splits = self.state.split_per_class();
         html! {
             <div class="page">
                 <header>
@@ -322,7 +323,10 @@ impl Component for App {
                     <section class="step classes">
                         <h2>{ "1. Classes and photos" }</h2>
                         <div class="class-list">
-                            { for self.state.classes.iter().map(|class| view_class(link, class)) }
+                            { for self.state.classes.iter().map(|class| {
+                                let split = splits.iter().find(|(id, _)| *id == class.id).map(|(_, counts)| *counts);
+                                view_class(link, class, split)
+                            }) }
                         </div>
                         <div class="row">
                             <button data-testid="add-class" onclick={link.callback(|_| Msg::Do(Action::AddClass))}>{ "+ Add a class" }</button>
@@ -473,7 +477,7 @@ impl App {
                         views => format!(" and {views} augmented views"),
                     };
                     let text = format!(
-                        "{how}, on {} photos{views} ({} held back): training accuracy {}, {validation}.",
+                        "{how}, on {} photos{views} ({} held back for validation): training accuracy {}, {validation}.",
                         model.split.train,
                         model.split.validation,
                         percent(kept.train.accuracy)
@@ -544,7 +548,47 @@ impl App {
                 if self.state.classes_changed_since_training() {
                     <p class="hint">{ "Your classes changed since training: train again to include the changes." }</p>
                 }
+                { self.view_final_test(link) }
             </section>
+        }
+    }
+
+    /// The final test: the button, and the result once it ran.
+    fn view_final_test(&self, link: &Scope<Self>) -> Html {
+        let Some(model) = &self.state.model else {
+            return html! {};
+        };
+        let blocker = self.state.final_test_blocker();
+        let test = self.state.final_test.as_ref();
+        let stale = self.state.final_test_is_stale();
+        let reused = self.state.final_tests_run > 1;
+        html! {
+            <div class="final-test">
+                <button data-testid="final-test" disabled={blocker.is_some() || self.training_busy()}
+                    title={blocker.unwrap_or("Measure the model once on the photos kept aside")}
+                    onclick={link.callback(|_| Msg::Do(Action::FinalTest))}>{ "Final test" }</button>
+                <span class="setting-help">{ "Use it once, at the end: the test photos were never used while training or choosing settings." }</span>
+                if let Some(test) = test {
+                    <p data-testid="final-test-result" data-model-version={test.model_version.to_string()}
+                        data-accuracy={test.accuracy().map(|a| a.to_string())} data-total={test.total.to_string()}
+                        data-stale={stale.to_string()} data-tests-run={self.state.final_tests_run.to_string()}
+                        class={classes!("final-result", stale.then_some("stale"))}>
+                        { match test.correct {
+                            None => "Testing…".to_string(),
+                            Some(correct) => format!("Final test of model {}: {correct} of {} test photos right ({:.0}%).", test.model_version, test.total, test.accuracy().unwrap_or(0.0) * 100.0),
+                        } }
+                        if stale {
+                            { " Photos, classes, settings or the model changed since: this result is out of date." }
+                        }
+                        if reused {
+                            { format!(" The test photos have now been used {} times: choosing by them makes this number too hopeful.", self.state.final_tests_run) }
+                        }
+                    </p>
+                }
+                if test.is_none() && model.split.validation == 0 {
+                    <p class="hint">{ "No validation photos: add more photos per class so training can be checked before the test." }</p>
+                }
+            </div>
         }
     }
 
@@ -620,7 +664,8 @@ impl App {
                     { self.number_setting(link, NumberSetting { name: "weight_decay", label: "Weight decay", help: "Pulls every weight a little towards zero each step: a simpler model that may overfit less.", value: optimizer.weight_decay, step: 0.001, apply: |s, v| s.optimizer.weight_decay = v }) }
                     { self.number_setting(link, NumberSetting { name: "label_smoothing", label: "Label smoothing", help: "Trains towards e.g. 90% sure instead of 100%, so the model is less overconfident (0 to 0.5).", value: settings.label_smoothing, step: 0.05, apply: |s, v| s.label_smoothing = v }) }
                     { self.number_setting(link, NumberSetting { name: "patience", label: "Early stopping", help: "Stop when the validation loss has not improved for this many epochs, and keep the best epoch's weights (0 = off).", value: settings.patience as f64, step: 1.0, apply: |s, v| s.patience = v as usize }) }
-                    { self.number_setting(link, NumberSetting { name: "validation_fraction", label: "Validation share", help: "Share of each class held back to check the model on photos it never learned from (0 to 0.5).", value: settings.validation_fraction, step: 0.05, apply: |s, v| s.validation_fraction = v }) }
+                    { self.number_setting(link, NumberSetting { name: "validation_fraction", label: "Validation share", help: "Share of each class held back to check the model on photos it never learned from, while it trains (0 to 0.5).", value: settings.validation_fraction, step: 0.05, apply: |s, v| s.validation_fraction = v }) }
+                    { self.number_setting(link, NumberSetting { name: "test_fraction", label: "Test share", help: "Share of each class kept aside for the final test: training never sees them (0 to 0.5).", value: settings.test_fraction, step: 0.05, apply: |s, v| s.test_fraction = v }) }
                     { self.number_setting(link, NumberSetting { name: "seed", label: "Seed", help: "Decides the random split, start and shuffling: the same seed and photos train the same model.", value: settings.seed as f64, step: 1.0, apply: |s, v| s.seed = v as u64 }) }
                 </div>
                 { self.view_augmentation(link) }
@@ -937,7 +982,11 @@ impl App {
     }
 }
 
-fn view_class(link: &Scope<App>, class: &ClassEntry<ObjectUrl>) -> Html {
+fn view_class(
+    link: &Scope<App>,
+    class: &ClassEntry<ObjectUrl>,
+    split: Option<SplitCounts>,
+) -> Html {
     let id = class.id;
     let count = class.photos.len();
     html! {
@@ -970,6 +1019,12 @@ fn view_class(link: &Scope<App>, class: &ClassEntry<ObjectUrl>) -> Html {
                     }
                 }) }
             </div>
+            if let Some(split) = split {
+                <p class="class-split" data-testid="class-split" data-train={split.train.to_string()}
+                    data-validation={split.validation.to_string()} data-test={split.test.to_string()}>
+                    { format!("{} to train · {} to validate · {} for the final test", split.train, split.validation, split.test) }
+                </p>
+            }
             <label class="upload">
                 { "Add photos (or drop them here)" }
                 <input type="file" accept="image/*" multiple=true data-testid="class-upload"

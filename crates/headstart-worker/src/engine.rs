@@ -38,6 +38,8 @@ pub struct TrainingRun {
     pub class_names: Vec<String>,
     /// The examples.
     pub examples: Vec<LabeledEmbedding>,
+    /// Which examples are for validation.
+    pub validation: Vec<usize>,
     /// Augmented views of examples.
     pub views: Vec<AugmentedView>,
     /// Its settings.
@@ -167,6 +169,19 @@ impl Engine {
         Ok((probabilities, decoded))
     }
 
+    /// Class probabilities of cached embeddings under `model`.
+    pub async fn evaluate(
+        &self,
+        model: &TrainedModel,
+        embeddings: &[Embedding],
+    ) -> Result<Vec<Vec<f32>>, String> {
+        let head = ClassifierHead::from_weights(&model.head, self.device())
+            .ok_or("the model's head has mismatched shapes")?;
+        classify(&head, embeddings, self.device())
+            .await
+            .map_err(|e| format!("{e:?}"))
+    }
+
     /// Trains a new head on cached embeddings, calling `on_epoch` after every epoch and
     /// checking `stop_requested` before each; returns the event that ends the run.
     pub async fn train(
@@ -179,6 +194,7 @@ impl Engine {
         let result = async {
             let mut trainer = HeadTrainer::new(
                 &run.examples,
+                &run.validation,
                 &run.views,
                 run.class_names.len(),
                 run.settings,

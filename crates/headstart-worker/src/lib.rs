@@ -17,7 +17,7 @@ mod scope;
 use crate::engine::{Engine, TrainingRun};
 use crate::photo::DecodedPhoto;
 use crate::scope::{post, worker_scope};
-use headstart_core::protocol::{Event, JobId, Request};
+use headstart_core::protocol::{Event, JobId, Request, TrainingError};
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -135,6 +135,7 @@ fn handle(request: Request, attachment: Option<JsValue>) {
             version,
             class_names,
             examples,
+            validation,
             views,
             settings,
         } => {
@@ -143,6 +144,7 @@ fn handle(request: Request, attachment: Option<JsValue>) {
                 version,
                 class_names,
                 examples,
+                validation,
                 views,
                 settings,
             };
@@ -156,6 +158,20 @@ fn handle(request: Request, attachment: Option<JsValue>) {
                 let ended = engine.train(run, stop_requested, on_epoch).await;
                 stops.borrow_mut().remove(&job);
                 post(&ended, None);
+            });
+        }
+        Request::Evaluate {
+            job,
+            model,
+            embeddings,
+        } => {
+            let Some(engine) = engine() else { return };
+            spawn_local(async move {
+                let probabilities = engine
+                    .evaluate(&model, &embeddings)
+                    .await
+                    .map_err(TrainingError::Compute);
+                post(&Event::Evaluated { job, probabilities }, None);
             });
         }
         Request::StopTraining { job } => {
@@ -177,7 +193,7 @@ fn handle(request: Request, attachment: Option<JsValue>) {
 fn not_started_training(job: JobId) -> Event {
     Event::TrainingFailed {
         job,
-        error: headstart_core::protocol::TrainingError::Compute("the worker has no model".into()),
+        error: TrainingError::Compute("the worker has no model".into()),
     }
 }
 
