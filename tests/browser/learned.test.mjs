@@ -1,6 +1,7 @@
-// What the model learned and why (issue 7): what the model sees of a photo, the
-// wrong-preprocessing experiment, and augmentation reaching both the preview and training, on
-// the built-in sample photos plus the held-out photos (10 real photos per class).
+// What the model learned and why: what the model sees of a photo, the wrong-preprocessing
+// experiment, augmentation reaching both the preview and training, and the comparison of ways
+// to train with its final test, on the built-in sample photos plus the held-out photos (10 real
+// photos per class).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFile, mkdir } from "node:fs/promises";
@@ -25,8 +26,9 @@ async function train(page) {
   return Date.now() - started;
 }
 
-/** The page with 10 real photos in each of three classes (samples + held-out). */
-async function openWithTenPerClass() {
+/** The page with 10 real photos in each of three classes (samples + held-out), the settings
+ * open and `testFraction` of each class kept for the final test. */
+async function openWithTenPerClass(testFraction = 0) {
   const opened = await openPage(session.browser, session.server.origin);
   const { page } = opened;
   await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
@@ -39,8 +41,7 @@ async function openWithTenPerClass() {
   }
   await waitForCounts(page, ["10 photos", "10 photos", "10 photos"]);
   await page.getByTestId("settings").locator("summary").click();
-  // No final test here: every photo trains or validates.
-  await setSetting(page, "test_fraction", 0);
+  await setSetting(page, "test_fraction", testFraction);
   return opened;
 }
 
@@ -167,5 +168,55 @@ test("augmentation shows in the preview and its views reach training", { timeout
   await writeFile(join(artifactsDir, "augmentation.json"), JSON.stringify(figures, null, 2));
   assert.ok(withAugmentation > 0.5, `validation accuracy with augmentation ${withAugmentation}`);
   await screenshot(page, "augmentation");
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("the comparison trains every way on one split after a prediction, and one final test ranks them", { timeout: WAIT_MS * 2 }, async () => {
+  const { page, consoleErrors } = await openWithTenPerClass(0.2);
+  const splits = await page.getByTestId("class-split").evaluateAll((nodes) => nodes.map((n) => [n.dataset.train, n.dataset.validation, n.dataset.test].map(Number)));
+  assert.deepEqual(splits, [[6, 2, 2], [6, 2, 2], [6, 2, 2]]);
+  const run = page.getByTestId("compare-run");
+  assert.equal(await run.isDisabled(), true, "no run before a prediction");
+  await page.getByTestId("predicted-ranking").selectOption("frozen>knn>centroid");
+  await run.click();
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-testid="compare-result"]')].map((r) => r.dataset.state).join() === "done,done,done",
+    null,
+    { timeout: WAIT_MS },
+  );
+  // Nothing was tested yet: training saw only training and validation photos.
+  const rows = () =>
+    page.getByTestId("compare-result").evaluateAll((nodes) =>
+      nodes.map((n) => ({ mode: n.dataset.mode, params: Number(n.dataset.trainableParams), ms: Number(n.dataset.trainMs), validation: Number(n.dataset.validationAccuracy), test: n.dataset.testAccuracy })),
+    );
+  const trained = await rows();
+  assert.deepEqual(trained.map((r) => r.mode), ["centroid", "knn", "frozen"]);
+  assert.deepEqual(trained.map((r) => r.params), [0, 0, 3 * 1281]);
+  assert.ok(trained.every((r) => r.test === undefined));
+  assert.ok(trained.every((r) => r.validation >= 0 && r.validation <= 1 && r.ms >= 0));
+  assert.ok(trained[2].ms > 0, "the head took some time to train");
+  assert.equal(await page.getByTestId("compare-curves").getAttribute("data-epochs"), "40");
+  assert.equal(await page.getByTestId("model-info").count(), 0, "the comparison did not make the model in use");
+
+  await page.getByTestId("final-test").click();
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="compare-result"]')].every((r) => r.dataset.testAccuracy !== undefined), null, { timeout: WAIT_MS });
+  const tested = await rows();
+  assert.ok(tested.every((r) => Number(r.test) >= 0 && Number(r.test) <= 1));
+  const ranking = page.getByTestId("ranking");
+  assert.equal(await ranking.getAttribute("data-predicted"), "frozen>knn>centroid");
+  const measured = (await ranking.getAttribute("data-measured")).split(">");
+  assert.deepEqual([...measured].sort(), ["centroid", "frozen", "knn"]);
+  const byTest = [...tested].sort((a, b) => Number(b.test) - Number(a.test)).map((r) => Number(r.test));
+  assert.deepEqual(measured.map((mode) => Number(tested.find((r) => r.mode === mode).test)), byTest);
+  assert.equal(await page.getByTestId("final-test-result").count(), 0, "no model in use to test");
+  const figures = Object.fromEntries(tested.map((r) => [r.mode, { validation: r.validation, test: Number(r.test), trainMs: r.ms, params: r.params }]));
+  console.log("comparison:", JSON.stringify(figures));
+  await mkdir(artifactsDir, { recursive: true });
+  await writeFile(join(artifactsDir, "comparison.json"), JSON.stringify(figures, null, 2));
+  await screenshot(page, "comparison");
+  // The results table and the prediction fit a phone-sized screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.equal(overflow, 0, "horizontal overflow at 390 px");
   assert.deepEqual(consoleErrors, []);
 });

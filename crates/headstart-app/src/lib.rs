@@ -18,10 +18,11 @@ pub use samples::{SampleClass, parse_sample_index};
 
 use headstart_core::augment::{AugmentationSettings, view_seed};
 use headstart_core::dataset::{Split, stratified_split};
-use headstart_core::embedding::Embedding;
+use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
 use headstart_core::evaluation::ConfusionMatrix;
+use headstart_core::neighbours::{DEFAULT_K, NeighbourKind};
 use headstart_core::preprocess::Normalization;
-use headstart_core::protocol::{ComputePath, Event, JobId, Request, ViewAugmentation};
+use headstart_core::protocol::{Classifier, ComputePath, Event, JobId, Request, ViewAugmentation};
 use headstart_core::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
     ValidationPrediction, top1,
@@ -141,14 +142,137 @@ pub enum RunPurpose {
     /// The lesson's experiment: the same training with wrongly normalized inputs, to compare
     /// with the model; its result never replaces the model.
     WrongPreprocessing(Normalization),
+    /// The frozen-backbone way of the comparison; its result never replaces the model.
+    Comparison,
 }
 
 impl RunPurpose {
     fn normalization(self) -> Normalization {
         match self {
-            Self::Model => Normalization::Model,
+            Self::Model | Self::Comparison => Normalization::Model,
             Self::WrongPreprocessing(normalization) => normalization,
         }
+    }
+}
+
+/// A way to train that the comparison runs, in the order the page lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Way {
+    /// Nearest class centroid on the frozen embeddings (no gradient).
+    Centroid,
+    /// k-nearest neighbours on the frozen embeddings (no gradient).
+    Knn,
+    /// Frozen backbone and a new head trained by gradient descent.
+    Frozen,
+}
+
+impl Way {
+    /// Every way the comparison runs.
+    pub const ALL: [Self; 3] = [Self::Centroid, Self::Knn, Self::Frozen];
+
+    /// The name of the automation contract (`data-mode`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Centroid => "centroid",
+            Self::Knn => "knn",
+            Self::Frozen => "frozen",
+        }
+    }
+
+    /// The way of that name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|way| way.name() == name)
+    }
+
+    /// Its short name, for rankings.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Self::Centroid => "centroid",
+            Self::Knn => "neighbours",
+            Self::Frozen => "new head",
+        }
+    }
+
+    /// What the page calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Centroid => "Nearest centroid",
+            Self::Knn => "Nearest neighbours (k = 5)",
+            Self::Frozen => "Frozen backbone + new head",
+        }
+    }
+}
+
+/// Where one way of the comparison stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WayState {
+    /// Training.
+    Running,
+    /// Trained; measured on validation (and on the test photos after the final test).
+    Done,
+    /// It failed or was stopped.
+    Failed,
+}
+
+impl WayState {
+    /// The `data-state` the automation contract exposes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "error",
+        }
+    }
+}
+
+/// One way's result in the comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WayResult {
+    /// The way.
+    pub way: Way,
+    /// Where it stands.
+    pub state: WayState,
+    /// Numbers it learns (0 for the ways that only remember the training photos).
+    pub trainable_params: usize,
+    /// Training time in milliseconds, once done.
+    pub training_ms: Option<f64>,
+    /// Accuracy on the validation photos, once done.
+    pub validation_accuracy: Option<f32>,
+    /// Accuracy on the test photos, after the final test.
+    pub test_accuracy: Option<f32>,
+    /// Its learning curves (gradient-trained ways).
+    pub history: Vec<EpochReport>,
+    classifier: Option<Classifier>,
+    job: Option<JobId>,
+}
+
+/// The comparison: every way trained on the same split, next to the ranking the student
+/// predicted before it ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// The student's predicted ranking, best first.
+    pub predicted: Vec<Way>,
+    /// One result per way, in [`Way::ALL`] order.
+    pub results: Vec<WayResult>,
+    /// The test photos of its split, with their labels.
+    test_photos: Vec<(PhotoId, usize)>,
+}
+
+impl Comparison {
+    /// The ways by test accuracy, best first, once every way has one.
+    pub fn ranking(&self) -> Option<Vec<Way>> {
+        let mut scored: Vec<(Way, f32)> = self
+            .results
+            .iter()
+            .map(|result| Some((result.way, result.test_accuracy?)))
+            .collect::<Option<_>>()?;
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Some(scored.into_iter().map(|(way, _)| way).collect())
+    }
+
+    fn result_mut(&mut self, way: Way) -> &mut WayResult {
+        let at = self.results.iter().position(|r| r.way == way);
+        &mut self.results[at.expect("every way has a result")]
     }
 }
 
@@ -389,8 +513,14 @@ enum PendingJob {
     View { photo: PhotoId, key: ViewKey },
     /// The augmentation preview being made.
     Preview,
-    /// The final test, with the label of each test photo in the request's order.
-    FinalTest { labels: Vec<usize> },
+    /// The final test, with the label of each test photo in the request's order, of the model
+    /// in use (`None`) or of a way of the comparison.
+    FinalTest {
+        way: Option<Way>,
+        labels: Vec<usize>,
+    },
+    /// An off-the-shelf way of the comparison being made.
+    FitWay(Way),
 }
 
 /// Everything the student can do, and everything the workers report.
@@ -444,8 +574,13 @@ pub enum Action<F, T> {
     WrongPreprocessing(Option<Normalization>),
     /// Shows what the model sees of a photo (the same photo again hides it).
     InspectPhoto(PhotoId),
-    /// The Final test button: the model in use on the test photos.
+    /// The Final test button: the model in use and every way of the comparison, on the test
+    /// photos.
     FinalTest,
+    /// The student's predicted ranking of the comparison's ways, best first.
+    PredictRanking(Vec<Way>),
+    /// The Compare button: every way on the same split.
+    RunComparison,
     /// The Stop button.
     StopTraining,
     /// A confusion-matrix cell was chosen (`(true class, predicted class)`); the same again hides it.
@@ -489,6 +624,10 @@ pub struct AppState<T> {
     model_test: ModelTest,
     /// The final test's result.
     pub final_test: Option<FinalTest>,
+    /// The ranking the student predicts for the comparison, best first.
+    pub predicted_ranking: Option<Vec<Way>>,
+    /// The comparison of ways to train.
+    pub comparison: Option<Comparison>,
     /// Final tests run so far (the test photos should be used once).
     pub final_tests_run: u32,
     /// Counts every change to the classes or photos (what makes results stale).
@@ -532,6 +671,8 @@ impl<T: Clone> AppState<T> {
             model_examples: Vec::new(),
             model_test: ModelTest::default(),
             final_test: None,
+            predicted_ranking: None,
+            comparison: None,
             final_tests_run: 0,
             revision: 0,
             shown_cell: None,
@@ -615,7 +756,9 @@ impl<T: Clone> AppState<T> {
                 return self.run_experiment(normalization);
             }
             Action::WrongPreprocessing(None) => self.experiment = None,
-            Action::FinalTest => return self.final_test().into_iter().collect(),
+            Action::FinalTest => return self.final_test(),
+            Action::PredictRanking(ranking) => self.predicted_ranking = Some(ranking),
+            Action::RunComparison => return self.run_comparison(),
             Action::InspectPhoto(photo) => {
                 self.inspected = (self.inspected != Some(photo)).then_some(photo);
                 if self.augment_preview.is_some() {
@@ -1038,62 +1181,181 @@ impl<T: Clone> AppState<T> {
         ))
     }
 
-    /// Sends the model in use and its test photos' embeddings for the final test.
-    fn final_test<F>(&mut self) -> Option<Effect<F, T>> {
+    /// Sends the model in use and every trained way of the comparison for the final test,
+    /// each with its own split's test photos.
+    fn final_test<F>(&mut self) -> Vec<Effect<F, T>> {
         if let Some(reason) = self.final_test_blocker() {
             self.notify(Notice::CannotTrain(reason.into()));
-            return None;
+            return Vec::new();
         }
-        let model = self.model.clone()?;
+        /// What to test (the model in use: `None`), with what, on which labelled photos.
+        type Test = (Option<Way>, Classifier, Vec<(PhotoId, usize)>);
+        let mut tests: Vec<Test> = Vec::new();
+        if let Some(model) = &self.model
+            && !self.model_test.photos.is_empty()
+        {
+            let head = Classifier::Head(Box::new(model.clone()));
+            tests.push((None, head, self.model_test.photos.clone()));
+        }
+        if let Some(comparison) = &self.comparison {
+            for result in &comparison.results {
+                if let Some(classifier) = &result.classifier {
+                    let photos = comparison.test_photos.clone();
+                    tests.push((Some(result.way), classifier.clone(), photos));
+                }
+            }
+        }
+        self.final_tests_run += 1;
+        tests
+            .into_iter()
+            .map(|(way, classifier, photos)| {
+                let (embeddings, labels) = self.embeddings_of(&photos);
+                let total = labels.len();
+                let job = self.start_job(PendingJob::FinalTest { way, labels });
+                match way {
+                    None => {
+                        self.final_test = Some(FinalTest {
+                            model_version: self
+                                .model
+                                .as_ref()
+                                .map_or(ModelVersion(0), |m| m.version),
+                            correct: None,
+                            total,
+                            settings: self.settings.clone(),
+                            revision: self.revision,
+                            job,
+                        })
+                    }
+                    Some(way) => {
+                        if let Some(comparison) = &mut self.comparison {
+                            let result = comparison.result_mut(way);
+                            result.test_accuracy = None;
+                            result.job = Some(job);
+                        }
+                    }
+                }
+                let request = Request::Evaluate {
+                    job,
+                    classifier,
+                    embeddings,
+                };
+                Effect::Send(request, None)
+            })
+            .collect()
+    }
+
+    /// The cached embeddings of `photos` and their labels; photos deleted since are left out.
+    fn embeddings_of(&self, photos: &[(PhotoId, usize)]) -> (Vec<Embedding>, Vec<usize>) {
         let by_id: HashMap<PhotoId, &Photo<T>> = self
             .classes
             .iter()
             .flat_map(|class| class.photos.iter().map(|photo| (photo.id, photo)))
             .collect();
-        // Test photos deleted since training are left out (the result is then stale anyway).
-        let (embeddings, labels): (Vec<Embedding>, Vec<usize>) = self
-            .model_test
-            .photos
+        photos
             .iter()
             .filter_map(|(id, label)| Some((by_id.get(id)?.embedding.clone(), *label)))
-            .unzip();
-        let total = labels.len();
-        let job = self.start_job(PendingJob::FinalTest { labels });
-        self.final_tests_run += 1;
-        self.final_test = Some(FinalTest {
-            model_version: model.version,
-            correct: None,
-            total,
-            settings: self.settings.clone(),
-            revision: self.revision,
-            job,
-        });
-        Some(Effect::Send(
-            Request::Evaluate {
-                job,
-                model: Box::new(model),
-                embeddings,
-            },
-            None,
-        ))
+            .unzip()
     }
 
     /// Why the final test cannot run now, in words for the student; `None` when it can.
     pub fn final_test_blocker(&self) -> Option<&'static str> {
-        if self.model.is_none() {
-            return Some("Train a model first.");
+        let comparison_done = self
+            .comparison
+            .as_ref()
+            .is_some_and(|c| c.results.iter().any(|r| r.classifier.is_some()));
+        if self.model.is_none() && !comparison_done {
+            return Some("Train a model or run the comparison first.");
         }
-        if self.model_test.photos.is_empty() {
+        if self.model_test.photos.is_empty()
+            && self
+                .comparison
+                .as_ref()
+                .is_none_or(|c| c.test_photos.is_empty())
+        {
             return Some("No photos were kept for the test: set a test share and train again.");
         }
         if self
-            .final_test
-            .as_ref()
-            .is_some_and(|test| test.correct.is_none())
+            .pending
+            .values()
+            .any(|job| matches!(job, PendingJob::FinalTest { .. }))
         {
             return Some("The final test is running.");
         }
         None
+    }
+
+    /// Trains every way on the same split of the current photos, after the student recorded
+    /// a predicted ranking.
+    fn run_comparison<F>(&mut self) -> Vec<Effect<F, T>> {
+        let Some(predicted) = self.predicted_ranking.clone() else {
+            self.notify(Notice::CannotTrain(
+                "First choose your prediction: which way will do best?".into(),
+            ));
+            return Vec::new();
+        };
+        if let Some(reason) = self.training_blocker() {
+            self.notify(Notice::CannotTrain(reason));
+            return Vec::new();
+        }
+        let plan = self.run_plan(RunPurpose::Comparison);
+        let examples: Vec<LabeledEmbedding> = plan
+            .photos
+            .iter()
+            .zip(&plan.labels)
+            .map(|(photo, &label)| LabeledEmbedding {
+                embedding: photo.embedding.clone(),
+                label,
+            })
+            .collect();
+        let (validation, test_photos) = (plan.validation, plan.test);
+        let classes = self.classes.iter().filter(|c| !c.photos.is_empty()).count();
+        let mut comparison = Comparison {
+            predicted,
+            results: Way::ALL
+                .into_iter()
+                .map(|way| WayResult {
+                    way,
+                    state: WayState::Running,
+                    trainable_params: match way {
+                        Way::Frozen => (EMBEDDING_DIM + 1) * classes,
+                        Way::Centroid | Way::Knn => 0,
+                    },
+                    training_ms: None,
+                    validation_accuracy: None,
+                    test_accuracy: None,
+                    history: Vec::new(),
+                    classifier: None,
+                    job: None,
+                })
+                .collect(),
+            test_photos,
+        };
+        let mut effects = Vec::new();
+        for (way, kind) in [
+            (Way::Centroid, NeighbourKind::Centroid),
+            (Way::Knn, NeighbourKind::Knn { k: DEFAULT_K }),
+        ] {
+            let job = self.start_job(PendingJob::FitWay(way));
+            comparison.result_mut(way).job = Some(job);
+            let request = Request::FitNeighbours {
+                job,
+                kind,
+                classes,
+                examples: examples.clone(),
+                validation: validation.clone(),
+            };
+            effects.push(Effect::Send(request, None));
+        }
+        self.comparison = Some(comparison);
+        effects.extend(self.train(RunPurpose::Comparison));
+        effects
+    }
+
+    /// Marks the comparison's frozen way as failed (its run was stopped or failed).
+    fn frozen_way_failed(&mut self) {
+        if let Some(comparison) = &mut self.comparison {
+            comparison.result_mut(Way::Frozen).state = WayState::Failed;
+        }
     }
 
     /// Whether the photos, classes or settings changed since the final test ran, or the model
@@ -1114,8 +1376,10 @@ impl<T: Clone> AppState<T> {
             }
             // Views still in flight are cached when they arrive; no model comes of this run.
             TrainingState::Preparing { purpose, .. } => {
-                if *purpose != RunPurpose::Model {
-                    self.experiment = None;
+                match *purpose {
+                    RunPurpose::Model => {}
+                    RunPurpose::WrongPreprocessing(_) => self.experiment = None,
+                    RunPurpose::Comparison => self.frozen_way_failed(),
                 }
                 self.training = TrainingState::Discarded;
                 None
@@ -1165,28 +1429,55 @@ impl<T: Clone> AppState<T> {
                 _ => return vec![Effect::Log(format!("no photo waits for {job:?}"))],
             },
             Event::Evaluated { job, probabilities } => {
-                let Some(PendingJob::FinalTest { labels }) = self.pending.remove(&job) else {
+                let Some(PendingJob::FinalTest { way, labels }) = self.pending.remove(&job) else {
                     return vec![Effect::Log(format!("no final test waits for {job:?}"))];
                 };
-                let Some(test) = self.final_test.as_mut().filter(|test| test.job == job) else {
-                    return Vec::new();
-                };
-                match probabilities {
-                    Ok(rows) if rows.len() == labels.len() => {
-                        let correct = rows
-                            .iter()
-                            .zip(&labels)
-                            .filter(|(row, label)| top1(row).0 == **label)
-                            .count();
-                        test.correct = Some(correct);
-                    }
+                let correct = match probabilities {
+                    Ok(rows) if rows.len() == labels.len() => rows
+                        .iter()
+                        .zip(&labels)
+                        .filter(|(row, label)| top1(row).0 == **label)
+                        .count(),
                     outcome => {
-                        self.final_test = None;
-                        self.final_tests_run -= 1;
                         self.notify(Notice::CannotTrain(
                             "The final test failed; try it again.".into(),
                         ));
                         return vec![Effect::Log(format!("final test: {outcome:?}"))];
+                    }
+                };
+                match way {
+                    None => {
+                        if let Some(test) = self.final_test.as_mut().filter(|t| t.job == job) {
+                            test.correct = Some(correct);
+                        }
+                    }
+                    Some(way) => {
+                        if let Some(comparison) = &mut self.comparison {
+                            let result = comparison.result_mut(way);
+                            if result.job == Some(job) {
+                                result.test_accuracy =
+                                    Some(correct as f32 / labels.len().max(1) as f32);
+                            }
+                        }
+                    }
+                }
+            }
+            Event::NeighboursFitted {
+                job,
+                model,
+                validation_accuracy,
+                training_ms,
+            } => {
+                let Some(PendingJob::FitWay(way)) = self.pending.remove(&job) else {
+                    return vec![Effect::Log(format!("no way waits for {job:?}"))];
+                };
+                if let Some(comparison) = &mut self.comparison {
+                    let result = comparison.result_mut(way);
+                    if result.job == Some(job) {
+                        result.state = WayState::Done;
+                        result.validation_accuracy = validation_accuracy;
+                        result.training_ms = Some(training_ms);
+                        result.classifier = Some(Classifier::Neighbours(model));
                     }
                 }
             }
@@ -1243,7 +1534,10 @@ impl<T: Clone> AppState<T> {
                             self.training = TrainingState::Failed(VIEW_FAILED);
                         }
                     }
-                    Some(PendingJob::Preview | PendingJob::FinalTest { .. }) | None => {}
+                    Some(
+                        PendingJob::Preview | PendingJob::FinalTest { .. } | PendingJob::FitWay(_),
+                    )
+                    | None => {}
                 }
                 return vec![Effect::Log(detail)];
             }
@@ -1287,17 +1581,40 @@ impl<T: Clone> AppState<T> {
                                     .map(|metrics| metrics.accuracy);
                             }
                         }
+                        RunPurpose::Comparison => {
+                            if let Some(comparison) = &mut self.comparison {
+                                let result = comparison.result_mut(Way::Frozen);
+                                result.state = WayState::Done;
+                                result.validation_accuracy = model
+                                    .kept_epoch()
+                                    .and_then(|epoch| epoch.validation)
+                                    .map(|metrics| metrics.accuracy);
+                                result.training_ms = Some(model.training_ms);
+                                result.history = model.history.clone();
+                                result.classifier = Some(Classifier::Head(model));
+                            }
+                        }
                     }
-                    self.training = TrainingState::Done;
+                    // The experiment and the comparison leave the model in use as it was.
+                    self.training = match (*purpose, &self.model) {
+                        (RunPurpose::Model, _) | (_, Some(_)) => TrainingState::Done,
+                        (_, None) => TrainingState::Idle,
+                    };
                 }
             }
             Event::TrainingDiscarded { job } => {
                 if self.is_running(job) {
+                    if self.running_purpose() == Some(RunPurpose::Comparison) {
+                        self.frozen_way_failed();
+                    }
                     self.training = TrainingState::Discarded;
                 }
             }
             Event::TrainingFailed { job, error } => {
                 if self.is_running(job) {
+                    if self.running_purpose() == Some(RunPurpose::Comparison) {
+                        self.frozen_way_failed();
+                    }
                     self.training = TrainingState::Failed(training_failure(&error));
                 }
                 return vec![Effect::Log(format!("training failed: {error}"))];
@@ -1325,6 +1642,15 @@ impl<T: Clone> AppState<T> {
             let photo = class.photos.iter().find(|photo| photo.id == id)?;
             Some((class, photo))
         })
+    }
+
+    fn running_purpose(&self) -> Option<RunPurpose> {
+        match &self.training {
+            TrainingState::Preparing { purpose, .. } | TrainingState::Running { purpose, .. } => {
+                Some(*purpose)
+            }
+            _ => None,
+        }
     }
 
     fn is_running(&self, job: JobId) -> bool {
@@ -1595,6 +1921,7 @@ mod tests {
                 weight: vec![0.0; EMBEDDING_DIM * classes],
                 bias: vec![0.0; classes],
             },
+            training_ms: 1.0,
         };
         state.apply::<&str>(Action::Worker(
             Event::Trained {
@@ -1920,6 +2247,7 @@ mod tests {
                 weight: vec![0.0; EMBEDDING_DIM * 2],
                 bias: vec![0.0; 2],
             },
+            training_ms: 1.0,
         };
         let job = *job;
         state.apply::<&str>(Action::Worker(
@@ -2316,7 +2644,10 @@ mod tests {
         let (a, b) = (state.classes[0].id, state.classes[1].id);
         with_photos(&mut state, a, 5);
         with_photos(&mut state, b, 5);
-        assert_eq!(state.final_test_blocker(), Some("Train a model first."));
+        assert_eq!(
+            state.final_test_blocker(),
+            Some("Train a model or run the comparison first.")
+        );
         let effects: Effects = state.apply(Action::Train);
         let Some(Effect::Send(Request::Train { examples, .. }, None)) = effects.first() else {
             panic!("no training request");
@@ -2330,7 +2661,7 @@ mod tests {
             Effect::Send(
                 Request::Evaluate {
                     job,
-                    model,
+                    classifier: Classifier::Head(model),
                     embeddings,
                 },
                 None,
@@ -2376,5 +2707,111 @@ mod tests {
         let some_photo = state.classes[0].photos[0].id;
         state.apply::<&str>(Action::DeletePhoto(some_photo));
         assert!(state.final_test_is_stale());
+    }
+
+    #[test]
+    fn the_comparison_trains_every_way_on_one_split_and_tests_them_all_at_once() {
+        let mut state = ready();
+        let (a, b) = (state.classes[0].id, state.classes[1].id);
+        with_photos(&mut state, a, 5);
+        with_photos(&mut state, b, 5);
+        let refused: Effects = state.apply(Action::RunComparison);
+        assert!(refused.is_empty(), "the prediction comes first");
+        state.apply::<&str>(Action::PredictRanking(vec![
+            Way::Frozen,
+            Way::Knn,
+            Way::Centroid,
+        ]));
+
+        let effects: Effects = state.apply(Action::RunComparison);
+        let mut fits = Vec::new();
+        let mut train = None;
+        for effect in &effects {
+            match effect {
+                Effect::Send(
+                    Request::FitNeighbours {
+                        job,
+                        kind,
+                        examples,
+                        validation,
+                        ..
+                    },
+                    None,
+                ) => fits.push((*job, *kind, examples.len(), validation.clone())),
+                Effect::Send(Request::Train { validation, .. }, None) => {
+                    train = Some(validation.clone())
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        // Every way gets the same 8 training and validation photos and the same validation part.
+        let train_validation = train.expect("the frozen way trains");
+        assert_eq!(fits.len(), 2);
+        assert!(fits.iter().all(|f| f.2 == 8 && f.3 == train_validation));
+        assert_eq!(fits[1].1, NeighbourKind::Knn { k: DEFAULT_K });
+        let results = |state: &State| state.comparison.clone().unwrap().results;
+        assert!(results(&state).iter().all(|r| r.state == WayState::Running));
+        assert_eq!(results(&state)[2].trainable_params, 2 * 1281);
+
+        for (job, kind, ..) in &fits {
+            let model = headstart_core::neighbours::NeighbourModel::fit(*kind, &[], 2);
+            state.apply::<&str>(Action::Worker(
+                Event::NeighboursFitted {
+                    job: *job,
+                    model,
+                    validation_accuracy: Some(0.5),
+                    training_ms: 2.0,
+                },
+                vec![],
+            ));
+        }
+        finish(&mut state, &effects[2..].to_vec());
+        assert!(
+            state.model.is_none(),
+            "the comparison never replaces the model"
+        );
+        assert!(results(&state).iter().all(|r| r.state == WayState::Done));
+
+        // One final test measures every way on the same two test photos.
+        let effects: Effects = state.apply(Action::FinalTest);
+        assert_eq!(effects.len(), 3);
+        for (i, effect) in effects.iter().enumerate() {
+            let Effect::Send(
+                Request::Evaluate {
+                    job, embeddings, ..
+                },
+                None,
+            ) = effect
+            else {
+                panic!("no evaluation in {effect:?}");
+            };
+            assert_eq!(embeddings.len(), 2);
+            // Centroid gets both right, kNN one, the head none.
+            let rows = match i {
+                0 => vec![vec![1.0, 0.0], vec![0.0, 1.0]],
+                1 => vec![vec![1.0, 0.0], vec![1.0, 0.0]],
+                _ => vec![vec![0.0, 1.0], vec![1.0, 0.0]],
+            };
+            state.apply::<&str>(Action::Worker(
+                Event::Evaluated {
+                    job: *job,
+                    probabilities: Ok(rows),
+                },
+                vec![],
+            ));
+        }
+        let comparison = state.comparison.clone().unwrap();
+        let accuracies: Vec<Option<f32>> =
+            comparison.results.iter().map(|r| r.test_accuracy).collect();
+        assert_eq!(accuracies, vec![Some(1.0), Some(0.5), Some(0.0)]);
+        assert_eq!(
+            comparison.ranking(),
+            Some(vec![Way::Centroid, Way::Knn, Way::Frozen])
+        );
+        assert_eq!(
+            comparison.predicted,
+            vec![Way::Frozen, Way::Knn, Way::Centroid]
+        );
+        assert_eq!(state.final_tests_run, 1);
     }
 }

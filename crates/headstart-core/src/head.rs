@@ -381,6 +381,7 @@ impl HeadTrainer {
                 .filter(|epoch| *epoch < self.epochs_run()),
             validation,
             head: head.weights().await.map_err(compute_error)?,
+            training_ms: 0.0,
         }))
     }
 }

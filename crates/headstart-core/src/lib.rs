@@ -11,6 +11,7 @@ pub mod augment;
 pub mod dataset;
 pub mod embedding;
 pub mod evaluation;
+pub mod neighbours;
 pub mod preprocess;
 pub mod protocol;
 pub mod training;

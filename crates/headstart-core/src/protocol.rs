@@ -9,6 +9,7 @@
 
 use crate::augment::AugmentationSettings;
 use crate::embedding::Embedding;
+use crate::neighbours::{NeighbourKind, NeighbourModel};
 use crate::preprocess::Normalization;
 use crate::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
@@ -119,13 +120,27 @@ pub enum Request {
         /// The run's settings.
         settings: TrainingSettings,
     },
-    /// Class probabilities of cached embeddings under `model` (the final test), answered by
-    /// [`Event::Evaluated`].
+    /// Make an off-the-shelf classifier from the examples that are not for validation, and
+    /// measure it on those that are (answered by [`Event::NeighboursFitted`]).
+    FitNeighbours {
+        /// The job.
+        job: JobId,
+        /// Which classifier.
+        kind: NeighbourKind,
+        /// Number of classes.
+        classes: usize,
+        /// The training and validation photos' embeddings.
+        examples: Vec<LabeledEmbedding>,
+        /// Which examples are for validation.
+        validation: Vec<usize>,
+    },
+    /// Class probabilities of cached embeddings under a classifier (the final test), answered
+    /// by [`Event::Evaluated`].
     Evaluate {
         /// The job.
         job: JobId,
-        /// The model to evaluate.
-        model: Box<TrainedModel>,
+        /// The classifier to evaluate.
+        classifier: Classifier,
         /// The embeddings, in the page's order.
         embeddings: Vec<Embedding>,
     },
@@ -213,6 +228,17 @@ pub enum Event {
         /// Why.
         error: TrainingError,
     },
+    /// The answer to [`Request::FitNeighbours`].
+    NeighboursFitted {
+        /// The job.
+        job: JobId,
+        /// The classifier.
+        model: NeighbourModel,
+        /// Its accuracy on the validation photos (`None` without any).
+        validation_accuracy: Option<f32>,
+        /// How long making it took, in milliseconds.
+        training_ms: f64,
+    },
     /// The answer to [`Request::Evaluate`].
     Evaluated {
         /// The job.
@@ -229,6 +255,15 @@ pub enum Event {
         /// The panic message, for the console.
         detail: String,
     },
+}
+
+/// Anything that classifies embeddings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Classifier {
+    /// A trained head.
+    Head(Box<TrainedModel>),
+    /// An off-the-shelf classifier (its probabilities are 1 for the class it picks).
+    Neighbours(NeighbourModel),
 }
 
 /// One augmented view to make of a model input.

@@ -166,6 +166,8 @@ pub struct TrainedModel {
     pub validation: Vec<ValidationPrediction>,
     /// The head's parameters.
     pub head: HeadWeights,
+    /// How long training took, in milliseconds (0 until whoever ran it sets it).
+    pub training_ms: f64,
 }
 
 /// How a model classified one validation example.

@@ -7,7 +7,7 @@ use crate::curves::view_curves;
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
 use headstart_app::{
     Action, AppState, ClassEntry, ClassId, Effect, ModelStatus, PREVIEW_VIEWS, Prediction,
-    RunPurpose, SplitCounts, TrainingState, parse_sample_index, worker_count,
+    RunPurpose, SplitCounts, TrainingState, Way, WayState, parse_sample_index, worker_count,
 };
 use headstart_core::augment::AugmentationSettings;
 use headstart_core::preprocess::{INPUT_SIZE, Normalization};
@@ -341,6 +341,7 @@ impl Component for App {
                     { self.view_preprocessing(link) }
                     { self.view_confusion(link) }
                     { self.view_predictions(link) }
+                    { self.view_comparison(link) }
                 </main>
                 <footer>
                     { "The backbone is EfficientNet-Lite0 pretrained on ImageNet; only a new head is trained on your photos (feature extraction). The model runs in background workers, so the page stays responsive." }
@@ -422,7 +423,7 @@ impl App {
                 total,
             } => {
                 let what = match purpose {
-                    RunPurpose::Model => "augmented views",
+                    RunPurpose::Model | RunPurpose::Comparison => "augmented views",
                     RunPurpose::WrongPreprocessing(_) => "wrongly preprocessed inputs",
                 };
                 (
@@ -447,7 +448,7 @@ impl App {
                     ),
                     (false, None) => format!("Starting {epochs} epochs…"),
                 };
-                let curves = view_curves(history, *epochs, None);
+                let curves = view_curves("curves", history, *epochs, None);
                 (text, Some((history.len(), *epochs)), Some(curves))
             }
             TrainingState::Done => match model
@@ -482,8 +483,12 @@ impl App {
                         model.split.validation,
                         percent(kept.train.accuracy)
                     );
-                    let curves =
-                        view_curves(&model.history, model.settings.epochs, model.restored_epoch);
+                    let curves = view_curves(
+                        "curves",
+                        &model.history,
+                        model.settings.epochs,
+                        model.restored_epoch,
+                    );
                     (
                         text,
                         Some((last.epoch, model.settings.epochs)),
@@ -548,6 +553,100 @@ impl App {
                 if self.state.classes_changed_since_training() {
                     <p class="hint">{ "Your classes changed since training: train again to include the changes." }</p>
                 }
+            </section>
+        }
+    }
+
+    /// Ways to train side by side: the predicted ranking, the runs, their results, and the
+    /// final test of them all.
+    fn view_comparison(&self, link: &Scope<Self>) -> Html {
+        let comparison = self.state.comparison.as_ref();
+        let ranking_name = |ranking: &[Way]| {
+            ranking
+                .iter()
+                .map(|way| way.name())
+                .collect::<Vec<_>>()
+                .join(">")
+        };
+        let ranking_label = |ranking: &[Way]| {
+            ranking
+                .iter()
+                .map(|way| way.short_label())
+                .collect::<Vec<_>>()
+                .join(" > ")
+        };
+        let chosen = self.state.predicted_ranking.as_deref().map(ranking_name);
+        let blocked = self.state.training_blocker().is_some() || chosen.is_none();
+        let percent =
+            |value: Option<f32>| value.map_or("–".into(), |a| format!("{:.0}%", a * 100.0));
+        html! {
+            <section class="step compare" data-testid="compare">
+                <h2>{ "4. Compare ways to train" }</h2>
+                <p>{ "The same photos and split, three ways: the class average of the pretrained features (nearest centroid), the 5 most similar training photos voting (nearest neighbours), and a new head trained on top of the frozen network. Which will do best on photos it never saw? Predict first, then run." }</p>
+                <div class="row">
+                    <label class="setting">
+                        <span class="setting-name">{ "Your prediction" }</span>
+                        <select data-testid="predicted-ranking" aria-label="Your predicted ranking, best first"
+                            onchange={link.batch_callback(|event: Event| {
+                                let select: HtmlSelectElement = event.target_unchecked_into();
+                                let ranking: Option<Vec<Way>> = select.value().split('>').map(Way::from_name).collect();
+                                ranking.map(|ranking| Msg::Do(Action::PredictRanking(ranking)))
+                            })}>
+                            <option value="" selected={chosen.is_none()} disabled=true>{ "Best first…" }</option>
+                            { for rankings().into_iter().map(|ranking| {
+                                let name = ranking_name(&ranking);
+                                html! { <option value={name.clone()} selected={chosen.as_deref() == Some(name.as_str())}>{ ranking_label(&ranking) }</option> }
+                            }) }
+                        </select>
+                    </label>
+                    <button data-testid="compare-run" class="primary" disabled={blocked}
+                        title={if chosen.is_none() { "Choose your prediction first" } else { "Train every way on the same split" }}
+                        onclick={link.callback(|_| Msg::Do(Action::RunComparison))}>{ "Compare" }</button>
+                </div>
+                if let Some(comparison) = comparison {
+                    <div class="table-scroll">
+                        <table class="compare-table">
+                            <thead><tr>
+                                <th scope="col">{ "Way" }</th>
+                                <th scope="col">{ "Numbers learned" }</th>
+                                <th scope="col">{ "Training time" }</th>
+                                <th scope="col">{ "Validation" }</th>
+                                <th scope="col">{ "Final test" }</th>
+                            </tr></thead>
+                            <tbody>
+                                { for comparison.results.iter().map(|result| html! {
+                                    <tr data-testid="compare-result" data-mode={result.way.name()} data-state={result.state.name()}
+                                        data-trainable-params={result.trainable_params.to_string()}
+                                        data-train-ms={result.training_ms.map(|ms| ms.to_string())}
+                                        data-validation-accuracy={result.validation_accuracy.map(|a| a.to_string())}
+                                        data-test-accuracy={result.test_accuracy.map(|a| a.to_string())}>
+                                        <th scope="row">{ result.way.label() }</th>
+                                        <td>{ format_count(result.trainable_params) }</td>
+                                        <td>{ match (result.state, result.training_ms) {
+                                            (WayState::Running, _) => "training…".to_string(),
+                                            (WayState::Failed, _) => "stopped".to_string(),
+                                            (WayState::Done, Some(ms)) if ms < 1000.0 => format!("{ms:.0} ms"),
+                                            (WayState::Done, Some(ms)) => format!("{:.1} s", ms / 1000.0),
+                                            (WayState::Done, None) => "–".to_string(),
+                                        } }</td>
+                                        <td>{ percent(result.validation_accuracy) }</td>
+                                        <td>{ percent(result.test_accuracy) }</td>
+                                    </tr>
+                                }) }
+                            </tbody>
+                        </table>
+                    </div>
+                    <p class="setting-help">{ "Nearest centroid and nearest neighbours learn nothing: they keep the training photos' features (or their class averages) and compare. The head learns 1,281 numbers per class. Only the head has learning curves:" }</p>
+                    { comparison.results.iter().find(|r| r.way == Way::Frozen).map(|r| view_curves("compare-curves", &r.history, self.state.settings.epochs, None)).unwrap_or_default() }
+                    <p data-testid="ranking" data-predicted={ranking_name(&comparison.predicted)}
+                        data-measured={comparison.ranking().map(|r| ranking_name(&r))}>
+                        { format!("You predicted: {}.", ranking_label(&comparison.predicted)) }
+                        { match comparison.ranking() {
+                            Some(measured) => format!(" Measured on the test photos: {}.", ranking_label(&measured)),
+                            None => " Press Final test below to measure every way on the test photos.".to_string(),
+                        } }
+                    </p>
+                }
                 { self.view_final_test(link) }
             </section>
         }
@@ -555,9 +654,9 @@ impl App {
 
     /// The final test: the button, and the result once it ran.
     fn view_final_test(&self, link: &Scope<Self>) -> Html {
-        let Some(model) = &self.state.model else {
+        if self.state.model.is_none() && self.state.comparison.is_none() {
             return html! {};
-        };
+        }
         let blocker = self.state.final_test_blocker();
         let test = self.state.final_test.as_ref();
         let stale = self.state.final_test_is_stale();
@@ -584,9 +683,6 @@ impl App {
                             { format!(" The test photos have now been used {} times: choosing by them makes this number too hopeful.", self.state.final_tests_run) }
                         }
                     </p>
-                }
-                if test.is_none() && model.split.validation == 0 {
-                    <p class="hint">{ "No validation photos: add more photos per class so training can be checked before the test." }</p>
                 }
             </div>
         }
@@ -980,6 +1076,32 @@ impl App {
             </section>
         }
     }
+}
+
+/// Every order of the comparison's ways, for the predicted-ranking choice.
+fn rankings() -> Vec<Vec<Way>> {
+    let [a, b, c] = Way::ALL;
+    vec![
+        vec![a, b, c],
+        vec![a, c, b],
+        vec![b, a, c],
+        vec![b, c, a],
+        vec![c, a, b],
+        vec![c, b, a],
+    ]
+}
+
+/// A count with thousands separated, as students read it.
+fn format_count(count: usize) -> String {
+    let digits = count.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 fn view_class(

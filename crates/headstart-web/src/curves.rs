@@ -25,6 +25,7 @@ struct Chart {
 /// Both charts, with the x axis running to `planned_epochs` so progress shows as it trains, and
 /// the epoch whose weights early stopping kept marked.
 pub fn view_curves(
+    test_id: &'static str,
     history: &[EpochReport],
     planned_epochs: usize,
     kept_epoch: Option<usize>,
@@ -58,7 +59,7 @@ pub fn view_curves(
     ];
     let epochs = planned_epochs.max(history.len()).max(2);
     html! {
-        <figure class="curves" data-testid="curves" data-epochs={history.len().to_string()}
+        <figure class="curves" data-testid={test_id} data-epochs={history.len().to_string()}
             data-stopped-epoch={kept_epoch.map(|_| history.len().to_string())}
             data-best-epoch={kept_epoch.map(|epoch| epoch.to_string())}>
             { for charts.iter().map(|chart| view_chart(chart, history, epochs, kept_epoch)) }

@@ -11,7 +11,9 @@ use headstart_core::embedding::Embedding;
 use headstart_core::head::{ClassifierHead, HeadTrainer};
 use headstart_core::inference::{classify, embed, max_abs_difference};
 use headstart_core::preprocess::{INPUT_LEN, Normalization, normalize_rgba};
-use headstart_core::protocol::{ComputeChoice, Event, JobId, PhotoError, ViewAugmentation};
+use headstart_core::protocol::{
+    Classifier, ComputeChoice, Event, JobId, PhotoError, ViewAugmentation,
+};
 use headstart_core::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
 };
@@ -172,9 +174,24 @@ impl Engine {
     /// Class probabilities of cached embeddings under `model`.
     pub async fn evaluate(
         &self,
-        model: &TrainedModel,
+        classifier: &Classifier,
         embeddings: &[Embedding],
     ) -> Result<Vec<Vec<f32>>, String> {
+        let model = match classifier {
+            Classifier::Head(model) => model,
+            Classifier::Neighbours(model) => {
+                let classes = model.classes();
+                return Ok(embeddings
+                    .iter()
+                    .map(|embedding| {
+                        let picked = model.predict(embedding);
+                        (0..classes)
+                            .map(|c| f32::from(u8::from(c == picked)))
+                            .collect()
+                    })
+                    .collect());
+            }
+        };
         let head = ClassifierHead::from_weights(&model.head, self.device())
             .ok_or("the model's head has mismatched shapes")?;
         classify(&head, embeddings, self.device())
@@ -206,11 +223,15 @@ impl Engine {
             }
             trainer.model(run.version, run.class_names).await
         };
+        let started = js_sys::Date::now();
         match result.await {
-            Ok(Some(model)) => Event::Trained {
-                job,
-                model: Box::new(model),
-            },
+            Ok(Some(mut model)) => {
+                model.training_ms = js_sys::Date::now() - started;
+                Event::Trained {
+                    job,
+                    model: Box::new(model),
+                }
+            }
             Ok(None) => Event::TrainingDiscarded { job },
             Err(error) => Event::TrainingFailed { job, error },
         }

@@ -17,6 +17,7 @@ mod scope;
 use crate::engine::{Engine, TrainingRun};
 use crate::photo::DecodedPhoto;
 use crate::scope::{post, worker_scope};
+use headstart_core::neighbours::NeighbourModel;
 use headstart_core::protocol::{Event, JobId, Request, TrainingError};
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use std::cell::RefCell;
@@ -160,15 +161,36 @@ fn handle(request: Request, attachment: Option<JsValue>) {
                 post(&ended, None);
             });
         }
+        Request::FitNeighbours {
+            job,
+            kind,
+            classes,
+            examples,
+            validation,
+        } => {
+            let started = js_sys::Date::now();
+            let (model, validation_accuracy) =
+                NeighbourModel::fit_split(kind, classes, &examples, &validation);
+            let training_ms = js_sys::Date::now() - started;
+            post(
+                &Event::NeighboursFitted {
+                    job,
+                    model,
+                    validation_accuracy,
+                    training_ms,
+                },
+                None,
+            );
+        }
         Request::Evaluate {
             job,
-            model,
+            classifier,
             embeddings,
         } => {
             let Some(engine) = engine() else { return };
             spawn_local(async move {
                 let probabilities = engine
-                    .evaluate(&model, &embeddings)
+                    .evaluate(&classifier, &embeddings)
                     .await
                     .map_err(TrainingError::Compute);
                 post(&Event::Evaluated { job, probabilities }, None);
