@@ -2,7 +2,7 @@
 // classify held-out photos, and check what the page says against the truth.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFile, mkdir } from "node:fs/promises";
+import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { servePageInBrowser, openPage, screenshot, repoRoot, artifactsDir, photos, waitForCounts } from "./harness.mjs";
 
@@ -208,4 +208,52 @@ test("the sample photos fill three classes and train with no upload", { timeout:
   assert.deepEqual(await classCounts(page), ["5 photos", "7 photos"]);
   await page.getByText("Your classes changed since training").waitFor();
   assert.deepEqual(consoleErrors, []);
+});
+
+test("a model exported from the page imports into a fresh page and classifies exactly as before", { timeout: TEST_MS }, async () => {
+  const first = await openPage(session.browser, session.server.origin);
+  await waitForReady(first.page);
+  await first.page.getByTestId("load-samples").click();
+  await waitForCounts(first.page, ["5 photos", "5 photos", "5 photos"]);
+  await trainAndWait(first.page);
+  const queries = [];
+  for (const name of classes) queries.push((await photos(heldOutDir, name))[0]);
+  const classify = async (page) => {
+    await page.getByTestId("predict-upload").setInputFiles(queries);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="prediction"]').length === n, queries.length, { timeout: MODEL_READY_MS });
+    return page.getByTestId("prediction").evaluateAll((nodes) =>
+      Object.fromEntries(nodes.map((n) => [n.dataset.file, [...n.querySelectorAll("meter")].map((m) => Number(m.value))])),
+    );
+  };
+  const before = await classify(first.page);
+  const [download] = await Promise.all([first.page.waitForEvent("download"), first.page.getByTestId("export-model").click()]);
+  assert.equal(download.suggestedFilename(), "headstart-model-1.hsm");
+  const modelFile = join(artifactsDir, "exported.hsm");
+  await mkdir(artifactsDir, { recursive: true });
+  await download.saveAs(modelFile);
+  const bytes = await readFile(modelFile);
+  // A safetensors file: header length, then a JSON header naming the format.
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString());
+  assert.equal(header.__metadata__.format, "headstart-model");
+  assert.deepEqual(header["head.weight"].shape, [1280, 3]);
+  assert.deepEqual(JSON.parse(header.__metadata__.manifest).class_names, classes);
+
+  // A fresh page: a damaged copy is refused by name, then the real file becomes its model.
+  const second = await openPage(session.browser, session.server.origin);
+  await waitForReady(second.page);
+  const damaged = join(artifactsDir, "damaged.hsm");
+  await writeFile(damaged, bytes.subarray(0, bytes.length - 100));
+  await second.page.getByTestId("import-model").setInputFiles(damaged);
+  await second.page.getByText(/"damaged.hsm" was not imported/).waitFor();
+  assert.equal(await second.page.getByTestId("model-info").count(), 0);
+  await second.page.getByTestId("import-model").setInputFiles(modelFile);
+  await second.page.getByTestId("model-info").waitFor();
+  assert.equal(await second.page.getByTestId("model-info").getAttribute("data-classes"), classes.join("\n"));
+  const after = await classify(second.page);
+  for (const [file, probabilities] of Object.entries(before)) {
+    probabilities.forEach((p, i) => assert.ok(Math.abs(p - after[file][i]) < 1e-6, `${file}: ${probabilities} vs ${after[file]}`));
+  }
+  assert.deepEqual(first.consoleErrors, []);
+  assert.deepEqual(second.consoleErrors, []);
 });

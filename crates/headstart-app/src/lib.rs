@@ -20,6 +20,7 @@ use headstart_core::augment::{AugmentationSettings, view_seed};
 use headstart_core::dataset::{Split, stratified_split};
 use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
 use headstart_core::evaluation::ConfusionMatrix;
+use headstart_core::model_file;
 use headstart_core::neighbours::{DEFAULT_K, NeighbourKind};
 use headstart_core::preprocess::Normalization;
 use headstart_core::protocol::{Classifier, ComputePath, Event, JobId, Request, ViewAugmentation};
@@ -581,6 +582,10 @@ pub enum Action<F, T> {
     PredictRanking(Vec<Way>),
     /// The Compare button: every way on the same split.
     RunComparison,
+    /// "Export model": the model in use as a model file.
+    ExportModel,
+    /// A model file chosen to import, as `(file name, bytes)`.
+    ImportModel(String, Vec<u8>),
     /// The Stop button.
     StopTraining,
     /// A confusion-matrix cell was chosen (`(true class, predicted class)`); the same again hides it.
@@ -601,6 +606,13 @@ pub enum Effect<F, T> {
     Send(Request, Option<F>),
     /// Send a request to the workers with a photo's model input (an image of the state's).
     SendWithInput(Request, T),
+    /// Offer a file to save.
+    Download {
+        /// Its suggested name.
+        file_name: String,
+        /// Its contents.
+        bytes: Vec<u8>,
+    },
     /// Tell a developer something in the console.
     Log(String),
 }
@@ -759,6 +771,8 @@ impl<T: Clone> AppState<T> {
             Action::FinalTest => return self.final_test(),
             Action::PredictRanking(ranking) => self.predicted_ranking = Some(ranking),
             Action::RunComparison => return self.run_comparison(),
+            Action::ExportModel => return self.export_model().into_iter().collect(),
+            Action::ImportModel(file_name, bytes) => self.import_model(file_name, &bytes),
             Action::InspectPhoto(photo) => {
                 self.inspected = (self.inspected != Some(photo)).then_some(photo);
                 if self.augment_preview.is_some() {
@@ -1349,6 +1363,34 @@ impl<T: Clone> AppState<T> {
         self.comparison = Some(comparison);
         effects.extend(self.train(RunPurpose::Comparison));
         effects
+    }
+
+    fn export_model<F>(&self) -> Option<Effect<F, T>> {
+        let model = self.model.as_ref()?;
+        Some(Effect::Download {
+            file_name: format!("headstart-model-{}.hsm", model.version),
+            bytes: model_file::write(model),
+        })
+    }
+
+    /// Makes a valid model file the model in use, with the next version number; anything
+    /// else leaves the model as it was and says why.
+    fn import_model(&mut self, file_name: String, bytes: &[u8]) {
+        let version = ModelVersion(self.runs_started + 1);
+        match model_file::read(bytes, version) {
+            Ok(model) => {
+                self.runs_started += 1;
+                self.model = Some(model);
+                self.model_examples = Vec::new();
+                self.model_test = ModelTest {
+                    photos: Vec::new(),
+                    revision: self.revision,
+                };
+                self.shown_cell = None;
+                self.notify(Notice::ModelImported { version, file_name });
+            }
+            Err(error) => self.notify(Notice::ModelNotImported { file_name, error }),
+        }
     }
 
     /// Marks the comparison's frozen way as failed (its run was stopped or failed).
@@ -2813,5 +2855,46 @@ mod tests {
             vec![Way::Frozen, Way::Knn, Way::Centroid]
         );
         assert_eq!(state.final_tests_run, 1);
+    }
+
+    #[test]
+    fn an_exported_model_imports_as_the_next_model_and_a_bad_file_changes_nothing() {
+        let (mut state, _) = trainable();
+        let nothing: Effects = state.apply(Action::ExportModel);
+        assert!(nothing.is_empty(), "no model to export yet");
+        let effects: Effects = state.apply(Action::Train);
+        finish(&mut state, &effects);
+        let exported: Effects = state.apply(Action::ExportModel);
+        let [Effect::Download { file_name, bytes }] = exported.as_slice() else {
+            panic!("no download in {exported:?}");
+        };
+        assert_eq!(file_name, "headstart-model-1.hsm");
+        let before = state.model.clone().unwrap();
+
+        let mut damaged = bytes.clone();
+        damaged.truncate(bytes.len() / 2);
+        state.apply::<&str>(Action::ImportModel("half.hsm".into(), damaged));
+        assert_eq!(state.model.as_ref(), Some(&before));
+        assert!(matches!(
+            state.notices.last(),
+            Some(Notice::ModelNotImported { file_name, .. }) if file_name == "half.hsm"
+        ));
+
+        state.apply::<&str>(Action::ImportModel("model.hsm".into(), bytes.clone()));
+        let imported = state.model.clone().unwrap();
+        assert_eq!(imported.version, ModelVersion(2));
+        assert_eq!(imported.head, before.head);
+        assert_eq!(imported.class_names, before.class_names);
+        assert!(
+            imported.validation.is_empty(),
+            "its validation photos belong to another page"
+        );
+        // It classifies, and the next run is model 3.
+        let classify: Effects = state.apply(Action::Classify(files(&["new.png"])));
+        assert!(
+            matches!(classify.as_slice(), [Effect::Send(Request::Classify { model, .. }, _)] if model.version == ModelVersion(2))
+        );
+        let next: Effects = state.apply(Action::Train);
+        assert_eq!(finish(&mut state, &next), ModelVersion(3));
     }
 }

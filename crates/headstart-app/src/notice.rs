@@ -1,7 +1,9 @@
 //! What the page tells the student, each as one plain sentence made here and nowhere else. The
 //! detail a developer needs goes to the console through [`crate::Effect::Log`].
 
+use headstart_core::model_file::ModelFileError;
 use headstart_core::protocol::{PhotoError, TrainingError};
+use headstart_core::training::ModelVersion;
 
 /// Something the student should know about, shown in the notices list.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +30,20 @@ pub enum Notice {
     CannotTrain(String),
     /// The built-in sample photos could not be fetched.
     SamplesUnavailable,
+    /// A model file was imported and is now the model in use.
+    ModelImported {
+        /// Its number in this page.
+        version: ModelVersion,
+        /// The file's name.
+        file_name: String,
+    },
+    /// A file could not be imported as a model; the model in use is unchanged.
+    ModelNotImported {
+        /// The file's name.
+        file_name: String,
+        /// Why.
+        error: ModelFileError,
+    },
 }
 
 impl Notice {
@@ -51,6 +67,13 @@ impl Notice {
             Self::SamplesUnavailable => {
                 "The sample photos could not be loaded; check the connection and try again.".into()
             }
+            Self::ModelImported { version, file_name } => {
+                format!("\"{file_name}\" is now model {version}: classify photos with it.")
+            }
+            Self::ModelNotImported { file_name, error } => format!(
+                "\"{file_name}\" was not imported: {}. The model in use is unchanged.",
+                model_file_reason(error)
+            ),
         }
     }
 }
@@ -59,6 +82,18 @@ fn photo_reason(error: &PhotoError) -> &'static str {
     match error {
         PhotoError::NotAnImage => "this is not an image the browser can decode",
         PhotoError::Compute(_) => "the model failed on this photo; try it again",
+    }
+}
+
+fn model_file_reason(error: &ModelFileError) -> &'static str {
+    match error {
+        ModelFileError::TooLarge(_) => "it is far larger than any model file",
+        ModelFileError::NotAModelFile(_) => "it is not a Headstart model file",
+        ModelFileError::OtherVersion(_) => {
+            "it was saved by another version of Headstart that this page cannot read"
+        }
+        ModelFileError::OtherBackbone(_) => "it was trained on another pretrained network",
+        ModelFileError::Damaged(_) => "the file is damaged or was edited",
     }
 }
 

