@@ -61,8 +61,14 @@ pub fn within_limits(mut settings: TrainingSettings) -> TrainingSettings {
     optimizer.weight_decay = clamp(optimizer.weight_decay, 0.0, 1.0);
     let augmentation = &mut settings.augmentation;
     augmentation.views_per_photo = augmentation.views_per_photo.clamp(1, MAX_VIEWS_PER_PHOTO);
+    let fine_tuning = &mut settings.fine_tuning;
+    fine_tuning.unfrozen_blocks = fine_tuning.unfrozen_blocks.clamp(1, BACKBONE_BLOCKS);
+    fine_tuning.backbone_learning_rate = clamp(fine_tuning.backbone_learning_rate, 1e-7, 1.0);
     settings
 }
+
+/// Blocks of the backbone (EfficientNet-Lite0 has 16).
+pub const BACKBONE_BLOCKS: usize = 16;
 
 /// Most augmented views made of one photo.
 pub const MAX_VIEWS_PER_PHOTO: usize = 16;
@@ -165,11 +171,13 @@ pub enum Way {
     Knn,
     /// Frozen backbone and a new head trained by gradient descent.
     Frozen,
+    /// The last backbone blocks unfrozen and trained with a new head.
+    Finetune,
 }
 
 impl Way {
     /// Every way the comparison runs.
-    pub const ALL: [Self; 3] = [Self::Centroid, Self::Knn, Self::Frozen];
+    pub const ALL: [Self; 4] = [Self::Centroid, Self::Knn, Self::Frozen, Self::Finetune];
 
     /// The name of the automation contract (`data-mode`).
     pub fn name(self) -> &'static str {
@@ -177,6 +185,7 @@ impl Way {
             Self::Centroid => "centroid",
             Self::Knn => "knn",
             Self::Frozen => "frozen",
+            Self::Finetune => "finetune",
         }
     }
 
@@ -191,6 +200,7 @@ impl Way {
             Self::Centroid => "centroid",
             Self::Knn => "neighbours",
             Self::Frozen => "new head",
+            Self::Finetune => "fine-tuned",
         }
     }
 
@@ -200,6 +210,7 @@ impl Way {
             Self::Centroid => "Nearest centroid",
             Self::Knn => "Nearest neighbours (k = 5)",
             Self::Frozen => "Frozen backbone + new head",
+            Self::Finetune => "Fine-tuned last blocks + new head",
         }
     }
 }
@@ -606,6 +617,8 @@ pub enum Effect<F, T> {
     Send(Request, Option<F>),
     /// Send a request to the workers with a photo's model input (an image of the state's).
     SendWithInput(Request, T),
+    /// Send a request to the workers with several photos' model inputs, in order.
+    SendWithInputs(Request, Vec<T>),
     /// Offer a file to save.
     Download {
         /// Its suggested name.
@@ -779,7 +792,7 @@ impl<T: Clone> AppState<T> {
                     return self.preview_augmentation(0).into_iter().collect();
                 }
             }
-            Action::StopTraining => return self.stop_training().into_iter().collect(),
+            Action::StopTraining => return self.stop_training(),
             Action::ShowCell(truth, predicted) => {
                 let cell = Some((truth, predicted));
                 self.shown_cell = if self.shown_cell == cell { None } else { cell };
@@ -1223,7 +1236,26 @@ impl<T: Clone> AppState<T> {
         tests
             .into_iter()
             .map(|(way, classifier, photos)| {
-                let (embeddings, labels) = self.embeddings_of(&photos);
+                // A fine-tuned way needs the photos themselves; the others their embeddings.
+                let tuned = matches!(classifier, Classifier::Tuned { .. });
+                let (embeddings, labels) = if tuned {
+                    let labels = self
+                        .photos_of(&photos)
+                        .into_iter()
+                        .map(|(_, l)| l)
+                        .collect();
+                    (Vec::new(), labels)
+                } else {
+                    self.embeddings_of(&photos)
+                };
+                let inputs: Vec<T> = match tuned {
+                    true => self
+                        .photos_of(&photos)
+                        .into_iter()
+                        .map(|(p, _)| p.input.clone())
+                        .collect(),
+                    false => Vec::new(),
+                };
                 let total = labels.len();
                 let job = self.start_job(PendingJob::FinalTest { way, labels });
                 match way {
@@ -1253,13 +1285,24 @@ impl<T: Clone> AppState<T> {
                     classifier,
                     embeddings,
                 };
-                Effect::Send(request, None)
+                match tuned {
+                    true => Effect::SendWithInputs(request, inputs),
+                    false => Effect::Send(request, None),
+                }
             })
             .collect()
     }
 
     /// The cached embeddings of `photos` and their labels; photos deleted since are left out.
     fn embeddings_of(&self, photos: &[(PhotoId, usize)]) -> (Vec<Embedding>, Vec<usize>) {
+        self.photos_of(photos)
+            .into_iter()
+            .map(|(photo, label)| (photo.embedding.clone(), label))
+            .unzip()
+    }
+
+    /// `photos` with their labels; photos deleted since are left out.
+    fn photos_of(&self, photos: &[(PhotoId, usize)]) -> Vec<(&Photo<T>, usize)> {
         let by_id: HashMap<PhotoId, &Photo<T>> = self
             .classes
             .iter()
@@ -1267,8 +1310,8 @@ impl<T: Clone> AppState<T> {
             .collect();
         photos
             .iter()
-            .filter_map(|(id, label)| Some((by_id.get(id)?.embedding.clone(), *label)))
-            .unzip()
+            .filter_map(|(id, label)| Some((*by_id.get(id)?, *label)))
+            .collect()
     }
 
     /// Why the final test cannot run now, in words for the student; `None` when it can.
@@ -1321,7 +1364,12 @@ impl<T: Clone> AppState<T> {
                 label,
             })
             .collect();
-        let (validation, test_photos) = (plan.validation, plan.test);
+        let inputs: Vec<T> = plan
+            .photos
+            .iter()
+            .map(|photo| photo.input.clone())
+            .collect();
+        let (labels, validation, test_photos) = (plan.labels, plan.validation, plan.test);
         let classes = self.classes.iter().filter(|c| !c.photos.is_empty()).count();
         let mut comparison = Comparison {
             predicted,
@@ -1330,9 +1378,10 @@ impl<T: Clone> AppState<T> {
                 .map(|way| WayResult {
                     way,
                     state: WayState::Running,
+                    // Fine-tuning reports its count when done.
                     trainable_params: match way {
                         Way::Frozen => (EMBEDDING_DIM + 1) * classes,
-                        Way::Centroid | Way::Knn => 0,
+                        Way::Centroid | Way::Knn | Way::Finetune => 0,
                     },
                     training_ms: None,
                     validation_accuracy: None,
@@ -1360,9 +1409,28 @@ impl<T: Clone> AppState<T> {
             };
             effects.push(Effect::Send(request, None));
         }
+        let job = self.start_job(PendingJob::FitWay(Way::Finetune));
+        comparison.result_mut(Way::Finetune).job = Some(job);
+        let request = Request::FineTune {
+            job,
+            classes,
+            labels,
+            validation,
+            settings: self.settings.clone(),
+        };
+        effects.push(Effect::SendWithInputs(request, inputs));
         self.comparison = Some(comparison);
         effects.extend(self.train(RunPurpose::Comparison));
         effects
+    }
+
+    /// The comparison's way whose run is `job`, while it trains.
+    fn way_training(&mut self, job: JobId) -> Option<&mut WayResult> {
+        self.comparison
+            .as_mut()?
+            .results
+            .iter_mut()
+            .find(|result| result.job == Some(job) && result.state == WayState::Running)
     }
 
     fn export_model<F>(&self) -> Option<Effect<F, T>> {
@@ -1410,7 +1478,20 @@ impl<T: Clone> AppState<T> {
         })
     }
 
-    fn stop_training<F>(&mut self) -> Option<Effect<F, T>> {
+    fn stop_training<F>(&mut self) -> Vec<Effect<F, T>> {
+        let tuning = self.comparison.as_ref().and_then(|comparison| {
+            let way = comparison.results.iter().find(|r| r.way == Way::Finetune)?;
+            way.job.filter(|_| way.state == WayState::Running)
+        });
+        let mut effects: Vec<Effect<F, T>> = tuning
+            .map(|job| Effect::Send(Request::StopTraining { job }, None))
+            .into_iter()
+            .collect();
+        effects.extend(self.stop_training_run());
+        effects
+    }
+
+    fn stop_training_run<F>(&mut self) -> Option<Effect<F, T>> {
         match &mut self.training {
             TrainingState::Running { job, stopping, .. } => {
                 *stopping = true;
@@ -1592,6 +1673,29 @@ impl<T: Clone> AppState<T> {
                     && *running == job
                 {
                     history.push(report);
+                } else if let Some(way) = self.way_training(job) {
+                    way.history.push(report);
+                }
+            }
+            Event::FineTuned {
+                job,
+                history,
+                restored_epoch,
+                trainable_params,
+                training_ms,
+            } => {
+                self.pending.remove(&job);
+                if let Some(way) = self.way_training(job) {
+                    let kept = restored_epoch.map_or(history.len(), |epoch| epoch);
+                    way.state = WayState::Done;
+                    way.validation_accuracy = kept
+                        .checked_sub(1)
+                        .and_then(|i| history.get(i)?.validation)
+                        .map(|metrics| metrics.accuracy);
+                    way.history = history;
+                    way.trainable_params = trainable_params;
+                    way.training_ms = Some(training_ms);
+                    way.classifier = Some(Classifier::Tuned { job });
                 }
             }
             Event::Trained { job, model } => {
@@ -1643,6 +1747,19 @@ impl<T: Clone> AppState<T> {
                         (_, None) => TrainingState::Idle,
                     };
                 }
+            }
+            Event::TrainingDiscarded { job } if self.way_training(job).is_some() => {
+                self.pending.remove(&job);
+                if let Some(way) = self.way_training(job) {
+                    way.state = WayState::Failed;
+                }
+            }
+            Event::TrainingFailed { job, error } if self.way_training(job).is_some() => {
+                self.pending.remove(&job);
+                if let Some(way) = self.way_training(job) {
+                    way.state = WayState::Failed;
+                }
+                return vec![Effect::Log(format!("fine-tuning failed: {error}"))];
             }
             Event::TrainingDiscarded { job } => {
                 if self.is_running(job) {
@@ -2759,15 +2876,12 @@ mod tests {
         with_photos(&mut state, b, 5);
         let refused: Effects = state.apply(Action::RunComparison);
         assert!(refused.is_empty(), "the prediction comes first");
-        state.apply::<&str>(Action::PredictRanking(vec![
-            Way::Frozen,
-            Way::Knn,
-            Way::Centroid,
-        ]));
+        let predicted = vec![Way::Finetune, Way::Frozen, Way::Knn, Way::Centroid];
+        state.apply::<&str>(Action::PredictRanking(predicted.clone()));
 
         let effects: Effects = state.apply(Action::RunComparison);
         let mut fits = Vec::new();
-        let mut train = None;
+        let (mut train, mut tune) = (None, None);
         for effect in &effects {
             match effect {
                 Effect::Send(
@@ -2783,14 +2897,31 @@ mod tests {
                 Effect::Send(Request::Train { validation, .. }, None) => {
                     train = Some(validation.clone())
                 }
+                Effect::SendWithInputs(
+                    Request::FineTune {
+                        job,
+                        labels,
+                        validation,
+                        ..
+                    },
+                    inputs,
+                ) => tune = Some((*job, labels.len(), validation.clone(), inputs.len())),
                 other => panic!("unexpected {other:?}"),
             }
         }
-        // Every way gets the same 8 training and validation photos and the same validation part.
+        // Every way gets the same 8 training and validation photos and the same validation part;
+        // fine-tuning gets the photos themselves.
         let train_validation = train.expect("the frozen way trains");
+        let (tune_job, tune_photos, tune_validation, tune_inputs) = tune.expect("fine-tuning");
         assert_eq!(fits.len(), 2);
         assert!(fits.iter().all(|f| f.2 == 8 && f.3 == train_validation));
+        assert_eq!((tune_photos, tune_inputs), (8, 8));
+        assert_eq!(tune_validation, train_validation);
         assert_eq!(fits[1].1, NeighbourKind::Knn { k: DEFAULT_K });
+        // Stop reaches the fine-tuning run too (this copy of the page is thrown away).
+        let mut stopped = state.clone();
+        let stops: Effects = stopped.apply(Action::StopTraining);
+        assert!(stops.contains(&Effect::Send(Request::StopTraining { job: tune_job }, None)));
         let results = |state: &State| state.comparison.clone().unwrap().results;
         assert!(results(&state).iter().all(|r| r.state == WayState::Running));
         assert_eq!(results(&state)[2].trainable_params, 2 * 1281);
@@ -2807,36 +2938,68 @@ mod tests {
                 vec![],
             ));
         }
-        finish(&mut state, &effects[2..].to_vec());
+        let train_effects: Effects = effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Send(Request::Train { .. }, None)))
+            .cloned()
+            .collect();
+        finish(&mut state, &train_effects);
+        for event in [
+            Event::Epoch {
+                job: tune_job,
+                report: report(1),
+            },
+            Event::FineTuned {
+                job: tune_job,
+                history: vec![report(1)],
+                restored_epoch: None,
+                trainable_params: 1_491_203,
+                training_ms: 900.0,
+            },
+        ] {
+            state.apply::<&str>(Action::Worker(event, vec![]));
+        }
         assert!(
             state.model.is_none(),
             "the comparison never replaces the model"
         );
-        assert!(results(&state).iter().all(|r| r.state == WayState::Done));
+        let done = results(&state);
+        assert!(done.iter().all(|r| r.state == WayState::Done));
+        assert_eq!(done[3].trainable_params, 1_491_203);
+        assert_eq!(done[3].validation_accuracy, Some(0.9));
+        assert_eq!(done[3].history.len(), 1);
 
         // One final test measures every way on the same two test photos.
         let effects: Effects = state.apply(Action::FinalTest);
-        assert_eq!(effects.len(), 3);
+        assert_eq!(effects.len(), 4);
         for (i, effect) in effects.iter().enumerate() {
-            let Effect::Send(
-                Request::Evaluate {
-                    job, embeddings, ..
-                },
-                None,
-            ) = effect
-            else {
-                panic!("no evaluation in {effect:?}");
+            let (job, count) = match effect {
+                Effect::Send(
+                    Request::Evaluate {
+                        job, embeddings, ..
+                    },
+                    None,
+                ) => (*job, embeddings.len()),
+                Effect::SendWithInputs(
+                    Request::Evaluate {
+                        job,
+                        classifier: Classifier::Tuned { job: run },
+                        ..
+                    },
+                    inputs,
+                ) if *run == tune_job => (*job, inputs.len()),
+                _ => panic!("no evaluation in {effect:?}"),
             };
-            assert_eq!(embeddings.len(), 2);
-            // Centroid gets both right, kNN one, the head none.
+            assert_eq!(count, 2);
+            // Centroid gets both right, kNN one, the head none, fine-tuning both.
             let rows = match i {
-                0 => vec![vec![1.0, 0.0], vec![0.0, 1.0]],
+                0 | 3 => vec![vec![1.0, 0.0], vec![0.0, 1.0]],
                 1 => vec![vec![1.0, 0.0], vec![1.0, 0.0]],
                 _ => vec![vec![0.0, 1.0], vec![1.0, 0.0]],
             };
             state.apply::<&str>(Action::Worker(
                 Event::Evaluated {
-                    job: *job,
+                    job,
                     probabilities: Ok(rows),
                 },
                 vec![],
@@ -2845,15 +3008,12 @@ mod tests {
         let comparison = state.comparison.clone().unwrap();
         let accuracies: Vec<Option<f32>> =
             comparison.results.iter().map(|r| r.test_accuracy).collect();
-        assert_eq!(accuracies, vec![Some(1.0), Some(0.5), Some(0.0)]);
+        assert_eq!(accuracies, vec![Some(1.0), Some(0.5), Some(0.0), Some(1.0)]);
         assert_eq!(
             comparison.ranking(),
-            Some(vec![Way::Centroid, Way::Knn, Way::Frozen])
+            Some(vec![Way::Centroid, Way::Finetune, Way::Knn, Way::Frozen])
         );
-        assert_eq!(
-            comparison.predicted,
-            vec![Way::Frozen, Way::Knn, Way::Centroid]
-        );
+        assert_eq!(comparison.predicted, predicted);
         assert_eq!(state.final_tests_run, 1);
     }
 

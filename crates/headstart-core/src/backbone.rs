@@ -150,7 +150,7 @@ impl ConvBn {
         Self { conv, bn: None }
     }
 
-    fn forward_relu6(&self, x: Tensor<4>) -> Tensor<4> {
+    pub(crate) fn forward_relu6(&self, x: Tensor<4>) -> Tensor<4> {
         relu6(self.forward(x))
     }
 }
@@ -167,7 +167,7 @@ pub struct MbConvBlock {
 }
 
 impl MbConvBlock {
-    fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+    pub(crate) fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let mut x = input.clone();
         if let Some(expand) = &self.expand {
             x = expand.forward_relu6(x);

@@ -121,7 +121,7 @@ impl ClassifierHead {
     }
 }
 
-fn compute_error(error: ExecutionError) -> TrainingError {
+pub(crate) fn compute_error(error: ExecutionError) -> TrainingError {
     TrainingError::Compute(format!("{error:?}"))
 }
 
@@ -273,7 +273,8 @@ impl HeadTrainer {
                 &device,
             );
             let embeddings = self.train.embeddings.clone().select(0, indices.clone());
-            let embeddings = embeddings * self.dropout_mask(batch.len(), &device);
+            let embeddings = embeddings
+                * dropout_mask(&mut self.rng, self.settings.dropout, batch.len(), &device);
             let labels = self.train.labels.clone().select(0, indices);
             let loss = loss_fn.forward(self.head.forward(embeddings), labels);
             let grads = GradientsParams::from_grads(loss.backward(), &self.head);
@@ -314,23 +315,6 @@ impl HeadTrainer {
             self.best = Some((report.epoch, validation.loss, eval_head));
         }
         Ok(report)
-    }
-
-    /// Inverted-dropout multipliers for a batch: 0 with probability `dropout`, else
-    /// `1 / (1 - dropout)`, drawn from the trainer's seeded host RNG.
-    fn dropout_mask(&mut self, rows: usize, device: &Device) -> Tensor<2> {
-        let keep = 1.0 - self.settings.dropout;
-        let scale = (1.0 / keep) as f32;
-        let mask: Vec<f32> = (0..rows * EMBEDDING_DIM)
-            .map(|_| {
-                if self.rng.random_bool(keep) {
-                    scale
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        Tensor::from_data(TensorData::new(mask, [rows, EMBEDDING_DIM]), device)
     }
 
     /// The trained head in eval mode, for inference: with early stopping, the head of the
@@ -386,8 +370,24 @@ impl HeadTrainer {
     }
 }
 
+/// Inverted-dropout multipliers for a batch of embeddings: 0 with probability `dropout`, else
+/// `1 / (1 - dropout)`, drawn from a seeded host RNG (the same on every backend).
+pub(crate) fn dropout_mask(
+    rng: &mut StdRng,
+    dropout: f64,
+    rows: usize,
+    device: &Device,
+) -> Tensor<2> {
+    let keep = 1.0 - dropout;
+    let scale = (1.0 / keep) as f32;
+    let mask: Vec<f32> = (0..rows * EMBEDDING_DIM)
+        .map(|_| if rng.random_bool(keep) { scale } else { 0.0 })
+        .collect();
+    Tensor::from_data(TensorData::new(mask, [rows, EMBEDDING_DIM]), device)
+}
+
 /// The optimizer `settings` describe.
-fn optimizer(settings: &OptimizerSettings) -> ModuleOptimizer {
+pub(crate) fn optimizer(settings: &OptimizerSettings) -> ModuleOptimizer {
     let weight_decay =
         (settings.weight_decay > 0.0).then(|| WeightDecayConfig::new(settings.weight_decay as f32));
     match settings.kind {
@@ -404,7 +404,7 @@ fn optimizer(settings: &OptimizerSettings) -> ModuleOptimizer {
 }
 
 /// The loss training minimizes: cross-entropy on logits, with the settings' label smoothing.
-fn training_loss(settings: &TrainingSettings, device: &Device) -> CrossEntropyLoss {
+pub(crate) fn training_loss(settings: &TrainingSettings, device: &Device) -> CrossEntropyLoss {
     CrossEntropyLossConfig::new()
         .with_smoothing((settings.label_smoothing > 0.0).then_some(settings.label_smoothing as f32))
         .init(device)
@@ -416,8 +416,15 @@ pub async fn measure(
     embeddings: &Tensor<2>,
     labels: &Tensor<1, Int>,
 ) -> Result<Metrics, ExecutionError> {
+    metrics_of(head.forward(embeddings.clone()), labels).await
+}
+
+/// Mean cross-entropy and accuracy of `logits` against `labels`, with one device read.
+pub async fn metrics_of(
+    logits: Tensor<2>,
+    labels: &Tensor<1, Int>,
+) -> Result<Metrics, ExecutionError> {
     let count = labels.dims()[0] as f32;
-    let logits = head.forward(embeddings.clone());
     let loss = CrossEntropyLossConfig::new()
         .init(&logits.device())
         .forward(logits.clone(), labels.clone());

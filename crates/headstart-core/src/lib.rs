@@ -24,4 +24,6 @@ pub mod head;
 #[cfg(feature = "model")]
 pub mod inference;
 #[cfg(feature = "model")]
+pub mod tune;
+#[cfg(feature = "model")]
 pub mod weights;

@@ -134,8 +134,24 @@ pub enum Request {
         /// Which examples are for validation.
         validation: Vec<usize>,
     },
+    /// Fine-tune the last blocks of the backbone with a new classifier on the attached model
+    /// inputs (an array, one per example), reporting every epoch; answered by
+    /// [`Event::FineTuned`]. The worker keeps the tuned layers for [`Classifier::Tuned`].
+    FineTune {
+        /// The job.
+        job: JobId,
+        /// Number of classes.
+        classes: usize,
+        /// Each example's class.
+        labels: Vec<usize>,
+        /// Which examples are for validation.
+        validation: Vec<usize>,
+        /// The run's settings (with how many blocks to unfreeze).
+        settings: TrainingSettings,
+    },
     /// Class probabilities of cached embeddings under a classifier (the final test), answered
-    /// by [`Event::Evaluated`].
+    /// by [`Event::Evaluated`]. For [`Classifier::Tuned`] the photos' model inputs are attached
+    /// (an array) instead of embeddings.
     Evaluate {
         /// The job.
         job: JobId,
@@ -239,6 +255,19 @@ pub enum Event {
         /// How long making it took, in milliseconds.
         training_ms: f64,
     },
+    /// A fine-tuning run ended with a model (kept by the worker as [`Classifier::Tuned`]).
+    FineTuned {
+        /// The run.
+        job: JobId,
+        /// Every epoch's metrics.
+        history: Vec<EpochReport>,
+        /// With early stopping, the epoch whose weights it kept.
+        restored_epoch: Option<usize>,
+        /// Numbers it trained.
+        trainable_params: usize,
+        /// How long training took, in milliseconds.
+        training_ms: f64,
+    },
     /// The answer to [`Request::Evaluate`].
     Evaluated {
         /// The job.
@@ -264,6 +293,11 @@ pub enum Classifier {
     Head(Box<TrainedModel>),
     /// An off-the-shelf classifier (its probabilities are 1 for the class it picks).
     Neighbours(NeighbourModel),
+    /// The fine-tuned layers of a [`Request::FineTune`] run, kept by the training worker.
+    Tuned {
+        /// The run that made them.
+        job: JobId,
+    },
 }
 
 /// One augmented view to make of a model input.

@@ -33,6 +33,29 @@ pub struct TrainingSettings {
     pub optimizer: OptimizerSettings,
     /// Extra augmented views of each training photo.
     pub augmentation: AugmentationSettings,
+    /// How fine-tuning unfreezes the backbone.
+    pub fine_tuning: FineTuningSettings,
+}
+
+/// Fine-tuning: the last blocks of the pretrained backbone train too, more gently than the new
+/// head.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FineTuningSettings {
+    /// Backbone blocks unfrozen, counted from the last (1 to 16); the 1x1 head convolution
+    /// after them trains too.
+    pub unfrozen_blocks: usize,
+    /// Step size of the unfrozen pretrained layers (the head uses the optimizer's).
+    pub backbone_learning_rate: f64,
+}
+
+impl Default for FineTuningSettings {
+    fn default() -> Self {
+        Self {
+            unfrozen_blocks: 2,
+            backbone_learning_rate: 1e-4,
+        }
+    }
 }
 
 impl Default for TrainingSettings {
@@ -48,6 +71,7 @@ impl Default for TrainingSettings {
             label_smoothing: 0.0,
             optimizer: OptimizerSettings::default(),
             augmentation: AugmentationSettings::default(),
+            fine_tuning: FineTuningSettings::default(),
         }
     }
 }

@@ -169,3 +169,62 @@ fn augmented_views_of_the_training_photos_train_a_head_that_still_generalizes() 
         "held-out accuracy {with_views} (chance is 0.33)"
     );
 }
+
+#[test]
+fn fine_tuning_the_last_blocks_on_cached_prefix_outputs_still_generalizes() {
+    use headstart_core::preprocess::{batch_tensor, normalize_rgba};
+    use headstart_core::tune::{TuneTrainer, classify_prefix_outputs, frozen_blocks};
+    let device = Device::flex();
+    let backbone = backbone(&device).folded();
+    let prefix_outputs = |folder: &str| {
+        let mut labels = Vec::new();
+        let mut images = Vec::new();
+        for (label, (_, files)) in class_folders(&repo_root().join(folder)).iter().enumerate() {
+            for rgba in decode_files(files) {
+                images.push(normalize_rgba(&rgba, Normalization::Model));
+                labels.push(label);
+            }
+        }
+        let settings = TrainingSettings::default();
+        let frozen = frozen_blocks(&backbone, &settings.fine_tuning);
+        (
+            backbone.prefix(batch_tensor(&images, &device), frozen),
+            labels,
+        )
+    };
+    let (train_outputs, labels) = prefix_outputs("www/samples");
+    let (held_out_outputs, held_out_labels) = prefix_outputs("tests/photos/held-out");
+    let settings = TrainingSettings::default();
+    let validation =
+        stratified_split(&labels, settings.validation_fraction, 0.0, settings.seed).validation;
+    let mut trainer = TuneTrainer::new(
+        &backbone,
+        train_outputs,
+        &labels,
+        &validation,
+        3,
+        settings,
+        &device,
+    )
+    .unwrap();
+    while !trainer.is_finished() {
+        pollster::block_on(trainer.run_epoch()).unwrap();
+    }
+    let probabilities =
+        pollster::block_on(classify_prefix_outputs(&trainer.tail(), held_out_outputs)).unwrap();
+    let correct = probabilities
+        .iter()
+        .zip(&held_out_labels)
+        .filter(|(p, label)| top1(p).0 == **label)
+        .count();
+    let accuracy = correct as f32 / held_out_labels.len() as f32;
+    println!(
+        "held-out accuracy fine-tuning 2 blocks: {accuracy} ({} trainable numbers); last epoch {:?}",
+        trainer.trainable_params(),
+        trainer.history().last()
+    );
+    assert!(
+        accuracy >= 0.8,
+        "held-out accuracy {accuracy} (chance is 0.33)"
+    );
+}

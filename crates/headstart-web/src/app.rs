@@ -155,6 +155,10 @@ impl App {
                 Effect::SendWithInput(request, input) => {
                     self.send(request, Some(input.blob().into()))
                 }
+                Effect::SendWithInputs(request, inputs) => {
+                    let blobs: js_sys::Array = inputs.iter().map(ObjectUrl::blob).collect();
+                    self.send(request, Some(blobs.into()))
+                }
                 Effect::Download { file_name, bytes } => {
                     if let Err(error) = download(&file_name, &bytes) {
                         web_sys::console::error_1(&format!("download failed: {error}").into());
@@ -614,13 +618,19 @@ impl App {
                 .join(" > ")
         };
         let chosen = self.state.predicted_ranking.as_deref().map(ranking_name);
+        let comparing =
+            comparison.is_some_and(|c| c.results.iter().any(|r| r.state == WayState::Running));
         let blocked = self.state.training_blocker().is_some() || chosen.is_none();
         let percent =
             |value: Option<f32>| value.map_or("–".into(), |a| format!("{:.0}%", a * 100.0));
         html! {
             <section class="step compare" data-testid="compare">
                 <h2>{ "4. Compare ways to train" }</h2>
-                <p>{ "The same photos and split, three ways: the class average of the pretrained features (nearest centroid), the 5 most similar training photos voting (nearest neighbours), and a new head trained on top of the frozen network. Which will do best on photos it never saw? Predict first, then run." }</p>
+                <p>{ "The same photos and split, four ways: the class average of the pretrained features (nearest centroid), the 5 most similar training photos voting (nearest neighbours), a new head trained on top of the frozen network, and a new head trained together with the network's last blocks (fine-tuning). Which will do best on photos it never saw? Predict first, then run." }</p>
+                <div class="settings-grid">
+                    { self.number_setting(link, NumberSetting { name: "unfreeze-blocks", label: "Blocks to fine-tune", help: "How many of the network's last blocks (of 16) learn too. Their BatchNorm statistics stay as pretrained: a few photos are too few to re-estimate them.", value: self.state.settings.fine_tuning.unfrozen_blocks as f64, step: 1.0, apply: |s, v| s.fine_tuning.unfrozen_blocks = v as usize }) }
+                    { self.number_setting(link, NumberSetting { name: "backbone_learning_rate", label: "Their learning rate", help: "Pretrained layers learn with smaller steps than the new head, so they keep what they know.", value: self.state.settings.fine_tuning.backbone_learning_rate, step: 0.00001, apply: |s, v| s.fine_tuning.backbone_learning_rate = v }) }
+                </div>
                 <div class="row">
                     <label class="setting">
                         <span class="setting-name">{ "Your prediction" }</span>
@@ -637,9 +647,12 @@ impl App {
                             }) }
                         </select>
                     </label>
-                    <button data-testid="compare-run" class="primary" disabled={blocked}
+                    <button data-testid="compare-run" class="primary" disabled={blocked || comparing}
                         title={if chosen.is_none() { "Choose your prediction first" } else { "Train every way on the same split" }}
                         onclick={link.callback(|_| Msg::Do(Action::RunComparison))}>{ "Compare" }</button>
+                    if comparing {
+                        <button data-testid="compare-stop" onclick={link.callback(|_| Msg::Do(Action::StopTraining))}>{ "Stop" }</button>
+                    }
                 </div>
                 if let Some(comparison) = comparison {
                     <div class="table-scroll">
@@ -661,6 +674,7 @@ impl App {
                                         <th scope="row">{ result.way.label() }</th>
                                         <td>{ format_count(result.trainable_params) }</td>
                                         <td>{ match (result.state, result.training_ms) {
+                                            (WayState::Running, _) if !result.history.is_empty() => format!("epoch {} of {}…", result.history.len(), self.state.settings.epochs),
                                             (WayState::Running, _) => "training…".to_string(),
                                             (WayState::Failed, _) => "stopped".to_string(),
                                             (WayState::Done, Some(ms)) if ms < 1000.0 => format!("{ms:.0} ms"),
@@ -674,8 +688,13 @@ impl App {
                             </tbody>
                         </table>
                     </div>
-                    <p class="setting-help">{ "Nearest centroid and nearest neighbours learn nothing: they keep the training photos' features (or their class averages) and compare. The head learns 1,281 numbers per class. Only the head has learning curves:" }</p>
-                    { comparison.results.iter().find(|r| r.way == Way::Frozen).map(|r| view_curves("compare-curves", &r.history, self.state.settings.epochs, None)).unwrap_or_default() }
+                    <p class="setting-help">{ "Nearest centroid and nearest neighbours learn nothing: they keep the training photos' features (or their class averages) and compare. The head learns 1,281 numbers per class; fine-tuning also changes the last blocks. Their learning curves:" }</p>
+                    { for comparison.results.iter().filter(|r| !r.history.is_empty()).map(|r| html! {
+                        <div class="way-curves" data-mode={r.way.name()}>
+                            <h3>{ r.way.label() }</h3>
+                            { view_curves("compare-curves", &r.history, self.state.settings.epochs, None) }
+                        </div>
+                    }) }
                     <p data-testid="ranking" data-predicted={ranking_name(&comparison.predicted)}
                         data-measured={comparison.ranking().map(|r| ranking_name(&r))}>
                         { format!("You predicted: {}.", ranking_label(&comparison.predicted)) }
@@ -1110,15 +1129,22 @@ impl App {
 
 /// Every order of the comparison's ways, for the predicted-ranking choice.
 fn rankings() -> Vec<Vec<Way>> {
-    let [a, b, c] = Way::ALL;
-    vec![
-        vec![a, b, c],
-        vec![a, c, b],
-        vec![b, a, c],
-        vec![b, c, a],
-        vec![c, a, b],
-        vec![c, b, a],
-    ]
+    fn orders(ways: &[Way]) -> Vec<Vec<Way>> {
+        if ways.len() <= 1 {
+            return vec![ways.to_vec()];
+        }
+        (0..ways.len())
+            .flat_map(|first| {
+                let mut rest = ways.to_vec();
+                let way = rest.remove(first);
+                orders(&rest).into_iter().map(move |mut order| {
+                    order.insert(0, way);
+                    order
+                })
+            })
+            .collect()
+    }
+    orders(&Way::ALL)
 }
 
 /// A count with thousands separated, as students read it.

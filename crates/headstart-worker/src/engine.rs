@@ -4,19 +4,20 @@
 use crate::compute::{Compute, ComputePath, choose};
 use crate::photo::{DecodeError, DecodedPhoto, decode_input, decode_photo, encode_jpeg};
 use crate::scope::yield_to_event_loop;
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use headstart_core::augment::{AugmentationSettings, augment_rgba};
 use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::embedding::Embedding;
 use headstart_core::head::{ClassifierHead, HeadTrainer};
 use headstart_core::inference::{classify, embed, max_abs_difference};
-use headstart_core::preprocess::{INPUT_LEN, Normalization, normalize_rgba};
+use headstart_core::preprocess::{INPUT_LEN, Normalization, batch_tensor, normalize_rgba};
 use headstart_core::protocol::{
-    Classifier, ComputeChoice, Event, JobId, PhotoError, ViewAugmentation,
+    Classifier, ComputeChoice, Event, JobId, PhotoError, TrainingError, ViewAugmentation,
 };
 use headstart_core::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
 };
+use headstart_core::tune::{TuneTrainer, TunedTail, classify_prefix_outputs, frozen_blocks};
 use headstart_core::weights::load_backbone;
 use web_sys::Blob;
 
@@ -28,6 +29,25 @@ pub struct Engine {
     /// The compute device and how it was chosen.
     pub compute: Compute,
     backbone: EfficientNetLite0,
+}
+
+/// Photos decoded and run through the frozen prefix at a time.
+const PREFIX_BATCH: usize = 8;
+
+/// A fine-tuning run's request.
+pub struct FineTuneRun {
+    /// The run.
+    pub job: JobId,
+    /// Number of classes.
+    pub classes: usize,
+    /// Each example's model input.
+    pub inputs: Vec<Blob>,
+    /// Each example's class.
+    pub labels: Vec<usize>,
+    /// Which examples are for validation.
+    pub validation: Vec<usize>,
+    /// Its settings.
+    pub settings: TrainingSettings,
 }
 
 /// A training run's request.
@@ -171,13 +191,102 @@ impl Engine {
         Ok((probabilities, decoded))
     }
 
-    /// Class probabilities of cached embeddings under `model`.
+    /// The output of the stem and the first `frozen` blocks for kept model inputs, one row
+    /// each.
+    async fn prefix_outputs(
+        &self,
+        inputs: &[Blob],
+        frozen: usize,
+    ) -> Result<Tensor<4>, PhotoError> {
+        let mut outputs = Vec::new();
+        for chunk in inputs.chunks(PREFIX_BATCH) {
+            let mut images = Vec::with_capacity(chunk.len());
+            for input in chunk {
+                images.push(normalize_rgba(
+                    &decode_input(input).await?,
+                    Normalization::Model,
+                ));
+            }
+            let batch = batch_tensor(&images, self.device());
+            outputs.push(self.backbone.prefix(batch, frozen));
+            yield_to_event_loop().await;
+        }
+        if outputs.is_empty() {
+            return Err(PhotoError::Compute("no photos to fine-tune on".into()));
+        }
+        Ok(Tensor::cat(outputs, 0))
+    }
+
+    /// Fine-tunes the last blocks on kept model inputs, calling `on_epoch` after every epoch and
+    /// checking `stop_requested` before each; returns the tuned tail with the event that ends
+    /// the run.
+    pub async fn fine_tune(
+        &self,
+        run: FineTuneRun,
+        stop_requested: impl Fn() -> bool,
+        on_epoch: impl Fn(EpochReport),
+    ) -> (Event, Option<TunedTail>) {
+        let job = run.job;
+        let started = js_sys::Date::now();
+        let result = async {
+            let frozen = frozen_blocks(&self.backbone, &run.settings.fine_tuning);
+            let outputs = self
+                .prefix_outputs(&run.inputs, frozen)
+                .await
+                .map_err(|e| TrainingError::Compute(format!("{e:?}")))?;
+            let mut trainer = TuneTrainer::new(
+                &self.backbone,
+                outputs,
+                &run.labels,
+                &run.validation,
+                run.classes,
+                run.settings,
+                self.device(),
+            )?;
+            while !trainer.is_finished() && !stop_requested() {
+                on_epoch(trainer.run_epoch().await?);
+                yield_to_event_loop().await;
+            }
+            Ok::<_, TrainingError>(trainer)
+        };
+        match result.await {
+            Ok(trainer) if trainer.history().is_empty() => (Event::TrainingDiscarded { job }, None),
+            Ok(trainer) => {
+                let event = Event::FineTuned {
+                    job,
+                    history: trainer.history().to_vec(),
+                    restored_epoch: trainer.restored_epoch(),
+                    trainable_params: trainer.trainable_params(),
+                    training_ms: js_sys::Date::now() - started,
+                };
+                (event, Some(trainer.tail()))
+            }
+            Err(error) => (Event::TrainingFailed { job, error }, None),
+        }
+    }
+
+    /// Class probabilities of cached embeddings under `classifier`; for a tuned tail, of the
+    /// kept model inputs `inputs` under `tail`.
     pub async fn evaluate(
         &self,
         classifier: &Classifier,
         embeddings: &[Embedding],
+        tuned: Option<(&TunedTail, &[Blob])>,
     ) -> Result<Vec<Vec<f32>>, String> {
         let model = match classifier {
+            Classifier::Tuned { .. } => {
+                let (tail, inputs) = tuned.ok_or(
+                    "the fine-tuned layers are gone (the worker restarted): run the comparison again",
+                )?;
+                let frozen = self.backbone.blocks.len() - tail.blocks.len();
+                let outputs = self
+                    .prefix_outputs(inputs, frozen)
+                    .await
+                    .map_err(|e| format!("{e:?}"))?;
+                return classify_prefix_outputs(tail, outputs)
+                    .await
+                    .map_err(|e| e.to_string());
+            }
             Classifier::Head(model) => model,
             Classifier::Neighbours(model) => {
                 let classes = model.classes();

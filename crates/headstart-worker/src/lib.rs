@@ -14,14 +14,15 @@ mod engine;
 mod photo;
 mod scope;
 
-use crate::engine::{Engine, TrainingRun};
+use crate::engine::{Engine, FineTuneRun, TrainingRun};
 use crate::photo::DecodedPhoto;
 use crate::scope::{post, worker_scope};
 use headstart_core::neighbours::NeighbourModel;
-use headstart_core::protocol::{Event, JobId, Request, TrainingError};
+use headstart_core::protocol::{Classifier, Event, JobId, Request, TrainingError};
+use headstart_core::tune::TunedTail;
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use wasm_bindgen::prelude::{Closure, wasm_bindgen};
 use wasm_bindgen::{JsCast, JsValue};
@@ -33,6 +34,9 @@ thread_local! {
     static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
     /// Training runs the page asked to stop.
     static STOPS: Rc<RefCell<HashSet<JobId>>> = Rc::default();
+    /// The last fine-tuned layers by the run that made them, for their final test (older ones
+    /// are dropped: 6 MB each).
+    static TUNED: RefCell<HashMap<JobId, Rc<TunedTail>>> = RefCell::default();
 }
 
 unsafe extern "C" {
@@ -73,6 +77,19 @@ pub fn memory_bytes() -> f64 {
 
 fn engine() -> Option<Rc<Engine>> {
     ENGINE.with_borrow(Clone::clone)
+}
+
+/// The attachment as an array of blobs (model inputs), empty if it is none.
+fn blobs(attachment: Option<JsValue>) -> Vec<Blob> {
+    attachment
+        .and_then(|value| value.dyn_into::<Array>().ok())
+        .map(|array| {
+            array
+                .iter()
+                .filter_map(|v| v.dyn_into::<Blob>().ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The attachment as a photo file, if it is one.
@@ -182,15 +199,56 @@ fn handle(request: Request, attachment: Option<JsValue>) {
                 None,
             );
         }
+        Request::FineTune {
+            job,
+            classes,
+            labels,
+            validation,
+            settings,
+        } => {
+            let Some(engine) = engine() else {
+                return post(&not_started_training(job), None);
+            };
+            let run = FineTuneRun {
+                job,
+                classes,
+                inputs: blobs(attachment),
+                labels,
+                validation,
+                settings,
+            };
+            spawn_local(async move {
+                let stops = STOPS.with(Rc::clone);
+                let stop_requested = || stops.borrow().contains(&job);
+                let on_epoch = |report| post(&Event::Epoch { job, report }, None);
+                let (ended, tail) = engine.fine_tune(run, stop_requested, on_epoch).await;
+                stops.borrow_mut().remove(&job);
+                if let Some(tail) = tail {
+                    TUNED.with_borrow_mut(|tuned| {
+                        tuned.clear();
+                        tuned.insert(job, Rc::new(tail));
+                    });
+                }
+                post(&ended, None);
+            });
+        }
         Request::Evaluate {
             job,
             classifier,
             embeddings,
         } => {
             let Some(engine) = engine() else { return };
+            let tail = match &classifier {
+                Classifier::Tuned { job: run } => {
+                    TUNED.with_borrow(|tuned| tuned.get(run).cloned())
+                }
+                _ => None,
+            };
+            let inputs = blobs(attachment);
             spawn_local(async move {
+                let tuned = tail.as_deref().map(|tail| (tail, inputs.as_slice()));
                 let probabilities = engine
-                    .evaluate(&classifier, &embeddings)
+                    .evaluate(&classifier, &embeddings, tuned)
                     .await
                     .map_err(TrainingError::Compute);
                 post(&Event::Evaluated { job, probabilities }, None);

@@ -1,0 +1,386 @@
+//! Fine-tuning: the last blocks of the pretrained backbone and its 1x1 head convolution train
+//! together with a new classifier, the pretrained layers with a smaller learning rate (burn's
+//! per-parameter-group learning rates). The frozen prefix runs once per photo; its output is
+//! what the trainer is given, so each epoch costs only the unfrozen part.
+//!
+//! The unfrozen layers come from the worker's inference backbone, with each BatchNorm folded
+//! into its convolution: the statistics stay exactly as pretrained (frozen) while the folded
+//! weights and shift train. With a handful of photos per class, batch statistics would be
+//! noise, so freezing them is what the lessons recommend.
+
+use crate::backbone::{ConvBn, EfficientNetLite0, MbConvBlock};
+use crate::head::{
+    ClassifierHead, HeadConfig, compute_error, dropout_mask, metrics_of, optimizer, training_loss,
+};
+use crate::inference::read_rows;
+use crate::protocol::TrainingError;
+use crate::training::{EpochReport, FineTuningSettings, TrainingSettings};
+use burn::module::{Module, ParamGroup};
+use burn::optim::lr_scheduler::LrSchedulerConfig;
+use burn::optim::lr_scheduler::module_lr_scheduler::{ModuleLrScheduler, ModuleLrSchedulerConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+/// The trainable end of the network: unfrozen blocks, the head convolution, pooling, and a new
+/// classifier.
+#[derive(Module, Debug)]
+pub struct TunedTail {
+    /// The unfrozen blocks, in order.
+    pub blocks: Vec<MbConvBlock>,
+    /// The 1x1 convolution to the 1280-d features.
+    pub head: ConvBn,
+    /// The new classifier on the pooled features.
+    pub classifier: ClassifierHead,
+}
+
+impl TunedTail {
+    /// The last `unfrozen` blocks and the head convolution of `backbone` (copies) under a new
+    /// classifier.
+    pub fn new(backbone: &EfficientNetLite0, unfrozen: usize, classifier: ClassifierHead) -> Self {
+        let first = backbone.blocks.len() - unfrozen.min(backbone.blocks.len());
+        Self {
+            blocks: backbone.blocks[first..].to_vec(),
+            head: backbone.head.clone(),
+            classifier,
+        }
+    }
+
+    /// The pooled 1280-d features of prefix outputs.
+    pub fn embed(&self, prefix_output: Tensor<4>) -> Tensor<2> {
+        let x = self
+            .blocks
+            .iter()
+            .fold(prefix_output, |x, block| block.forward(x));
+        self.head.forward_relu6(x).mean_dims(&[2, 3]).flatten(1, 3)
+    }
+
+    /// Class logits of prefix outputs.
+    pub fn forward(&self, prefix_output: Tensor<4>) -> Tensor<2> {
+        self.classifier.forward(self.embed(prefix_output))
+    }
+}
+
+/// How many blocks stay frozen when `settings` unfreeze theirs (the prefix to cache).
+pub fn frozen_blocks(backbone: &EfficientNetLite0, settings: &FineTuningSettings) -> usize {
+    backbone.blocks.len() - settings.unfrozen_blocks.clamp(1, backbone.blocks.len())
+}
+
+/// Prefix outputs and labels on a device.
+struct Examples {
+    features: Tensor<4>,
+    labels: Tensor<1, Int>,
+}
+
+impl Examples {
+    fn pick(features: &Tensor<4>, labels: &[usize], indices: &[usize], device: &Device) -> Self {
+        let index = Tensor::<1, Int>::from_data(
+            TensorData::new(
+                indices.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+                [indices.len()],
+            ),
+            &features.device(),
+        );
+        Self {
+            features: features.clone().select(0, index).to_device(device),
+            labels: Tensor::from_data(
+                TensorData::new(
+                    indices
+                        .iter()
+                        .map(|&i| labels[i] as i64)
+                        .collect::<Vec<_>>(),
+                    [indices.len()],
+                ),
+                device,
+            ),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.labels.dims()[0]
+    }
+}
+
+/// Fine-tunes a [`TunedTail`] epoch by epoch on cached prefix outputs.
+pub struct TuneTrainer {
+    settings: TrainingSettings,
+    tail: TunedTail,
+    optimizer: ModuleOptimizer,
+    learning_rates: ModuleLrScheduler,
+    train: Examples,
+    validation: Option<Examples>,
+    rng: StdRng,
+    history: Vec<EpochReport>,
+    /// With early stopping: the epoch of lowest validation loss so far, its loss and its tail.
+    best: Option<(usize, f32, TunedTail)>,
+}
+
+impl TuneTrainer {
+    /// Prepares a run: `prefix_outputs` holds one row per example (the frozen prefix's output,
+    /// see [`frozen_blocks`]), the examples at `validation` measure, the others train.
+    /// `device` is the plain compute device.
+    pub fn new(
+        backbone: &EfficientNetLite0,
+        prefix_outputs: Tensor<4>,
+        labels: &[usize],
+        validation: &[usize],
+        num_classes: usize,
+        settings: TrainingSettings,
+        device: &Device,
+    ) -> Result<Self, TrainingError> {
+        if let Some(&label) = labels.iter().find(|&&label| label >= num_classes) {
+            return Err(TrainingError::LabelOutOfRange(label));
+        }
+        if let Some(&index) = validation.iter().find(|&&i| i >= labels.len()) {
+            return Err(TrainingError::InvalidSplit(index));
+        }
+        if (0..num_classes).filter(|c| labels.contains(c)).count() < 2 {
+            return Err(TrainingError::TooFewClasses);
+        }
+        let train: Vec<usize> = (0..labels.len())
+            .filter(|i| !validation.contains(i))
+            .collect();
+        let classifier = HeadConfig::new(num_classes).init(settings.seed, device);
+        let tail = TunedTail::new(backbone, settings.fine_tuning.unfrozen_blocks, classifier);
+        let train_device = device.clone().autodiff();
+        let tail = tail.fork(&train_device).train();
+        // The pretrained layers step at the backbone rate, the new classifier at the head's.
+        let learning_rates = ModuleLrSchedulerConfig::new(LrSchedulerConfig::Constant(
+            settings.fine_tuning.backbone_learning_rate,
+        ))
+        .with_group(
+            ParamGroup::ids_from_module(tail.classifier.clone()),
+            LrSchedulerConfig::Constant(settings.optimizer.learning_rate),
+        )
+        .init()
+        .map_err(TrainingError::Compute)?;
+        Ok(Self {
+            optimizer: optimizer(&settings.optimizer),
+            learning_rates,
+            train: Examples::pick(&prefix_outputs, labels, &train, &train_device),
+            validation: (!validation.is_empty())
+                .then(|| Examples::pick(&prefix_outputs, labels, validation, device)),
+            rng: StdRng::seed_from_u64(settings.seed),
+            tail,
+            settings,
+            history: Vec::new(),
+            best: None,
+        })
+    }
+
+    /// Numbers the run trains: the unfrozen layers and the classifier.
+    pub fn trainable_params(&self) -> usize {
+        self.tail.num_params()
+    }
+
+    /// Whether all epochs ran or early stopping ran out of patience.
+    pub fn is_finished(&self) -> bool {
+        let patience = self.settings.patience;
+        self.history.len() >= self.settings.epochs
+            || (patience > 0
+                && self
+                    .best
+                    .as_ref()
+                    .is_some_and(|(epoch, _, _)| self.history.len() - epoch >= patience))
+    }
+
+    /// The epochs so far.
+    pub fn history(&self) -> &[EpochReport] {
+        &self.history
+    }
+
+    /// With early stopping, the epoch whose weights [`Self::tail`] holds.
+    pub fn restored_epoch(&self) -> Option<usize> {
+        self.best
+            .as_ref()
+            .map(|(epoch, _, _)| *epoch)
+            .filter(|epoch| *epoch < self.history.len())
+    }
+
+    /// One epoch of shuffled minibatch steps, then its metrics in eval mode.
+    pub async fn run_epoch(&mut self) -> Result<EpochReport, TrainingError> {
+        let mut order: Vec<usize> = (0..self.train.len()).collect();
+        order.shuffle(&mut self.rng);
+        let device = self.train.labels.device();
+        let loss_fn = training_loss(&self.settings, &device);
+        for batch in order.chunks(self.settings.batch_size) {
+            let indices = Tensor::<1, Int>::from_data(
+                TensorData::new(
+                    batch.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+                    [batch.len()],
+                ),
+                &device,
+            );
+            let features = self.train.features.clone().select(0, indices.clone());
+            let labels = self.train.labels.clone().select(0, indices);
+            let embeddings = self.tail.embed(features)
+                * dropout_mask(&mut self.rng, self.settings.dropout, batch.len(), &device);
+            let loss = loss_fn.forward(self.tail.classifier.forward(embeddings), labels);
+            let grads = GradientsParams::from_grads(loss.backward(), &self.tail);
+            let rates = self.learning_rates.step();
+            self.tail = self.optimizer.step(rates, self.tail.clone(), grads);
+        }
+        let eval_tail = self.tail.valid();
+        let train = metrics_of(
+            eval_tail.forward(self.train.features.clone().inner()),
+            &self.train.labels.clone().inner(),
+        )
+        .await
+        .map_err(compute_error)?;
+        let validation = match &self.validation {
+            Some(set) => Some(
+                metrics_of(eval_tail.forward(set.features.clone()), &set.labels)
+                    .await
+                    .map_err(compute_error)?,
+            ),
+            None => None,
+        };
+        let report = EpochReport {
+            epoch: self.history.len() + 1,
+            train,
+            validation,
+        };
+        self.history.push(report);
+        if let Some(validation) = validation
+            && self.settings.patience > 0
+            && self
+                .best
+                .as_ref()
+                .is_none_or(|(_, loss, _)| validation.loss < *loss)
+        {
+            self.best = Some((report.epoch, validation.loss, eval_tail));
+        }
+        Ok(report)
+    }
+
+    /// The trained tail in eval mode (with early stopping, the best epoch's).
+    pub fn tail(&self) -> TunedTail {
+        match &self.best {
+            Some((_, _, tail)) => tail.clone(),
+            None => self.tail.valid(),
+        }
+    }
+}
+
+/// Class probabilities of prefix outputs under a tuned tail.
+pub async fn classify_prefix_outputs(
+    tail: &TunedTail,
+    prefix_outputs: Tensor<4>,
+) -> Result<Vec<Vec<f32>>, TrainingError> {
+    let logits = tail.forward(prefix_outputs);
+    read_rows(burn::tensor::activation::softmax(logits, 1))
+        .await
+        .map_err(compute_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backbone::BackboneConfig;
+    use crate::training::OptimizerSettings;
+
+    fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+        tensor
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap()
+    }
+
+    /// A small random backbone (folded) and random images of two classes, brighter for class 1.
+    fn setup(device: &Device) -> (EfficientNetLite0, Tensor<4>, Vec<usize>) {
+        let backbone = BackboneConfig::new().init(device).folded();
+        let labels: Vec<usize> = (0..8).map(|i| i % 2).collect();
+        let images: Vec<f32> = labels
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &label)| {
+                (0..3 * 32 * 32).map(move |p| ((p * 7 + i * 13) % 17) as f32 / 17.0 + label as f32)
+            })
+            .collect();
+        let images = Tensor::<4>::from_data(TensorData::new(images, [8, 3, 32, 32]), device);
+        (backbone, images, labels)
+    }
+
+    #[test]
+    fn cached_prefix_then_tail_equals_the_whole_network() {
+        let device = Device::flex();
+        let (backbone, images, _) = setup(&device);
+        let frozen = frozen_blocks(&backbone, &FineTuningSettings::default());
+        assert_eq!(frozen, 14);
+        let classifier = HeadConfig::new(2).init(1, &device);
+        let tail = TunedTail::new(&backbone, 2, classifier);
+        let through_tail = values(tail.embed(backbone.prefix(images.clone(), frozen)));
+        let whole = values(backbone.embed(images));
+        let difference = through_tail
+            .iter()
+            .zip(&whole)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(difference < 1e-5, "{difference}");
+    }
+
+    #[test]
+    fn fine_tuning_changes_the_unfrozen_layers_and_the_head_and_nothing_else() {
+        let device = Device::flex();
+        let (backbone, images, labels) = setup(&device);
+        let before = backbone.clone();
+        let settings = TrainingSettings {
+            epochs: 3,
+            batch_size: 4,
+            dropout: 0.0,
+            optimizer: OptimizerSettings {
+                learning_rate: 1e-2,
+                ..OptimizerSettings::default()
+            },
+            fine_tuning: FineTuningSettings {
+                unfrozen_blocks: 2,
+                backbone_learning_rate: 1e-3,
+            },
+            ..TrainingSettings::default()
+        };
+        let frozen = frozen_blocks(&backbone, &settings.fine_tuning);
+        let prefix = backbone.prefix(images, frozen);
+        let mut trainer =
+            TuneTrainer::new(&backbone, prefix, &labels, &[0, 1], 2, settings, &device).unwrap();
+        let start = trainer.tail();
+        while !trainer.is_finished() {
+            pollster::block_on(trainer.run_epoch()).unwrap();
+        }
+        let tuned = trainer.tail();
+        // The unfrozen blocks, the head convolution and the classifier moved...
+        let weights = |tail: &TunedTail| {
+            (
+                values(tail.blocks[1].project.conv.weight.val()),
+                values(tail.head.conv.weight.val()),
+                values(tail.classifier.linear.weight.val()),
+            )
+        };
+        let (block_0, head_0, classifier_0) = weights(&start);
+        let (block_1, head_1, classifier_1) = weights(&tuned);
+        assert_ne!(block_0, block_1);
+        assert_ne!(head_0, head_1);
+        assert_ne!(classifier_0, classifier_1);
+        // ...the pretrained ones by less than the new classifier (a tenth of its rate)...
+        let change = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max)
+        };
+        assert!(change(&head_0, &head_1) < change(&classifier_0, &classifier_1));
+        // ...and the backbone it came from is untouched (the frozen prefix included).
+        assert_eq!(
+            values(backbone.blocks[15].project.conv.weight.val()),
+            values(before.blocks[15].project.conv.weight.val())
+        );
+        assert_eq!(
+            values(backbone.stem.conv.weight.val()),
+            values(before.stem.conv.weight.val())
+        );
+        assert_eq!(trainer.history().len(), 3);
+        assert!(trainer.trainable_params() > 1_000_000);
+    }
+}
