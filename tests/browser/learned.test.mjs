@@ -177,11 +177,15 @@ test("the comparison trains every way on one split after a prediction, and one f
   assert.deepEqual(splits, [[6, 2, 2], [6, 2, 2], [6, 2, 2]]);
   const run = page.getByTestId("compare-run");
   assert.equal(await run.isDisabled(), true, "no run before a prediction");
-  await page.getByTestId("predicted-ranking").selectOption("finetune>frozen>knn>centroid");
+  const prediction = ["finetune", "frozen", "knn", "centroid", "scratch"];
+  for (const [place, mode] of prediction.entries()) {
+    await page.locator(`[data-testid="predicted-place"][data-place="${place + 1}"]`).selectOption(mode);
+  }
+  assert.equal(await page.getByTestId("predicted-ranking").getAttribute("data-ranking"), prediction.join(">"));
   const started = Date.now();
   await run.click();
   await page.waitForFunction(
-    () => [...document.querySelectorAll('[data-testid="compare-result"]')].map((r) => r.dataset.state).join() === "done,done,done,done",
+    () => [...document.querySelectorAll('[data-testid="compare-result"]')].map((r) => r.dataset.state).join() === "done,done,done,done,done",
     null,
     { timeout: WAIT_MS },
   );
@@ -192,13 +196,14 @@ test("the comparison trains every way on one split after a prediction, and one f
       nodes.map((n) => ({ mode: n.dataset.mode, params: Number(n.dataset.trainableParams), ms: Number(n.dataset.trainMs), validation: Number(n.dataset.validationAccuracy), test: n.dataset.testAccuracy })),
     );
   const trained = await rows();
-  assert.deepEqual(trained.map((r) => r.mode), ["centroid", "knn", "frozen", "finetune"]);
+  assert.deepEqual(trained.map((r) => r.mode), ["centroid", "knn", "frozen", "finetune", "scratch"]);
   assert.deepEqual(trained.slice(0, 3).map((r) => r.params), [0, 0, 3 * 1281]);
   assert.ok(trained[3].params > 1_000_000, `fine-tuning trains the last 2 blocks too: ${trained[3].params}`);
+  assert.ok(trained[4].params > trained[3].params, `from scratch every number trains: ${trained[4].params}`);
   assert.ok(trained.every((r) => r.test === undefined));
   assert.ok(trained.every((r) => r.validation >= 0 && r.validation <= 1 && r.ms >= 0));
   assert.ok(trained[2].ms > 0, "the head took some time to train");
-  for (const mode of ["frozen", "finetune"]) {
+  for (const mode of ["frozen", "finetune", "scratch"]) {
     assert.equal(await page.locator(`.way-curves[data-mode="${mode}"] [data-testid="compare-curves"]`).getAttribute("data-epochs"), "40");
   }
   assert.equal(await page.getByTestId("model-info").count(), 0, "the comparison did not make the model in use");
@@ -208,16 +213,18 @@ test("the comparison trains every way on one split after a prediction, and one f
   const tested = await rows();
   assert.ok(tested.every((r) => Number(r.test) >= 0 && Number(r.test) <= 1));
   const ranking = page.getByTestId("ranking");
-  assert.equal(await ranking.getAttribute("data-predicted"), "finetune>frozen>knn>centroid");
+  assert.equal(await ranking.getAttribute("data-predicted"), prediction.join(">"));
   const measured = (await ranking.getAttribute("data-measured")).split(">");
-  assert.deepEqual([...measured].sort(), ["centroid", "finetune", "frozen", "knn"]);
+  assert.deepEqual([...measured].sort(), [...prediction].sort());
   const byTest = [...tested].sort((a, b) => Number(b.test) - Number(a.test)).map((r) => Number(r.test));
   assert.deepEqual(measured.map((mode) => Number(tested.find((r) => r.mode === mode).test)), byTest);
   assert.equal(await page.getByTestId("final-test-result").count(), 0, "no model in use to test");
   const figures = Object.fromEntries(tested.map((r) => [r.mode, { validation: r.validation, test: Number(r.test), trainMs: r.ms, params: r.params }]));
   figures.wholeComparisonMs = comparisonMs;
   console.log("comparison:", JSON.stringify(figures));
-  // Fine-tuned is not worse than frozen by more than noise (one test photo in six either way).
+  // The lesson's ranking: from scratch below the frozen features; fine-tuned not worse than
+  // frozen by more than noise (one test photo in six either way).
+  assert.ok(figures.scratch.test < figures.frozen.test, `scratch ${figures.scratch.test}, frozen ${figures.frozen.test}`);
   assert.ok(figures.finetune.test >= figures.frozen.test - 1 / 6 - 1e-6, `fine-tuned ${figures.finetune.test}, frozen ${figures.frozen.test}`);
   await mkdir(artifactsDir, { recursive: true });
   await writeFile(join(artifactsDir, "comparison.json"), JSON.stringify(figures, null, 2));

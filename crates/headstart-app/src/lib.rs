@@ -23,7 +23,9 @@ use headstart_core::evaluation::ConfusionMatrix;
 use headstart_core::model_file;
 use headstart_core::neighbours::{DEFAULT_K, NeighbourKind};
 use headstart_core::preprocess::Normalization;
-use headstart_core::protocol::{Classifier, ComputePath, Event, JobId, Request, ViewAugmentation};
+use headstart_core::protocol::{
+    Classifier, ComputePath, Event, JobId, NetworkTraining, Request, ViewAugmentation,
+};
 use headstart_core::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
     ValidationPrediction, top1,
@@ -173,11 +175,19 @@ pub enum Way {
     Frozen,
     /// The last backbone blocks unfrozen and trained with a new head.
     Finetune,
+    /// The same network, randomly initialized, trained whole on the photos alone.
+    Scratch,
 }
 
 impl Way {
     /// Every way the comparison runs.
-    pub const ALL: [Self; 4] = [Self::Centroid, Self::Knn, Self::Frozen, Self::Finetune];
+    pub const ALL: [Self; 5] = [
+        Self::Centroid,
+        Self::Knn,
+        Self::Frozen,
+        Self::Finetune,
+        Self::Scratch,
+    ];
 
     /// The name of the automation contract (`data-mode`).
     pub fn name(self) -> &'static str {
@@ -186,6 +196,7 @@ impl Way {
             Self::Knn => "knn",
             Self::Frozen => "frozen",
             Self::Finetune => "finetune",
+            Self::Scratch => "scratch",
         }
     }
 
@@ -201,6 +212,7 @@ impl Way {
             Self::Knn => "neighbours",
             Self::Frozen => "new head",
             Self::Finetune => "fine-tuned",
+            Self::Scratch => "from scratch",
         }
     }
 
@@ -211,6 +223,7 @@ impl Way {
             Self::Knn => "Nearest neighbours (k = 5)",
             Self::Frozen => "Frozen backbone + new head",
             Self::Finetune => "Fine-tuned last blocks + new head",
+            Self::Scratch => "From scratch (at 112 × 112 pixels)",
         }
     }
 }
@@ -589,8 +602,9 @@ pub enum Action<F, T> {
     /// The Final test button: the model in use and every way of the comparison, on the test
     /// photos.
     FinalTest,
-    /// The student's predicted ranking of the comparison's ways, best first.
-    PredictRanking(Vec<Way>),
+    /// The student's prediction: this way at this place (0 = best). A way already at another
+    /// place swaps with the one that was here.
+    PredictPlace(usize, Way),
     /// The Compare button: every way on the same split.
     RunComparison,
     /// "Export model": the model in use as a model file.
@@ -649,8 +663,8 @@ pub struct AppState<T> {
     model_test: ModelTest,
     /// The final test's result.
     pub final_test: Option<FinalTest>,
-    /// The ranking the student predicts for the comparison, best first.
-    pub predicted_ranking: Option<Vec<Way>>,
+    /// The student's predicted place of each way in the comparison, best first.
+    pub predicted_places: Vec<Option<Way>>,
     /// The comparison of ways to train.
     pub comparison: Option<Comparison>,
     /// Final tests run so far (the test photos should be used once).
@@ -696,7 +710,7 @@ impl<T: Clone> AppState<T> {
             model_examples: Vec::new(),
             model_test: ModelTest::default(),
             final_test: None,
-            predicted_ranking: None,
+            predicted_places: vec![None; Way::ALL.len()],
             comparison: None,
             final_tests_run: 0,
             revision: 0,
@@ -782,7 +796,7 @@ impl<T: Clone> AppState<T> {
             }
             Action::WrongPreprocessing(None) => self.experiment = None,
             Action::FinalTest => return self.final_test(),
-            Action::PredictRanking(ranking) => self.predicted_ranking = Some(ranking),
+            Action::PredictPlace(place, way) => self.predict_place(place, way),
             Action::RunComparison => return self.run_comparison(),
             Action::ExportModel => return self.export_model().into_iter().collect(),
             Action::ImportModel(file_name, bytes) => self.import_model(file_name, &bytes),
@@ -1344,7 +1358,7 @@ impl<T: Clone> AppState<T> {
     /// Trains every way on the same split of the current photos, after the student recorded
     /// a predicted ranking.
     fn run_comparison<F>(&mut self) -> Vec<Effect<F, T>> {
-        let Some(predicted) = self.predicted_ranking.clone() else {
+        let Some(predicted) = self.predicted_ranking() else {
             self.notify(Notice::CannotTrain(
                 "First choose your prediction: which way will do best?".into(),
             ));
@@ -1381,7 +1395,7 @@ impl<T: Clone> AppState<T> {
                     // Fine-tuning reports its count when done.
                     trainable_params: match way {
                         Way::Frozen => (EMBEDDING_DIM + 1) * classes,
-                        Way::Centroid | Way::Knn | Way::Finetune => 0,
+                        Way::Centroid | Way::Knn | Way::Finetune | Way::Scratch => 0,
                     },
                     training_ms: None,
                     validation_accuracy: None,
@@ -1409,16 +1423,22 @@ impl<T: Clone> AppState<T> {
             };
             effects.push(Effect::Send(request, None));
         }
-        let job = self.start_job(PendingJob::FitWay(Way::Finetune));
-        comparison.result_mut(Way::Finetune).job = Some(job);
-        let request = Request::FineTune {
-            job,
-            classes,
-            labels,
-            validation,
-            settings: self.settings.clone(),
-        };
-        effects.push(Effect::SendWithInputs(request, inputs));
+        for (way, kind) in [
+            (Way::Finetune, NetworkTraining::FineTune),
+            (Way::Scratch, NetworkTraining::FromScratch),
+        ] {
+            let job = self.start_job(PendingJob::FitWay(way));
+            comparison.result_mut(way).job = Some(job);
+            let request = Request::TrainNetwork {
+                job,
+                kind,
+                classes,
+                labels: labels.clone(),
+                validation: validation.clone(),
+                settings: self.settings.clone(),
+            };
+            effects.push(Effect::SendWithInputs(request, inputs.clone()));
+        }
         self.comparison = Some(comparison);
         effects.extend(self.train(RunPurpose::Comparison));
         effects
@@ -1461,6 +1481,22 @@ impl<T: Clone> AppState<T> {
         }
     }
 
+    fn predict_place(&mut self, place: usize, way: Way) {
+        if place >= self.predicted_places.len() {
+            return;
+        }
+        let previous = self.predicted_places[place];
+        if let Some(elsewhere) = self.predicted_places.iter().position(|w| *w == Some(way)) {
+            self.predicted_places[elsewhere] = previous;
+        }
+        self.predicted_places[place] = Some(way);
+    }
+
+    /// The student's predicted ranking, best first, once every place is chosen.
+    pub fn predicted_ranking(&self) -> Option<Vec<Way>> {
+        self.predicted_places.iter().copied().collect()
+    }
+
     /// Marks the comparison's frozen way as failed (its run was stopped or failed).
     fn frozen_way_failed(&mut self) {
         if let Some(comparison) = &mut self.comparison {
@@ -1479,13 +1515,18 @@ impl<T: Clone> AppState<T> {
     }
 
     fn stop_training<F>(&mut self) -> Vec<Effect<F, T>> {
-        let tuning = self.comparison.as_ref().and_then(|comparison| {
-            let way = comparison.results.iter().find(|r| r.way == Way::Finetune)?;
-            way.job.filter(|_| way.state == WayState::Running)
-        });
-        let mut effects: Vec<Effect<F, T>> = tuning
-            .map(|job| Effect::Send(Request::StopTraining { job }, None))
+        // The comparison's network runs train beside the training state's run.
+        let networks: Vec<JobId> = self
+            .comparison
+            .iter()
+            .flat_map(|comparison| &comparison.results)
+            .filter(|r| matches!(r.way, Way::Finetune | Way::Scratch))
+            .filter(|r| r.state == WayState::Running)
+            .filter_map(|r| r.job)
+            .collect();
+        let mut effects: Vec<Effect<F, T>> = networks
             .into_iter()
+            .map(|job| Effect::Send(Request::StopTraining { job }, None))
             .collect();
         effects.extend(self.stop_training_run());
         effects
@@ -1677,7 +1718,7 @@ impl<T: Clone> AppState<T> {
                     way.history.push(report);
                 }
             }
-            Event::FineTuned {
+            Event::NetworkTrained {
                 job,
                 history,
                 restored_epoch,
@@ -2876,12 +2917,31 @@ mod tests {
         with_photos(&mut state, b, 5);
         let refused: Effects = state.apply(Action::RunComparison);
         assert!(refused.is_empty(), "the prediction comes first");
-        let predicted = vec![Way::Finetune, Way::Frozen, Way::Knn, Way::Centroid];
-        state.apply::<&str>(Action::PredictRanking(predicted.clone()));
+        let predicted = vec![
+            Way::Finetune,
+            Way::Frozen,
+            Way::Knn,
+            Way::Centroid,
+            Way::Scratch,
+        ];
+        // Places chosen in any order; choosing a taken way swaps it.
+        for (place, way) in [(4, Way::Frozen), (1, Way::Frozen), (0, Way::Finetune)] {
+            state.apply::<&str>(Action::PredictPlace(place, way));
+        }
+        assert_eq!(
+            state.predicted_places[4], None,
+            "Frozen moved from 5th to 2nd"
+        );
+        for (place, way) in [(2, Way::Knn), (3, Way::Centroid), (4, Way::Scratch)] {
+            state.apply::<&str>(Action::PredictPlace(place, way));
+        }
+        assert_eq!(state.predicted_ranking(), Some(predicted.clone()));
+        state.apply::<&str>(Action::PredictPlace(4, Way::Knn));
+        assert_eq!(state.predicted_places[2], Some(Way::Scratch), "swapped");
+        state.apply::<&str>(Action::PredictPlace(2, Way::Knn));
 
         let effects: Effects = state.apply(Action::RunComparison);
-        let mut fits = Vec::new();
-        let (mut train, mut tune) = (None, None);
+        let (mut fits, mut networks, mut train) = (Vec::new(), Vec::new(), None);
         for effect in &effects {
             match effect {
                 Effect::Send(
@@ -2898,30 +2958,41 @@ mod tests {
                     train = Some(validation.clone())
                 }
                 Effect::SendWithInputs(
-                    Request::FineTune {
+                    Request::TrainNetwork {
                         job,
+                        kind,
                         labels,
                         validation,
                         ..
                     },
                     inputs,
-                ) => tune = Some((*job, labels.len(), validation.clone(), inputs.len())),
+                ) => networks.push((*job, *kind, labels.len(), validation.clone(), inputs.len())),
                 other => panic!("unexpected {other:?}"),
             }
         }
         // Every way gets the same 8 training and validation photos and the same validation part;
-        // fine-tuning gets the photos themselves.
+        // the network runs get the photos themselves.
         let train_validation = train.expect("the frozen way trains");
-        let (tune_job, tune_photos, tune_validation, tune_inputs) = tune.expect("fine-tuning");
         assert_eq!(fits.len(), 2);
         assert!(fits.iter().all(|f| f.2 == 8 && f.3 == train_validation));
-        assert_eq!((tune_photos, tune_inputs), (8, 8));
-        assert_eq!(tune_validation, train_validation);
         assert_eq!(fits[1].1, NeighbourKind::Knn { k: DEFAULT_K });
-        // Stop reaches the fine-tuning run too (this copy of the page is thrown away).
+        let kinds: Vec<NetworkTraining> = networks.iter().map(|n| n.1).collect();
+        assert_eq!(
+            kinds,
+            [NetworkTraining::FineTune, NetworkTraining::FromScratch]
+        );
+        assert!(
+            networks
+                .iter()
+                .all(|n| n.2 == 8 && n.3 == train_validation && n.4 == 8)
+        );
+        let (tune_job, scratch_job) = (networks[0].0, networks[1].0);
+        // Stop reaches both network runs too (this copy of the page is thrown away).
         let mut stopped = state.clone();
         let stops: Effects = stopped.apply(Action::StopTraining);
-        assert!(stops.contains(&Effect::Send(Request::StopTraining { job: tune_job }, None)));
+        for job in [tune_job, scratch_job] {
+            assert!(stops.contains(&Effect::Send(Request::StopTraining { job }, None)));
+        }
         let results = |state: &State| state.comparison.clone().unwrap().results;
         assert!(results(&state).iter().all(|r| r.state == WayState::Running));
         assert_eq!(results(&state)[2].trainable_params, 2 * 1281);
@@ -2944,20 +3015,22 @@ mod tests {
             .cloned()
             .collect();
         finish(&mut state, &train_effects);
-        for event in [
-            Event::Epoch {
-                job: tune_job,
-                report: report(1),
-            },
-            Event::FineTuned {
-                job: tune_job,
-                history: vec![report(1)],
-                restored_epoch: None,
-                trainable_params: 1_491_203,
-                training_ms: 900.0,
-            },
-        ] {
-            state.apply::<&str>(Action::Worker(event, vec![]));
+        for (job, params) in [(tune_job, 1_491_203), (scratch_job, 3_374_851)] {
+            for event in [
+                Event::Epoch {
+                    job,
+                    report: report(1),
+                },
+                Event::NetworkTrained {
+                    job,
+                    history: vec![report(1)],
+                    restored_epoch: None,
+                    trainable_params: params,
+                    training_ms: 900.0,
+                },
+            ] {
+                state.apply::<&str>(Action::Worker(event, vec![]));
+            }
         }
         assert!(
             state.model.is_none(),
@@ -2966,12 +3039,13 @@ mod tests {
         let done = results(&state);
         assert!(done.iter().all(|r| r.state == WayState::Done));
         assert_eq!(done[3].trainable_params, 1_491_203);
+        assert_eq!(done[4].trainable_params, 3_374_851);
         assert_eq!(done[3].validation_accuracy, Some(0.9));
-        assert_eq!(done[3].history.len(), 1);
+        assert_eq!(done[4].history.len(), 1);
 
         // One final test measures every way on the same two test photos.
         let effects: Effects = state.apply(Action::FinalTest);
-        assert_eq!(effects.len(), 4);
+        assert_eq!(effects.len(), 5);
         for (i, effect) in effects.iter().enumerate() {
             let (job, count) = match effect {
                 Effect::Send(
@@ -2987,14 +3061,14 @@ mod tests {
                         ..
                     },
                     inputs,
-                ) if *run == tune_job => (*job, inputs.len()),
+                ) if [tune_job, scratch_job].contains(run) => (*job, inputs.len()),
                 _ => panic!("no evaluation in {effect:?}"),
             };
             assert_eq!(count, 2);
-            // Centroid gets both right, kNN one, the head none, fine-tuning both.
+            // Centroid and fine-tuning get both right, kNN and scratch one, the head none.
             let rows = match i {
                 0 | 3 => vec![vec![1.0, 0.0], vec![0.0, 1.0]],
-                1 => vec![vec![1.0, 0.0], vec![1.0, 0.0]],
+                1 | 4 => vec![vec![1.0, 0.0], vec![1.0, 0.0]],
                 _ => vec![vec![0.0, 1.0], vec![1.0, 0.0]],
             };
             state.apply::<&str>(Action::Worker(
@@ -3008,10 +3082,19 @@ mod tests {
         let comparison = state.comparison.clone().unwrap();
         let accuracies: Vec<Option<f32>> =
             comparison.results.iter().map(|r| r.test_accuracy).collect();
-        assert_eq!(accuracies, vec![Some(1.0), Some(0.5), Some(0.0), Some(1.0)]);
+        assert_eq!(
+            accuracies,
+            vec![Some(1.0), Some(0.5), Some(0.0), Some(1.0), Some(0.5)]
+        );
         assert_eq!(
             comparison.ranking(),
-            Some(vec![Way::Centroid, Way::Finetune, Way::Knn, Way::Frozen])
+            Some(vec![
+                Way::Centroid,
+                Way::Finetune,
+                Way::Knn,
+                Way::Scratch,
+                Way::Frozen
+            ])
         );
         assert_eq!(comparison.predicted, predicted);
         assert_eq!(state.final_tests_run, 1);

@@ -134,12 +134,14 @@ pub enum Request {
         /// Which examples are for validation.
         validation: Vec<usize>,
     },
-    /// Fine-tune the last blocks of the backbone with a new classifier on the attached model
-    /// inputs (an array, one per example), reporting every epoch; answered by
-    /// [`Event::FineTuned`]. The worker keeps the tuned layers for [`Classifier::Tuned`].
-    FineTune {
+    /// Train the network itself with a new classifier on the attached model inputs (an array,
+    /// one per example), reporting every epoch; answered by [`Event::NetworkTrained`]. The
+    /// worker keeps the trained layers for [`Classifier::Tuned`].
+    TrainNetwork {
         /// The job.
         job: JobId,
+        /// Fine-tuning the pretrained network, or a new one from scratch.
+        kind: NetworkTraining,
         /// Number of classes.
         classes: usize,
         /// Each example's class.
@@ -255,8 +257,9 @@ pub enum Event {
         /// How long making it took, in milliseconds.
         training_ms: f64,
     },
-    /// A fine-tuning run ended with a model (kept by the worker as [`Classifier::Tuned`]).
-    FineTuned {
+    /// A [`Request::TrainNetwork`] run ended with a model (kept by the worker as
+    /// [`Classifier::Tuned`]).
+    NetworkTrained {
         /// The run.
         job: JobId,
         /// Every epoch's metrics.
@@ -286,6 +289,16 @@ pub enum Event {
     },
 }
 
+/// How [`Request::TrainNetwork`] trains the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NetworkTraining {
+    /// The pretrained network's last blocks (see [`crate::training::FineTuningSettings`]).
+    FineTune,
+    /// The same architecture, randomly initialized, whole, on images scaled down to
+    /// [`crate::preprocess::SCRATCH_INPUT_SIZE`] pixels.
+    FromScratch,
+}
+
 /// Anything that classifies embeddings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Classifier {
@@ -293,7 +306,7 @@ pub enum Classifier {
     Head(Box<TrainedModel>),
     /// An off-the-shelf classifier (its probabilities are 1 for the class it picks).
     Neighbours(NeighbourModel),
-    /// The fine-tuned layers of a [`Request::FineTune`] run, kept by the training worker.
+    /// The trained layers of a [`Request::TrainNetwork`] run, kept by the training worker.
     Tuned {
         /// The run that made them.
         job: JobId,

@@ -1,33 +1,40 @@
-//! Fine-tuning: the last blocks of the pretrained backbone and its 1x1 head convolution train
-//! together with a new classifier, the pretrained layers with a smaller learning rate (burn's
-//! per-parameter-group learning rates). The frozen prefix runs once per photo; its output is
-//! what the trainer is given, so each epoch costs only the unfrozen part.
+//! Training the network itself, not only a head on its embeddings. Fine-tuning: the last blocks
+//! of the pretrained backbone and its 1x1 head convolution train together with a new
+//! classifier, the pretrained layers with a smaller learning rate (burn's per-parameter-group
+//! learning rates). The frozen prefix runs once per photo; its output is what the trainer is
+//! given, so each epoch costs only the unfrozen part. From scratch: the same architecture,
+//! randomly initialized, trains whole on the images, with BatchNorm learning its statistics.
 //!
 //! The unfrozen layers come from the worker's inference backbone, with each BatchNorm folded
 //! into its convolution: the statistics stay exactly as pretrained (frozen) while the folded
 //! weights and shift train. With a handful of photos per class, batch statistics would be
 //! noise, so freezing them is what the lessons recommend.
 
-use crate::backbone::{ConvBn, EfficientNetLite0, MbConvBlock};
+use crate::backbone::{BackboneConfig, ConvBn, EfficientNetLite0, MbConvBlock};
 use crate::head::{
     ClassifierHead, HeadConfig, compute_error, dropout_mask, metrics_of, optimizer, training_loss,
 };
 use crate::inference::read_rows;
+use crate::preprocess::SCRATCH_INPUT_SIZE;
 use crate::protocol::TrainingError;
 use crate::training::{EpochReport, FineTuningSettings, TrainingSettings};
 use burn::module::{Module, ParamGroup};
 use burn::optim::lr_scheduler::LrSchedulerConfig;
 use burn::optim::lr_scheduler::module_lr_scheduler::{ModuleLrScheduler, ModuleLrSchedulerConfig};
 use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 /// The trainable end of the network: unfrozen blocks, the head convolution, pooling, and a new
-/// classifier.
+/// classifier (from scratch: the whole network, stem included).
 #[derive(Module, Debug)]
 pub struct TunedTail {
+    /// The stem convolution, when the tail is the whole network (training from scratch).
+    pub stem: Option<ConvBn>,
     /// The unfrozen blocks, in order.
     pub blocks: Vec<MbConvBlock>,
     /// The 1x1 convolution to the 1280-d features.
@@ -42,18 +49,34 @@ impl TunedTail {
     pub fn new(backbone: &EfficientNetLite0, unfrozen: usize, classifier: ClassifierHead) -> Self {
         let first = backbone.blocks.len() - unfrozen.min(backbone.blocks.len());
         Self {
+            stem: None,
             blocks: backbone.blocks[first..].to_vec(),
             head: backbone.head.clone(),
             classifier,
         }
     }
 
-    /// The pooled 1280-d features of prefix outputs.
+    /// The whole EfficientNet-Lite0, freshly initialized (BatchNorm not folded: it trains), under
+    /// a new classifier for `num_classes`, all seeded with `seed` (the convolutions draw from
+    /// the backend's generator, so the CPU and a GPU start from different networks).
+    pub fn scratch(num_classes: usize, seed: u64, device: &Device) -> Self {
+        device.seed(seed);
+        let network = BackboneConfig::new().init(device);
+        Self {
+            stem: Some(network.stem),
+            blocks: network.blocks,
+            head: network.head,
+            classifier: HeadConfig::new(num_classes).init(seed, device),
+        }
+    }
+
+    /// The pooled 1280-d features of prefix outputs (from scratch: of images).
     pub fn embed(&self, prefix_output: Tensor<4>) -> Tensor<2> {
-        let x = self
-            .blocks
-            .iter()
-            .fold(prefix_output, |x, block| block.forward(x));
+        let start = match &self.stem {
+            Some(stem) => stem.forward_relu6(prefix_output),
+            None => prefix_output,
+        };
+        let x = self.blocks.iter().fold(start, |x, block| block.forward(x));
         self.head.forward_relu6(x).mean_dims(&[2, 3]).flatten(1, 3)
     }
 
@@ -61,6 +84,15 @@ impl TunedTail {
     pub fn forward(&self, prefix_output: Tensor<4>) -> Tensor<2> {
         self.classifier.forward(self.embed(prefix_output))
     }
+}
+
+/// Preprocessed 224x224 images scaled down (bilinear) to what training from scratch takes.
+pub fn scratch_input(images: Tensor<4>) -> Tensor<4> {
+    interpolate(
+        images,
+        InterpolateOptions::new(InterpolateMode::Bilinear)
+            .with_output_size([SCRATCH_INPUT_SIZE, SCRATCH_INPUT_SIZE]),
+    )
 }
 
 /// How many blocks stay frozen when `settings` unfreeze theirs (the prefix to cache).
@@ -118,18 +150,20 @@ pub struct TuneTrainer {
 }
 
 impl TuneTrainer {
-    /// Prepares a run: `prefix_outputs` holds one row per example (the frozen prefix's output,
-    /// see [`frozen_blocks`]), the examples at `validation` measure, the others train.
-    /// `device` is the plain compute device.
+    /// Prepares a run of `tail` (on the plain compute `device`): `prefix_outputs` holds one
+    /// row per example, what the tail takes (see [`frozen_blocks`]; images from scratch); the
+    /// examples at `validation` measure, the others train. The classifier steps at the
+    /// optimizer's learning rate, every other layer at `layer_learning_rate`.
     pub fn new(
-        backbone: &EfficientNetLite0,
+        tail: TunedTail,
         prefix_outputs: Tensor<4>,
         labels: &[usize],
         validation: &[usize],
-        num_classes: usize,
         settings: TrainingSettings,
+        layer_learning_rate: f64,
         device: &Device,
     ) -> Result<Self, TrainingError> {
+        let num_classes = tail.classifier.linear.weight.dims()[1];
         if let Some(&label) = labels.iter().find(|&&label| label >= num_classes) {
             return Err(TrainingError::LabelOutOfRange(label));
         }
@@ -142,20 +176,17 @@ impl TuneTrainer {
         let train: Vec<usize> = (0..labels.len())
             .filter(|i| !validation.contains(i))
             .collect();
-        let classifier = HeadConfig::new(num_classes).init(settings.seed, device);
-        let tail = TunedTail::new(backbone, settings.fine_tuning.unfrozen_blocks, classifier);
         let train_device = device.clone().autodiff();
         let tail = tail.fork(&train_device).train();
-        // The pretrained layers step at the backbone rate, the new classifier at the head's.
-        let learning_rates = ModuleLrSchedulerConfig::new(LrSchedulerConfig::Constant(
-            settings.fine_tuning.backbone_learning_rate,
-        ))
-        .with_group(
-            ParamGroup::ids_from_module(tail.classifier.clone()),
-            LrSchedulerConfig::Constant(settings.optimizer.learning_rate),
-        )
-        .init()
-        .map_err(TrainingError::Compute)?;
+        // The other layers step at their rate, the new classifier at the head's.
+        let learning_rates =
+            ModuleLrSchedulerConfig::new(LrSchedulerConfig::Constant(layer_learning_rate))
+                .with_group(
+                    ParamGroup::ids_from_module(tail.classifier.clone()),
+                    LrSchedulerConfig::Constant(settings.optimizer.learning_rate),
+                )
+                .init()
+                .map_err(TrainingError::Compute)?;
         Ok(Self {
             optimizer: optimizer(&settings.optimizer),
             learning_rates,
@@ -170,9 +201,66 @@ impl TuneTrainer {
         })
     }
 
-    /// Numbers the run trains: the unfrozen layers and the classifier.
+    /// Fine-tuning the last blocks of `backbone` (as `settings` say) with a new classifier, on
+    /// the frozen prefix's outputs.
+    pub fn fine_tune(
+        backbone: &EfficientNetLite0,
+        prefix_outputs: Tensor<4>,
+        labels: &[usize],
+        validation: &[usize],
+        num_classes: usize,
+        settings: TrainingSettings,
+        device: &Device,
+    ) -> Result<Self, TrainingError> {
+        let classifier = HeadConfig::new(num_classes).init(settings.seed, device);
+        let tail = TunedTail::new(backbone, settings.fine_tuning.unfrozen_blocks, classifier);
+        let rate = settings.fine_tuning.backbone_learning_rate;
+        Self::new(
+            tail,
+            prefix_outputs,
+            labels,
+            validation,
+            settings,
+            rate,
+            device,
+        )
+    }
+
+    /// Training the whole network from scratch on `images`, every layer at the optimizer's
+    /// learning rate.
+    pub fn from_scratch(
+        images: Tensor<4>,
+        labels: &[usize],
+        validation: &[usize],
+        num_classes: usize,
+        settings: TrainingSettings,
+        device: &Device,
+    ) -> Result<Self, TrainingError> {
+        let tail = TunedTail::scratch(num_classes, settings.seed, device);
+        let rate = settings.optimizer.learning_rate;
+        Self::new(tail, images, labels, validation, settings, rate, device)
+    }
+
+    /// Numbers the run trains: the unfrozen layers (from scratch: all) and the classifier.
+    /// BatchNorm's running statistics, which burn counts as parameters, are measured, not
+    /// trained, and are left out.
     pub fn trainable_params(&self) -> usize {
-        self.tail.num_params()
+        let tail = &self.tail;
+        let convs = tail
+            .stem
+            .iter()
+            .chain(tail.blocks.iter().flat_map(|block| {
+                block
+                    .expand
+                    .iter()
+                    .chain([&block.depthwise, &block.project])
+            }))
+            .chain([&tail.head]);
+        let statistics: usize = convs
+            .filter_map(|conv| conv.bn.as_ref())
+            .map(|bn| 2 * bn.gamma.val().dims()[0])
+            .sum();
+        tail.num_params() - statistics
     }
 
     /// Whether all epochs ran or early stopping ran out of patience.
@@ -344,7 +432,8 @@ mod tests {
         let frozen = frozen_blocks(&backbone, &settings.fine_tuning);
         let prefix = backbone.prefix(images, frozen);
         let mut trainer =
-            TuneTrainer::new(&backbone, prefix, &labels, &[0, 1], 2, settings, &device).unwrap();
+            TuneTrainer::fine_tune(&backbone, prefix, &labels, &[0, 1], 2, settings, &device)
+                .unwrap();
         let start = trainer.tail();
         while !trainer.is_finished() {
             pollster::block_on(trainer.run_epoch()).unwrap();
@@ -382,5 +471,30 @@ mod tests {
         );
         assert_eq!(trainer.history().len(), 3);
         assert!(trainer.trainable_params() > 1_000_000);
+    }
+
+    #[test]
+    fn a_network_from_scratch_trains_every_layer_batchnorm_included() {
+        let device = Device::flex();
+        let (_, images, labels) = setup(&device);
+        let settings = TrainingSettings {
+            epochs: 2,
+            batch_size: 4,
+            ..TrainingSettings::default()
+        };
+        let mut trainer =
+            TuneTrainer::from_scratch(images, &labels, &[0, 1], 2, settings, &device).unwrap();
+        let before = values(trainer.tail().stem.unwrap().conv.weight.val());
+        while !trainer.is_finished() {
+            pollster::block_on(trainer.run_epoch()).unwrap();
+        }
+        let trained = trainer.tail();
+        let stem = trained.stem.as_ref().unwrap();
+        assert_ne!(values(stem.conv.weight.val()), before);
+        // BatchNorm learned statistics of the training images (fresh ones are 0).
+        let mean = values(stem.bn.as_ref().unwrap().running_mean.value());
+        assert!(mean.iter().any(|m| m.abs() > 1e-4));
+        // Every number of the network trains, the classifier included.
+        assert!(trainer.trainable_params() > 3_000_000);
     }
 }

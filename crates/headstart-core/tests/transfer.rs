@@ -197,7 +197,7 @@ fn fine_tuning_the_last_blocks_on_cached_prefix_outputs_still_generalizes() {
     let settings = TrainingSettings::default();
     let validation =
         stratified_split(&labels, settings.validation_fraction, 0.0, settings.seed).validation;
-    let mut trainer = TuneTrainer::new(
+    let mut trainer = TuneTrainer::fine_tune(
         &backbone,
         train_outputs,
         &labels,
@@ -227,4 +227,52 @@ fn fine_tuning_the_last_blocks_on_cached_prefix_outputs_still_generalizes() {
         accuracy >= 0.8,
         "held-out accuracy {accuracy} (chance is 0.33)"
     );
+}
+
+#[test]
+fn a_network_trained_from_scratch_on_these_few_photos_scores_below_the_frozen_head() {
+    use headstart_core::preprocess::{batch_tensor, normalize_rgba};
+    use headstart_core::tune::{TuneTrainer, classify_prefix_outputs, scratch_input};
+    let device = Device::flex();
+    let images = |folder: &str| {
+        let mut images = Vec::new();
+        let mut labels = Vec::new();
+        for (label, (_, files)) in class_folders(&repo_root().join(folder)).iter().enumerate() {
+            for rgba in decode_files(files) {
+                images.push(normalize_rgba(&rgba, Normalization::Model));
+                labels.push(label);
+            }
+        }
+        (scratch_input(batch_tensor(&images, &device)), labels)
+    };
+    let (train_images, labels) = images("www/samples");
+    let (held_out_images, held_out_labels) = images("tests/photos/held-out");
+    let settings = TrainingSettings::default();
+    let validation =
+        stratified_split(&labels, settings.validation_fraction, 0.0, settings.seed).validation;
+    let started = std::time::Instant::now();
+    let mut trainer =
+        TuneTrainer::from_scratch(train_images, &labels, &validation, 3, settings, &device)
+            .unwrap();
+    while !trainer.is_finished() {
+        pollster::block_on(trainer.run_epoch()).unwrap();
+    }
+    let probabilities =
+        pollster::block_on(classify_prefix_outputs(&trainer.tail(), held_out_images)).unwrap();
+    let correct = probabilities
+        .iter()
+        .zip(&held_out_labels)
+        .filter(|(p, label)| top1(p).0 == **label)
+        .count();
+    let scratch = correct as f32 / held_out_labels.len() as f32;
+    let (_, train_set) = labeled("www/samples", Normalization::Model, &device);
+    let (_, held_out) = labeled("tests/photos/held-out", Normalization::Model, &device);
+    let (frozen_trainer, _) = train(&train_set, &device);
+    let frozen = accuracy_on(&frozen_trainer, &held_out, &device);
+    println!(
+        "held-out accuracy from scratch (112 px, {} numbers, {:?}): {scratch}; frozen head: {frozen}",
+        trainer.trainable_params(),
+        started.elapsed()
+    );
+    assert!(scratch < frozen, "scratch {scratch}, frozen {frozen}");
 }

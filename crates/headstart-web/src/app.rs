@@ -617,7 +617,10 @@ impl App {
                 .collect::<Vec<_>>()
                 .join(" > ")
         };
-        let chosen = self.state.predicted_ranking.as_deref().map(ranking_name);
+        let chosen = self
+            .state
+            .predicted_ranking()
+            .map(|ranking| ranking_name(&ranking));
         let comparing =
             comparison.is_some_and(|c| c.results.iter().any(|r| r.state == WayState::Running));
         let blocked = self.state.training_blocker().is_some() || chosen.is_none();
@@ -626,27 +629,31 @@ impl App {
         html! {
             <section class="step compare" data-testid="compare">
                 <h2>{ "4. Compare ways to train" }</h2>
-                <p>{ "The same photos and split, four ways: the class average of the pretrained features (nearest centroid), the 5 most similar training photos voting (nearest neighbours), a new head trained on top of the frozen network, and a new head trained together with the network's last blocks (fine-tuning). Which will do best on photos it never saw? Predict first, then run." }</p>
+                <p>{ "The same photos and split, five ways: the class average of the pretrained features (nearest centroid), the 5 most similar training photos voting (nearest neighbours), a new head on top of the frozen network, a new head trained together with the network's last blocks (fine-tuning), and the same network learning from your photos alone (from scratch, at half resolution so that it finishes in a few minutes). Which will do best on photos it never saw? Predict first, then run." }</p>
                 <div class="settings-grid">
                     { self.number_setting(link, NumberSetting { name: "unfreeze-blocks", label: "Blocks to fine-tune", help: "How many of the network's last blocks (of 16) learn too. Their BatchNorm statistics stay as pretrained: a few photos are too few to re-estimate them.", value: self.state.settings.fine_tuning.unfrozen_blocks as f64, step: 1.0, apply: |s, v| s.fine_tuning.unfrozen_blocks = v as usize }) }
                     { self.number_setting(link, NumberSetting { name: "backbone_learning_rate", label: "Their learning rate", help: "Pretrained layers learn with smaller steps than the new head, so they keep what they know.", value: self.state.settings.fine_tuning.backbone_learning_rate, step: 0.00001, apply: |s, v| s.fine_tuning.backbone_learning_rate = v }) }
                 </div>
                 <div class="row">
-                    <label class="setting">
-                        <span class="setting-name">{ "Your prediction" }</span>
-                        <select data-testid="predicted-ranking" aria-label="Your predicted ranking, best first"
-                            onchange={link.batch_callback(|event: Event| {
-                                let select: HtmlSelectElement = event.target_unchecked_into();
-                                let ranking: Option<Vec<Way>> = select.value().split('>').map(Way::from_name).collect();
-                                ranking.map(|ranking| Msg::Do(Action::PredictRanking(ranking)))
-                            })}>
-                            <option value="" selected={chosen.is_none()} disabled=true>{ "Best first…" }</option>
-                            { for rankings().into_iter().map(|ranking| {
-                                let name = ranking_name(&ranking);
-                                html! { <option value={name.clone()} selected={chosen.as_deref() == Some(name.as_str())}>{ ranking_label(&ranking) }</option> }
-                            }) }
-                        </select>
-                    </label>
+                    <fieldset class="prediction-places" data-testid="predicted-ranking" data-ranking={chosen.clone()}>
+                        <legend>{ "Your prediction, best first" }</legend>
+                        { for self.state.predicted_places.iter().enumerate().map(|(place, way)| html! {
+                            <label class="place">
+                                <span>{ format!("{}.", place + 1) }</span>
+                                <select data-testid="predicted-place" data-place={(place + 1).to_string()}
+                                    aria-label={format!("Place {}", place + 1)}
+                                    onchange={link.batch_callback(move |event: Event| {
+                                        let select: HtmlSelectElement = event.target_unchecked_into();
+                                        Way::from_name(&select.value()).map(|way| Msg::Do(Action::PredictPlace(place, way)))
+                                    })}>
+                                    <option value="" selected={way.is_none()} disabled=true>{ "choose…" }</option>
+                                    { for Way::ALL.into_iter().map(|option| html! {
+                                        <option value={option.name()} selected={*way == Some(option)}>{ option.short_label() }</option>
+                                    }) }
+                                </select>
+                            </label>
+                        }) }
+                    </fieldset>
                     <button data-testid="compare-run" class="primary" disabled={blocked || comparing}
                         title={if chosen.is_none() { "Choose your prediction first" } else { "Train every way on the same split" }}
                         onclick={link.callback(|_| Msg::Do(Action::RunComparison))}>{ "Compare" }</button>
@@ -688,7 +695,7 @@ impl App {
                             </tbody>
                         </table>
                     </div>
-                    <p class="setting-help">{ "Nearest centroid and nearest neighbours learn nothing: they keep the training photos' features (or their class averages) and compare. The head learns 1,281 numbers per class; fine-tuning also changes the last blocks. Their learning curves:" }</p>
+                    <p class="setting-help">{ "Nearest centroid and nearest neighbours learn nothing: they keep the training photos' features (or their class averages) and compare. The head learns 1,281 numbers per class; fine-tuning also changes the last blocks; from scratch, every number of the network is learned from these photos alone. Their learning curves:" }</p>
                     { for comparison.results.iter().filter(|r| !r.history.is_empty()).map(|r| html! {
                         <div class="way-curves" data-mode={r.way.name()}>
                             <h3>{ r.way.label() }</h3>
@@ -1125,26 +1132,6 @@ impl App {
             </section>
         }
     }
-}
-
-/// Every order of the comparison's ways, for the predicted-ranking choice.
-fn rankings() -> Vec<Vec<Way>> {
-    fn orders(ways: &[Way]) -> Vec<Vec<Way>> {
-        if ways.len() <= 1 {
-            return vec![ways.to_vec()];
-        }
-        (0..ways.len())
-            .flat_map(|first| {
-                let mut rest = ways.to_vec();
-                let way = rest.remove(first);
-                orders(&rest).into_iter().map(move |mut order| {
-                    order.insert(0, way);
-                    order
-                })
-            })
-            .collect()
-    }
-    orders(&Way::ALL)
 }
 
 /// A count with thousands separated, as students read it.

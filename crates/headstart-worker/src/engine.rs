@@ -12,12 +12,15 @@ use headstart_core::head::{ClassifierHead, HeadTrainer};
 use headstart_core::inference::{classify, embed, max_abs_difference};
 use headstart_core::preprocess::{INPUT_LEN, Normalization, batch_tensor, normalize_rgba};
 use headstart_core::protocol::{
-    Classifier, ComputeChoice, Event, JobId, PhotoError, TrainingError, ViewAugmentation,
+    Classifier, ComputeChoice, Event, JobId, NetworkTraining, PhotoError, TrainingError,
+    ViewAugmentation,
 };
 use headstart_core::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
 };
-use headstart_core::tune::{TuneTrainer, TunedTail, classify_prefix_outputs, frozen_blocks};
+use headstart_core::tune::{
+    TuneTrainer, TunedTail, classify_prefix_outputs, frozen_blocks, scratch_input,
+};
 use headstart_core::weights::load_backbone;
 use web_sys::Blob;
 
@@ -31,13 +34,15 @@ pub struct Engine {
     backbone: EfficientNetLite0,
 }
 
-/// Photos decoded and run through the frozen prefix at a time.
+/// Photos decoded (and run through the frozen prefix) at a time.
 const PREFIX_BATCH: usize = 8;
 
-/// A fine-tuning run's request.
-pub struct FineTuneRun {
+/// A network training run's request.
+pub struct NetworkRun {
     /// The run.
     pub job: JobId,
+    /// Fine-tuning, or from scratch.
+    pub kind: NetworkTraining,
     /// Number of classes.
     pub classes: usize,
     /// Each example's model input.
@@ -191,38 +196,40 @@ impl Engine {
         Ok((probabilities, decoded))
     }
 
-    /// The output of the stem and the first `frozen` blocks for kept model inputs, one row
-    /// each.
-    async fn prefix_outputs(
+    /// What a network run takes of kept model inputs, one row each: the output of the stem and
+    /// the first `frozen` blocks when fine-tuning, the images scaled down from scratch.
+    async fn network_inputs(
         &self,
         inputs: &[Blob],
+        kind: NetworkTraining,
         frozen: usize,
     ) -> Result<Tensor<4>, PhotoError> {
         let mut outputs = Vec::new();
         for chunk in inputs.chunks(PREFIX_BATCH) {
             let mut images = Vec::with_capacity(chunk.len());
             for input in chunk {
-                images.push(normalize_rgba(
-                    &decode_input(input).await?,
-                    Normalization::Model,
-                ));
+                let rgba = decode_input(input).await?;
+                images.push(normalize_rgba(&rgba, Normalization::Model));
             }
             let batch = batch_tensor(&images, self.device());
-            outputs.push(self.backbone.prefix(batch, frozen));
+            outputs.push(match kind {
+                NetworkTraining::FineTune => self.backbone.prefix(batch, frozen),
+                NetworkTraining::FromScratch => scratch_input(batch),
+            });
             yield_to_event_loop().await;
         }
         if outputs.is_empty() {
-            return Err(PhotoError::Compute("no photos to fine-tune on".into()));
+            return Err(PhotoError::Compute("no photos to train on".into()));
         }
         Ok(Tensor::cat(outputs, 0))
     }
 
-    /// Fine-tunes the last blocks on kept model inputs, calling `on_epoch` after every epoch and
-    /// checking `stop_requested` before each; returns the tuned tail with the event that ends
-    /// the run.
-    pub async fn fine_tune(
+    /// Trains the network (its last blocks, or a new one from scratch) on kept model inputs,
+    /// calling `on_epoch` after every epoch and checking `stop_requested` before each; returns
+    /// the trained layers with the event that ends the run.
+    pub async fn train_network(
         &self,
-        run: FineTuneRun,
+        run: NetworkRun,
         stop_requested: impl Fn() -> bool,
         on_epoch: impl Fn(EpochReport),
     ) -> (Event, Option<TunedTail>) {
@@ -230,19 +237,30 @@ impl Engine {
         let started = js_sys::Date::now();
         let result = async {
             let frozen = frozen_blocks(&self.backbone, &run.settings.fine_tuning);
-            let outputs = self
-                .prefix_outputs(&run.inputs, frozen)
+            let inputs = self
+                .network_inputs(&run.inputs, run.kind, frozen)
                 .await
                 .map_err(|e| TrainingError::Compute(format!("{e:?}")))?;
-            let mut trainer = TuneTrainer::new(
-                &self.backbone,
-                outputs,
-                &run.labels,
-                &run.validation,
-                run.classes,
-                run.settings,
-                self.device(),
-            )?;
+            let (labels, validation, device) = (&run.labels, &run.validation, self.device());
+            let mut trainer = match run.kind {
+                NetworkTraining::FineTune => TuneTrainer::fine_tune(
+                    &self.backbone,
+                    inputs,
+                    labels,
+                    validation,
+                    run.classes,
+                    run.settings,
+                    device,
+                ),
+                NetworkTraining::FromScratch => TuneTrainer::from_scratch(
+                    inputs,
+                    labels,
+                    validation,
+                    run.classes,
+                    run.settings,
+                    device,
+                ),
+            }?;
             while !trainer.is_finished() && !stop_requested() {
                 on_epoch(trainer.run_epoch().await?);
                 yield_to_event_loop().await;
@@ -252,7 +270,7 @@ impl Engine {
         match result.await {
             Ok(trainer) if trainer.history().is_empty() => (Event::TrainingDiscarded { job }, None),
             Ok(trainer) => {
-                let event = Event::FineTuned {
+                let event = Event::NetworkTrained {
                     job,
                     history: trainer.history().to_vec(),
                     restored_epoch: trainer.restored_epoch(),
@@ -278,9 +296,14 @@ impl Engine {
                 let (tail, inputs) = tuned.ok_or(
                     "the fine-tuned layers are gone (the worker restarted): run the comparison again",
                 )?;
+                // A tail with its own stem is a whole network trained from scratch.
+                let kind = match tail.stem {
+                    Some(_) => NetworkTraining::FromScratch,
+                    None => NetworkTraining::FineTune,
+                };
                 let frozen = self.backbone.blocks.len() - tail.blocks.len();
                 let outputs = self
-                    .prefix_outputs(inputs, frozen)
+                    .network_inputs(inputs, kind, frozen)
                     .await
                     .map_err(|e| format!("{e:?}"))?;
                 return classify_prefix_outputs(tail, outputs)

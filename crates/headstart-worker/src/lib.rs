@@ -14,7 +14,7 @@ mod engine;
 mod photo;
 mod scope;
 
-use crate::engine::{Engine, FineTuneRun, TrainingRun};
+use crate::engine::{Engine, NetworkRun, TrainingRun};
 use crate::photo::DecodedPhoto;
 use crate::scope::{post, worker_scope};
 use headstart_core::neighbours::NeighbourModel;
@@ -34,8 +34,8 @@ thread_local! {
     static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
     /// Training runs the page asked to stop.
     static STOPS: Rc<RefCell<HashSet<JobId>>> = Rc::default();
-    /// The last fine-tuned layers by the run that made them, for their final test (older ones
-    /// are dropped: 6 MB each).
+    /// The trained layers of the last network runs (fine-tuning and from scratch), by run, for
+    /// their final test; older runs' are dropped (6 and 14 MB).
     static TUNED: RefCell<HashMap<JobId, Rc<TunedTail>>> = RefCell::default();
 }
 
@@ -199,8 +199,9 @@ fn handle(request: Request, attachment: Option<JsValue>) {
                 None,
             );
         }
-        Request::FineTune {
+        Request::TrainNetwork {
             job,
+            kind,
             classes,
             labels,
             validation,
@@ -209,8 +210,9 @@ fn handle(request: Request, attachment: Option<JsValue>) {
             let Some(engine) = engine() else {
                 return post(&not_started_training(job), None);
             };
-            let run = FineTuneRun {
+            let run = NetworkRun {
                 job,
+                kind,
                 classes,
                 inputs: blobs(attachment),
                 labels,
@@ -221,11 +223,12 @@ fn handle(request: Request, attachment: Option<JsValue>) {
                 let stops = STOPS.with(Rc::clone);
                 let stop_requested = || stops.borrow().contains(&job);
                 let on_epoch = |report| post(&Event::Epoch { job, report }, None);
-                let (ended, tail) = engine.fine_tune(run, stop_requested, on_epoch).await;
+                let (ended, tail) = engine.train_network(run, stop_requested, on_epoch).await;
                 stops.borrow_mut().remove(&job);
                 if let Some(tail) = tail {
                     TUNED.with_borrow_mut(|tuned| {
-                        tuned.clear();
+                        // Keep one run of each kind: a tail with its own stem is from scratch.
+                        tuned.retain(|_, kept| kept.stem.is_some() != tail.stem.is_some());
                         tuned.insert(job, Rc::new(tail));
                     });
                 }
