@@ -59,13 +59,16 @@ async function previewHashes(page) {
   });
 }
 
-async function waitForPreview(page, augmented) {
+/** Waits until the preview shows the six views of the last switch (`settings`, e.g.
+ * "crop,flip"): each switch asks for new views, and the page shows only the latest answer, so
+ * views read before it has come may be replaced (and their URLs revoked) mid-read. */
+async function waitForPreview(page, settings) {
   await page.waitForFunction(
-    (on) => {
+    (want) => {
       const preview = document.querySelector('[data-testid="augment-preview"]');
-      return preview.dataset.augmented === String(on) && preview.dataset.views === "6";
+      return preview.dataset.settings === want && preview.dataset.views === "6";
     },
-    augmented,
+    settings,
     { timeout: WAIT_MS },
   );
 }
@@ -136,11 +139,13 @@ test("augmentation shows in the preview and its views reach training", { timeout
 
   // On: six different views of the first photo. Off: six copies of the photo itself.
   for (const name of ["augment-crop", "augment-flip", "augment-color"]) await page.getByTestId(name).check();
-  await waitForPreview(page, true);
+  await waitForPreview(page, "crop,flip,color");
+  assert.equal(await page.getByTestId("augment-preview").getAttribute("data-augmented"), "true");
   const augmented = new Set(await previewHashes(page));
   assert.ok(augmented.size >= 5, `${augmented.size} different views of 6`);
   for (const name of ["augment-crop", "augment-flip", "augment-color"]) await page.getByTestId(name).uncheck();
-  await waitForPreview(page, false);
+  await waitForPreview(page, "");
+  assert.equal(await page.getByTestId("augment-preview").getAttribute("data-augmented"), "false");
   assert.equal(new Set(await previewHashes(page)).size, 1, "with augmentation off every view is the photo");
 
   // Training with 2 views of each of the 24 training photos: 48 views embedded once.
@@ -177,7 +182,7 @@ test("the comparison trains every way on one split after a prediction, and one f
   assert.deepEqual(splits, [[6, 2, 2], [6, 2, 2], [6, 2, 2]]);
   const run = page.getByTestId("compare-run");
   assert.equal(await run.isDisabled(), true, "no run before a prediction");
-  const prediction = ["finetune", "frozen", "knn", "centroid", "scratch"];
+  const prediction = ["finetune", "lora", "frozen", "knn", "centroid", "scratch"];
   for (const [place, mode] of prediction.entries()) {
     await page.locator(`[data-testid="predicted-place"][data-place="${place + 1}"]`).selectOption(mode);
   }
@@ -185,7 +190,7 @@ test("the comparison trains every way on one split after a prediction, and one f
   const started = Date.now();
   await run.click();
   await page.waitForFunction(
-    () => [...document.querySelectorAll('[data-testid="compare-result"]')].map((r) => r.dataset.state).join() === "done,done,done,done,done",
+    () => [...document.querySelectorAll('[data-testid="compare-result"]')].map((r) => r.dataset.state).join() === "done,done,done,done,done,done",
     null,
     { timeout: WAIT_MS },
   );
@@ -196,14 +201,15 @@ test("the comparison trains every way on one split after a prediction, and one f
       nodes.map((n) => ({ mode: n.dataset.mode, params: Number(n.dataset.trainableParams), ms: Number(n.dataset.trainMs), validation: Number(n.dataset.validationAccuracy), test: n.dataset.testAccuracy })),
     );
   const trained = await rows();
-  assert.deepEqual(trained.map((r) => r.mode), ["centroid", "knn", "frozen", "finetune", "scratch"]);
+  assert.deepEqual(trained.map((r) => r.mode), ["centroid", "knn", "frozen", "finetune", "lora", "scratch"]);
   assert.deepEqual(trained.slice(0, 3).map((r) => r.params), [0, 0, 3 * 1281]);
   assert.ok(trained[3].params > 1_000_000, `fine-tuning trains the last 2 blocks too: ${trained[3].params}`);
-  assert.ok(trained[4].params > trained[3].params, `from scratch every number trains: ${trained[4].params}`);
+  assert.ok(trained[4].params > 3 * 1281 && trained[4].params < trained[3].params / 20, `LoRA trains few numbers: ${trained[4].params}`);
+  assert.ok(trained[5].params > trained[3].params, `from scratch every number trains: ${trained[5].params}`);
   assert.ok(trained.every((r) => r.test === undefined));
   assert.ok(trained.every((r) => r.validation >= 0 && r.validation <= 1 && r.ms >= 0));
   assert.ok(trained[2].ms > 0, "the head took some time to train");
-  for (const mode of ["frozen", "finetune", "scratch"]) {
+  for (const mode of ["frozen", "finetune", "lora", "scratch"]) {
     assert.equal(await page.locator(`.way-curves[data-mode="${mode}"] [data-testid="compare-curves"]`).getAttribute("data-epochs"), "40");
   }
   assert.equal(await page.getByTestId("model-info").count(), 0, "the comparison did not make the model in use");
@@ -229,6 +235,10 @@ test("the comparison trains every way on one split after a prediction, and one f
   await mkdir(artifactsDir, { recursive: true });
   await writeFile(join(artifactsDir, "comparison.json"), JSON.stringify(figures, null, 2));
   await screenshot(page, "comparison");
+  // A setting changed since: the comparison says its results are out of date.
+  assert.equal(await page.getByTestId("compare-stale").count(), 0);
+  await setSetting(page, "dropout", 0.3);
+  await page.getByTestId("compare-stale").waitFor();
   // The results table and the prediction fit a phone-sized screen.
   await page.setViewportSize({ width: 390, height: 844 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -66,6 +66,7 @@ pub fn within_limits(mut settings: TrainingSettings) -> TrainingSettings {
     let fine_tuning = &mut settings.fine_tuning;
     fine_tuning.unfrozen_blocks = fine_tuning.unfrozen_blocks.clamp(1, BACKBONE_BLOCKS);
     fine_tuning.backbone_learning_rate = clamp(fine_tuning.backbone_learning_rate, 1e-7, 1.0);
+    fine_tuning.lora_rank = fine_tuning.lora_rank.clamp(1, 64);
     settings
 }
 
@@ -175,17 +176,20 @@ pub enum Way {
     Frozen,
     /// The last backbone blocks unfrozen and trained with a new head.
     Finetune,
+    /// Low-rank adapters on the last blocks, the network frozen, with a new head.
+    Lora,
     /// The same network, randomly initialized, trained whole on the photos alone.
     Scratch,
 }
 
 impl Way {
     /// Every way the comparison runs.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Centroid,
         Self::Knn,
         Self::Frozen,
         Self::Finetune,
+        Self::Lora,
         Self::Scratch,
     ];
 
@@ -196,6 +200,7 @@ impl Way {
             Self::Knn => "knn",
             Self::Frozen => "frozen",
             Self::Finetune => "finetune",
+            Self::Lora => "lora",
             Self::Scratch => "scratch",
         }
     }
@@ -212,6 +217,7 @@ impl Way {
             Self::Knn => "neighbours",
             Self::Frozen => "new head",
             Self::Finetune => "fine-tuned",
+            Self::Lora => "LoRA",
             Self::Scratch => "from scratch",
         }
     }
@@ -223,6 +229,7 @@ impl Way {
             Self::Knn => "Nearest neighbours (k = 5)",
             Self::Frozen => "Frozen backbone + new head",
             Self::Finetune => "Fine-tuned last blocks + new head",
+            Self::Lora => "LoRA adapters on the last blocks + new head",
             Self::Scratch => "From scratch (at 112 × 112 pixels)",
         }
     }
@@ -281,6 +288,10 @@ pub struct Comparison {
     pub results: Vec<WayResult>,
     /// The test photos of its split, with their labels.
     test_photos: Vec<(PhotoId, usize)>,
+    /// The settings it ran with.
+    settings: TrainingSettings,
+    /// [`AppState::revision`] when it ran.
+    revision: u32,
 }
 
 impl Comparison {
@@ -1395,7 +1406,7 @@ impl<T: Clone> AppState<T> {
                     // Fine-tuning reports its count when done.
                     trainable_params: match way {
                         Way::Frozen => (EMBEDDING_DIM + 1) * classes,
-                        Way::Centroid | Way::Knn | Way::Finetune | Way::Scratch => 0,
+                        Way::Centroid | Way::Knn | Way::Finetune | Way::Lora | Way::Scratch => 0,
                     },
                     training_ms: None,
                     validation_accuracy: None,
@@ -1406,6 +1417,8 @@ impl<T: Clone> AppState<T> {
                 })
                 .collect(),
             test_photos,
+            settings: self.settings.clone(),
+            revision: self.revision,
         };
         let mut effects = Vec::new();
         for (way, kind) in [
@@ -1423,9 +1436,11 @@ impl<T: Clone> AppState<T> {
             };
             effects.push(Effect::Send(request, None));
         }
+        // The longest run first: the pool gives each network run the least busy worker.
         for (way, kind) in [
-            (Way::Finetune, NetworkTraining::FineTune),
             (Way::Scratch, NetworkTraining::FromScratch),
+            (Way::Finetune, NetworkTraining::FineTune),
+            (Way::Lora, NetworkTraining::Lora),
         ] {
             let job = self.start_job(PendingJob::FitWay(way));
             comparison.result_mut(way).job = Some(job);
@@ -1504,6 +1519,14 @@ impl<T: Clone> AppState<T> {
         }
     }
 
+    /// Whether the photos, classes or settings changed since the comparison ran: its results no
+    /// longer describe what is on the page.
+    pub fn comparison_is_stale(&self) -> bool {
+        self.comparison.as_ref().is_some_and(|comparison| {
+            comparison.revision != self.revision || comparison.settings != self.settings
+        })
+    }
+
     /// Whether the photos, classes or settings changed since the final test ran, or the model
     /// in use is not the one tested: the result no longer describes what is on the page.
     pub fn final_test_is_stale(&self) -> bool {
@@ -1520,7 +1543,7 @@ impl<T: Clone> AppState<T> {
             .comparison
             .iter()
             .flat_map(|comparison| &comparison.results)
-            .filter(|r| matches!(r.way, Way::Finetune | Way::Scratch))
+            .filter(|r| matches!(r.way, Way::Finetune | Way::Lora | Way::Scratch))
             .filter(|r| r.state == WayState::Running)
             .filter_map(|r| r.job)
             .collect();
@@ -2922,6 +2945,7 @@ mod tests {
             Way::Frozen,
             Way::Knn,
             Way::Centroid,
+            Way::Lora,
             Way::Scratch,
         ];
         // Places chosen in any order; choosing a taken way swaps it.
@@ -2932,11 +2956,16 @@ mod tests {
             state.predicted_places[4], None,
             "Frozen moved from 5th to 2nd"
         );
-        for (place, way) in [(2, Way::Knn), (3, Way::Centroid), (4, Way::Scratch)] {
+        for (place, way) in [
+            (2, Way::Knn),
+            (3, Way::Centroid),
+            (4, Way::Lora),
+            (5, Way::Scratch),
+        ] {
             state.apply::<&str>(Action::PredictPlace(place, way));
         }
         assert_eq!(state.predicted_ranking(), Some(predicted.clone()));
-        state.apply::<&str>(Action::PredictPlace(4, Way::Knn));
+        state.apply::<&str>(Action::PredictPlace(5, Way::Knn));
         assert_eq!(state.predicted_places[2], Some(Way::Scratch), "swapped");
         state.apply::<&str>(Action::PredictPlace(2, Way::Knn));
 
@@ -2979,18 +3008,22 @@ mod tests {
         let kinds: Vec<NetworkTraining> = networks.iter().map(|n| n.1).collect();
         assert_eq!(
             kinds,
-            [NetworkTraining::FineTune, NetworkTraining::FromScratch]
+            [
+                NetworkTraining::FromScratch,
+                NetworkTraining::FineTune,
+                NetworkTraining::Lora
+            ]
         );
         assert!(
             networks
                 .iter()
                 .all(|n| n.2 == 8 && n.3 == train_validation && n.4 == 8)
         );
-        let (tune_job, scratch_job) = (networks[0].0, networks[1].0);
+        let (scratch_job, tune_job, lora_job) = (networks[0].0, networks[1].0, networks[2].0);
         // Stop reaches both network runs too (this copy of the page is thrown away).
         let mut stopped = state.clone();
         let stops: Effects = stopped.apply(Action::StopTraining);
-        for job in [tune_job, scratch_job] {
+        for job in [tune_job, lora_job, scratch_job] {
             assert!(stops.contains(&Effect::Send(Request::StopTraining { job }, None)));
         }
         let results = |state: &State| state.comparison.clone().unwrap().results;
@@ -3015,7 +3048,11 @@ mod tests {
             .cloned()
             .collect();
         finish(&mut state, &train_effects);
-        for (job, params) in [(tune_job, 1_491_203), (scratch_job, 3_374_851)] {
+        for (job, params) in [
+            (tune_job, 1_491_203),
+            (lora_job, 25_859),
+            (scratch_job, 3_374_851),
+        ] {
             for event in [
                 Event::Epoch {
                     job,
@@ -3039,13 +3076,14 @@ mod tests {
         let done = results(&state);
         assert!(done.iter().all(|r| r.state == WayState::Done));
         assert_eq!(done[3].trainable_params, 1_491_203);
-        assert_eq!(done[4].trainable_params, 3_374_851);
+        assert_eq!(done[4].trainable_params, 25_859);
+        assert_eq!(done[5].trainable_params, 3_374_851);
         assert_eq!(done[3].validation_accuracy, Some(0.9));
-        assert_eq!(done[4].history.len(), 1);
+        assert_eq!(done[5].history.len(), 1);
 
         // One final test measures every way on the same two test photos.
         let effects: Effects = state.apply(Action::FinalTest);
-        assert_eq!(effects.len(), 5);
+        assert_eq!(effects.len(), 6);
         for (i, effect) in effects.iter().enumerate() {
             let (job, count) = match effect {
                 Effect::Send(
@@ -3061,14 +3099,14 @@ mod tests {
                         ..
                     },
                     inputs,
-                ) if [tune_job, scratch_job].contains(run) => (*job, inputs.len()),
+                ) if [tune_job, lora_job, scratch_job].contains(run) => (*job, inputs.len()),
                 _ => panic!("no evaluation in {effect:?}"),
             };
             assert_eq!(count, 2);
-            // Centroid and fine-tuning get both right, kNN and scratch one, the head none.
+            // Centroid, fine-tuning and LoRA get both right, kNN and scratch one, the head none.
             let rows = match i {
-                0 | 3 => vec![vec![1.0, 0.0], vec![0.0, 1.0]],
-                1 | 4 => vec![vec![1.0, 0.0], vec![1.0, 0.0]],
+                0 | 3 | 4 => vec![vec![1.0, 0.0], vec![0.0, 1.0]],
+                1 | 5 => vec![vec![1.0, 0.0], vec![1.0, 0.0]],
                 _ => vec![vec![0.0, 1.0], vec![1.0, 0.0]],
             };
             state.apply::<&str>(Action::Worker(
@@ -3084,13 +3122,21 @@ mod tests {
             comparison.results.iter().map(|r| r.test_accuracy).collect();
         assert_eq!(
             accuracies,
-            vec![Some(1.0), Some(0.5), Some(0.0), Some(1.0), Some(0.5)]
+            vec![
+                Some(1.0),
+                Some(0.5),
+                Some(0.0),
+                Some(1.0),
+                Some(1.0),
+                Some(0.5)
+            ]
         );
         assert_eq!(
             comparison.ranking(),
             Some(vec![
                 Way::Centroid,
                 Way::Finetune,
+                Way::Lora,
                 Way::Knn,
                 Way::Scratch,
                 Way::Frozen
@@ -3098,6 +3144,13 @@ mod tests {
         );
         assert_eq!(comparison.predicted, predicted);
         assert_eq!(state.final_tests_run, 1);
+        assert!(!state.comparison_is_stale());
+        let some_photo = state.classes[1].photos[0].id;
+        state.apply::<&str>(Action::DeletePhoto(some_photo));
+        assert!(
+            state.comparison_is_stale(),
+            "the photos changed since it ran"
+        );
     }
 
     #[test]

@@ -97,13 +97,55 @@ pub struct BackboneConfig {
 }
 
 /// A convolution without bias followed by BatchNorm (the only conv pattern in the network),
-/// or, once [folded](EfficientNetLite0::folded), one convolution with bias doing both.
+/// or, once [folded](EfficientNetLite0::folded), one convolution with bias doing both; LoRA
+/// may add a low-rank adapter beside it.
 #[derive(Module, Debug)]
 pub struct ConvBn {
     /// The convolution (no bias until folded: BatchNorm's shift replaces it).
     pub conv: Conv2d,
     /// The BatchNorm after it; `None` once folded into the convolution.
     pub bn: Option<BatchNorm>,
+    /// A low-rank adapter whose output adds to this layer's (see [`crate::tune`]).
+    pub adapter: Option<LowRank>,
+}
+
+/// A low-rank update of a 1x1 convolution: `up(down(x))`, with `down` to `rank` channels and
+/// `up` back, the LoRA adapter. `up` starts at zero, so a new adapter changes nothing.
+#[derive(Module, Debug)]
+pub struct LowRank {
+    /// Channels in to `rank`.
+    pub down: Conv2d,
+    /// `rank` to channels out.
+    pub up: Conv2d,
+}
+
+impl LowRank {
+    /// An adapter for a 1x1 convolution of `channels`, `down` drawn from a host RNG seeded with
+    /// `seed` (uniform in ±1/sqrt(channels in)).
+    pub fn new(channels: [usize; 2], rank: usize, seed: u64, device: &Device) -> Self {
+        use burn::tensor::TensorData;
+        use rand::{RngExt, SeedableRng};
+        let [channels_in, channels_out] = channels;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let bound = 1.0 / (channels_in as f32).sqrt();
+        let down: Vec<f32> = (0..rank * channels_in)
+            .map(|_| rng.random_range(-bound..bound))
+            .collect();
+        let conv = |from: usize, to: usize, values: Vec<f32>| {
+            let mut conv = Conv2dConfig::new([from, to], [1, 1])
+                .with_bias(false)
+                .init(device);
+            conv.weight = Param::from_tensor(Tensor::from_data(
+                TensorData::new(values, [to, from, 1, 1]),
+                device,
+            ));
+            conv
+        };
+        Self {
+            down: conv(channels_in, rank, down),
+            up: conv(rank, channels_out, vec![0.0; channels_out * rank]),
+        }
+    }
 }
 
 impl ConvBn {
@@ -124,13 +166,25 @@ impl ConvBn {
         let bn = BatchNormConfig::new(channels[1])
             .with_epsilon(epsilon)
             .init(device);
-        Self { conv, bn: Some(bn) }
+        Self {
+            conv,
+            bn: Some(bn),
+            adapter: None,
+        }
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let low_rank = self
+            .adapter
+            .as_ref()
+            .map(|adapter| adapter.up.forward(adapter.down.forward(x.clone())));
         let x = self.conv.forward(x);
-        match &self.bn {
+        let x = match &self.bn {
             Some(bn) => bn.forward(x),
+            None => x,
+        };
+        match low_rank {
+            Some(update) => x + update,
             None => x,
         }
     }
@@ -147,7 +201,11 @@ impl ConvBn {
         let mut conv = self.conv;
         conv.weight = Param::from_tensor(weight);
         conv.bias = Some(Param::from_tensor(bias));
-        Self { conv, bn: None }
+        Self {
+            conv,
+            bn: None,
+            adapter: self.adapter,
+        }
     }
 
     pub(crate) fn forward_relu6(&self, x: Tensor<4>) -> Tensor<4> {

@@ -152,6 +152,80 @@ impl ExampleTensors {
     }
 }
 
+/// A run's epochs and, with early stopping, its best one: what every trainer keeps the same way.
+pub(crate) struct Progress<M> {
+    /// Epochs the run may take.
+    epochs: usize,
+    /// Epochs without a better validation loss after which it stops (0 = never).
+    patience: usize,
+    /// Every epoch's metrics, in order.
+    pub(crate) history: Vec<EpochReport>,
+    /// With early stopping: the epoch of lowest validation loss so far, its loss and its model
+    /// (in eval mode).
+    best: Option<(usize, f32, M)>,
+}
+
+impl<M: Clone> Progress<M> {
+    pub(crate) fn new(settings: &TrainingSettings) -> Self {
+        Self {
+            epochs: settings.epochs,
+            patience: settings.patience,
+            history: Vec::new(),
+            best: None,
+        }
+    }
+
+    /// The next epoch's number (1-based).
+    pub(crate) fn next_epoch(&self) -> usize {
+        self.history.len() + 1
+    }
+
+    /// Keeps an epoch's metrics, and with early stopping `model` when its validation loss is
+    /// the lowest so far.
+    pub(crate) fn record(&mut self, report: EpochReport, model: impl FnOnce() -> M) {
+        self.history.push(report);
+        if let Some(validation) = report.validation
+            && self.patience > 0
+            && self
+                .best
+                .as_ref()
+                .is_none_or(|(_, loss, _)| validation.loss < *loss)
+        {
+            self.best = Some((report.epoch, validation.loss, model()));
+        }
+    }
+
+    /// Whether the validation loss has not improved for `patience` epochs.
+    pub(crate) fn patience_ran_out(&self) -> bool {
+        self.patience > 0
+            && self
+                .best
+                .as_ref()
+                .is_some_and(|(epoch, _, _)| self.history.len() - epoch >= self.patience)
+    }
+
+    /// Whether all epochs ran or early stopping ran out of patience.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.history.len() >= self.epochs || self.patience_ran_out()
+    }
+
+    /// With early stopping, the epoch whose model [`Self::kept`] returns, when not the last.
+    pub(crate) fn restored_epoch(&self) -> Option<usize> {
+        self.best
+            .as_ref()
+            .map(|(epoch, _, _)| *epoch)
+            .filter(|epoch| *epoch < self.history.len())
+    }
+
+    /// The model to keep: the best epoch's with early stopping, else `current`'s.
+    pub(crate) fn kept(&self, current: impl FnOnce() -> M) -> M {
+        match &self.best {
+            Some((_, _, model)) => model.clone(),
+            None => current(),
+        }
+    }
+}
+
 /// Trains a [`ClassifierHead`] epoch by epoch; the caller shows progress between epochs.
 pub struct HeadTrainer {
     settings: TrainingSettings,
@@ -165,9 +239,7 @@ pub struct HeadTrainer {
     /// Which examples were held back, in the order of `validation`'s rows, with their labels.
     validation_examples: Vec<(usize, usize)>,
     rng: StdRng,
-    history: Vec<EpochReport>,
-    /// With early stopping: the epoch of lowest validation loss so far, its loss and its head.
-    best: Option<(usize, f32, ClassifierHead)>,
+    progress: Progress<ClassifierHead>,
 }
 
 impl HeadTrainer {
@@ -221,9 +293,8 @@ impl HeadTrainer {
             validation_examples: validation.iter().map(|&i| (i, labels[i])).collect(),
             rng: StdRng::seed_from_u64(settings.seed),
             head,
+            progress: Progress::new(&settings),
             settings,
-            history: Vec::new(),
-            best: None,
         })
     }
 
@@ -238,23 +309,18 @@ impl HeadTrainer {
 
     /// Epochs run so far.
     pub fn epochs_run(&self) -> usize {
-        self.history.len()
+        self.progress.history.len()
     }
 
     /// Whether the run is over: all epochs of its settings have run, or early stopping ran
     /// out of patience.
     pub fn is_finished(&self) -> bool {
-        self.epochs_run() >= self.settings.epochs || self.patience_ran_out()
+        self.progress.is_finished()
     }
 
     /// Whether the validation loss has not improved for `patience` epochs.
     pub fn patience_ran_out(&self) -> bool {
-        let patience = self.settings.patience;
-        patience > 0
-            && self
-                .best
-                .as_ref()
-                .is_some_and(|(epoch, _, _)| self.epochs_run() - epoch >= patience)
+        self.progress.patience_ran_out()
     }
 
     /// Runs one epoch of shuffled minibatch optimizer steps and measures the result in eval
@@ -300,30 +366,18 @@ impl HeadTrainer {
             None => None,
         };
         let report = EpochReport {
-            epoch: self.epochs_run() + 1,
+            epoch: self.progress.next_epoch(),
             train,
             validation,
         };
-        self.history.push(report);
-        if let Some(validation) = validation
-            && self.settings.patience > 0
-            && self
-                .best
-                .as_ref()
-                .is_none_or(|(_, loss, _)| validation.loss < *loss)
-        {
-            self.best = Some((report.epoch, validation.loss, eval_head));
-        }
+        self.progress.record(report, || eval_head);
         Ok(report)
     }
 
     /// The trained head in eval mode, for inference: with early stopping, the head of the
     /// epoch with the lowest validation loss so far.
     pub fn head(&self) -> ClassifierHead {
-        match &self.best {
-            Some((_, _, head)) => head.clone(),
-            None => self.head.valid(),
-        }
+        self.progress.kept(|| self.head.valid())
     }
 
     /// The model as it stands, or `None` before the first epoch has ended. A model taken
@@ -333,7 +387,7 @@ impl HeadTrainer {
         version: ModelVersion,
         class_names: Vec<String>,
     ) -> Result<Option<TrainedModel>, TrainingError> {
-        if self.history.is_empty() {
+        if self.progress.history.is_empty() {
             return Ok(None);
         }
         let head = self.head();
@@ -356,13 +410,9 @@ impl HeadTrainer {
             class_names,
             settings: self.settings.clone(),
             split: self.split_sizes(),
-            history: self.history.clone(),
+            history: self.progress.history.clone(),
             stopped_early: !self.is_finished(),
-            restored_epoch: self
-                .best
-                .as_ref()
-                .map(|(epoch, _, _)| *epoch)
-                .filter(|epoch| *epoch < self.epochs_run()),
+            restored_epoch: self.progress.restored_epoch(),
             validation,
             head: head.weights().await.map_err(compute_error)?,
             training_ms: 0.0,

@@ -294,6 +294,8 @@ pub enum Event {
 pub enum NetworkTraining {
     /// The pretrained network's last blocks (see [`crate::training::FineTuningSettings`]).
     FineTune,
+    /// Low-rank adapters beside the same blocks' 1x1 convolutions, the network frozen.
+    Lora,
     /// The same architecture, randomly initialized, whole, on images scaled down to
     /// [`crate::preprocess::SCRATCH_INPUT_SIZE`] pixels.
     FromScratch,

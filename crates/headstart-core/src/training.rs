@@ -47,6 +47,8 @@ pub struct FineTuningSettings {
     pub unfrozen_blocks: usize,
     /// Step size of the unfrozen pretrained layers (the head uses the optimizer's).
     pub backbone_learning_rate: f64,
+    /// LoRA: rank of the adapters on the same blocks' 1x1 convolutions (the blocks stay frozen).
+    pub lora_rank: usize,
 }
 
 impl Default for FineTuningSettings {
@@ -54,6 +56,7 @@ impl Default for FineTuningSettings {
         Self {
             unfrozen_blocks: 2,
             backbone_learning_rate: 1e-4,
+            lora_rank: 4,
         }
     }
 }

@@ -10,13 +10,14 @@
 //! weights and shift train. With a handful of photos per class, batch statistics would be
 //! noise, so freezing them is what the lessons recommend.
 
-use crate::backbone::{BackboneConfig, ConvBn, EfficientNetLite0, MbConvBlock};
+use crate::backbone::{BackboneConfig, ConvBn, EfficientNetLite0, LowRank, MbConvBlock};
 use crate::head::{
-    ClassifierHead, HeadConfig, compute_error, dropout_mask, metrics_of, optimizer, training_loss,
+    ClassifierHead, HeadConfig, Progress, compute_error, dropout_mask, metrics_of, optimizer,
+    training_loss,
 };
 use crate::inference::read_rows;
 use crate::preprocess::SCRATCH_INPUT_SIZE;
-use crate::protocol::TrainingError;
+use crate::protocol::{NetworkTraining, TrainingError};
 use crate::training::{EpochReport, FineTuningSettings, TrainingSettings};
 use burn::module::{Module, ParamGroup};
 use burn::optim::lr_scheduler::LrSchedulerConfig;
@@ -56,17 +57,59 @@ impl TunedTail {
         }
     }
 
-    /// The whole EfficientNet-Lite0, freshly initialized (BatchNorm not folded: it trains), under
-    /// a new classifier for `num_classes`, all seeded with `seed` (the convolutions draw from
-    /// the backend's generator, so the CPU and a GPU start from different networks).
-    pub fn scratch(num_classes: usize, seed: u64, device: &Device) -> Self {
+    /// The last `blocks` blocks and the head convolution of `backbone`, frozen, with a LoRA
+    /// adapter of `rank` beside each of the blocks' 1x1 convolutions (seeded with `seed`): only
+    /// the adapters and the classifier train.
+    pub fn lora(
+        backbone: &EfficientNetLite0,
+        blocks: usize,
+        rank: usize,
+        classifier: ClassifierHead,
+        seed: u64,
+    ) -> Self {
+        let mut tail = Self::new(backbone, blocks, classifier);
+        let device = tail.head.conv.weight.device();
+        tail.head = tail.head.no_grad();
+        let mut adapters = 0;
+        for block in &mut tail.blocks {
+            block.depthwise = block.depthwise.clone().no_grad();
+            for conv in block.expand.iter_mut().chain([&mut block.project]) {
+                let [channels_out, channels_in, _, _] = conv.conv.weight.dims();
+                *conv = ConvBn {
+                    conv: conv.conv.clone().no_grad(),
+                    bn: conv.bn.clone().map(Module::no_grad),
+                    adapter: Some(LowRank::new(
+                        [channels_in, channels_out],
+                        rank.max(1),
+                        seed.wrapping_add(adapters),
+                        &device,
+                    )),
+                };
+                adapters += 1;
+            }
+        }
+        tail
+    }
+
+    /// The adapters, when this is a LoRA tail.
+    fn adapters(&self) -> impl Iterator<Item = &LowRank> {
+        self.blocks
+            .iter()
+            .flat_map(|block| block.expand.iter().chain([&block.project]))
+            .filter_map(|conv| conv.adapter.as_ref())
+    }
+
+    /// The whole EfficientNet-Lite0, freshly initialized with `seed` (BatchNorm not folded: it
+    /// trains), under `classifier`. The convolutions draw from the backend's generator, so the
+    /// CPU and a GPU start from different networks.
+    pub fn scratch(classifier: ClassifierHead, seed: u64, device: &Device) -> Self {
         device.seed(seed);
         let network = BackboneConfig::new().init(device);
         Self {
             stem: Some(network.stem),
             blocks: network.blocks,
             head: network.head,
-            classifier: HeadConfig::new(num_classes).init(seed, device),
+            classifier,
         }
     }
 
@@ -144,9 +187,7 @@ pub struct TuneTrainer {
     train: Examples,
     validation: Option<Examples>,
     rng: StdRng,
-    history: Vec<EpochReport>,
-    /// With early stopping: the epoch of lowest validation loss so far, its loss and its tail.
-    best: Option<(usize, f32, TunedTail)>,
+    progress: Progress<TunedTail>,
 }
 
 impl TuneTrainer {
@@ -195,17 +236,20 @@ impl TuneTrainer {
                 .then(|| Examples::pick(&prefix_outputs, labels, validation, device)),
             rng: StdRng::seed_from_u64(settings.seed),
             tail,
+            progress: Progress::new(&settings),
             settings,
-            history: Vec::new(),
-            best: None,
         })
     }
 
-    /// Fine-tuning the last blocks of `backbone` (as `settings` say) with a new classifier, on
-    /// the frozen prefix's outputs.
-    pub fn fine_tune(
+    /// A run of `kind` as `settings` say, with a new classifier: fine-tuning or LoRA on the last
+    /// blocks of `backbone` (`inputs` are the frozen prefix's outputs), or the whole network
+    /// from scratch (`inputs` are images; `backbone` is not used). The pretrained layers step
+    /// at the backbone rate, adapters and new layers at the optimizer's.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(
+        kind: NetworkTraining,
         backbone: &EfficientNetLite0,
-        prefix_outputs: Tensor<4>,
+        inputs: Tensor<4>,
         labels: &[usize],
         validation: &[usize],
         num_classes: usize,
@@ -213,39 +257,39 @@ impl TuneTrainer {
         device: &Device,
     ) -> Result<Self, TrainingError> {
         let classifier = HeadConfig::new(num_classes).init(settings.seed, device);
-        let tail = TunedTail::new(backbone, settings.fine_tuning.unfrozen_blocks, classifier);
-        let rate = settings.fine_tuning.backbone_learning_rate;
-        Self::new(
-            tail,
-            prefix_outputs,
-            labels,
-            validation,
-            settings,
-            rate,
-            device,
-        )
+        let tuning = &settings.fine_tuning;
+        let (tail, rate) = match kind {
+            NetworkTraining::FineTune => (
+                TunedTail::new(backbone, tuning.unfrozen_blocks, classifier),
+                tuning.backbone_learning_rate,
+            ),
+            NetworkTraining::Lora => (
+                TunedTail::lora(
+                    backbone,
+                    tuning.unfrozen_blocks,
+                    tuning.lora_rank,
+                    classifier,
+                    settings.seed,
+                ),
+                settings.optimizer.learning_rate,
+            ),
+            NetworkTraining::FromScratch => (
+                TunedTail::scratch(classifier, settings.seed, device),
+                settings.optimizer.learning_rate,
+            ),
+        };
+        Self::new(tail, inputs, labels, validation, settings, rate, device)
     }
 
-    /// Training the whole network from scratch on `images`, every layer at the optimizer's
-    /// learning rate.
-    pub fn from_scratch(
-        images: Tensor<4>,
-        labels: &[usize],
-        validation: &[usize],
-        num_classes: usize,
-        settings: TrainingSettings,
-        device: &Device,
-    ) -> Result<Self, TrainingError> {
-        let tail = TunedTail::scratch(num_classes, settings.seed, device);
-        let rate = settings.optimizer.learning_rate;
-        Self::new(tail, images, labels, validation, settings, rate, device)
-    }
-
-    /// Numbers the run trains: the unfrozen layers (from scratch: all) and the classifier.
-    /// BatchNorm's running statistics, which burn counts as parameters, are measured, not
-    /// trained, and are left out.
+    /// Numbers the run trains: with LoRA the adapters and the classifier; else the unfrozen
+    /// layers (from scratch: all) and the classifier. BatchNorm's running statistics, which
+    /// burn counts as parameters, are measured, not trained, and are left out.
     pub fn trainable_params(&self) -> usize {
         let tail = &self.tail;
+        let adapters: usize = tail.adapters().map(Module::num_params).sum();
+        if adapters > 0 {
+            return adapters + tail.classifier.num_params();
+        }
         let convs = tail
             .stem
             .iter()
@@ -265,26 +309,17 @@ impl TuneTrainer {
 
     /// Whether all epochs ran or early stopping ran out of patience.
     pub fn is_finished(&self) -> bool {
-        let patience = self.settings.patience;
-        self.history.len() >= self.settings.epochs
-            || (patience > 0
-                && self
-                    .best
-                    .as_ref()
-                    .is_some_and(|(epoch, _, _)| self.history.len() - epoch >= patience))
+        self.progress.is_finished()
     }
 
     /// The epochs so far.
     pub fn history(&self) -> &[EpochReport] {
-        &self.history
+        &self.progress.history
     }
 
     /// With early stopping, the epoch whose weights [`Self::tail`] holds.
     pub fn restored_epoch(&self) -> Option<usize> {
-        self.best
-            .as_ref()
-            .map(|(epoch, _, _)| *epoch)
-            .filter(|epoch| *epoch < self.history.len())
+        self.progress.restored_epoch()
     }
 
     /// One epoch of shuffled minibatch steps, then its metrics in eval mode.
@@ -326,29 +361,17 @@ impl TuneTrainer {
             None => None,
         };
         let report = EpochReport {
-            epoch: self.history.len() + 1,
+            epoch: self.progress.next_epoch(),
             train,
             validation,
         };
-        self.history.push(report);
-        if let Some(validation) = validation
-            && self.settings.patience > 0
-            && self
-                .best
-                .as_ref()
-                .is_none_or(|(_, loss, _)| validation.loss < *loss)
-        {
-            self.best = Some((report.epoch, validation.loss, eval_tail));
-        }
+        self.progress.record(report, || eval_tail);
         Ok(report)
     }
 
     /// The trained tail in eval mode (with early stopping, the best epoch's).
     pub fn tail(&self) -> TunedTail {
-        match &self.best {
-            Some((_, _, tail)) => tail.clone(),
-            None => self.tail.valid(),
-        }
+        self.progress.kept(|| self.tail.valid())
     }
 }
 
@@ -426,14 +449,23 @@ mod tests {
             fine_tuning: FineTuningSettings {
                 unfrozen_blocks: 2,
                 backbone_learning_rate: 1e-3,
+                ..FineTuningSettings::default()
             },
             ..TrainingSettings::default()
         };
         let frozen = frozen_blocks(&backbone, &settings.fine_tuning);
         let prefix = backbone.prefix(images, frozen);
-        let mut trainer =
-            TuneTrainer::fine_tune(&backbone, prefix, &labels, &[0, 1], 2, settings, &device)
-                .unwrap();
+        let mut trainer = TuneTrainer::start(
+            NetworkTraining::FineTune,
+            &backbone,
+            prefix,
+            &labels,
+            &[0, 1],
+            2,
+            settings,
+            &device,
+        )
+        .unwrap();
         let start = trainer.tail();
         while !trainer.is_finished() {
             pollster::block_on(trainer.run_epoch()).unwrap();
@@ -476,14 +508,24 @@ mod tests {
     #[test]
     fn a_network_from_scratch_trains_every_layer_batchnorm_included() {
         let device = Device::flex();
-        let (_, images, labels) = setup(&device);
+        let (backbone, images, labels) = setup(&device);
         let settings = TrainingSettings {
             epochs: 2,
             batch_size: 4,
             ..TrainingSettings::default()
         };
-        let mut trainer =
-            TuneTrainer::from_scratch(images, &labels, &[0, 1], 2, settings, &device).unwrap();
+        let scratch = NetworkTraining::FromScratch;
+        let mut trainer = TuneTrainer::start(
+            scratch,
+            &backbone,
+            images,
+            &labels,
+            &[0, 1],
+            2,
+            settings,
+            &device,
+        )
+        .unwrap();
         let before = values(trainer.tail().stem.unwrap().conv.weight.val());
         while !trainer.is_finished() {
             pollster::block_on(trainer.run_epoch()).unwrap();
@@ -496,5 +538,36 @@ mod tests {
         assert!(mean.iter().any(|m| m.abs() > 1e-4));
         // Every number of the network trains, the classifier included.
         assert!(trainer.trainable_params() > 3_000_000);
+    }
+
+    #[test]
+    fn a_new_lora_adapter_changes_nothing_and_few_numbers_train() {
+        let device = Device::flex();
+        let (backbone, images, labels) = setup(&device);
+        let settings = TrainingSettings::default();
+        let frozen = frozen_blocks(&backbone, &settings.fine_tuning);
+        let prefix = backbone.prefix(images, frozen);
+        // Its up-projection starts at zero.
+        let fresh = TunedTail::lora(&backbone, 2, 4, HeadConfig::new(2).init(1, &device), 1);
+        let plain = TunedTail::new(&backbone, 2, HeadConfig::new(2).init(1, &device));
+        assert_eq!(
+            values(fresh.embed(prefix.clone())),
+            values(plain.embed(prefix.clone()))
+        );
+        let trainer = TuneTrainer::start(
+            NetworkTraining::Lora,
+            &backbone,
+            prefix,
+            &labels,
+            &[0, 1],
+            2,
+            settings,
+            &device,
+        )
+        .unwrap();
+        // Block 14: 192->1152 and 1152->192; block 15: 192->1152 and 1152->320; rank 4 each
+        // way; plus the classifier's 1280 x 2 + 2.
+        let adapters = 4 * ((192 + 1152) * 2 + (192 + 1152) + (1152 + 320));
+        assert_eq!(trainer.trainable_params(), adapters + 1280 * 2 + 2);
     }
 }

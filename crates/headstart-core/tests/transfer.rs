@@ -4,14 +4,19 @@
 mod support;
 
 use burn::tensor::Device;
+use burn::tensor::Tensor;
 use headstart_core::augment::{AugmentationSettings, augment_rgba, view_seed};
+use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::dataset::stratified_split;
 use headstart_core::embedding::Embedding;
 use headstart_core::head::HeadTrainer;
 use headstart_core::inference::classify;
 use headstart_core::preprocess::Normalization;
+use headstart_core::preprocess::{batch_tensor, normalize_rgba};
+use headstart_core::protocol::NetworkTraining;
 use headstart_core::training::AugmentedView;
 use headstart_core::training::{EpochReport, LabeledEmbedding, SplitSizes, TrainingSettings, top1};
+use headstart_core::tune::{TuneTrainer, classify_prefix_outputs, frozen_blocks, scratch_input};
 use support::{backbone, class_folders, decode_files, embed_files, embed_inputs, repo_root};
 
 fn labeled(
@@ -170,54 +175,84 @@ fn augmented_views_of_the_training_photos_train_a_head_that_still_generalizes() 
     );
 }
 
-#[test]
-fn fine_tuning_the_last_blocks_on_cached_prefix_outputs_still_generalizes() {
-    use headstart_core::preprocess::{batch_tensor, normalize_rgba};
-    use headstart_core::tune::{TuneTrainer, classify_prefix_outputs, frozen_blocks};
-    let device = Device::flex();
-    let backbone = backbone(&device).folded();
-    let prefix_outputs = |folder: &str| {
-        let mut labels = Vec::new();
-        let mut images = Vec::new();
-        for (label, (_, files)) in class_folders(&repo_root().join(folder)).iter().enumerate() {
-            for rgba in decode_files(files) {
-                images.push(normalize_rgba(&rgba, Normalization::Model));
-                labels.push(label);
-            }
+/// What a network run of `kind` takes of each photo under `folder` (the frozen prefix's
+/// outputs, or scaled-down images from scratch), and the photos' labels.
+fn network_inputs(
+    backbone: &EfficientNetLite0,
+    kind: NetworkTraining,
+    folder: &str,
+    device: &Device,
+) -> (Tensor<4>, Vec<usize>) {
+    let mut labels = Vec::new();
+    let mut images = Vec::new();
+    for (label, (_, files)) in class_folders(&repo_root().join(folder)).iter().enumerate() {
+        for rgba in decode_files(files) {
+            images.push(normalize_rgba(&rgba, Normalization::Model));
+            labels.push(label);
         }
-        let settings = TrainingSettings::default();
-        let frozen = frozen_blocks(&backbone, &settings.fine_tuning);
-        (
-            backbone.prefix(batch_tensor(&images, &device), frozen),
-            labels,
-        )
+    }
+    let images = batch_tensor(&images, device);
+    let inputs = match kind {
+        NetworkTraining::FromScratch => scratch_input(images),
+        NetworkTraining::FineTune | NetworkTraining::Lora => {
+            let frozen = frozen_blocks(backbone, &TrainingSettings::default().fine_tuning);
+            backbone.prefix(images, frozen)
+        }
     };
-    let (train_outputs, labels) = prefix_outputs("www/samples");
-    let (held_out_outputs, held_out_labels) = prefix_outputs("tests/photos/held-out");
+    (inputs, labels)
+}
+
+/// A network run of `kind` on the sample photos with the default settings, not started.
+fn network_trainer(
+    backbone: &EfficientNetLite0,
+    kind: NetworkTraining,
+    device: &Device,
+) -> TuneTrainer {
+    let (inputs, labels) = network_inputs(backbone, kind, "www/samples", device);
     let settings = TrainingSettings::default();
     let validation =
         stratified_split(&labels, settings.validation_fraction, 0.0, settings.seed).validation;
-    let mut trainer = TuneTrainer::fine_tune(
-        &backbone,
-        train_outputs,
+    TuneTrainer::start(
+        kind,
+        backbone,
+        inputs,
         &labels,
         &validation,
         3,
         settings,
-        &device,
+        device,
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// Runs every epoch, then measures the trained network on the held-out photos.
+fn held_out_accuracy_after_training(
+    trainer: &mut TuneTrainer,
+    backbone: &EfficientNetLite0,
+    kind: NetworkTraining,
+    device: &Device,
+) -> f32 {
     while !trainer.is_finished() {
         pollster::block_on(trainer.run_epoch()).unwrap();
     }
+    let (inputs, labels) = network_inputs(backbone, kind, "tests/photos/held-out", device);
     let probabilities =
-        pollster::block_on(classify_prefix_outputs(&trainer.tail(), held_out_outputs)).unwrap();
+        pollster::block_on(classify_prefix_outputs(&trainer.tail(), inputs)).unwrap();
     let correct = probabilities
         .iter()
-        .zip(&held_out_labels)
+        .zip(&labels)
         .filter(|(p, label)| top1(p).0 == **label)
         .count();
-    let accuracy = correct as f32 / held_out_labels.len() as f32;
+    correct as f32 / labels.len() as f32
+}
+
+#[test]
+fn fine_tuning_the_last_blocks_on_cached_prefix_outputs_still_generalizes() {
+    let device = Device::flex();
+    let backbone = backbone(&device).folded();
+    let kind = NetworkTraining::FineTune;
+    let mut trainer = network_trainer(&backbone, kind, &device);
+    let accuracy = held_out_accuracy_after_training(&mut trainer, &backbone, kind, &device);
     println!(
         "held-out accuracy fine-tuning 2 blocks: {accuracy} ({} trainable numbers); last epoch {:?}",
         trainer.trainable_params(),
@@ -231,48 +266,65 @@ fn fine_tuning_the_last_blocks_on_cached_prefix_outputs_still_generalizes() {
 
 #[test]
 fn a_network_trained_from_scratch_on_these_few_photos_scores_below_the_frozen_head() {
-    use headstart_core::preprocess::{batch_tensor, normalize_rgba};
-    use headstart_core::tune::{TuneTrainer, classify_prefix_outputs, scratch_input};
     let device = Device::flex();
-    let images = |folder: &str| {
-        let mut images = Vec::new();
-        let mut labels = Vec::new();
-        for (label, (_, files)) in class_folders(&repo_root().join(folder)).iter().enumerate() {
-            for rgba in decode_files(files) {
-                images.push(normalize_rgba(&rgba, Normalization::Model));
-                labels.push(label);
-            }
-        }
-        (scratch_input(batch_tensor(&images, &device)), labels)
-    };
-    let (train_images, labels) = images("www/samples");
-    let (held_out_images, held_out_labels) = images("tests/photos/held-out");
-    let settings = TrainingSettings::default();
-    let validation =
-        stratified_split(&labels, settings.validation_fraction, 0.0, settings.seed).validation;
+    let backbone = backbone(&device).folded();
+    let kind = NetworkTraining::FromScratch;
     let started = std::time::Instant::now();
-    let mut trainer =
-        TuneTrainer::from_scratch(train_images, &labels, &validation, 3, settings, &device)
-            .unwrap();
-    while !trainer.is_finished() {
-        pollster::block_on(trainer.run_epoch()).unwrap();
-    }
-    let probabilities =
-        pollster::block_on(classify_prefix_outputs(&trainer.tail(), held_out_images)).unwrap();
-    let correct = probabilities
-        .iter()
-        .zip(&held_out_labels)
-        .filter(|(p, label)| top1(p).0 == **label)
-        .count();
-    let scratch = correct as f32 / held_out_labels.len() as f32;
+    let mut trainer = network_trainer(&backbone, kind, &device);
+    let scratch = held_out_accuracy_after_training(&mut trainer, &backbone, kind, &device);
+    let elapsed = started.elapsed();
     let (_, train_set) = labeled("www/samples", Normalization::Model, &device);
     let (_, held_out) = labeled("tests/photos/held-out", Normalization::Model, &device);
     let (frozen_trainer, _) = train(&train_set, &device);
     let frozen = accuracy_on(&frozen_trainer, &held_out, &device);
     println!(
-        "held-out accuracy from scratch (112 px, {} numbers, {:?}): {scratch}; frozen head: {frozen}",
-        trainer.trainable_params(),
-        started.elapsed()
+        "held-out accuracy from scratch (112 px, {} numbers, {elapsed:?}): {scratch}; frozen head: {frozen}",
+        trainer.trainable_params()
     );
     assert!(scratch < frozen, "scratch {scratch}, frozen {frozen}");
+}
+
+#[test]
+fn lora_on_real_photos_trains_only_its_adapters_and_the_head_and_still_generalizes() {
+    let device = Device::flex();
+    let backbone = backbone(&device).folded();
+    let kind = NetworkTraining::Lora;
+    let mut trainer = network_trainer(&backbone, kind, &device);
+    let start = trainer.tail();
+    let accuracy = held_out_accuracy_after_training(&mut trainer, &backbone, kind, &device);
+    let tuned = trainer.tail();
+    let values = |tensor: Tensor<4>| tensor.into_data().try_to_vec::<f32>().unwrap();
+    let (before, after) = (&start.blocks[1].project, &tuned.blocks[1].project);
+    let (adapter_0, adapter_1) = (
+        before.adapter.as_ref().unwrap(),
+        after.adapter.as_ref().unwrap(),
+    );
+    assert_eq!(
+        values(before.conv.weight.val()),
+        values(after.conv.weight.val())
+    );
+    assert_eq!(
+        values(start.blocks[0].depthwise.conv.weight.val()),
+        values(tuned.blocks[0].depthwise.conv.weight.val())
+    );
+    assert_eq!(
+        values(start.head.conv.weight.val()),
+        values(tuned.head.conv.weight.val())
+    );
+    assert_ne!(
+        values(adapter_0.up.weight.val()),
+        values(adapter_1.up.weight.val())
+    );
+    assert_ne!(
+        values(adapter_0.down.weight.val()),
+        values(adapter_1.down.weight.val())
+    );
+    println!(
+        "held-out accuracy LoRA rank 4 on 2 blocks: {accuracy} ({} trainable numbers)",
+        trainer.trainable_params()
+    );
+    assert!(
+        accuracy >= 0.8,
+        "held-out accuracy {accuracy} (chance is 0.33)"
+    );
 }

@@ -629,10 +629,11 @@ impl App {
         html! {
             <section class="step compare" data-testid="compare">
                 <h2>{ "4. Compare ways to train" }</h2>
-                <p>{ "The same photos and split, five ways: the class average of the pretrained features (nearest centroid), the 5 most similar training photos voting (nearest neighbours), a new head on top of the frozen network, a new head trained together with the network's last blocks (fine-tuning), and the same network learning from your photos alone (from scratch, at half resolution so that it finishes in a few minutes). Which will do best on photos it never saw? Predict first, then run." }</p>
+                <p>{ "The same photos and split, six ways: the class average of the pretrained features (nearest centroid), the 5 most similar training photos voting (nearest neighbours), a new head on top of the frozen network, a new head trained together with the network's last blocks (fine-tuning), small LoRA corrections to those blocks while they stay frozen, and the same network learning from your photos alone (from scratch, at half resolution so that it finishes in a few minutes). Which will do best on photos it never saw? Predict first, then run." }</p>
                 <div class="settings-grid">
                     { self.number_setting(link, NumberSetting { name: "unfreeze-blocks", label: "Blocks to fine-tune", help: "How many of the network's last blocks (of 16) learn too. Their BatchNorm statistics stay as pretrained: a few photos are too few to re-estimate them.", value: self.state.settings.fine_tuning.unfrozen_blocks as f64, step: 1.0, apply: |s, v| s.fine_tuning.unfrozen_blocks = v as usize }) }
                     { self.number_setting(link, NumberSetting { name: "backbone_learning_rate", label: "Their learning rate", help: "Pretrained layers learn with smaller steps than the new head, so they keep what they know.", value: self.state.settings.fine_tuning.backbone_learning_rate, step: 0.00001, apply: |s, v| s.fine_tuning.backbone_learning_rate = v }) }
+                    { self.number_setting(link, NumberSetting { name: "lora-rank", label: "LoRA rank", help: "LoRA keeps those blocks frozen and learns a small correction beside each 1x1 layer: rank r adds r numbers per channel in and out (1 to 64).", value: self.state.settings.fine_tuning.lora_rank as f64, step: 1.0, apply: |s, v| s.fine_tuning.lora_rank = v as usize }) }
                 </div>
                 <div class="row">
                     <fieldset class="prediction-places" data-testid="predicted-ranking" data-ranking={chosen.clone()}>
@@ -695,13 +696,16 @@ impl App {
                             </tbody>
                         </table>
                     </div>
-                    <p class="setting-help">{ "Nearest centroid and nearest neighbours learn nothing: they keep the training photos' features (or their class averages) and compare. The head learns 1,281 numbers per class; fine-tuning also changes the last blocks; from scratch, every number of the network is learned from these photos alone. Their learning curves:" }</p>
+                    <p class="setting-help">{ "Nearest centroid and nearest neighbours learn nothing: they keep the training photos' features (or their class averages) and compare. The head learns 1,281 numbers per class; fine-tuning also changes the last blocks; LoRA learns only small corrections beside them (compare the counts); from scratch, every number of the network is learned from these photos alone. Their learning curves:" }</p>
                     { for comparison.results.iter().filter(|r| !r.history.is_empty()).map(|r| html! {
                         <div class="way-curves" data-mode={r.way.name()}>
                             <h3>{ r.way.label() }</h3>
                             { view_curves("compare-curves", &r.history, self.state.settings.epochs, None) }
                         </div>
                     }) }
+                    if self.state.comparison_is_stale() {
+                        <p class="hint" data-testid="compare-stale">{ "Photos, classes or settings changed since this comparison ran: compare again for results that match them." }</p>
+                    }
                     <p data-testid="ranking" data-predicted={ranking_name(&comparison.predicted)}
                         data-measured={comparison.ranking().map(|r| ranking_name(&r))}>
                         { format!("You predicted: {}.", ranking_label(&comparison.predicted)) }
@@ -886,6 +890,14 @@ impl App {
                 { self.number_setting(link, NumberSetting { name: "views_per_photo", label: "Views per photo", help: "Changed copies made of each training photo; each is embedded once, then reused.", value: augmentation.views_per_photo as f64, step: 1.0, apply: |s, v| s.augmentation.views_per_photo = v as usize }) }
                 <div class="augment-preview" data-testid="augment-preview"
                     data-augmented={preview.map(|p| p.settings.is_on().to_string())}
+                    data-settings={preview.map(|p| {
+                        let a = p.settings;
+                        [(a.crop, "crop"), (a.flip, "flip"), (a.color, "color"), (a.rotation, "rotation")]
+                            .into_iter()
+                            .filter_map(|(on, name)| on.then_some(name))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })}
                     data-views={preview.map(|p| p.views.len().to_string())}>
                     { match preview {
                         None => html! { <p class="setting-help">{ "Turn an augmentation on to see views of a photo (tap a photo to choose which)." }</p> },

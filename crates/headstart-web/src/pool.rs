@@ -8,11 +8,12 @@
 use crate::browser::{fetch_bytes, window};
 use headstart_browser::describe;
 use headstart_core::protocol::{
-    ComputeChoice, ComputePath, Event, JobId, PhotoError, Request, TrainingError,
+    Classifier, ComputeChoice, ComputePath, Event, JobId, NetworkTraining, PhotoError, Request,
+    TrainingError,
 };
 use js_sys::{Object, Reflect, Uint8Array, WebAssembly};
 use std::cell::RefCell;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -106,6 +107,11 @@ pub struct WorkerPool {
     choice: ComputeChoice,
     /// The training run the trainer is working on.
     training: Option<JobId>,
+    /// The worker of each network run (fine-tuning, LoRA, from scratch): it keeps the trained
+    /// layers, so its stop and final test go there too.
+    network_runs: HashMap<JobId, usize>,
+    /// Network runs still training, with what each costs (from scratch, about twice the others).
+    networks_training: HashMap<JobId, usize>,
     /// The compute path and why, once the first worker has started.
     path: Option<(ComputePath, String)>,
     /// Photo jobs already sent again once after their worker died.
@@ -146,6 +152,8 @@ impl WorkerPool {
             module,
             choice,
             training: None,
+            network_runs: HashMap::new(),
+            networks_training: HashMap::new(),
             path: None,
             retried: HashSet::new(),
             retired: Vec::new(),
@@ -277,6 +285,20 @@ impl WorkerPool {
                     None,
                 ));
             }
+            let lost: Vec<JobId> = pool
+                .networks_training
+                .keys()
+                .copied()
+                .filter(|job| pool.network_runs.get(job) == Some(&index))
+                .collect();
+            for job in lost {
+                pool.networks_training.remove(&job);
+                let error = TrainingError::Compute("the worker training it stopped".into());
+                events.push(PoolEvent::Worker(
+                    Event::TrainingFailed { job, error },
+                    None,
+                ));
+            }
             pool.retired.len() < MAX_REPLACEMENTS
         };
         if replace {
@@ -386,6 +408,11 @@ impl WorkerPool {
             | Event::PhotoFailed { job, .. } => self.workers[index]
                 .photo_jobs
                 .retain(|photo| photo.job != *job),
+            Event::NetworkTrained { job, .. } => {
+                self.networks_training.remove(job);
+            }
+            Event::TrainingDiscarded { job } | Event::TrainingFailed { job, .. }
+                if self.networks_training.remove(job).is_some() => {}
             Event::Trained { .. }
             | Event::TrainingDiscarded { .. }
             | Event::TrainingFailed { .. } => self.training = None,
@@ -395,10 +422,33 @@ impl WorkerPool {
         Some(PoolEvent::Worker(event, attachment))
     }
 
-    /// Sends a request: photo jobs queue for the least busy worker, the rest go to the trainer.
+    /// Sends a request: photo jobs queue for the least busy worker; a network run goes to the
+    /// started worker training the fewest (so two runs use two cores), and what concerns it
+    /// later to that worker; the rest go to the trainer.
     pub fn send(&mut self, request: Request, attachment: Option<JsValue>) {
         if let Request::Train { job, .. } = &request {
             self.training = Some(*job);
+        }
+        let owner = match &request {
+            Request::TrainNetwork { job, kind, .. } => {
+                let index = self.least_busy_trainer();
+                let cost = match kind {
+                    NetworkTraining::FromScratch => 2,
+                    NetworkTraining::FineTune | NetworkTraining::Lora => 1,
+                };
+                self.network_runs.insert(*job, index);
+                self.networks_training.insert(*job, cost);
+                Some(index)
+            }
+            Request::StopTraining { job }
+            | Request::Evaluate {
+                classifier: Classifier::Tuned { job },
+                ..
+            } => self.network_runs.get(job).copied(),
+            _ => None,
+        };
+        if let Some(index) = owner.filter(|&index| index != TRAINER) {
+            return self.post(index, &request, attachment.as_ref());
         }
         match photo_job(&request) {
             Some(job) => {
@@ -413,6 +463,21 @@ impl WorkerPool {
             // A worker still loading would drop it: its loader takes only the wasm.
             None => self.for_trainer.push((request, attachment)),
         }
+    }
+
+    /// The started worker with the least network training to do (the trainer on ties).
+    fn least_busy_trainer(&self) -> usize {
+        let busy = |index: usize| -> usize {
+            self.networks_training
+                .iter()
+                .filter(|(job, _)| self.network_runs.get(job) == Some(&index))
+                .map(|(_, cost)| cost)
+                .sum()
+        };
+        (0..self.workers.len())
+            .filter(|&index| matches!(self.workers[index].started, Some(Ok(_))))
+            .min_by_key(|&index| (busy(index), index))
+            .unwrap_or(TRAINER)
     }
 
     fn trainer_runs(&self) -> bool {

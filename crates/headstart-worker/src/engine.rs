@@ -213,7 +213,9 @@ impl Engine {
             }
             let batch = batch_tensor(&images, self.device());
             outputs.push(match kind {
-                NetworkTraining::FineTune => self.backbone.prefix(batch, frozen),
+                NetworkTraining::FineTune | NetworkTraining::Lora => {
+                    self.backbone.prefix(batch, frozen)
+                }
                 NetworkTraining::FromScratch => scratch_input(batch),
             });
             yield_to_event_loop().await;
@@ -241,26 +243,16 @@ impl Engine {
                 .network_inputs(&run.inputs, run.kind, frozen)
                 .await
                 .map_err(|e| TrainingError::Compute(format!("{e:?}")))?;
-            let (labels, validation, device) = (&run.labels, &run.validation, self.device());
-            let mut trainer = match run.kind {
-                NetworkTraining::FineTune => TuneTrainer::fine_tune(
-                    &self.backbone,
-                    inputs,
-                    labels,
-                    validation,
-                    run.classes,
-                    run.settings,
-                    device,
-                ),
-                NetworkTraining::FromScratch => TuneTrainer::from_scratch(
-                    inputs,
-                    labels,
-                    validation,
-                    run.classes,
-                    run.settings,
-                    device,
-                ),
-            }?;
+            let mut trainer = TuneTrainer::start(
+                run.kind,
+                &self.backbone,
+                inputs,
+                &run.labels,
+                &run.validation,
+                run.classes,
+                run.settings,
+                self.device(),
+            )?;
             while !trainer.is_finished() && !stop_requested() {
                 on_epoch(trainer.run_epoch().await?);
                 yield_to_event_loop().await;
@@ -283,24 +275,19 @@ impl Engine {
         }
     }
 
-    /// Class probabilities of cached embeddings under `classifier`; for a tuned tail, of the
-    /// kept model inputs `inputs` under `tail`.
+    /// Class probabilities of cached embeddings under `classifier`; for trained layers, of the
+    /// kept model inputs `inputs` under `tuned`'s tail, trained as its kind says.
     pub async fn evaluate(
         &self,
         classifier: &Classifier,
         embeddings: &[Embedding],
-        tuned: Option<(&TunedTail, &[Blob])>,
+        tuned: Option<(NetworkTraining, &TunedTail, &[Blob])>,
     ) -> Result<Vec<Vec<f32>>, String> {
         let model = match classifier {
             Classifier::Tuned { .. } => {
-                let (tail, inputs) = tuned.ok_or(
-                    "the fine-tuned layers are gone (the worker restarted): run the comparison again",
+                let (kind, tail, inputs) = tuned.ok_or(
+                    "the trained layers are gone (the worker restarted): run the comparison again",
                 )?;
-                // A tail with its own stem is a whole network trained from scratch.
-                let kind = match tail.stem {
-                    Some(_) => NetworkTraining::FromScratch,
-                    None => NetworkTraining::FineTune,
-                };
                 let frozen = self.backbone.blocks.len() - tail.blocks.len();
                 let outputs = self
                     .network_inputs(inputs, kind, frozen)

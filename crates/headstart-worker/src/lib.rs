@@ -18,7 +18,7 @@ use crate::engine::{Engine, NetworkRun, TrainingRun};
 use crate::photo::DecodedPhoto;
 use crate::scope::{post, worker_scope};
 use headstart_core::neighbours::NeighbourModel;
-use headstart_core::protocol::{Classifier, Event, JobId, Request, TrainingError};
+use headstart_core::protocol::{Classifier, Event, JobId, NetworkTraining, Request, TrainingError};
 use headstart_core::tune::TunedTail;
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use std::cell::RefCell;
@@ -34,9 +34,9 @@ thread_local! {
     static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
     /// Training runs the page asked to stop.
     static STOPS: Rc<RefCell<HashSet<JobId>>> = Rc::default();
-    /// The trained layers of the last network runs (fine-tuning and from scratch), by run, for
-    /// their final test; older runs' are dropped (6 and 14 MB).
-    static TUNED: RefCell<HashMap<JobId, Rc<TunedTail>>> = RefCell::default();
+    /// The trained layers of the last network run of each kind (fine-tuning, LoRA, from
+    /// scratch), by run, for their final test; older runs' are dropped (6-14 MB each).
+    static TUNED: RefCell<HashMap<JobId, (NetworkTraining, Rc<TunedTail>)>> = RefCell::default();
 }
 
 unsafe extern "C" {
@@ -227,9 +227,8 @@ fn handle(request: Request, attachment: Option<JsValue>) {
                 stops.borrow_mut().remove(&job);
                 if let Some(tail) = tail {
                     TUNED.with_borrow_mut(|tuned| {
-                        // Keep one run of each kind: a tail with its own stem is from scratch.
-                        tuned.retain(|_, kept| kept.stem.is_some() != tail.stem.is_some());
-                        tuned.insert(job, Rc::new(tail));
+                        tuned.retain(|_, (kept, _)| *kept != kind);
+                        tuned.insert(job, (kind, Rc::new(tail)));
                     });
                 }
                 post(&ended, None);
@@ -249,7 +248,9 @@ fn handle(request: Request, attachment: Option<JsValue>) {
             };
             let inputs = blobs(attachment);
             spawn_local(async move {
-                let tuned = tail.as_deref().map(|tail| (tail, inputs.as_slice()));
+                let tuned = tail
+                    .as_ref()
+                    .map(|(kind, tail)| (*kind, tail.as_ref(), inputs.as_slice()));
                 let probabilities = engine
                     .evaluate(&classifier, &embeddings, tuned)
                     .await
