@@ -192,7 +192,7 @@ impl ConvBn {
     /// The same eval-mode function in one convolution: each output channel's weights scaled by
     /// `gamma / sqrt(var + eps)` and a bias of `beta - mean * scale`. Tensor operations only,
     /// so it runs on any device without reading values back.
-    fn folded(self) -> Self {
+    pub(crate) fn folded(self) -> Self {
         let Some(bn) = self.bn else { return self };
         let scale = bn.gamma.val() / bn.running_var.value().add_scalar(bn.epsilon).sqrt();
         let bias = bn.beta.val() - bn.running_mean.value() * scale.clone();
@@ -225,6 +225,15 @@ pub struct MbConvBlock {
 }
 
 impl MbConvBlock {
+    /// The block with its BatchNorms folded into the convolutions (see [`ConvBn::folded`]).
+    pub(crate) fn folded(self) -> Self {
+        Self {
+            expand: self.expand.map(ConvBn::folded),
+            depthwise: self.depthwise.folded(),
+            project: self.project.folded(),
+        }
+    }
+
     pub(crate) fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let mut x = input.clone();
         if let Some(expand) = &self.expand {
@@ -283,20 +292,12 @@ impl BackboneConfig {
 
 impl EfficientNetLite0 {
     /// The network with every BatchNorm folded into its convolution: the same embeddings (to
-    /// float rounding) from one pass less per layer. For inference only: training needs the
-    /// BatchNorm layers.
+    /// float rounding) from one pass less per layer, and statistics that can no longer change
+    /// (fine-tuning trains folded layers; training from scratch needs the BatchNorm layers).
     pub fn folded(self) -> Self {
         Self {
             stem: self.stem.folded(),
-            blocks: self
-                .blocks
-                .into_iter()
-                .map(|block| MbConvBlock {
-                    expand: block.expand.map(ConvBn::folded),
-                    depthwise: block.depthwise.folded(),
-                    project: block.project.folded(),
-                })
-                .collect(),
+            blocks: self.blocks.into_iter().map(MbConvBlock::folded).collect(),
             head: self.head.folded(),
         }
     }

@@ -5,9 +5,9 @@
 //! given, so each epoch costs only the unfrozen part. From scratch: the same architecture,
 //! randomly initialized, trains whole on the images, with BatchNorm learning its statistics.
 //!
-//! The unfrozen layers come from the worker's inference backbone, with each BatchNorm folded
-//! into its convolution: the statistics stay exactly as pretrained (frozen) while the folded
-//! weights and shift train. With a handful of photos per class, batch statistics would be
+//! The unfrozen layers are copied with each BatchNorm folded into its convolution (the worker's
+//! inference backbone is folded already): the statistics stay exactly as pretrained (frozen)
+//! while the folded weights and shift train. With a handful of photos per class, batch statistics would be
 //! noise, so freezing them is what the lessons recommend.
 
 use crate::backbone::{BackboneConfig, ConvBn, EfficientNetLite0, LowRank, MbConvBlock};
@@ -45,14 +45,18 @@ pub struct TunedTail {
 }
 
 impl TunedTail {
-    /// The last `unfrozen` blocks and the head convolution of `backbone` (copies) under a new
-    /// classifier.
+    /// The last `unfrozen` blocks and the head convolution of `backbone` (copies, their
+    /// BatchNorms folded so that the pretrained statistics stay frozen) under a new classifier.
     pub fn new(backbone: &EfficientNetLite0, unfrozen: usize, classifier: ClassifierHead) -> Self {
         let first = backbone.blocks.len() - unfrozen.min(backbone.blocks.len());
         Self {
             stem: None,
-            blocks: backbone.blocks[first..].to_vec(),
-            head: backbone.head.clone(),
+            blocks: backbone.blocks[first..]
+                .iter()
+                .cloned()
+                .map(MbConvBlock::folded)
+                .collect(),
+            head: backbone.head.clone().folded(),
             classifier,
         }
     }
@@ -569,5 +573,30 @@ mod tests {
         // way; plus the classifier's 1280 x 2 + 2.
         let adapters = 4 * ((192 + 1152) * 2 + (192 + 1152) + (1152 + 320));
         assert_eq!(trainer.trainable_params(), adapters + 1280 * 2 + 2);
+    }
+
+    #[test]
+    fn fine_tuning_freezes_batchnorm_statistics_whatever_backbone_it_is_given() {
+        let device = Device::flex();
+        let unfolded = BackboneConfig::new().init(&device);
+        let (_, images, _) = setup(&device);
+        let prefix = unfolded.prefix(images.clone(), 14);
+        let tail = TunedTail::new(&unfolded, 2, HeadConfig::new(2).init(1, &device));
+        // No BatchNorm is left to update: every statistic is folded into a convolution...
+        let convs = tail
+            .blocks
+            .iter()
+            .flat_map(|b| b.expand.iter().chain([&b.depthwise, &b.project]))
+            .chain([&tail.head]);
+        assert!(convs.into_iter().all(|conv| conv.bn.is_none()));
+        // ...and the tail computes what the unfolded network does in eval mode.
+        let through_tail = values(tail.embed(prefix));
+        let whole = values(unfolded.embed(images));
+        let difference = through_tail
+            .iter()
+            .zip(&whole)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(difference < 1e-4, "{difference}");
     }
 }
