@@ -175,14 +175,19 @@ impl<M: Clone> Progress<M> {
         }
     }
 
-    /// The next epoch's number (1-based).
-    pub(crate) fn next_epoch(&self) -> usize {
-        self.history.len() + 1
-    }
-
-    /// Keeps an epoch's metrics, and with early stopping `model` when its validation loss is
-    /// the lowest so far.
-    pub(crate) fn record(&mut self, report: EpochReport, model: impl FnOnce() -> M) {
+    /// Keeps the next epoch's metrics, and with early stopping `model` when its validation
+    /// loss is the lowest so far; returns the epoch's report.
+    pub(crate) fn finish_epoch(
+        &mut self,
+        train: Metrics,
+        validation: Option<Metrics>,
+        model: impl FnOnce() -> M,
+    ) -> EpochReport {
+        let report = EpochReport {
+            epoch: self.history.len() + 1,
+            train,
+            validation,
+        };
         self.history.push(report);
         if let Some(validation) = report.validation
             && self.patience > 0
@@ -193,6 +198,7 @@ impl<M: Clone> Progress<M> {
         {
             self.best = Some((report.epoch, validation.loss, model()));
         }
+        report
     }
 
     /// Whether the validation loss has not improved for `patience` epochs.
@@ -365,13 +371,7 @@ impl HeadTrainer {
             ),
             None => None,
         };
-        let report = EpochReport {
-            epoch: self.progress.next_epoch(),
-            train,
-            validation,
-        };
-        self.progress.record(report, || eval_head);
-        Ok(report)
+        Ok(self.progress.finish_epoch(train, validation, || eval_head))
     }
 
     /// The trained head in eval mode, for inference: with early stopping, the head of the

@@ -364,13 +364,7 @@ impl TuneTrainer {
             ),
             None => None,
         };
-        let report = EpochReport {
-            epoch: self.progress.next_epoch(),
-            train,
-            validation,
-        };
-        self.progress.record(report, || eval_tail);
-        Ok(report)
+        Ok(self.progress.finish_epoch(train, validation, || eval_tail))
     }
 
     /// The trained tail in eval mode (with early stopping, the best epoch's).
