@@ -149,8 +149,13 @@ test("augmentation shows in the preview and its views reach training", { timeout
   assert.equal(new Set(await previewHashes(page)).size, 1, "with augmentation off every view is the photo");
 
   // Training with 2 views of each of the 24 training photos: 48 views embedded once.
+  // The views are typed while the new preview re-renders the page: what was typed stays.
   for (const name of ["augment-crop", "augment-flip", "augment-color"]) await page.getByTestId(name).check();
-  await setSetting(page, "views_per_photo", 2);
+  const views = page.getByTestId("settings").locator('[name="views_per_photo"]');
+  await views.fill("2");
+  await waitForPreview(page, "crop,flip,color");
+  assert.equal(await views.inputValue(), "2");
+  await views.press("Tab");
   await page.getByTestId("train").click();
   await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "preparing");
   const preparingStarted = Date.now();

@@ -54,6 +54,10 @@ pub enum Msg {
     /// One setting edited: applied to the settings as they are when it is handled, so two
     /// quick edits (before the page re-renders) both count.
     EditSettings(Box<dyn FnOnce(&mut TrainingSettings)>),
+    /// A number setting is being typed (name, text so far): applied when the input changes.
+    TypeSetting(&'static str, String),
+    /// What was typed into a number setting is not a number.
+    DiscardTypedSetting,
 }
 
 /// One number input of the settings: `apply` writes the typed value into a copy of the
@@ -88,6 +92,10 @@ pub struct App {
     last_progress_render: f64,
     /// The wrong normalization the experiment tries.
     wrong_normalization: Normalization,
+    /// The number setting being typed and its text so far. Yew rewrites an input from its
+    /// `value` on every render, so without this a photo or a preview finishing mid-typing would
+    /// wipe what was typed before it was applied.
+    typed_setting: Option<(&'static str, String)>,
 }
 
 /// Photos from a file list, as `(file name, file)`.
@@ -283,6 +291,7 @@ impl Component for App {
             message_check: (check.as_deref() == Some("messages")).then(MessageCheck::default),
             last_progress_render: 0.0,
             wrong_normalization: Normalization::Raw,
+            typed_setting: None,
         }
     }
 
@@ -302,7 +311,10 @@ impl Component for App {
                     pool.borrow().crash(index);
                 }
             }
+            Msg::TypeSetting(name, text) => self.typed_setting = Some((name, text)),
+            Msg::DiscardTypedSetting => self.typed_setting = None,
             Msg::EditSettings(edit) => {
+                self.typed_setting = None;
                 let mut settings = self.state.settings.clone();
                 edit(&mut settings);
                 self.apply(Action::ChangeSettings(settings));
@@ -775,15 +787,26 @@ impl App {
             apply,
         } = setting;
         let running = self.training_busy();
+        let shown = match &self.typed_setting {
+            Some((typed, text)) if *typed == name => text.clone(),
+            _ => value.to_string(),
+        };
         html! {
             <label class="setting" title={help}>
                 <span class="setting-name">{ label }</span>
                 <input type="number" name={name} data-testid={name} step={step.to_string()} min="0"
-                    value={value.to_string()} disabled={running}
-                    onchange={link.batch_callback(move |event: Event| {
+                    value={shown} disabled={running}
+                    oninput={link.callback(move |event: InputEvent| {
                         let input: HtmlInputElement = event.target_unchecked_into();
-                        let value: f64 = input.value().parse().ok()?;
-                        Some(Msg::EditSettings(Box::new(move |settings| apply(settings, value))))
+                        Msg::TypeSetting(name, input.value())
+                    })}
+                    onchange={link.callback(move |event: Event| {
+                        let input: HtmlInputElement = event.target_unchecked_into();
+                        match input.value().parse::<f64>() {
+                            Ok(value) => Msg::EditSettings(Box::new(move |settings| apply(settings, value))),
+                            // Not a number: the input shows the setting as it was.
+                            Err(_) => Msg::DiscardTypedSetting,
+                        }
                     })} />
                 <span class="setting-help">{ help }</span>
             </label>
