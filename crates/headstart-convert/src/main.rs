@@ -118,10 +118,12 @@ mod tests {
     use headstart_core::preprocess::{Normalization, decode_to_rgba, normalize_rgba};
     use headstart_core::weights::load_backbone;
 
+    /// Read when the test runs, not baked in when it builds: cargo reuses a test binary built
+    /// in another checkout of the same sources (CI's clone and a working copy share the
+    /// target directory), and a baked path would point into that other checkout.
     fn repo_file(relative: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(relative)
+        let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
+        Path::new(&manifest_dir).join("../..").join(relative)
     }
 
     /// Every tensor of `module` as `(path, values)`, in f32.

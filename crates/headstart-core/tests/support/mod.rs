@@ -9,9 +9,12 @@ use headstart_core::inference::embed;
 use headstart_core::preprocess::{Normalization, decode_to_rgba, normalize_rgba};
 use std::path::{Path, PathBuf};
 
-/// The repository root.
+/// The repository root. Read when the test runs, not baked in when it builds: cargo reuses a
+/// test binary built in another checkout of the same sources (CI's clone and a working copy
+/// share the target directory), and a baked path would point into that other checkout.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    Path::new(&manifest_dir).join("../..")
 }
 
 /// A file under `data/` (made by `scripts/setup.sh`), with a clear failure when it is missing.
