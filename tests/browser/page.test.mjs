@@ -210,50 +210,73 @@ test("the sample photos fill three classes and train with no upload", { timeout:
   assert.deepEqual(consoleErrors, []);
 });
 
-test("a model exported from the page imports into a fresh page and classifies exactly as before", { timeout: TEST_MS }, async () => {
-  const first = await openPage(session.browser, session.server.origin);
-  await waitForReady(first.page);
-  await first.page.getByTestId("load-samples").click();
-  await waitForCounts(first.page, ["5 photos", "5 photos", "5 photos"]);
-  await trainAndWait(first.page);
-  const queries = [];
-  for (const name of classes) queries.push((await photos(heldOutDir, name))[0]);
-  const classify = async (page) => {
-    await page.getByTestId("predict-upload").setInputFiles(queries);
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="prediction"]').length === n, queries.length, { timeout: MODEL_READY_MS });
-    return page.getByTestId("prediction").evaluateAll((nodes) =>
-      Object.fromEntries(nodes.map((n) => [n.dataset.file, [...n.querySelectorAll("meter")].map((m) => Number(m.value))])),
-    );
-  };
-  const before = await classify(first.page);
-  const [download] = await Promise.all([first.page.waitForEvent("download"), first.page.getByTestId("export-model").click()]);
-  assert.equal(download.suggestedFilename(), "headstart-model-1.hsm");
-  const modelFile = join(artifactsDir, "exported.hsm");
-  await mkdir(artifactsDir, { recursive: true });
-  await download.saveAs(modelFile);
-  const bytes = await readFile(modelFile);
-  // A safetensors file: header length, then a JSON header naming the format.
-  const headerLength = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString());
-  assert.equal(header.__metadata__.format, "headstart-model");
-  assert.deepEqual(header["head.weight"].shape, [1280, 3]);
-  assert.deepEqual(JSON.parse(header.__metadata__.manifest).class_names, classes);
+/** The model file's tensor that shows a model of `way` holds what it classifies with (`null`:
+ * any size). */
+const wayTensor = {
+  frozen: ["head.weight", [1280, 3]],
+  knn: ["examples", [null, 1280]], // one row per training photo
+  finetune: ["network.blocks.0.expand.conv.weight", [1152, 192, 1, 1]],
+  lora: ["network.blocks.0.expand.adapter.down.weight", [4, 192, 1, 1]],
+  scratch: ["network.stem.conv.weight", [32, 3, 3, 3]],
+};
 
-  // A fresh page: a damaged copy is refused by name, then the real file becomes its model.
-  const second = await openPage(session.browser, session.server.origin);
-  await waitForReady(second.page);
-  const damaged = join(artifactsDir, "damaged.hsm");
-  await writeFile(damaged, bytes.subarray(0, bytes.length - 100));
-  await second.page.getByTestId("import-model").setInputFiles(damaged);
-  await second.page.getByText(/"damaged.hsm" was not imported/).waitFor();
-  assert.equal(await second.page.getByTestId("model-info").count(), 0);
-  await second.page.getByTestId("import-model").setInputFiles(modelFile);
-  await second.page.getByTestId("model-info").waitFor();
-  assert.equal(await second.page.getByTestId("model-info").getAttribute("data-classes"), classes.join("\n"));
-  const after = await classify(second.page);
-  for (const [file, probabilities] of Object.entries(before)) {
-    probabilities.forEach((p, i) => assert.ok(Math.abs(p - after[file][i]) < 1e-6, `${file}: ${probabilities} vs ${after[file]}`));
-  }
-  assert.deepEqual(first.consoleErrors, []);
-  assert.deepEqual(second.consoleErrors, []);
-});
+for (const [way, tensor] of Object.entries(wayTensor)) {
+  test(`a ${way} model exported from the page imports into a fresh page and classifies exactly as before`, { timeout: TEST_MS }, async () => {
+    const first = await openPage(session.browser, session.server.origin);
+    await waitForReady(first.page);
+    await first.page.getByTestId("load-samples").click();
+    await waitForCounts(first.page, ["5 photos", "5 photos", "5 photos"]);
+    await first.page.getByTestId("train-mode").selectOption(way);
+    if (["finetune", "lora", "scratch"].includes(way)) {
+      await first.page.getByTestId("epochs").fill("8");
+      await first.page.getByTestId("epochs").press("Tab");
+    }
+    const trainMs = await trainAndWait(first.page);
+    const info = first.page.getByTestId("model-info");
+    assert.equal(await info.getAttribute("data-way"), way);
+    console.log(`${way} model:`, JSON.stringify({ trainMs, params: Number(await info.getAttribute("data-trainable-params")) }));
+    const queries = [];
+    for (const name of classes) queries.push((await photos(heldOutDir, name))[0]);
+    const classify = async (page) => {
+      await page.getByTestId("predict-upload").setInputFiles(queries);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="prediction"]').length === n, queries.length, { timeout: MODEL_READY_MS });
+      return page.getByTestId("prediction").evaluateAll((nodes) =>
+        Object.fromEntries(nodes.map((n) => [n.dataset.file, [...n.querySelectorAll("meter")].map((m) => Number(m.value))])),
+      );
+    };
+    const before = await classify(first.page);
+    const [download] = await Promise.all([first.page.waitForEvent("download"), first.page.getByTestId("export-model").click()]);
+    assert.equal(download.suggestedFilename(), "headstart-model-1.hsm");
+    const modelFile = join(artifactsDir, `exported-${way}.hsm`);
+    await mkdir(artifactsDir, { recursive: true });
+    await download.saveAs(modelFile);
+    const bytes = await readFile(modelFile);
+    // A safetensors file: header length, then a JSON header naming the format and the way.
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString());
+    assert.equal(header.__metadata__.format, "headstart-model");
+    assert.equal(header.__metadata__.way, way);
+    assert.deepEqual(header[tensor[0]].shape.map((size, i) => (tensor[1][i] === null ? null : size)), tensor[1]);
+    assert.deepEqual(JSON.parse(header.__metadata__.manifest).class_names, classes);
+    console.log(`${way} model file:`, bytes.length, "bytes");
+
+    // A fresh page: a damaged copy is refused by name, then the real file becomes its model.
+    const second = await openPage(session.browser, session.server.origin);
+    await waitForReady(second.page);
+    const damaged = join(artifactsDir, `damaged-${way}.hsm`);
+    await writeFile(damaged, bytes.subarray(0, bytes.length - 100));
+    await second.page.getByTestId("import-model").setInputFiles(damaged);
+    await second.page.getByText(`"damaged-${way}.hsm" was not imported`).waitFor();
+    assert.equal(await second.page.getByTestId("model-info").count(), 0);
+    await second.page.getByTestId("import-model").setInputFiles(modelFile);
+    await second.page.getByTestId("model-info").waitFor();
+    assert.equal(await second.page.getByTestId("model-info").getAttribute("data-classes"), classes.join("\n"));
+    assert.equal(await second.page.getByTestId("model-info").getAttribute("data-way"), way);
+    const after = await classify(second.page);
+    for (const [file, probabilities] of Object.entries(before)) {
+      probabilities.forEach((p, i) => assert.ok(Math.abs(p - after[file][i]) < 1e-6, `${file}: ${probabilities} vs ${after[file]}`));
+    }
+    assert.deepEqual(first.consoleErrors, []);
+    assert.deepEqual(second.consoleErrors, []);
+  });
+}

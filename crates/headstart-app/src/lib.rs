@@ -18,14 +18,12 @@ pub use samples::{SampleClass, parse_sample_index};
 
 use headstart_core::augment::{AugmentationSettings, view_seed};
 use headstart_core::dataset::{Split, stratified_split};
-use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
+use headstart_core::embedding::Embedding;
 use headstart_core::evaluation::ConfusionMatrix;
 use headstart_core::model_file;
-use headstart_core::neighbours::{DEFAULT_K, NeighbourKind};
 use headstart_core::preprocess::Normalization;
-use headstart_core::protocol::{
-    Classifier, ComputePath, Event, JobId, NetworkTraining, Request, ViewAugmentation,
-};
+use headstart_core::protocol::{ComputePath, Event, JobId, Request, ViewAugmentation};
+pub use headstart_core::training::Way;
 use headstart_core::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
     ValidationPrediction, top1,
@@ -165,76 +163,6 @@ impl RunPurpose {
     }
 }
 
-/// A way to train that the comparison runs, in the order the page lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Way {
-    /// Nearest class centroid on the frozen embeddings (no gradient).
-    Centroid,
-    /// k-nearest neighbours on the frozen embeddings (no gradient).
-    Knn,
-    /// Frozen backbone and a new head trained by gradient descent.
-    Frozen,
-    /// The last backbone blocks unfrozen and trained with a new head.
-    Finetune,
-    /// Low-rank adapters on the last blocks, the network frozen, with a new head.
-    Lora,
-    /// The same network, randomly initialized, trained whole on the photos alone.
-    Scratch,
-}
-
-impl Way {
-    /// Every way the comparison runs.
-    pub const ALL: [Self; 6] = [
-        Self::Centroid,
-        Self::Knn,
-        Self::Frozen,
-        Self::Finetune,
-        Self::Lora,
-        Self::Scratch,
-    ];
-
-    /// The name of the automation contract (`data-mode`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Centroid => "centroid",
-            Self::Knn => "knn",
-            Self::Frozen => "frozen",
-            Self::Finetune => "finetune",
-            Self::Lora => "lora",
-            Self::Scratch => "scratch",
-        }
-    }
-
-    /// The way of that name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|way| way.name() == name)
-    }
-
-    /// Its short name, for rankings.
-    pub fn short_label(self) -> &'static str {
-        match self {
-            Self::Centroid => "centroid",
-            Self::Knn => "neighbours",
-            Self::Frozen => "new head",
-            Self::Finetune => "fine-tuned",
-            Self::Lora => "LoRA",
-            Self::Scratch => "from scratch",
-        }
-    }
-
-    /// What the page calls it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Centroid => "Nearest centroid",
-            Self::Knn => "Nearest neighbours (k = 5)",
-            Self::Frozen => "Frozen backbone + new head",
-            Self::Finetune => "Fine-tuned last blocks + new head",
-            Self::Lora => "LoRA adapters on the last blocks + new head",
-            Self::Scratch => "From scratch (at 112 × 112 pixels)",
-        }
-    }
-}
-
 /// Where one way of the comparison stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WayState {
@@ -274,8 +202,21 @@ pub struct WayResult {
     pub test_accuracy: Option<f32>,
     /// Its learning curves (gradient-trained ways).
     pub history: Vec<EpochReport>,
-    classifier: Option<Classifier>,
+    /// The model it made, once done.
+    model: Option<TrainedModel>,
     job: Option<JobId>,
+}
+
+impl WayResult {
+    /// The way's run ended with `model`.
+    fn finish(&mut self, model: TrainedModel) {
+        self.state = WayState::Done;
+        self.validation_accuracy = model.validation_accuracy();
+        self.trainable_params = model.trainable_params;
+        self.training_ms = Some(model.training_ms);
+        self.history = model.history.clone();
+        self.model = Some(model);
+    }
 }
 
 /// The comparison: every way trained on the same split, next to the ranking the student
@@ -441,6 +382,8 @@ pub enum TrainingState {
     Running {
         /// What the run is for.
         purpose: RunPurpose,
+        /// How it trains.
+        way: Way,
         /// The run's job.
         job: JobId,
         /// The version its model will have.
@@ -603,6 +546,8 @@ pub enum Action<F, T> {
     ResetSettings,
     /// "Show other views" in the augmentation preview.
     PreviewAugmentation,
+    /// The way the Train button trains the model in use.
+    ChooseTrainWay(Way),
     /// The Train button.
     Train,
     /// The wrong-preprocessing switch: `Some` runs the experiment with that normalization,
@@ -664,6 +609,8 @@ pub struct AppState<T> {
     pub classes: Vec<ClassEntry<T>>,
     /// The settings the next training run uses.
     pub settings: TrainingSettings,
+    /// The way the Train button trains the model in use.
+    pub train_way: Way,
     /// The training run.
     pub training: TrainingState,
     /// The model predictions use: the last run's that produced one.
@@ -716,6 +663,7 @@ impl<T: Clone> AppState<T> {
             },
             classes: Vec::new(),
             settings: TrainingSettings::default(),
+            train_way: Way::Frozen,
             training: TrainingState::Idle,
             model: None,
             model_examples: Vec::new(),
@@ -800,6 +748,11 @@ impl<T: Clone> AppState<T> {
             Action::PreviewAugmentation => {
                 let round = self.augment_preview.as_ref().map_or(0, |p| p.round + 1);
                 return self.preview_augmentation(round).into_iter().collect();
+            }
+            Action::ChooseTrainWay(way) => {
+                if !self.training_busy() {
+                    self.train_way = way;
+                }
             }
             Action::Train => return self.train(RunPurpose::Model),
             Action::WrongPreprocessing(Some(normalization)) => {
@@ -939,7 +892,8 @@ impl<T: Clone> AppState<T> {
                 });
                 let request = Request::Classify {
                     job,
-                    model: Box::new(model.clone()),
+                    version: model.version,
+                    model: Some(Box::new(model.clone())),
                 };
                 Effect::Send(request, Some(file))
             })
@@ -997,13 +951,16 @@ impl<T: Clone> AppState<T> {
             ));
             return Vec::new();
         };
+        if model.weights.way() != Way::Frozen {
+            self.notify(Notice::CannotTrain(
+                "The experiment retrains a new head: train one with \"Frozen backbone + new head\" first.".into(),
+            ));
+            return Vec::new();
+        }
         let experiment = PreprocessingExperiment {
             normalization,
             model_version: model.version,
-            correct_accuracy: model
-                .kept_epoch()
-                .and_then(|epoch| epoch.validation)
-                .map(|metrics| metrics.accuracy),
+            correct_accuracy: model.validation_accuracy(),
             wrong_accuracy: None,
         };
         let effects = self.train(RunPurpose::WrongPreprocessing(normalization));
@@ -1028,6 +985,15 @@ impl<T: Clone> AppState<T> {
             total: 0,
         };
         self.continue_run()
+    }
+
+    /// The way a run of `purpose` trains: the experiment and the comparison's run retrain the
+    /// frozen backbone's head; the model's run trains as the student chose.
+    fn run_way(&self, purpose: RunPurpose) -> Way {
+        match purpose {
+            RunPurpose::Model => self.train_way,
+            RunPurpose::WrongPreprocessing(_) | RunPurpose::Comparison => Way::Frozen,
+        }
     }
 
     /// What a run trains on now (see [`RunPlan`]).
@@ -1057,7 +1023,9 @@ impl<T: Clone> AppState<T> {
         };
         let mut needs: Vec<(usize, ViewKey)> = (0..photos.len()).map(|i| (i, plain)).collect();
         let augmentation = self.settings.augmentation;
-        if augmentation.is_on() {
+        // Only the head on embeddings trains on augmented views: the network ways take each
+        // photo's model input as it is.
+        if augmentation.is_on() && self.run_way(purpose) == Way::Frozen {
             let seed = self.settings.seed;
             for example in split.train.iter().map(position) {
                 for view in 1..=augmentation.views_per_photo {
@@ -1196,20 +1164,18 @@ impl<T: Clone> AppState<T> {
             }
         }
         let photo_ids = photos.iter().map(|photo| photo.id).collect();
-        let class_names = self
-            .classes
-            .iter()
-            .filter(|c| !c.photos.is_empty())
-            .map(|c| c.label().to_string())
-            .collect();
+        let inputs: Vec<T> = photos.iter().map(|photo| photo.input.clone()).collect();
+        let class_names = self.class_names();
         let job = JobId(self.fresh_id());
         // Only the model's runs take a version number: the experiment's model is never used.
         let version = ModelVersion(self.runs_started + 1);
         if purpose == RunPurpose::Model {
             self.runs_started += 1;
         }
+        let way = self.run_way(purpose);
         self.training = TrainingState::Running {
             purpose,
+            way,
             job,
             version,
             epochs: self.settings.epochs,
@@ -1219,18 +1185,54 @@ impl<T: Clone> AppState<T> {
             revision: self.revision,
             stopping: false,
         };
-        Some(Effect::Send(
-            Request::Train {
-                job,
-                version,
-                class_names,
-                examples,
-                validation,
-                views,
-                settings: self.settings.clone(),
-            },
-            None,
-        ))
+        let settings = self.settings.clone();
+        Some(match (way.neighbour_kind(), way.network_training()) {
+            (Some(kind), _) => {
+                let request = Request::FitNeighbours {
+                    job,
+                    version,
+                    class_names,
+                    kind,
+                    examples,
+                    validation,
+                    settings,
+                };
+                Effect::Send(request, None)
+            }
+            (_, Some(kind)) => {
+                let request = Request::TrainNetwork {
+                    job,
+                    version,
+                    class_names,
+                    kind,
+                    labels,
+                    validation,
+                    settings,
+                };
+                Effect::SendWithInputs(request, inputs)
+            }
+            (None, None) => {
+                let request = Request::Train {
+                    job,
+                    version,
+                    class_names,
+                    examples,
+                    validation,
+                    views,
+                    settings,
+                };
+                Effect::Send(request, None)
+            }
+        })
+    }
+
+    /// The names of the classes that have photos, in label order.
+    fn class_names(&self) -> Vec<String> {
+        self.classes
+            .iter()
+            .filter(|c| !c.photos.is_empty())
+            .map(|c| c.label().to_string())
+            .collect()
     }
 
     /// Sends the model in use and every trained way of the comparison for the final test,
@@ -1241,55 +1243,46 @@ impl<T: Clone> AppState<T> {
             return Vec::new();
         }
         /// What to test (the model in use: `None`), with what, on which labelled photos.
-        type Test = (Option<Way>, Classifier, Vec<(PhotoId, usize)>);
+        type Test = (Option<Way>, TrainedModel, Vec<(PhotoId, usize)>);
         let mut tests: Vec<Test> = Vec::new();
         if let Some(model) = &self.model
             && !self.model_test.photos.is_empty()
         {
-            let head = Classifier::Head(Box::new(model.clone()));
-            tests.push((None, head, self.model_test.photos.clone()));
+            tests.push((None, model.clone(), self.model_test.photos.clone()));
         }
         if let Some(comparison) = &self.comparison {
             for result in &comparison.results {
-                if let Some(classifier) = &result.classifier {
+                if let Some(model) = &result.model {
                     let photos = comparison.test_photos.clone();
-                    tests.push((Some(result.way), classifier.clone(), photos));
+                    tests.push((Some(result.way), model.clone(), photos));
                 }
             }
         }
         self.final_tests_run += 1;
         tests
             .into_iter()
-            .map(|(way, classifier, photos)| {
-                // A fine-tuned way needs the photos themselves; the others their embeddings.
-                let tuned = matches!(classifier, Classifier::Tuned { .. });
-                let (embeddings, labels) = if tuned {
-                    let labels = self
-                        .photos_of(&photos)
-                        .into_iter()
-                        .map(|(_, l)| l)
-                        .collect();
-                    (Vec::new(), labels)
+            .map(|(way, model, photos)| {
+                // Network layers need the photos themselves; the other ways their embeddings.
+                let photos = self.photos_of(&photos);
+                let labels: Vec<usize> = photos.iter().map(|(_, label)| *label).collect();
+                let needs_inputs = model.weights.needs_model_input();
+                let (embeddings, inputs): (Vec<Embedding>, Vec<T>) = if needs_inputs {
+                    (
+                        Vec::new(),
+                        photos.iter().map(|(p, _)| p.input.clone()).collect(),
+                    )
                 } else {
-                    self.embeddings_of(&photos)
-                };
-                let inputs: Vec<T> = match tuned {
-                    true => self
-                        .photos_of(&photos)
-                        .into_iter()
-                        .map(|(p, _)| p.input.clone())
-                        .collect(),
-                    false => Vec::new(),
+                    (
+                        photos.iter().map(|(p, _)| p.embedding.clone()).collect(),
+                        Vec::new(),
+                    )
                 };
                 let total = labels.len();
                 let job = self.start_job(PendingJob::FinalTest { way, labels });
                 match way {
                     None => {
                         self.final_test = Some(FinalTest {
-                            model_version: self
-                                .model
-                                .as_ref()
-                                .map_or(ModelVersion(0), |m| m.version),
+                            model_version: model.version,
                             correct: None,
                             total,
                             settings: self.settings.clone(),
@@ -1307,23 +1300,15 @@ impl<T: Clone> AppState<T> {
                 }
                 let request = Request::Evaluate {
                     job,
-                    classifier,
+                    model: Box::new(model),
                     embeddings,
                 };
-                match tuned {
+                match needs_inputs {
                     true => Effect::SendWithInputs(request, inputs),
                     false => Effect::Send(request, None),
                 }
             })
             .collect()
-    }
-
-    /// The cached embeddings of `photos` and their labels; photos deleted since are left out.
-    fn embeddings_of(&self, photos: &[(PhotoId, usize)]) -> (Vec<Embedding>, Vec<usize>) {
-        self.photos_of(photos)
-            .into_iter()
-            .map(|(photo, label)| (photo.embedding.clone(), label))
-            .unzip()
     }
 
     /// `photos` with their labels; photos deleted since are left out.
@@ -1344,7 +1329,7 @@ impl<T: Clone> AppState<T> {
         let comparison_done = self
             .comparison
             .as_ref()
-            .is_some_and(|c| c.results.iter().any(|r| r.classifier.is_some()));
+            .is_some_and(|c| c.results.iter().any(|r| r.model.is_some()));
         if self.model.is_none() && !comparison_done {
             return Some("Train a model or run the comparison first.");
         }
@@ -1395,7 +1380,7 @@ impl<T: Clone> AppState<T> {
             .map(|photo| photo.input.clone())
             .collect();
         let (labels, validation, test_photos) = (plan.labels, plan.validation, plan.test);
-        let classes = self.classes.iter().filter(|c| !c.photos.is_empty()).count();
+        let class_names = self.class_names();
         let mut comparison = Comparison {
             predicted,
             results: Way::ALL
@@ -1403,16 +1388,13 @@ impl<T: Clone> AppState<T> {
                 .map(|way| WayResult {
                     way,
                     state: WayState::Running,
-                    // Fine-tuning reports its count when done.
-                    trainable_params: match way {
-                        Way::Frozen => (EMBEDDING_DIM + 1) * classes,
-                        Way::Centroid | Way::Knn | Way::Finetune | Way::Lora | Way::Scratch => 0,
-                    },
+                    // Each way reports its count when done.
+                    trainable_params: 0,
                     training_ms: None,
                     validation_accuracy: None,
                     test_accuracy: None,
                     history: Vec::new(),
-                    classifier: None,
+                    model: None,
                     job: None,
                 })
                 .collect(),
@@ -1420,34 +1402,32 @@ impl<T: Clone> AppState<T> {
             settings: self.settings.clone(),
             revision: self.revision,
         };
+        // The comparison's models are never used to classify: they take no version number.
+        let version = ModelVersion(0);
         let mut effects = Vec::new();
-        for (way, kind) in [
-            (Way::Centroid, NeighbourKind::Centroid),
-            (Way::Knn, NeighbourKind::Knn { k: DEFAULT_K }),
-        ] {
+        for way in [Way::Centroid, Way::Knn] {
             let job = self.start_job(PendingJob::FitWay(way));
             comparison.result_mut(way).job = Some(job);
             let request = Request::FitNeighbours {
                 job,
-                kind,
-                classes,
+                version,
+                class_names: class_names.clone(),
+                kind: way.neighbour_kind().expect("an off-the-shelf way"),
                 examples: examples.clone(),
                 validation: validation.clone(),
+                settings: self.settings.clone(),
             };
             effects.push(Effect::Send(request, None));
         }
         // The longest run first: the pool gives each network run the least busy worker.
-        for (way, kind) in [
-            (Way::Scratch, NetworkTraining::FromScratch),
-            (Way::Finetune, NetworkTraining::FineTune),
-            (Way::Lora, NetworkTraining::Lora),
-        ] {
+        for way in [Way::Scratch, Way::Finetune, Way::Lora] {
             let job = self.start_job(PendingJob::FitWay(way));
             comparison.result_mut(way).job = Some(job);
             let request = Request::TrainNetwork {
                 job,
-                kind,
-                classes,
+                version,
+                class_names: class_names.clone(),
+                kind: way.network_training().expect("a network way"),
                 labels: labels.clone(),
                 validation: validation.clone(),
                 settings: self.settings.clone(),
@@ -1649,25 +1629,6 @@ impl<T: Clone> AppState<T> {
                     }
                 }
             }
-            Event::NeighboursFitted {
-                job,
-                model,
-                validation_accuracy,
-                training_ms,
-            } => {
-                let Some(PendingJob::FitWay(way)) = self.pending.remove(&job) else {
-                    return vec![Effect::Log(format!("no way waits for {job:?}"))];
-                };
-                if let Some(comparison) = &mut self.comparison {
-                    let result = comparison.result_mut(way);
-                    if result.job == Some(job) {
-                        result.state = WayState::Done;
-                        result.validation_accuracy = validation_accuracy;
-                        result.training_ms = Some(training_ms);
-                        result.classifier = Some(Classifier::Neighbours(model));
-                    }
-                }
-            }
             Event::Previewed { job } => {
                 self.pending.remove(&job);
                 if let Some(preview) = &mut self.augment_preview
@@ -1741,25 +1702,10 @@ impl<T: Clone> AppState<T> {
                     way.history.push(report);
                 }
             }
-            Event::NetworkTrained {
-                job,
-                history,
-                restored_epoch,
-                trainable_params,
-                training_ms,
-            } => {
+            Event::Trained { job, model } if self.way_training(job).is_some() => {
                 self.pending.remove(&job);
                 if let Some(way) = self.way_training(job) {
-                    let kept = restored_epoch.map_or(history.len(), |epoch| epoch);
-                    way.state = WayState::Done;
-                    way.validation_accuracy = kept
-                        .checked_sub(1)
-                        .and_then(|i| history.get(i)?.validation)
-                        .map(|metrics| metrics.accuracy);
-                    way.history = history;
-                    way.trainable_params = trainable_params;
-                    way.training_ms = Some(training_ms);
-                    way.classifier = Some(Classifier::Tuned { job });
+                    way.finish(*model);
                 }
             }
             Event::Trained { job, model } => {
@@ -1785,23 +1731,12 @@ impl<T: Clone> AppState<T> {
                         }
                         RunPurpose::WrongPreprocessing(_) => {
                             if let Some(experiment) = &mut self.experiment {
-                                experiment.wrong_accuracy = model
-                                    .kept_epoch()
-                                    .and_then(|epoch| epoch.validation)
-                                    .map(|metrics| metrics.accuracy);
+                                experiment.wrong_accuracy = model.validation_accuracy();
                             }
                         }
                         RunPurpose::Comparison => {
                             if let Some(comparison) = &mut self.comparison {
-                                let result = comparison.result_mut(Way::Frozen);
-                                result.state = WayState::Done;
-                                result.validation_accuracy = model
-                                    .kept_epoch()
-                                    .and_then(|epoch| epoch.validation)
-                                    .map(|metrics| metrics.accuracy);
-                                result.training_ms = Some(model.training_ms);
-                                result.history = model.history.clone();
-                                result.classifier = Some(Classifier::Head(model));
+                                comparison.result_mut(Way::Frozen).finish(*model);
                             }
                         }
                     }
@@ -1901,6 +1836,14 @@ impl<T: Clone> AppState<T> {
     }
 
     /// Why training cannot start now, in words for the student; `None` when it can.
+    /// Whether a run is preparing or training (settings and the way are fixed meanwhile).
+    pub fn training_busy(&self) -> bool {
+        matches!(
+            self.training,
+            TrainingState::Preparing { .. } | TrainingState::Running { .. }
+        )
+    }
+
     pub fn training_blocker(&self) -> Option<String> {
         if !self.is_ready() {
             return Some("The model is still loading.".into());
@@ -2039,8 +1982,10 @@ impl<T: Clone> AppState<T> {
 mod tests {
     use super::*;
     use headstart_core::embedding::EMBEDDING_DIM;
-    use headstart_core::protocol::PhotoError;
-    use headstart_core::training::{HeadWeights, Metrics, SplitSizes};
+    use headstart_core::protocol::{NetworkTraining, PhotoError};
+    use headstart_core::training::{
+        HeadWeights, Metrics, ModelWeights, NetworkWeights, SplitSizes,
+    };
 
     /// Files are their names and thumbnails are strings in these tests.
     type State = AppState<String>;
@@ -2112,6 +2057,31 @@ mod tests {
         }
     }
 
+    /// A model of trained network layers (none of its tensors: the page never looks inside)
+    /// with one epoch and `params` trained numbers.
+    fn network_model(job: JobId, params: usize) -> TrainedModel {
+        TrainedModel {
+            version: ModelVersion(0),
+            class_names: vec!["a".into(), "b".into()],
+            settings: TrainingSettings::default(),
+            split: SplitSizes {
+                train: 6,
+                views: 0,
+                validation: 2,
+            },
+            history: vec![report(1)],
+            stopped_early: false,
+            restored_epoch: None,
+            validation: Vec::new(),
+            weights: ModelWeights::Network(NetworkWeights {
+                training: NetworkTraining::FineTune,
+                tensors: std::sync::Arc::new(Vec::new()),
+            }),
+            trainable_params: params,
+            training_ms: 900.0 + f64::from(job.0),
+        }
+    }
+
     /// Finishes the running training with a model of its version and class names.
     fn finish(state: &mut State, effects: &Effects) -> ModelVersion {
         let Some(Effect::Send(
@@ -2140,10 +2110,11 @@ mod tests {
             stopped_early: false,
             restored_epoch: None,
             validation: Vec::new(),
-            head: HeadWeights {
+            weights: ModelWeights::Head(HeadWeights {
                 weight: vec![0.0; EMBEDDING_DIM * classes],
                 bias: vec![0.0; classes],
-            },
+            }),
+            trainable_params: (EMBEDDING_DIM + 1) * classes,
             training_ms: 1.0,
         };
         state.apply::<&str>(Action::Worker(
@@ -2466,10 +2437,11 @@ mod tests {
             stopped_early: false,
             restored_epoch: None,
             validation,
-            head: HeadWeights {
+            weights: ModelWeights::Head(HeadWeights {
                 weight: vec![0.0; EMBEDDING_DIM * 2],
                 bias: vec![0.0; 2],
-            },
+            }),
+            trainable_params: (EMBEDDING_DIM + 1) * 2,
             training_ms: 1.0,
         };
         let job = *job;
@@ -2862,6 +2834,110 @@ mod tests {
     }
 
     #[test]
+    fn the_train_button_trains_the_chosen_way_and_its_model_classifies_and_is_tested() {
+        let mut state = ready();
+        let (a, b) = (state.classes[0].id, state.classes[1].id);
+        with_photos(&mut state, a, 5);
+        with_photos(&mut state, b, 5);
+        let mut settings = state.settings.clone();
+        settings.augmentation.flip = true;
+        state.apply::<&str>(Action::ChangeSettings(settings));
+
+        // Off-the-shelf: made from the plain embeddings, no views.
+        state.apply::<&str>(Action::ChooseTrainWay(Way::Knn));
+        let effects: Effects = state.apply(Action::Train);
+        let [
+            Effect::Send(
+                Request::FitNeighbours {
+                    version,
+                    kind,
+                    examples,
+                    ..
+                },
+                None,
+            ),
+        ] = effects.as_slice()
+        else {
+            panic!("no fit in {effects:?}");
+        };
+        assert_eq!(
+            (*version, *kind),
+            (ModelVersion(1), Way::Knn.neighbour_kind().unwrap())
+        );
+        assert_eq!(examples.len(), 8, "no augmented views, no test photos");
+
+        // Fine-tuning: the photos' model inputs go with the run; augmentation does not apply.
+        state.training = TrainingState::Idle;
+        state.apply::<&str>(Action::ChooseTrainWay(Way::Finetune));
+        let effects: Effects = state.apply(Action::Train);
+        let [
+            Effect::SendWithInputs(
+                Request::TrainNetwork {
+                    job,
+                    version,
+                    kind,
+                    labels,
+                    ..
+                },
+                inputs,
+            ),
+        ] = effects.as_slice()
+        else {
+            panic!("no network run in {effects:?}");
+        };
+        assert_eq!(
+            (*version, *kind),
+            (ModelVersion(2), NetworkTraining::FineTune)
+        );
+        assert_eq!((labels.len(), inputs.len()), (8, 8));
+        assert!(inputs.iter().all(|input| input.starts_with("input-")));
+        // The way cannot change under a running run.
+        state.apply::<&str>(Action::ChooseTrainWay(Way::Frozen));
+        assert_eq!(state.train_way, Way::Finetune);
+        let job = *job;
+        let mut model = network_model(job, 1_491_203);
+        model.version = ModelVersion(2);
+        let event = Event::Trained {
+            job,
+            model: Box::new(model),
+        };
+        state.apply::<&str>(Action::Worker(event, vec![]));
+        assert_eq!(state.training, TrainingState::Done);
+        let model = state.model.clone().unwrap();
+        assert_eq!(model.weights.way(), Way::Finetune);
+
+        // It classifies new photos, and its final test sends the test photos' model inputs.
+        let classify: Effects = state.apply(Action::Classify(files(&["new.png"])));
+        assert!(matches!(
+            classify.as_slice(),
+            [Effect::Send(Request::Classify { model: Some(sent), .. }, Some("new.png"))] if **sent == model
+        ));
+        let test: Effects = state.apply(Action::FinalTest);
+        let [
+            Effect::SendWithInputs(
+                Request::Evaluate {
+                    model: tested,
+                    embeddings,
+                    ..
+                },
+                inputs,
+            ),
+        ] = test.as_slice()
+        else {
+            panic!("no evaluation in {test:?}");
+        };
+        assert_eq!(
+            (**tested == model, embeddings.len(), inputs.len()),
+            (true, 0, 2)
+        );
+
+        // The wrong-preprocessing experiment retrains a head, so it needs a head to compare with.
+        let refused: Effects =
+            state.apply(Action::WrongPreprocessing(Some(Normalization::ZeroToOne)));
+        assert!(refused.is_empty() && state.experiment.is_none());
+    }
+
+    #[test]
     fn the_final_test_uses_only_the_kept_photos_and_goes_stale_when_anything_changes() {
         let mut state = ready();
         let (a, b) = (state.classes[0].id, state.classes[1].id);
@@ -2884,7 +2960,7 @@ mod tests {
             Effect::Send(
                 Request::Evaluate {
                     job,
-                    classifier: Classifier::Head(model),
+                    model,
                     embeddings,
                 },
                 None,
@@ -3004,16 +3080,10 @@ mod tests {
         let train_validation = train.expect("the frozen way trains");
         assert_eq!(fits.len(), 2);
         assert!(fits.iter().all(|f| f.2 == 8 && f.3 == train_validation));
-        assert_eq!(fits[1].1, NeighbourKind::Knn { k: DEFAULT_K });
+        assert_eq!(fits[1].1, Way::Knn.neighbour_kind().unwrap());
         let kinds: Vec<NetworkTraining> = networks.iter().map(|n| n.1).collect();
-        assert_eq!(
-            kinds,
-            [
-                NetworkTraining::FromScratch,
-                NetworkTraining::FineTune,
-                NetworkTraining::Lora
-            ]
-        );
+        let ways = [Way::Scratch, Way::Finetune, Way::Lora];
+        assert_eq!(kinds, ways.map(|w| w.network_training().unwrap()));
         assert!(
             networks
                 .iter()
@@ -3028,19 +3098,29 @@ mod tests {
         }
         let results = |state: &State| state.comparison.clone().unwrap().results;
         assert!(results(&state).iter().all(|r| r.state == WayState::Running));
-        assert_eq!(results(&state)[2].trainable_params, 2 * 1281);
 
+        let names = vec!["a".to_string(), "b".to_string()];
+        // Class 0 points along the first half of the axes, class 1 along the second.
+        let examples = [0, 1, 0].map(|label: usize| LabeledEmbedding {
+            embedding: Embedding::try_from(
+                (0..EMBEDDING_DIM)
+                    .map(|i| f32::from(u8::from((i < EMBEDDING_DIM / 2) == (label == 0))))
+                    .collect::<Vec<f32>>(),
+            )
+            .unwrap(),
+            label,
+        });
         for (job, kind, ..) in &fits {
-            let model = headstart_core::neighbours::NeighbourModel::fit(*kind, &[], 2);
-            state.apply::<&str>(Action::Worker(
-                Event::NeighboursFitted {
-                    job: *job,
-                    model,
-                    validation_accuracy: Some(0.5),
-                    training_ms: 2.0,
-                },
-                vec![],
-            ));
+            let model = headstart_core::neighbours::fit_model(
+                ModelVersion(0),
+                names.clone(),
+                *kind,
+                &examples,
+                &[2],
+                TrainingSettings::default(),
+            );
+            let model = Box::new(model);
+            state.apply::<&str>(Action::Worker(Event::Trained { job: *job, model }, vec![]));
         }
         let train_effects: Effects = effects
             .iter()
@@ -3058,12 +3138,9 @@ mod tests {
                     job,
                     report: report(1),
                 },
-                Event::NetworkTrained {
+                Event::Trained {
                     job,
-                    history: vec![report(1)],
-                    restored_epoch: None,
-                    trainable_params: params,
-                    training_ms: 900.0,
+                    model: Box::new(network_model(job, params)),
                 },
             ] {
                 state.apply::<&str>(Action::Worker(event, vec![]));
@@ -3075,6 +3152,12 @@ mod tests {
         );
         let done = results(&state);
         assert!(done.iter().all(|r| r.state == WayState::Done));
+        assert_eq!(
+            done[0].validation_accuracy,
+            Some(1.0),
+            "its validation predictions"
+        );
+        assert_eq!(done[2].trainable_params, 2 * 1281);
         assert_eq!(done[3].trainable_params, 1_491_203);
         assert_eq!(done[4].trainable_params, 25_859);
         assert_eq!(done[5].trainable_params, 3_374_851);
@@ -3095,11 +3178,13 @@ mod tests {
                 Effect::SendWithInputs(
                     Request::Evaluate {
                         job,
-                        classifier: Classifier::Tuned { job: run },
-                        ..
+                        model,
+                        embeddings,
                     },
                     inputs,
-                ) if [tune_job, lora_job, scratch_job].contains(run) => (*job, inputs.len()),
+                ) if model.weights.needs_model_input() && embeddings.is_empty() => {
+                    (*job, inputs.len())
+                }
                 _ => panic!("no evaluation in {effect:?}"),
             };
             assert_eq!(count, 2);
@@ -3179,7 +3264,7 @@ mod tests {
         state.apply::<&str>(Action::ImportModel("model.hsm".into(), bytes.clone()));
         let imported = state.model.clone().unwrap();
         assert_eq!(imported.version, ModelVersion(2));
-        assert_eq!(imported.head, before.head);
+        assert_eq!(imported.weights, before.weights);
         assert_eq!(imported.class_names, before.class_names);
         assert!(
             imported.validation.is_empty(),
@@ -3188,7 +3273,7 @@ mod tests {
         // It classifies, and the next run is model 3.
         let classify: Effects = state.apply(Action::Classify(files(&["new.png"])));
         assert!(
-            matches!(classify.as_slice(), [Effect::Send(Request::Classify { model, .. }, _)] if model.version == ModelVersion(2))
+            matches!(classify.as_slice(), [Effect::Send(Request::Classify { version, model: Some(model), .. }, _)] if *version == ModelVersion(2) && model.version == *version)
         );
         let next: Effects = state.apply(Action::Train);
         assert_eq!(finish(&mut state, &next), ModelVersion(3));

@@ -8,7 +8,7 @@ use crate::embedding::EMBEDDING_DIM;
 use crate::inference::read_rows;
 use crate::protocol::TrainingError;
 use crate::training::{
-    AugmentedView, EpochReport, HeadWeights, LabeledEmbedding, Metrics, ModelVersion,
+    AugmentedView, EpochReport, HeadWeights, LabeledEmbedding, Metrics, ModelVersion, ModelWeights,
     OptimizerKind, OptimizerSettings, SplitSizes, TrainedModel, TrainingSettings,
     ValidationPrediction,
 };
@@ -414,7 +414,8 @@ impl HeadTrainer {
             stopped_early: !self.is_finished(),
             restored_epoch: self.progress.restored_epoch(),
             validation,
-            head: head.weights().await.map_err(compute_error)?,
+            weights: ModelWeights::Head(head.weights().await.map_err(compute_error)?),
+            trainable_params: head.num_params(),
             training_ms: 0.0,
         }))
     }
@@ -734,7 +735,7 @@ mod tests {
         );
 
         // The kept weights are the best epoch's: measuring them again gives its validation loss.
-        let rebuilt = ClassifierHead::from_weights(&model.head, &device).unwrap();
+        let rebuilt = ClassifierHead::from_weights(model.weights.head().unwrap(), &device).unwrap();
         let validation = trainer.validation.as_ref().unwrap();
         let again = pollster::block_on(measure(
             &rebuilt,
@@ -781,7 +782,8 @@ mod tests {
         assert_eq!(stopped.version, ModelVersion(4));
 
         // The plain weights rebuild the very same head.
-        let rebuilt = ClassifierHead::from_weights(&stopped.head, &device).unwrap();
+        let rebuilt =
+            ClassifierHead::from_weights(stopped.weights.head().unwrap(), &device).unwrap();
         assert_eq!(weights(&rebuilt), weights(&trainer.head()));
         while !trainer.is_finished() {
             pollster::block_on(trainer.run_epoch()).unwrap();

@@ -4,29 +4,44 @@
 //! the raw tensors.
 //!
 //! - Header metadata (`__metadata__`, all strings): `format` = `headstart-model`,
-//!   `format_version` = `1`, `backbone` = `efficientnet-lite0`, `backbone_sha256` (the reference
-//!   checkpoint the embeddings come from), `preprocessing` (in words), and `manifest`: a JSON
-//!   object with `class_names` (output order), `settings` (the training settings), `split`,
-//!   `history` (per-epoch metrics), `stopped_early`, `restored_epoch` and `training_ms`.
-//! - Tensors: `head.weight`, F32 `[1280, classes]` (embedding to logits, row-major) and
-//!   `head.bias`, F32 `[classes]`.
+//!   `format_version` = `2`, `backbone` = `efficientnet-lite0`, `backbone_sha256` (the reference
+//!   checkpoint the embeddings come from), `preprocessing` (in words), `way` (how it was
+//!   trained: `frozen`, `centroid`, `knn`, `finetune`, `lora` or `scratch`), and `manifest`: a
+//!   JSON object with `class_names` (output order), `settings` (the training settings, with the
+//!   fine-tuning ones that say which layers a network model holds), `split`, `history`
+//!   (per-epoch metrics), `stopped_early`, `restored_epoch`, `trainable_params`, `training_ms`
+//!   and, for `knn`, `k`.
+//! - Tensors, all little-endian, row-major, by way:
+//!   - `frozen`: `head.weight`, F32 `[1280, classes]` (embedding to logits) and `head.bias`,
+//!     F32 `[classes]`;
+//!   - `centroid`: `centroids`, F32 `[classes, 1280]`, unit length (zeros for a class that had
+//!     no training photo);
+//!   - `knn`: `examples`, F32 `[n, 1280]`, unit length, and `labels`, U32 `[n]`;
+//!   - `finetune`, `lora`, `scratch`: `network.<path>` for each trained tensor of the end of
+//!     the network, F32, named as burn names the module's parameters (e.g.
+//!     `network.blocks.0.expand.conv.weight`, `network.classifier.linear.weight`
+//!     `[1280, classes]`). LoRA files hold only the adapters and the classifier.
 //!
 //! [`read`] checks everything before it trusts anything: the size first, then the header (the
 //! safetensors reader refuses offsets outside the file and allocates nothing from them), the
 //! format, version and backbone, the manifest, then the tensors' types, shapes and values.
 
 use crate::embedding::EMBEDDING_DIM;
+use crate::neighbours::NeighbourModel;
 use crate::training::{
-    EpochReport, HeadWeights, ModelVersion, SplitSizes, TrainedModel, TrainingSettings,
+    EpochReport, HeadWeights, ModelVersion, ModelWeights, NamedTensor, NetworkWeights, SplitSizes,
+    TrainedModel, TrainingSettings, Way,
 };
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The `format` a model file names.
 pub const FORMAT: &str = "headstart-model";
 
 /// The `format_version` this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The backbone every model file's head was trained on.
 pub const BACKBONE: &str = "efficientnet-lite0";
@@ -39,7 +54,7 @@ pub const BACKBONE_SHA256: &str =
 /// How photos become the backbone's input, in words.
 pub const PREPROCESSING: &str = "RGB, transparency on white, EXIF orientation applied; centre crop of 224/256 of the short side; resize to 224x224; (x - 127) / 128 per channel";
 
-/// Largest model file read (a head for 1,000 classes is 5 MB).
+/// Largest model file read: a network trained from scratch is 13.5 MB.
 pub const MAX_FILE_BYTES: usize = 16 << 20;
 
 /// Most classes, and longest class name, a model file may hold.
@@ -84,11 +99,83 @@ struct Manifest {
     history: Vec<EpochReport>,
     stopped_early: bool,
     restored_epoch: Option<usize>,
+    trainable_params: usize,
     training_ms: f64,
+    /// Neighbours that vote, for `knn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    k: Option<usize>,
 }
 
-fn little_endian(values: &[f32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+/// Prefix of the tensors of trained network layers.
+const NETWORK_PREFIX: &str = "network.";
+
+/// One tensor to write: its name, type, shape and little-endian bytes.
+struct Bytes {
+    name: String,
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl Bytes {
+    fn f32(name: impl Into<String>, shape: Vec<usize>, values: &[f32]) -> Self {
+        Self {
+            name: name.into(),
+            dtype: Dtype::F32,
+            shape,
+            data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        }
+    }
+}
+
+/// The tensors of `weights` (see the module's documentation).
+fn tensors_of(weights: &ModelWeights, classes: usize) -> Vec<Bytes> {
+    match weights {
+        ModelWeights::Head(head) => vec![
+            Bytes::f32("head.weight", vec![EMBEDDING_DIM, classes], &head.weight),
+            Bytes::f32("head.bias", vec![classes], &head.bias),
+        ],
+        ModelWeights::Neighbours(NeighbourModel::Centroid { centroids }) => {
+            let zeros = vec![0.0; EMBEDDING_DIM];
+            let rows: Vec<f32> = centroids
+                .iter()
+                .flat_map(|c| if c.is_empty() { &zeros } else { c })
+                .copied()
+                .collect();
+            vec![Bytes::f32(
+                "centroids",
+                vec![centroids.len(), EMBEDDING_DIM],
+                &rows,
+            )]
+        }
+        ModelWeights::Neighbours(NeighbourModel::Knn { examples, .. }) => {
+            let rows: Vec<f32> = examples.iter().flat_map(|(e, _)| e).copied().collect();
+            let labels = Bytes {
+                name: "labels".into(),
+                dtype: Dtype::U32,
+                shape: vec![examples.len()],
+                data: examples
+                    .iter()
+                    .flat_map(|(_, label)| (*label as u32).to_le_bytes())
+                    .collect(),
+            };
+            vec![
+                Bytes::f32("examples", vec![examples.len(), EMBEDDING_DIM], &rows),
+                labels,
+            ]
+        }
+        ModelWeights::Network(network) => network
+            .tensors
+            .iter()
+            .map(|t| {
+                Bytes::f32(
+                    format!("{NETWORK_PREFIX}{}", t.name),
+                    t.shape.clone(),
+                    &t.values,
+                )
+            })
+            .collect(),
+    }
 }
 
 /// The model as a model file. Its validation predictions stay behind: they name photos of the
@@ -101,53 +188,85 @@ pub fn write(model: &TrainedModel) -> Vec<u8> {
         history: model.history.clone(),
         stopped_early: model.stopped_early,
         restored_epoch: model.restored_epoch,
+        trainable_params: model.trainable_params,
         training_ms: model.training_ms,
+        k: match &model.weights {
+            ModelWeights::Neighbours(NeighbourModel::Knn { k, .. }) => Some(*k),
+            _ => None,
+        },
     };
-    let metadata: std::collections::HashMap<String, String> = [
+    let metadata: BTreeMap<&str, String> = [
         ("format", FORMAT.to_string()),
         ("format_version", FORMAT_VERSION.to_string()),
         ("backbone", BACKBONE.to_string()),
         ("backbone_sha256", BACKBONE_SHA256.to_string()),
         ("preprocessing", PREPROCESSING.to_string()),
+        ("way", model.weights.way().name().to_string()),
         (
             "manifest",
             serde_json::to_string(&manifest).expect("the manifest serializes"),
         ),
     ]
     .into_iter()
-    .map(|(key, value)| (key.to_string(), value))
     .collect();
-    let classes = model.head.bias.len();
-    let (weight, bias) = (
-        little_endian(&model.head.weight),
-        little_endian(&model.head.bias),
-    );
-    let tensors = [
-        (
-            "head.weight",
-            TensorView::new(Dtype::F32, vec![EMBEDDING_DIM, classes], &weight),
-        ),
-        (
-            "head.bias",
-            TensorView::new(Dtype::F32, vec![classes], &bias),
-        ),
-    ]
-    .map(|(name, view)| (name, view.expect("the head's shapes fit its values")));
-    safetensors::serialize(tensors, Some(metadata)).expect("a model serializes")
+    let mut tensors = tensors_of(&model.weights, model.class_names.len());
+    tensors.sort_by(|a, b| a.name.cmp(&b.name));
+    safetensors_file(&metadata, &tensors)
 }
 
-/// The tensor `name` as finite f32 values of shape `shape`.
-fn tensor(file: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32>, ModelFileError> {
+/// A safetensors file written here rather than by the safetensors crate, whose metadata is a
+/// `HashMap` and comes out in a different order each time: this one is the same bytes for the
+/// same model (keys sorted, tensors in name order, the header padded with spaces to a multiple
+/// of 8 bytes as the format asks).
+fn safetensors_file(metadata: &BTreeMap<&str, String>, tensors: &[Bytes]) -> Vec<u8> {
+    let mut header = serde_json::Map::new();
+    header.insert("__metadata__".into(), serde_json::json!(metadata));
+    let mut offset = 0;
+    for tensor in tensors {
+        let end = offset + tensor.data.len();
+        let dtype = match tensor.dtype {
+            Dtype::U32 => "U32",
+            _ => "F32",
+        };
+        let entry = serde_json::json!({ "dtype": dtype, "shape": tensor.shape, "data_offsets": [offset, end] });
+        header.insert(tensor.name.clone(), entry);
+        offset = end;
+    }
+    // serde_json's map keeps insertion order only with its `preserve_order` feature; without it
+    // (as here) it is a BTreeMap: sorted, so deterministic either way.
+    let mut header = serde_json::to_vec(&header).expect("the header serializes");
+    header.resize(header.len().next_multiple_of(8), b' ');
+    let mut file = Vec::with_capacity(8 + header.len() + offset);
+    file.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    file.extend_from_slice(&header);
+    for tensor in tensors {
+        file.extend_from_slice(&tensor.data);
+    }
+    file
+}
+
+/// Whether a tensor named `name` is `dtype` of a shape `fits` accepts.
+fn checked<'a>(
+    file: &'a SafeTensors<'_>,
+    name: &str,
+    dtype: Dtype,
+    fits: impl Fn(&[usize]) -> bool,
+) -> Result<TensorView<'a>, ModelFileError> {
     let view = file
         .tensor(name)
         .map_err(|_| ModelFileError::Damaged(format!("no {name}")))?;
-    if view.dtype() != Dtype::F32 || view.shape() != shape {
+    if view.dtype() != dtype || !fits(view.shape()) {
         return Err(ModelFileError::Damaged(format!(
-            "{name} is {:?} {:?}, not F32 {shape:?}",
+            "{name} is {:?} {:?}",
             view.dtype(),
             view.shape()
         )));
     }
+    Ok(view)
+}
+
+/// The finite f32 values of a tensor already checked to be F32.
+fn finite_f32(name: &str, view: &TensorView<'_>) -> Result<Vec<f32>, ModelFileError> {
     let values: Vec<f32> = view
         .data()
         .chunks_exact(4)
@@ -159,6 +278,100 @@ fn tensor(file: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32
         )));
     }
     Ok(values)
+}
+
+/// The tensor `name` as finite f32 values of shape `shape`.
+fn tensor(file: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32>, ModelFileError> {
+    let view = checked(file, name, Dtype::F32, |s| s == shape)?;
+    finite_f32(name, &view)
+}
+
+/// The weights of a model of `way` for `classes` classes, checked against each other.
+fn weights_of(
+    file: &SafeTensors<'_>,
+    way: Way,
+    classes: usize,
+    k: Option<usize>,
+) -> Result<ModelWeights, ModelFileError> {
+    Ok(match way {
+        Way::Frozen => ModelWeights::Head(HeadWeights {
+            weight: tensor(file, "head.weight", &[EMBEDDING_DIM, classes])?,
+            bias: tensor(file, "head.bias", &[classes])?,
+        }),
+        Way::Centroid => {
+            let rows = tensor(file, "centroids", &[classes, EMBEDDING_DIM])?;
+            let centroids = rows
+                .chunks_exact(EMBEDDING_DIM)
+                .map(|row| {
+                    if row.iter().all(|v| *v == 0.0) {
+                        Vec::new()
+                    } else {
+                        row.to_vec()
+                    }
+                })
+                .collect();
+            ModelWeights::Neighbours(NeighbourModel::Centroid { centroids })
+        }
+        Way::Knn => {
+            let view = checked(
+                file,
+                "examples",
+                Dtype::F32,
+                |s| matches!(s, [n, EMBEDDING_DIM] if *n > 0),
+            )?;
+            let examples = view.shape()[0];
+            let rows = finite_f32("examples", &view)?;
+            let labels = checked(file, "labels", Dtype::U32, |s| s == [examples])?;
+            let labels: Vec<usize> = labels
+                .data()
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                .collect();
+            if labels.iter().any(|&label| label >= classes) {
+                return Err(ModelFileError::Damaged("a label beyond the classes".into()));
+            }
+            let k = k.filter(|k| (1..=examples).contains(k));
+            let k = k.ok_or_else(|| ModelFileError::Damaged("no fitting k".into()))?;
+            ModelWeights::Neighbours(NeighbourModel::Knn {
+                k,
+                classes,
+                examples: rows
+                    .chunks_exact(EMBEDDING_DIM)
+                    .map(<[f32]>::to_vec)
+                    .zip(labels)
+                    .collect(),
+            })
+        }
+        Way::Finetune | Way::Lora | Way::Scratch => {
+            let training = way.network_training().expect("a network way");
+            // The classifier must fit the classes; the worker checks the rest against the
+            // layers the settings name when it loads them.
+            let classifier = format!("{NETWORK_PREFIX}classifier.linear");
+            tensor(
+                file,
+                &format!("{classifier}.weight"),
+                &[EMBEDDING_DIM, classes],
+            )?;
+            tensor(file, &format!("{classifier}.bias"), &[classes])?;
+            let mut tensors = Vec::new();
+            for name in file.names() {
+                let Some(path) = name.strip_prefix(NETWORK_PREFIX) else {
+                    return Err(ModelFileError::Damaged(format!("an unknown tensor {name}")));
+                };
+                let view = checked(file, name, Dtype::F32, |_| true)?;
+                tensors.push(NamedTensor {
+                    name: path.to_string(),
+                    shape: view.shape().to_vec(),
+                    values: finite_f32(name, &view)?,
+                });
+            }
+            tensors.sort_by(|a, b| a.name.cmp(&b.name));
+            ModelWeights::Network(NetworkWeights {
+                training,
+                tensors: Arc::new(tensors),
+            })
+        }
+    })
 }
 
 /// Reads a model file, refusing anything this page cannot use exactly as it was exported. The
@@ -205,10 +418,10 @@ pub fn read(bytes: &[u8], version: ModelVersion) -> Result<TrainedModel, ModelFi
             name.chars().count()
         )));
     }
-    let head = HeadWeights {
-        weight: tensor(&file, "head.weight", &[EMBEDDING_DIM, classes])?,
-        bias: tensor(&file, "head.bias", &[classes])?,
-    };
+    let way = field("way").unwrap_or("none");
+    let way = Way::from_name(way)
+        .ok_or_else(|| ModelFileError::Damaged(format!("an unknown way {way}")))?;
+    let weights = weights_of(&file, way, classes, manifest.k)?;
     Ok(TrainedModel {
         version,
         class_names: manifest.class_names,
@@ -218,7 +431,8 @@ pub fn read(bytes: &[u8], version: ModelVersion) -> Result<TrainedModel, ModelFi
         stopped_early: manifest.stopped_early,
         restored_epoch: manifest.restored_epoch,
         validation: Vec::new(),
-        head,
+        weights,
+        trainable_params: manifest.trainable_params,
         training_ms: manifest.training_ms,
     })
 }
@@ -226,6 +440,7 @@ pub fn read(bytes: &[u8], version: ModelVersion) -> Result<TrainedModel, ModelFi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::NetworkTraining;
     use crate::training::Metrics;
 
     fn model() -> TrainedModel {
@@ -250,14 +465,110 @@ mod tests {
             stopped_early: false,
             restored_epoch: None,
             validation: Vec::new(),
-            head: HeadWeights {
+            weights: ModelWeights::Head(HeadWeights {
                 weight: (0..EMBEDDING_DIM * 3)
                     .map(|i| i as f32 * 1e-3 - 1.0)
                     .collect(),
                 bias: vec![0.5, -0.25, 1e-7],
-            },
+            }),
+            trainable_params: EMBEDDING_DIM * 3 + 3,
             training_ms: 12.5,
         }
+    }
+
+    fn row(seed: usize) -> Vec<f32> {
+        (0..EMBEDDING_DIM)
+            .map(|i| ((i * 7 + seed * 13) % 11) as f32 / 11.0 - 0.4)
+            .collect()
+    }
+
+    /// The same model trained every other way.
+    fn every_way() -> Vec<TrainedModel> {
+        let with = |weights| TrainedModel { weights, ..model() };
+        let network = |training, names: &[&str]| {
+            let mut tensors: Vec<NamedTensor> = names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| NamedTensor {
+                    name: name.to_string(),
+                    shape: vec![2, 3],
+                    values: (0..6).map(|v| (v * (i + 1)) as f32 * 0.1).collect(),
+                })
+                .collect();
+            tensors.push(NamedTensor {
+                name: "classifier.linear.weight".into(),
+                shape: vec![EMBEDDING_DIM, 3],
+                values: [row(1), row(2), row(3)].concat(),
+            });
+            tensors.push(NamedTensor {
+                name: "classifier.linear.bias".into(),
+                shape: vec![3],
+                values: vec![0.1, 0.2, 0.3],
+            });
+            tensors.sort_by(|a, b| a.name.cmp(&b.name));
+            ModelWeights::Network(NetworkWeights {
+                training,
+                tensors: Arc::new(tensors),
+            })
+        };
+        vec![
+            with(ModelWeights::Neighbours(NeighbourModel::Centroid {
+                centroids: vec![row(1), Vec::new(), row(2)],
+            })),
+            with(ModelWeights::Neighbours(NeighbourModel::Knn {
+                k: 2,
+                classes: 3,
+                examples: vec![(row(1), 0), (row(2), 2), (row(3), 1)],
+            })),
+            with(network(
+                NetworkTraining::FineTune,
+                &["blocks.0.expand.conv.weight", "head.conv.weight"],
+            )),
+            with(network(
+                NetworkTraining::Lora,
+                &["blocks.0.project.adapter.a"],
+            )),
+            with(network(
+                NetworkTraining::FromScratch,
+                &["stem.conv.weight", "stem.bn.running_mean"],
+            )),
+        ]
+    }
+
+    #[test]
+    fn a_model_of_every_way_comes_back_exactly_and_says_its_way() {
+        for model in every_way() {
+            let bytes = write(&model);
+            let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+            let way = header.metadata().as_ref().unwrap()["way"].clone();
+            assert_eq!(way, model.weights.way().name());
+            let back = read(&bytes, model.version).unwrap();
+            assert_eq!(back, model, "{way}");
+            // Written again, byte for byte the same file.
+            assert_eq!(write(&back), bytes, "{way}");
+        }
+    }
+
+    #[test]
+    fn models_of_other_ways_are_checked_against_their_classes() {
+        let ways = every_way();
+        let (knn, finetune) = (ways[1].clone(), ways[2].clone());
+        let refused = |model: &TrainedModel| read(&write(model), ModelVersion(1)).unwrap_err();
+        // A neighbour labelled with a class the model does not have.
+        let mut stray = knn.clone();
+        if let ModelWeights::Neighbours(NeighbourModel::Knn { examples, .. }) = &mut stray.weights {
+            examples[0].1 = 7;
+        }
+        assert!(matches!(refused(&stray), ModelFileError::Damaged(_)));
+        // One class name fewer than the classifier's outputs.
+        let mut fewer = finetune.clone();
+        fewer.class_names.pop();
+        assert!(matches!(refused(&fewer), ModelFileError::Damaged(_)));
+        let mut nan = finetune;
+        if let ModelWeights::Network(network) = &mut nan.weights {
+            Arc::make_mut(&mut network.tensors)[0].values[0] = f32::NAN;
+        }
+        assert!(matches!(refused(&nan), ModelFileError::Damaged(_)));
     }
 
     #[test]
@@ -316,8 +627,8 @@ mod tests {
             out
         };
         assert!(matches!(
-            refused(&edited("\"format_version\":\"1\"", "\"format_version\":\"2\"")),
-            ModelFileError::OtherVersion(v) if v == "2"
+            refused(&edited("\"format_version\":\"2\"", "\"format_version\":\"1\"")),
+            ModelFileError::OtherVersion(v) if v == "1"
         ));
         assert!(matches!(
             refused(&edited(BACKBONE_SHA256, &"0".repeat(64))),

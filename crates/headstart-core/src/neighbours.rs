@@ -4,7 +4,10 @@
 //! similarity.
 
 use crate::embedding::Embedding;
-use crate::training::LabeledEmbedding;
+use crate::training::{
+    LabeledEmbedding, ModelVersion, ModelWeights, SplitSizes, TrainedModel, TrainingSettings,
+    ValidationPrediction,
+};
 use serde::{Deserialize, Serialize};
 
 /// Neighbours that vote in [`NeighbourModel::Knn`] by default.
@@ -92,25 +95,6 @@ impl NeighbourModel {
         }
     }
 
-    /// The classifier made from the examples not at the `validation` indices, and its accuracy
-    /// on those that are (`None` without any).
-    pub fn fit_split(
-        kind: NeighbourKind,
-        classes: usize,
-        examples: &[LabeledEmbedding],
-        validation: &[usize],
-    ) -> (Self, Option<f32>) {
-        let (held_back, train): (Vec<(usize, &LabeledEmbedding)>, Vec<_>) = examples
-            .iter()
-            .enumerate()
-            .partition(|(i, _)| validation.contains(i));
-        let train: Vec<LabeledEmbedding> = train.into_iter().map(|(_, e)| e.clone()).collect();
-        let model = Self::fit(kind, &train, classes);
-        let held_back: Vec<&LabeledEmbedding> = held_back.into_iter().map(|(_, e)| e).collect();
-        let accuracy = model.accuracy(&held_back);
-        (model, accuracy)
-    }
-
     /// Number of classes it chooses from.
     pub fn classes(&self) -> usize {
         match self {
@@ -129,6 +113,14 @@ impl NeighbourModel {
             .filter(|e| self.predict(&e.embedding) == e.label)
             .count();
         Some(right as f32 / examples.len() as f32)
+    }
+
+    /// Its probabilities for `embedding`: 1 for the class it picks, 0 for the others.
+    pub fn probabilities(&self, embedding: &Embedding) -> Vec<f32> {
+        let picked = self.predict(embedding);
+        (0..self.classes())
+            .map(|class| f32::from(u8::from(class == picked)))
+            .collect()
     }
 
     /// The class it gives `embedding`.
@@ -166,6 +158,53 @@ impl NeighbourModel {
                     .unwrap_or(0)
             }
         }
+    }
+}
+
+/// The model of `kind` made from the examples not at the `validation` indices, with how it
+/// classified those that are. Its version and class names are the run's.
+pub fn fit_model(
+    version: ModelVersion,
+    class_names: Vec<String>,
+    kind: NeighbourKind,
+    examples: &[LabeledEmbedding],
+    validation: &[usize],
+    settings: TrainingSettings,
+) -> TrainedModel {
+    let train: Vec<LabeledEmbedding> = examples
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !validation.contains(i))
+        .map(|(_, e)| e.clone())
+        .collect();
+    let model = NeighbourModel::fit(kind, &train, class_names.len());
+    let validation_predictions = validation
+        .iter()
+        .filter_map(|&i| {
+            let held_back = examples.get(i)?;
+            Some(ValidationPrediction {
+                example: i,
+                label: held_back.label,
+                probabilities: model.probabilities(&held_back.embedding),
+            })
+        })
+        .collect::<Vec<_>>();
+    TrainedModel {
+        version,
+        class_names,
+        settings,
+        split: SplitSizes {
+            train: train.len(),
+            views: 0,
+            validation: validation_predictions.len(),
+        },
+        history: Vec::new(),
+        stopped_early: false,
+        restored_epoch: None,
+        validation: validation_predictions,
+        weights: ModelWeights::Neighbours(model),
+        trainable_params: 0,
+        training_ms: 0.0,
     }
 }
 
@@ -244,14 +283,29 @@ mod tests {
             example(0, 1.0, 0.01, 1),
             example(0, 2.0, 0.0, 0),
         ];
-        let (model, accuracy) =
-            NeighbourModel::fit_split(NeighbourKind::Knn { k: 1 }, 2, &examples, &[2, 3]);
-        let NeighbourModel::Knn { examples: kept, .. } = &model else {
+        let fit = |kind, validation: &[usize]| {
+            let names = vec!["a".to_string(), "b".to_string()];
+            let settings = TrainingSettings::default();
+            fit_model(
+                ModelVersion(1),
+                names,
+                kind,
+                &examples,
+                validation,
+                settings,
+            )
+        };
+        let model = fit(NeighbourKind::Knn { k: 1 }, &[2, 3]);
+        let ModelWeights::Neighbours(NeighbourModel::Knn { examples: kept, .. }) = &model.weights
+        else {
             unreachable!()
         };
         assert_eq!(kept.len(), 2);
-        assert_eq!(accuracy, Some(0.5));
-        let (_, none) = NeighbourModel::fit_split(NeighbourKind::Centroid, 2, &examples, &[]);
-        assert_eq!(none, None);
+        assert_eq!(model.validation_accuracy(), Some(0.5));
+        assert_eq!((model.split.train, model.split.validation), (2, 2));
+        assert_eq!(
+            fit(NeighbourKind::Centroid, &[]).validation_accuracy(),
+            None
+        );
     }
 }

@@ -9,7 +9,7 @@
 
 use crate::augment::AugmentationSettings;
 use crate::embedding::Embedding;
-use crate::neighbours::{NeighbourKind, NeighbourModel};
+use crate::neighbours::NeighbourKind;
 use crate::preprocess::Normalization;
 use crate::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
@@ -95,12 +95,16 @@ pub enum Request {
         /// One seed per view.
         seeds: Vec<u64>,
     },
-    /// Like [`Request::Embed`], then classify the embedding with `model`.
+    /// Like [`Request::Embed`], then classify the photo with `model` (its embedding, or for
+    /// trained network layers its model input).
     Classify {
         /// The job.
         job: JobId,
-        /// The model the student classified with when asking.
-        model: Box<TrainedModel>,
+        /// The version of the model the student classified with when asking.
+        version: ModelVersion,
+        /// That model; `None` when this worker was last sent it (the pool sends a model of
+        /// trained network layers, megabytes, once per worker rather than with every photo).
+        model: Option<Box<TrainedModel>>,
     },
     /// Train a new head on cached embeddings, reporting every epoch.
     Train {
@@ -121,29 +125,35 @@ pub enum Request {
         settings: TrainingSettings,
     },
     /// Make an off-the-shelf classifier from the examples that are not for validation, and
-    /// measure it on those that are (answered by [`Event::NeighboursFitted`]).
+    /// measure it on those that are (answered by [`Event::Trained`]).
     FitNeighbours {
         /// The job.
         job: JobId,
+        /// The version the model will carry.
+        version: ModelVersion,
+        /// Class names in label order.
+        class_names: Vec<String>,
         /// Which classifier.
         kind: NeighbourKind,
-        /// Number of classes.
-        classes: usize,
         /// The training and validation photos' embeddings.
         examples: Vec<LabeledEmbedding>,
         /// Which examples are for validation.
         validation: Vec<usize>,
+        /// The run's settings (kept with the model).
+        settings: TrainingSettings,
     },
     /// Train the network itself with a new classifier on the attached model inputs (an array,
-    /// one per example), reporting every epoch; answered by [`Event::NetworkTrained`]. The
-    /// worker keeps the trained layers for [`Classifier::Tuned`].
+    /// one per example), reporting every epoch; answered by [`Event::Trained`] with the trained
+    /// layers in the model.
     TrainNetwork {
         /// The job.
         job: JobId,
+        /// The version the model will carry.
+        version: ModelVersion,
+        /// Class names in label order.
+        class_names: Vec<String>,
         /// Fine-tuning the pretrained network, or a new one from scratch.
         kind: NetworkTraining,
-        /// Number of classes.
-        classes: usize,
         /// Each example's class.
         labels: Vec<usize>,
         /// Which examples are for validation.
@@ -151,15 +161,15 @@ pub enum Request {
         /// The run's settings (with how many blocks to unfreeze).
         settings: TrainingSettings,
     },
-    /// Class probabilities of cached embeddings under a classifier (the final test), answered
-    /// by [`Event::Evaluated`]. For [`Classifier::Tuned`] the photos' model inputs are attached
-    /// (an array) instead of embeddings.
+    /// Class probabilities of photos under a model (the final test), answered by
+    /// [`Event::Evaluated`]: of their cached embeddings, or, when the model's weights need the
+    /// model input, of the photos' model inputs attached (an array) instead.
     Evaluate {
         /// The job.
         job: JobId,
-        /// The classifier to evaluate.
-        classifier: Classifier,
-        /// The embeddings, in the page's order.
+        /// The model to evaluate.
+        model: Box<TrainedModel>,
+        /// The embeddings, in the page's order (empty when the inputs are attached).
         embeddings: Vec<Embedding>,
     },
     /// Stop the training run `job` after its current epoch.
@@ -226,8 +236,8 @@ pub enum Event {
         /// Its metrics.
         report: EpochReport,
     },
-    /// A training run ended with a model: all its epochs ran, or it was stopped after at
-    /// least one (then `model.stopped_early` is set).
+    /// A training run ended with a model, whatever way trained it: all its epochs ran, or it
+    /// was stopped after at least one (then `model.stopped_early` is set).
     Trained {
         /// The run.
         job: JobId,
@@ -245,31 +255,6 @@ pub enum Event {
         job: JobId,
         /// Why.
         error: TrainingError,
-    },
-    /// The answer to [`Request::FitNeighbours`].
-    NeighboursFitted {
-        /// The job.
-        job: JobId,
-        /// The classifier.
-        model: NeighbourModel,
-        /// Its accuracy on the validation photos (`None` without any).
-        validation_accuracy: Option<f32>,
-        /// How long making it took, in milliseconds.
-        training_ms: f64,
-    },
-    /// A [`Request::TrainNetwork`] run ended with a model (kept by the worker as
-    /// [`Classifier::Tuned`]).
-    NetworkTrained {
-        /// The run.
-        job: JobId,
-        /// Every epoch's metrics.
-        history: Vec<EpochReport>,
-        /// With early stopping, the epoch whose weights it kept.
-        restored_epoch: Option<usize>,
-        /// Numbers it trained.
-        trainable_params: usize,
-        /// How long training took, in milliseconds.
-        training_ms: f64,
     },
     /// The answer to [`Request::Evaluate`].
     Evaluated {
@@ -299,20 +284,6 @@ pub enum NetworkTraining {
     /// The same architecture, randomly initialized, whole, on images scaled down to
     /// [`crate::preprocess::SCRATCH_INPUT_SIZE`] pixels.
     FromScratch,
-}
-
-/// Anything that classifies embeddings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Classifier {
-    /// A trained head.
-    Head(Box<TrainedModel>),
-    /// An off-the-shelf classifier (its probabilities are 1 for the class it picks).
-    Neighbours(NeighbourModel),
-    /// The trained layers of a [`Request::TrainNetwork`] run, kept by the training worker.
-    Tuned {
-        /// The run that made them.
-        job: JobId,
-    },
 }
 
 /// One augmented view to make of a model input.

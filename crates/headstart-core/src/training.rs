@@ -4,7 +4,10 @@
 
 use crate::augment::AugmentationSettings;
 use crate::embedding::{EMBEDDING_DIM, Embedding};
+use crate::neighbours::{NeighbourKind, NeighbourModel};
+use crate::protocol::NetworkTraining;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Settings of one head training run. Every field has the default a lesson starts from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -171,6 +174,173 @@ impl HeadWeights {
     }
 }
 
+/// One tensor of trained network layers: its module path as burn names it (e.g.
+/// `blocks.0.expand.conv.weight`), its shape and its values, row-major.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedTensor {
+    /// The module path.
+    pub name: String,
+    /// The shape.
+    pub shape: Vec<usize>,
+    /// The values.
+    pub values: Vec<f32>,
+}
+
+/// Trained network layers: what [`NetworkTraining`] trained, as plain tensors. Fine-tuning and
+/// from scratch keep every tensor of the trained end of the network (with the classifier);
+/// LoRA keeps only its adapters and the classifier, since the rest is the pretrained backbone.
+/// Shared, because a model value is cloned into every request that classifies with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkWeights {
+    /// How the layers were trained (which layers they are follows from it and the settings).
+    pub training: NetworkTraining,
+    /// The tensors.
+    pub tensors: Arc<Vec<NamedTensor>>,
+}
+
+impl NetworkWeights {
+    /// Numbers held.
+    pub fn len(&self) -> usize {
+        self.tensors.iter().map(|t| t.values.len()).sum()
+    }
+
+    /// Whether it holds no numbers.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What a trained model classifies with, by the way it was trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ModelWeights {
+    /// A new head on the frozen backbone's embeddings.
+    Head(HeadWeights),
+    /// Nearest centroid or nearest neighbours on the frozen backbone's embeddings.
+    Neighbours(NeighbourModel),
+    /// Trained network layers with their classifier, on the model input.
+    Network(NetworkWeights),
+}
+
+/// A way to train, as the automation contract, the model file and the command line name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Way {
+    /// Nearest class centroid on the frozen embeddings (no gradient).
+    Centroid,
+    /// k-nearest neighbours on the frozen embeddings (no gradient).
+    Knn,
+    /// Frozen backbone and a new head trained by gradient descent.
+    Frozen,
+    /// The last backbone blocks unfrozen and trained with a new head.
+    Finetune,
+    /// Low-rank adapters on the last blocks, the network frozen, with a new head.
+    Lora,
+    /// The same network, randomly initialized, trained whole on the photos alone.
+    Scratch,
+}
+
+impl Way {
+    /// Every way, from the cheapest.
+    pub const ALL: [Self; 6] = [
+        Self::Centroid,
+        Self::Knn,
+        Self::Frozen,
+        Self::Finetune,
+        Self::Lora,
+        Self::Scratch,
+    ];
+
+    /// Its name (`data-mode` in the page, `way` in a model file).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Centroid => "centroid",
+            Self::Knn => "knn",
+            Self::Frozen => "frozen",
+            Self::Finetune => "finetune",
+            Self::Lora => "lora",
+            Self::Scratch => "scratch",
+        }
+    }
+
+    /// The way of that name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|way| way.name() == name)
+    }
+
+    /// Its short name, for rankings.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Self::Centroid => "centroid",
+            Self::Knn => "neighbours",
+            Self::Frozen => "new head",
+            Self::Finetune => "fine-tuned",
+            Self::Lora => "LoRA",
+            Self::Scratch => "from scratch",
+        }
+    }
+
+    /// What the page calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Centroid => "Nearest centroid",
+            Self::Knn => "Nearest neighbours (k = 5)",
+            Self::Frozen => "Frozen backbone + new head",
+            Self::Finetune => "Fine-tuned last blocks + new head",
+            Self::Lora => "LoRA adapters on the last blocks + new head",
+            Self::Scratch => "From scratch (at 112 × 112 pixels)",
+        }
+    }
+
+    /// How it trains the network, for the ways that do.
+    pub fn network_training(self) -> Option<NetworkTraining> {
+        match self {
+            Self::Finetune => Some(NetworkTraining::FineTune),
+            Self::Lora => Some(NetworkTraining::Lora),
+            Self::Scratch => Some(NetworkTraining::FromScratch),
+            Self::Centroid | Self::Knn | Self::Frozen => None,
+        }
+    }
+
+    /// Which off-the-shelf classifier it is, for the ways that are one.
+    pub fn neighbour_kind(self) -> Option<NeighbourKind> {
+        match self {
+            Self::Centroid => Some(NeighbourKind::Centroid),
+            Self::Knn => Some(NeighbourKind::Knn {
+                k: crate::neighbours::DEFAULT_K,
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl ModelWeights {
+    /// The way that made them.
+    pub fn way(&self) -> Way {
+        match self {
+            Self::Head(_) => Way::Frozen,
+            Self::Neighbours(NeighbourModel::Centroid { .. }) => Way::Centroid,
+            Self::Neighbours(NeighbourModel::Knn { .. }) => Way::Knn,
+            Self::Network(network) => match network.training {
+                NetworkTraining::FineTune => Way::Finetune,
+                NetworkTraining::Lora => Way::Lora,
+                NetworkTraining::FromScratch => Way::Scratch,
+            },
+        }
+    }
+
+    /// The head, when they are one.
+    pub fn head(&self) -> Option<&HeadWeights> {
+        match self {
+            Self::Head(head) => Some(head),
+            _ => None,
+        }
+    }
+
+    /// Whether classifying with them needs the photo's model input rather than its embedding.
+    pub fn needs_model_input(&self) -> bool {
+        matches!(self, Self::Network(_))
+    }
+}
+
 /// A trained model: everything needed to classify a photo and to say what made it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainedModel {
@@ -191,8 +361,10 @@ pub struct TrainedModel {
     pub restored_epoch: Option<usize>,
     /// How the final model classified each validation example.
     pub validation: Vec<ValidationPrediction>,
-    /// The head's parameters.
-    pub head: HeadWeights,
+    /// What it classifies with.
+    pub weights: ModelWeights,
+    /// Numbers its training changed (0 for the ways that only remember the training photos).
+    pub trainable_params: usize,
     /// How long training took, in milliseconds (0 until whoever ran it sets it).
     pub training_ms: f64,
 }
@@ -212,6 +384,23 @@ impl TrainedModel {
     /// The metrics of the last epoch that ran (none only for a model that never trained).
     pub fn last_epoch(&self) -> Option<EpochReport> {
         self.history.last().copied()
+    }
+
+    /// Accuracy on the validation photos: at the kept epoch, else (for the ways that do not
+    /// train by epochs) of its validation predictions; `None` without validation photos.
+    pub fn validation_accuracy(&self) -> Option<f32> {
+        if let Some(validation) = self.kept_epoch().and_then(|epoch| epoch.validation) {
+            return Some(validation.accuracy);
+        }
+        if self.validation.is_empty() {
+            return None;
+        }
+        let right = self
+            .validation
+            .iter()
+            .filter(|p| top1(&p.probabilities).0 == p.label)
+            .count();
+        Some(right as f32 / self.validation.len() as f32)
     }
 
     /// The metrics of the epoch whose weights the model holds: the restored one, else the last.

@@ -18,17 +18,22 @@ use crate::head::{
 use crate::inference::read_rows;
 use crate::preprocess::SCRATCH_INPUT_SIZE;
 use crate::protocol::{NetworkTraining, TrainingError};
-use crate::training::{EpochReport, FineTuningSettings, TrainingSettings};
-use burn::module::{Module, ParamGroup};
+use crate::training::{
+    EpochReport, FineTuningSettings, ModelVersion, ModelWeights, NamedTensor, NetworkWeights,
+    SplitSizes, TrainedModel, TrainingSettings, ValidationPrediction,
+};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamGroup};
 use burn::optim::lr_scheduler::LrSchedulerConfig;
 use burn::optim::lr_scheduler::module_lr_scheduler::{ModuleLrScheduler, ModuleLrSchedulerConfig};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, ExecutionError, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The trainable end of the network: unfrozen blocks, the head convolution, pooling, and a new
 /// classifier (from scratch: the whole network, stem included).
@@ -133,6 +138,160 @@ impl TunedTail {
     }
 }
 
+/// Collects every float tensor of a module with its path, flattened (not yet read).
+#[derive(Default)]
+struct TensorCollector {
+    path: Vec<String>,
+    found: Vec<(String, Vec<usize>, Tensor<1>)>,
+}
+
+impl ModuleVisitor for TensorCollector {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let tensor = param.val();
+        let shape = tensor.dims().to_vec();
+        let flat = tensor.reshape([shape.iter().product::<usize>()]);
+        self.found.push((self.path.join("."), shape, flat));
+    }
+}
+
+/// Replaces the float tensors of a module that `tensors` name, checking their shapes.
+struct TensorLoader<'a> {
+    path: Vec<String>,
+    tensors: HashMap<&'a str, &'a NamedTensor>,
+    loaded: usize,
+    errors: Vec<String>,
+    device: Device,
+}
+
+impl ModuleMapper for TensorLoader<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let path = self.path.join(".");
+        let Some(tensor) = self.tensors.get(path.as_str()) else {
+            return param;
+        };
+        let shape = param.val().dims();
+        if tensor.shape != shape || tensor.values.len() != shape.iter().product::<usize>() {
+            self.errors
+                .push(format!("{path} is {:?}, not {shape:?}", tensor.shape));
+            return param;
+        }
+        self.loaded += 1;
+        let values = Tensor::from_data(TensorData::new(tensor.values.clone(), shape), &self.device);
+        param.map(|_| values)
+    }
+}
+
+/// Whether a LoRA tail keeps the tensor at `path` (its adapters and its classifier; the rest
+/// is the pretrained backbone).
+fn kept_by_lora(path: &str) -> bool {
+    path.starts_with("classifier.") || path.contains(".adapter.")
+}
+
+impl TunedTail {
+    /// Its trained tensors as plain values, in name order (LoRA: only the adapters and the
+    /// classifier), each read with one asynchronous read (WebGPU has no synchronous reads).
+    pub async fn weights(
+        &self,
+        training: NetworkTraining,
+    ) -> Result<NetworkWeights, ExecutionError> {
+        let mut collector = TensorCollector::default();
+        self.visit(&mut collector);
+        let mut tensors = Vec::new();
+        for (name, shape, flat) in collector.found {
+            if training == NetworkTraining::Lora && !kept_by_lora(&name) {
+                continue;
+            }
+            let values = flat
+                .into_data_async()
+                .await?
+                .convert::<f32>()
+                .try_to_vec::<f32>();
+            tensors.push(NamedTensor {
+                name,
+                shape,
+                values: values.expect("f32 values"),
+            });
+        }
+        tensors.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(NetworkWeights {
+            training,
+            tensors: Arc::new(tensors),
+        })
+    }
+
+    /// The tail `weights` hold, for `classes` classes, on top of `backbone` with the layers
+    /// `settings` name, on `device`, for classifying. Refused when any tensor is missing, left
+    /// over or of another shape.
+    pub fn from_weights(
+        backbone: &EfficientNetLite0,
+        weights: &NetworkWeights,
+        settings: &TrainingSettings,
+        classes: usize,
+        device: &Device,
+    ) -> Result<Self, String> {
+        let classifier = HeadConfig::new(classes).init(settings.seed, device);
+        let tuning = &settings.fine_tuning;
+        let tail = match weights.training {
+            NetworkTraining::FineTune => Self::new(backbone, tuning.unfrozen_blocks, classifier),
+            NetworkTraining::Lora => Self::lora(
+                backbone,
+                tuning.unfrozen_blocks,
+                tuning.lora_rank,
+                classifier,
+                settings.seed,
+            ),
+            NetworkTraining::FromScratch => Self::scratch(classifier, settings.seed, device),
+        };
+        let mut expected = TensorCollector::default();
+        tail.visit(&mut expected);
+        let expected = expected
+            .found
+            .iter()
+            .filter(|(name, ..)| weights.training != NetworkTraining::Lora || kept_by_lora(name))
+            .count();
+        let mut loader = TensorLoader {
+            path: Vec::new(),
+            tensors: weights
+                .tensors
+                .iter()
+                .map(|t| (t.name.as_str(), t))
+                .collect(),
+            loaded: 0,
+            errors: Vec::new(),
+            device: device.clone(),
+        };
+        let tail = tail.map(&mut loader).valid();
+        if !loader.errors.is_empty() {
+            return Err(loader.errors.join("; "));
+        }
+        if loader.loaded != expected || loader.loaded != weights.tensors.len() {
+            return Err(format!(
+                "{} tensors given, {} fit the {} the layers have",
+                weights.tensors.len(),
+                loader.loaded,
+                expected
+            ));
+        }
+        Ok(tail)
+    }
+}
+
 /// Preprocessed 224x224 images scaled down (bilinear) to what training from scratch takes.
 pub fn scratch_input(images: Tensor<4>) -> Tensor<4> {
     interpolate(
@@ -185,11 +344,14 @@ impl Examples {
 /// Fine-tunes a [`TunedTail`] epoch by epoch on cached prefix outputs.
 pub struct TuneTrainer {
     settings: TrainingSettings,
+    training: NetworkTraining,
     tail: TunedTail,
     optimizer: ModuleOptimizer,
     learning_rates: ModuleLrScheduler,
     train: Examples,
     validation: Option<Examples>,
+    /// The validation examples' indices, in the order of `validation`.
+    validation_indices: Vec<usize>,
     rng: StdRng,
     progress: Progress<TunedTail>,
 }
@@ -199,7 +361,9 @@ impl TuneTrainer {
     /// row per example, what the tail takes (see [`frozen_blocks`]; images from scratch); the
     /// examples at `validation` measure, the others train. The classifier steps at the
     /// optimizer's learning rate, every other layer at `layer_learning_rate`.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
+        training: NetworkTraining,
         tail: TunedTail,
         prefix_outputs: Tensor<4>,
         labels: &[usize],
@@ -238,7 +402,9 @@ impl TuneTrainer {
             train: Examples::pick(&prefix_outputs, labels, &train, &train_device),
             validation: (!validation.is_empty())
                 .then(|| Examples::pick(&prefix_outputs, labels, validation, device)),
+            validation_indices: validation.to_vec(),
             rng: StdRng::seed_from_u64(settings.seed),
+            training,
             tail,
             progress: Progress::new(&settings),
             settings,
@@ -282,7 +448,9 @@ impl TuneTrainer {
                 settings.optimizer.learning_rate,
             ),
         };
-        Self::new(tail, inputs, labels, validation, settings, rate, device)
+        Self::new(
+            kind, tail, inputs, labels, validation, settings, rate, device,
+        )
     }
 
     /// Numbers the run trains: with LoRA the adapters and the classifier; else the unfrozen
@@ -370,6 +538,63 @@ impl TuneTrainer {
     /// The trained tail in eval mode (with early stopping, the best epoch's).
     pub fn tail(&self) -> TunedTail {
         self.progress.kept(|| self.tail.valid())
+    }
+
+    /// The model as it stands, or `None` before the first epoch has ended. A model taken
+    /// before the last epoch is marked as stopped early.
+    pub async fn model(
+        &self,
+        version: ModelVersion,
+        class_names: Vec<String>,
+    ) -> Result<Option<TrainedModel>, TrainingError> {
+        if self.progress.history.is_empty() {
+            return Ok(None);
+        }
+        let tail = self.tail();
+        let validation = match &self.validation {
+            Some(set) => {
+                let labels = set
+                    .labels
+                    .clone()
+                    .into_data_async()
+                    .await
+                    .map_err(compute_error)?;
+                let labels = labels
+                    .convert::<i64>()
+                    .try_to_vec::<i64>()
+                    .expect("int labels");
+                classify_prefix_outputs(&tail, set.features.clone())
+                    .await?
+                    .into_iter()
+                    .zip(self.validation_indices.iter().zip(labels))
+                    .map(|(probabilities, (&example, label))| ValidationPrediction {
+                        example,
+                        label: label as usize,
+                        probabilities,
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        Ok(Some(TrainedModel {
+            version,
+            class_names,
+            settings: self.settings.clone(),
+            split: SplitSizes {
+                train: self.train.len(),
+                views: 0,
+                validation: self.validation_indices.len(),
+            },
+            history: self.progress.history.clone(),
+            stopped_early: !self.is_finished(),
+            restored_epoch: self.progress.restored_epoch(),
+            validation,
+            weights: ModelWeights::Network(
+                tail.weights(self.training).await.map_err(compute_error)?,
+            ),
+            trainable_params: self.trainable_params(),
+            training_ms: 0.0,
+        }))
     }
 }
 
@@ -536,6 +761,85 @@ mod tests {
         assert!(mean.iter().any(|m| m.abs() > 1e-4));
         // Every number of the network trains, the classifier included.
         assert!(trainer.trainable_params() > 3_000_000);
+    }
+
+    #[test]
+    fn trained_layers_become_plain_tensors_and_come_back_classifying_the_same() {
+        let device = Device::flex();
+        let (backbone, images, labels) = setup(&device);
+        let settings = TrainingSettings {
+            epochs: 1,
+            batch_size: 4,
+            ..TrainingSettings::default()
+        };
+        let frozen = frozen_blocks(&backbone, &settings.fine_tuning);
+        let prefix = backbone.prefix(images.clone(), frozen);
+        for training in [
+            NetworkTraining::FineTune,
+            NetworkTraining::Lora,
+            NetworkTraining::FromScratch,
+        ] {
+            let inputs = match training {
+                NetworkTraining::FromScratch => images.clone(),
+                _ => prefix.clone(),
+            };
+            let mut trainer = TuneTrainer::start(
+                training,
+                &backbone,
+                inputs.clone(),
+                &labels,
+                &[0, 1],
+                2,
+                settings.clone(),
+                &device,
+            )
+            .unwrap();
+            pollster::block_on(trainer.run_epoch()).unwrap();
+            let tail = trainer.tail();
+            let names = vec!["dark".to_string(), "bright".to_string()];
+            let model = pollster::block_on(trainer.model(ModelVersion(1), names))
+                .unwrap()
+                .unwrap();
+            assert_eq!(model.validation.len(), 2);
+            assert_eq!(
+                model.validation_accuracy(),
+                model.kept_epoch().unwrap().validation.map(|v| v.accuracy)
+            );
+            let ModelWeights::Network(weights) = model.weights else {
+                unreachable!()
+            };
+            let names: Vec<&str> = weights.tensors.iter().map(|t| t.name.as_str()).collect();
+            assert!(names.is_sorted(), "{training:?}");
+            assert!(names.contains(&"classifier.linear.weight"), "{names:?}");
+            if training == NetworkTraining::Lora {
+                // Only what trained: the rest is the pretrained backbone.
+                assert_eq!(weights.len(), trainer.trainable_params());
+            }
+            let rebuilt =
+                TunedTail::from_weights(&backbone, &weights, &settings, 2, &device).unwrap();
+            let (before, after) = (
+                values(tail.forward(inputs.clone())),
+                values(rebuilt.forward(inputs)),
+            );
+            let difference = before
+                .iter()
+                .zip(&after)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(difference < 1e-5, "{training:?}: {difference}");
+
+            // A tensor of another shape, or one the layers do not have, is refused.
+            let mut reshaped = weights.clone();
+            Arc::make_mut(&mut reshaped.tensors)[0].shape.insert(0, 1);
+            assert!(TunedTail::from_weights(&backbone, &reshaped, &settings, 2, &device).is_err());
+            let mut stray = weights.clone();
+            Arc::make_mut(&mut stray.tensors).push(NamedTensor {
+                name: "blocks.99.weight".into(),
+                shape: vec![1],
+                values: vec![0.0],
+            });
+            assert!(TunedTail::from_weights(&backbone, &stray, &settings, 2, &device).is_err());
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use headstart_app::{
 use headstart_core::augment::AugmentationSettings;
 use headstart_core::preprocess::{INPUT_SIZE, Normalization};
 use headstart_core::protocol::{BackendCheck, ComputeChoice, Event as WorkerEvent, Request};
-use headstart_core::training::{OptimizerKind, TrainingSettings};
+use headstart_core::training::{OptimizerKind, TrainedModel, TrainingSettings};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::Closure;
@@ -495,6 +495,22 @@ impl App {
             TrainingState::Done => match model
                 .and_then(|m| Some((m, m.last_epoch()?, m.kept_epoch()?)))
             {
+                // Off-the-shelf: no epochs, no curves.
+                None if model.is_some_and(|m| m.history.is_empty()) => {
+                    let model = model.expect("matched");
+                    let validation = model
+                        .validation_accuracy()
+                        .map_or("no validation photos".into(), |a| {
+                            format!("validation accuracy {}", percent(a))
+                        });
+                    let text = format!(
+                        "{}: made from {} photos ({} held back for validation) in one look, no training: {validation}.",
+                        model.weights.way().label(),
+                        model.split.train,
+                        model.split.validation,
+                    );
+                    (text, None, None)
+                }
                 Some((model, last, kept)) => {
                     let validation = kept.validation.map_or("no validation photos".into(), |v| {
                         format!(
@@ -519,7 +535,8 @@ impl App {
                         views => format!(" and {views} augmented views"),
                     };
                     let text = format!(
-                        "{how}, on {} photos{views} ({} held back for validation): training accuracy {}, {validation}.",
+                        "{}: {how}, on {} photos{views} ({} held back for validation): training accuracy {}, {validation}.",
+                        model.weights.way().label(),
                         model.split.train,
                         model.split.validation,
                         percent(kept.train.accuracy)
@@ -555,7 +572,7 @@ impl App {
                 None,
             ),
         };
-        let running = self.training_busy();
+        let running = self.state.training_busy();
         let stopping = matches!(
             self.state.training,
             TrainingState::Running { stopping: true, .. }
@@ -565,6 +582,18 @@ impl App {
             <section class="step training">
                 <h2>{ "2. Train" }</h2>
                 <div class="row">
+                    <label class="setting way">
+                        <span class="setting-name">{ "Way to train" }</span>
+                        <select name="train_mode" data-testid="train-mode" disabled={running}
+                            onchange={link.batch_callback(|event: Event| {
+                                let select: HtmlSelectElement = event.target_unchecked_into();
+                                Way::from_name(&select.value()).map(|way| Msg::Do(Action::ChooseTrainWay(way)))
+                            })}>
+                            { for Way::ALL.into_iter().map(|way| html! {
+                                <option value={way.name()} selected={way == self.state.train_way}>{ way.label() }</option>
+                            }) }
+                        </select>
+                    </label>
                     <button data-testid="train" class="primary" disabled={blocker.is_some()}
                         onclick={link.callback(|_| Msg::Do(Action::Train))}>{ "Train" }</button>
                     if running {
@@ -575,7 +604,7 @@ impl App {
                                 </div>
                 <div class="train-status" data-testid="train-status" data-state={self.state.training.name()}
                     data-train-accuracy={kept.map(|r| r.train.accuracy.to_string())}
-                    data-validation-accuracy={kept.and_then(|r| r.validation).map(|v| v.accuracy.to_string())}
+                    data-validation-accuracy={model.and_then(TrainedModel::validation_accuracy).map(|a| a.to_string())}
                     data-stopped-early={model.map(|m| m.stopped_early.to_string())}
                     data-views={model.map(|m| m.split.views.to_string())}>
                     if let Some((done, total)) = progress {
@@ -587,8 +616,9 @@ impl App {
                 { self.view_settings(link) }
                 if let Some(model) = model {
                     <p class="model-info" data-testid="model-info" data-version={model.version.to_string()}
-                        data-classes={model.class_names.join("\n")}>
-                        { format!("In use: model {} ({})", model.version, model.class_names.join(", ")) }
+                        data-classes={model.class_names.join("\n")} data-way={model.weights.way().name()}
+                        data-trainable-params={model.trainable_params.to_string()}>
+                        { format!("In use: model {} ({}), {}, {} numbers trained", model.version, model.class_names.join(", "), model.weights.way().short_label(), format_count(model.trainable_params)) }
                     </p>
                 }
                 <div class="row model-file">
@@ -743,7 +773,7 @@ impl App {
         let reused = self.state.final_tests_run > 1;
         html! {
             <div class="final-test">
-                <button data-testid="final-test" disabled={blocker.is_some() || self.training_busy()}
+                <button data-testid="final-test" disabled={blocker.is_some() || self.state.training_busy()}
                     title={blocker.unwrap_or("Measure the model once on the photos kept aside")}
                     onclick={link.callback(|_| Msg::Do(Action::FinalTest))}>{ "Final test" }</button>
                 <span class="setting-help">{ "Use it once, at the end: the test photos were never used while training or choosing settings." }</span>
@@ -769,13 +799,6 @@ impl App {
     }
 
     /// Whether a run is preparing or training (settings are locked meanwhile).
-    fn training_busy(&self) -> bool {
-        matches!(
-            self.state.training,
-            TrainingState::Preparing { .. } | TrainingState::Running { .. }
-        )
-    }
-
     /// A number input for one training setting.
     fn number_setting(&self, link: &Scope<Self>, setting: NumberSetting) -> Html {
         let NumberSetting {
@@ -786,7 +809,7 @@ impl App {
             step,
             apply,
         } = setting;
-        let running = self.training_busy();
+        let running = self.state.training_busy();
         let shown = match &self.typed_setting {
             Some((typed, text)) if *typed == name => text.clone(),
             _ => value.to_string(),
@@ -816,7 +839,7 @@ impl App {
     fn view_settings(&self, link: &Scope<Self>) -> Html {
         let settings = &self.state.settings;
         let optimizer = settings.optimizer.clone();
-        let running = self.training_busy();
+        let running = self.state.training_busy();
         html! {
             <details class="settings" data-testid="settings">
                 <summary>{ "Settings" }</summary>
@@ -860,7 +883,7 @@ impl App {
     /// The augmentation switches, the views per photo and the preview.
     fn view_augmentation(&self, link: &Scope<Self>) -> Html {
         let augmentation = self.state.settings.augmentation;
-        let running = self.training_busy();
+        let running = self.state.training_busy();
         type Switch = fn(&mut AugmentationSettings) -> &mut bool;
         let switches: [(&str, &str, &str, Switch); 4] = [
             (
@@ -980,14 +1003,14 @@ impl App {
                 <div class="row experiment">
                     <label class="switch">
                         <input type="checkbox" data-testid="wrong-preprocessing" checked={experiment.is_some()}
-                            disabled={self.state.model.is_none() || self.training_busy()}
+                            disabled={self.state.model.is_none() || self.state.training_busy()}
                             onchange={link.callback(move |event: Event| {
                                 let input: HtmlInputElement = event.target_unchecked_into();
                                 Msg::Do(Action::WrongPreprocessing(input.checked().then_some(chosen)))
                             })} />
                         { "Train with the wrong preprocessing:" }
                     </label>
-                    <select data-testid="wrong-normalization" aria-label="Which wrong preprocessing" disabled={self.training_busy()}
+                    <select data-testid="wrong-normalization" aria-label="Which wrong preprocessing" disabled={self.state.training_busy()}
                         onchange={link.callback(|event: Event| {
                             let select: HtmlSelectElement = event.target_unchecked_into();
                             Msg::ChooseWrongNormalization(match select.value().as_str() {

@@ -8,9 +8,9 @@
 use crate::browser::{fetch_bytes, window};
 use headstart_browser::describe;
 use headstart_core::protocol::{
-    Classifier, ComputeChoice, ComputePath, Event, JobId, NetworkTraining, PhotoError, Request,
-    TrainingError,
+    ComputeChoice, ComputePath, Event, JobId, NetworkTraining, PhotoError, Request, TrainingError,
 };
+use headstart_core::training::ModelVersion;
 use js_sys::{Object, Reflect, Uint8Array, WebAssembly};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -89,6 +89,9 @@ struct PoolWorker {
     started: Option<Result<(ComputePath, String), String>>,
     /// Photo jobs sent and not yet answered.
     photo_jobs: Vec<PhotoJob>,
+    /// The version of the model this worker was last sent to classify with: it keeps that
+    /// model, so the next photos go without it.
+    classifying: Option<ModelVersion>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
@@ -107,8 +110,7 @@ pub struct WorkerPool {
     choice: ComputeChoice,
     /// The training run the trainer is working on.
     training: Option<JobId>,
-    /// The worker of each network run (fine-tuning, LoRA, from scratch): it keeps the trained
-    /// layers, so its stop and final test go there too.
+    /// The worker of each network run (fine-tuning, LoRA, from scratch), where its stop goes.
     network_runs: HashMap<JobId, usize>,
     /// Network runs still training, with what each costs (from scratch, about twice the others).
     networks_training: HashMap<JobId, usize>,
@@ -194,6 +196,7 @@ impl WorkerPool {
             generation,
             started: None,
             photo_jobs: Vec::new(),
+            classifying: None,
             _on_message: on_message,
             _on_error: on_error,
         })
@@ -408,14 +411,18 @@ impl WorkerPool {
             | Event::PhotoFailed { job, .. } => self.workers[index]
                 .photo_jobs
                 .retain(|photo| photo.job != *job),
-            Event::NetworkTrained { job, .. } => {
-                self.networks_training.remove(job);
-            }
-            Event::TrainingDiscarded { job } | Event::TrainingFailed { job, .. }
+            Event::Trained { job, .. }
+            | Event::TrainingDiscarded { job }
+            | Event::TrainingFailed { job, .. }
                 if self.networks_training.remove(job).is_some() => {}
-            Event::Trained { .. }
-            | Event::TrainingDiscarded { .. }
-            | Event::TrainingFailed { .. } => self.training = None,
+            // The comparison's off-the-shelf ways end with a model too, beside the head's run.
+            Event::Trained { job, .. }
+            | Event::TrainingDiscarded { job }
+            | Event::TrainingFailed { job, .. }
+                if self.training == Some(*job) =>
+            {
+                self.training = None
+            }
             _ => {}
         }
         self.pump();
@@ -440,11 +447,7 @@ impl WorkerPool {
                 self.networks_training.insert(*job, cost);
                 Some(index)
             }
-            Request::StopTraining { job }
-            | Request::Evaluate {
-                classifier: Classifier::Tuned { job },
-                ..
-            } => self.network_runs.get(job).copied(),
+            Request::StopTraining { job } => self.network_runs.get(job).copied(),
             _ => None,
         };
         if let Some(index) = owner.filter(|&index| index != TRAINER) {
@@ -521,7 +524,25 @@ impl WorkerPool {
             let Some(photo) = self.queue.pop_front() else {
                 return;
             };
-            self.post(index, &photo.request, photo.attachment.as_ref());
+            match &photo.request {
+                // The worker holds this model already: the photo goes without it.
+                Request::Classify { job, version, .. }
+                    if self.workers[index].classifying == Some(*version) =>
+                {
+                    let request = Request::Classify {
+                        job: *job,
+                        version: *version,
+                        model: None,
+                    };
+                    self.post(index, &request, photo.attachment.as_ref());
+                }
+                request => {
+                    self.post(index, request, photo.attachment.as_ref());
+                    if let Request::Classify { version, .. } = request {
+                        self.workers[index].classifying = Some(*version);
+                    }
+                }
+            }
             self.workers[index].photo_jobs.push(photo);
         }
     }

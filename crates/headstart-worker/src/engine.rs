@@ -10,13 +10,14 @@ use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::embedding::Embedding;
 use headstart_core::head::{ClassifierHead, HeadTrainer};
 use headstart_core::inference::{classify, embed, max_abs_difference};
+use headstart_core::neighbours::NeighbourModel;
 use headstart_core::preprocess::{INPUT_LEN, Normalization, batch_tensor, normalize_rgba};
 use headstart_core::protocol::{
-    Classifier, ComputeChoice, Event, JobId, NetworkTraining, PhotoError, TrainingError,
-    ViewAugmentation,
+    ComputeChoice, Event, JobId, NetworkTraining, PhotoError, TrainingError, ViewAugmentation,
 };
 use headstart_core::training::{
-    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
+    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, ModelWeights, TrainedModel,
+    TrainingSettings,
 };
 use headstart_core::tune::{
     TuneTrainer, TunedTail, classify_prefix_outputs, frozen_blocks, scratch_input,
@@ -37,14 +38,33 @@ pub struct Engine {
 /// Photos decoded (and run through the frozen prefix) at a time.
 const PREFIX_BATCH: usize = 8;
 
+/// A model ready to classify on the engine's device.
+pub enum LoadedModel {
+    /// A head on embeddings.
+    Head(ClassifierHead),
+    /// An off-the-shelf classifier on embeddings.
+    Neighbours(NeighbourModel),
+    /// Trained network layers on what the frozen prefix makes of model inputs.
+    Network {
+        /// How they were trained.
+        training: NetworkTraining,
+        /// Pretrained blocks before them.
+        frozen: usize,
+        /// The layers.
+        tail: Box<TunedTail>,
+    },
+}
+
 /// A network training run's request.
 pub struct NetworkRun {
     /// The run.
     pub job: JobId,
+    /// The version its model gets.
+    pub version: ModelVersion,
+    /// Class names in label order.
+    pub class_names: Vec<String>,
     /// Fine-tuning, or from scratch.
     pub kind: NetworkTraining,
-    /// Number of classes.
-    pub classes: usize,
     /// Each example's model input.
     pub inputs: Vec<Blob>,
     /// Each example's class.
@@ -180,20 +200,94 @@ impl Engine {
         Ok(views)
     }
 
+    /// `model`, ready to classify on this engine's device.
+    pub fn load(&self, model: &TrainedModel) -> Result<LoadedModel, String> {
+        Ok(match &model.weights {
+            ModelWeights::Head(head) => LoadedModel::Head(
+                ClassifierHead::from_weights(head, self.device())
+                    .ok_or("the model's head has mismatched shapes")?,
+            ),
+            ModelWeights::Neighbours(neighbours) => LoadedModel::Neighbours(neighbours.clone()),
+            ModelWeights::Network(network) => {
+                let classes = model.class_names.len();
+                let tail = TunedTail::from_weights(
+                    &self.backbone,
+                    network,
+                    &model.settings,
+                    classes,
+                    self.device(),
+                )
+                .map_err(|e| format!("the model's layers do not fit the network: {e}"))?;
+                LoadedModel::Network {
+                    training: network.training,
+                    frozen: self.backbone.blocks.len() - tail.blocks.len(),
+                    tail: Box::new(tail),
+                }
+            }
+        })
+    }
+
+    /// Class probabilities of cached embeddings under a model that classifies embeddings.
+    async fn classify_embeddings(
+        &self,
+        model: &LoadedModel,
+        embeddings: &[Embedding],
+    ) -> Result<Vec<Vec<f32>>, String> {
+        match model {
+            LoadedModel::Head(head) => classify(head, embeddings, self.device())
+                .await
+                .map_err(|e| format!("{e:?}")),
+            LoadedModel::Neighbours(neighbours) => Ok(embeddings
+                .iter()
+                .map(|e| neighbours.probabilities(e))
+                .collect()),
+            LoadedModel::Network { .. } => {
+                Err("trained network layers classify model inputs, not embeddings".into())
+            }
+        }
+    }
+
     /// Class probabilities of a photo under `model`, with its model input and thumbnail.
     pub async fn classify_photo(
         &self,
-        model: &TrainedModel,
+        model: &LoadedModel,
         photo: &Blob,
     ) -> Result<(Vec<f32>, DecodedPhoto), PhotoError> {
-        let head = ClassifierHead::from_weights(&model.head, self.device())
-            .ok_or_else(|| PhotoError::Compute("the model's head has mismatched shapes".into()))?;
-        let (embedding, decoded) = self.embed_photo(photo).await?;
-        let probabilities = classify(&head, &[embedding], self.device())
-            .await
-            .map_err(|e| PhotoError::Compute(format!("{e:?}")))?
-            .remove(0);
-        Ok((probabilities, decoded))
+        let (image, decoded) = self.preprocess(photo).await?;
+        let probabilities = match model {
+            LoadedModel::Network {
+                training,
+                frozen,
+                tail,
+            } => {
+                let batch = batch_tensor(&[image], self.device());
+                classify_prefix_outputs(tail, self.network_input(batch, *training, *frozen))
+                    .await
+                    .map_err(|e| PhotoError::Compute(e.to_string()))?
+            }
+            _ => {
+                let embedding = self.embed_one(image).await?;
+                self.classify_embeddings(model, &[embedding])
+                    .await
+                    .map_err(PhotoError::Compute)?
+            }
+        };
+        Ok((
+            probabilities.into_iter().next().unwrap_or_default(),
+            decoded,
+        ))
+    }
+
+    /// What network layers trained as `kind` take of a batch of normalized images: the
+    /// output of the stem and the first `frozen` blocks when fine-tuning, the images scaled
+    /// down from scratch.
+    fn network_input(&self, batch: Tensor<4>, kind: NetworkTraining, frozen: usize) -> Tensor<4> {
+        match kind {
+            NetworkTraining::FineTune | NetworkTraining::Lora => {
+                self.backbone.prefix(batch, frozen)
+            }
+            NetworkTraining::FromScratch => scratch_input(batch),
+        }
     }
 
     /// What a network run takes of kept model inputs, one row each: the output of the stem and
@@ -212,12 +306,7 @@ impl Engine {
                 images.push(normalize_rgba(&rgba, Normalization::Model));
             }
             let batch = batch_tensor(&images, self.device());
-            outputs.push(match kind {
-                NetworkTraining::FineTune | NetworkTraining::Lora => {
-                    self.backbone.prefix(batch, frozen)
-                }
-                NetworkTraining::FromScratch => scratch_input(batch),
-            });
+            outputs.push(self.network_input(batch, kind, frozen));
             yield_to_event_loop().await;
         }
         if outputs.is_empty() {
@@ -228,13 +317,13 @@ impl Engine {
 
     /// Trains the network (its last blocks, or a new one from scratch) on kept model inputs,
     /// calling `on_epoch` after every epoch and checking `stop_requested` before each; returns
-    /// the trained layers with the event that ends the run.
+    /// the event that ends the run.
     pub async fn train_network(
         &self,
         run: NetworkRun,
         stop_requested: impl Fn() -> bool,
         on_epoch: impl Fn(EpochReport),
-    ) -> (Event, Option<TunedTail>) {
+    ) -> Event {
         let job = run.job;
         let started = js_sys::Date::now();
         let result = async {
@@ -249,7 +338,7 @@ impl Engine {
                 inputs,
                 &run.labels,
                 &run.validation,
-                run.classes,
+                run.class_names.len(),
                 run.settings,
                 self.device(),
             )?;
@@ -257,65 +346,41 @@ impl Engine {
                 on_epoch(trainer.run_epoch().await?);
                 yield_to_event_loop().await;
             }
-            Ok::<_, TrainingError>(trainer)
+            trainer.model(run.version, run.class_names).await
         };
-        match result.await {
-            Ok(trainer) if trainer.history().is_empty() => (Event::TrainingDiscarded { job }, None),
-            Ok(trainer) => {
-                let event = Event::NetworkTrained {
-                    job,
-                    history: trainer.history().to_vec(),
-                    restored_epoch: trainer.restored_epoch(),
-                    trainable_params: trainer.trainable_params(),
-                    training_ms: js_sys::Date::now() - started,
-                };
-                (event, Some(trainer.tail()))
-            }
-            Err(error) => (Event::TrainingFailed { job, error }, None),
-        }
+        ended(job, result.await, started)
     }
 
-    /// Class probabilities of cached embeddings under `classifier`; for trained layers, of the
-    /// kept model inputs `inputs` under `tuned`'s tail, trained as its kind says.
+    /// Class probabilities of photos under `model`: of their cached `embeddings`, or, for
+    /// trained network layers, of their kept model `inputs`.
     pub async fn evaluate(
         &self,
-        classifier: &Classifier,
+        model: &TrainedModel,
         embeddings: &[Embedding],
-        tuned: Option<(NetworkTraining, &TunedTail, &[Blob])>,
+        inputs: &[Blob],
     ) -> Result<Vec<Vec<f32>>, String> {
-        let model = match classifier {
-            Classifier::Tuned { .. } => {
-                let (kind, tail, inputs) = tuned.ok_or(
-                    "the trained layers are gone (the worker restarted): run the comparison again",
-                )?;
-                let frozen = self.backbone.blocks.len() - tail.blocks.len();
-                let outputs = self
-                    .network_inputs(inputs, kind, frozen)
-                    .await
-                    .map_err(|e| format!("{e:?}"))?;
-                return classify_prefix_outputs(tail, outputs)
-                    .await
-                    .map_err(|e| e.to_string());
-            }
-            Classifier::Head(model) => model,
-            Classifier::Neighbours(model) => {
-                let classes = model.classes();
-                return Ok(embeddings
-                    .iter()
-                    .map(|embedding| {
-                        let picked = model.predict(embedding);
-                        (0..classes)
-                            .map(|c| f32::from(u8::from(c == picked)))
-                            .collect()
-                    })
-                    .collect());
-            }
+        let loaded = self.load(model)?;
+        let LoadedModel::Network {
+            training,
+            frozen,
+            tail,
+        } = &loaded
+        else {
+            return self.classify_embeddings(&loaded, embeddings).await;
         };
-        let head = ClassifierHead::from_weights(&model.head, self.device())
-            .ok_or("the model's head has mismatched shapes")?;
-        classify(&head, embeddings, self.device())
-            .await
-            .map_err(|e| format!("{e:?}"))
+        let mut probabilities = Vec::with_capacity(inputs.len());
+        for chunk in inputs.chunks(PREFIX_BATCH) {
+            let outputs = self
+                .network_inputs(chunk, *training, *frozen)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            probabilities.extend(
+                classify_prefix_outputs(tail, outputs)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        Ok(probabilities)
     }
 
     /// Trains a new head on cached embeddings, calling `on_epoch` after every epoch and
@@ -343,17 +408,23 @@ impl Engine {
             trainer.model(run.version, run.class_names).await
         };
         let started = js_sys::Date::now();
-        match result.await {
-            Ok(Some(mut model)) => {
-                model.training_ms = js_sys::Date::now() - started;
-                Event::Trained {
-                    job,
-                    model: Box::new(model),
-                }
+        ended(job, result.await, started)
+    }
+}
+
+/// The event that ends training run `job`, started at `started`: its model, or that it made
+/// none (stopped before the first epoch ended), or why it failed.
+fn ended(job: JobId, result: Result<Option<TrainedModel>, TrainingError>, started: f64) -> Event {
+    match result {
+        Ok(Some(mut model)) => {
+            model.training_ms = js_sys::Date::now() - started;
+            Event::Trained {
+                job,
+                model: Box::new(model),
             }
-            Ok(None) => Event::TrainingDiscarded { job },
-            Err(error) => Event::TrainingFailed { job, error },
         }
+        Ok(None) => Event::TrainingDiscarded { job },
+        Err(error) => Event::TrainingFailed { job, error },
     }
 }
 

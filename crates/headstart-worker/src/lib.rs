@@ -14,15 +14,15 @@ mod engine;
 mod photo;
 mod scope;
 
-use crate::engine::{Engine, NetworkRun, TrainingRun};
+use crate::engine::{Engine, LoadedModel, NetworkRun, TrainingRun};
 use crate::photo::DecodedPhoto;
 use crate::scope::{post, worker_scope};
-use headstart_core::neighbours::NeighbourModel;
-use headstart_core::protocol::{Classifier, Event, JobId, NetworkTraining, Request, TrainingError};
-use headstart_core::tune::TunedTail;
+use headstart_core::neighbours::fit_model;
+use headstart_core::protocol::{Event, JobId, Request, TrainingError};
+use headstart_core::training::{ModelVersion, TrainedModel};
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::rc::Rc;
 use wasm_bindgen::prelude::{Closure, wasm_bindgen};
 use wasm_bindgen::{JsCast, JsValue};
@@ -34,9 +34,10 @@ thread_local! {
     static ENGINE: RefCell<Option<Rc<Engine>>> = const { RefCell::new(None) };
     /// Training runs the page asked to stop.
     static STOPS: Rc<RefCell<HashSet<JobId>>> = Rc::default();
-    /// The trained layers of the last network run of each kind (fine-tuning, LoRA, from
-    /// scratch), by run, for their final test; older runs' are dropped (6-14 MB each).
-    static TUNED: RefCell<HashMap<JobId, (NetworkTraining, Rc<TunedTail>)>> = RefCell::default();
+    /// The model photos were last classified with, loaded, by version: a model's version
+    /// names it for the whole page session, and loading trained network layers again for
+    /// every photo would cost more than classifying it.
+    static CLASSIFYING: RefCell<Option<(ModelVersion, Rc<LoadedModel>)>> = const { RefCell::new(None) };
 }
 
 unsafe extern "C" {
@@ -77,6 +78,24 @@ pub fn memory_bytes() -> f64 {
 
 fn engine() -> Option<Rc<Engine>> {
     ENGINE.with_borrow(Clone::clone)
+}
+
+/// The model of `version` loaded on `engine`: `model` when given (then kept in
+/// [`CLASSIFYING`]), else the one kept there if it is that version.
+fn loaded_for_classifying(
+    engine: &Engine,
+    version: ModelVersion,
+    model: Option<Box<TrainedModel>>,
+) -> Result<Rc<LoadedModel>, String> {
+    let Some(model) = model else {
+        return match CLASSIFYING.with_borrow(Clone::clone) {
+            Some((kept, loaded)) if kept == version => Ok(loaded),
+            _ => Err(format!("this worker no longer holds model {version}")),
+        };
+    };
+    let loaded = Rc::new(engine.load(&model)?);
+    CLASSIFYING.set(Some((version, Rc::clone(&loaded))));
+    Ok(loaded)
 }
 
 /// The attachment as an array of blobs (model inputs), empty if it is none.
@@ -141,9 +160,19 @@ fn handle(request: Request, attachment: Option<JsValue>) {
             let views: Array = views.into_iter().collect();
             Ok((Event::Previewed { job }, Some(views.into())))
         }),
-        Request::Classify { job, model } => {
+        Request::Classify {
+            job,
+            version,
+            model,
+        } => {
+            // Loaded now, before any later request is handled: the next photo may come
+            // without the model.
+            let loaded = engine().map(|engine| loaded_for_classifying(&engine, version, model));
             photo_job(job, photo(attachment), |engine, blob| async move {
-                let (probabilities, decoded) = engine.classify_photo(&model, &blob).await?;
+                let loaded = loaded
+                    .expect("photo_job runs only with an engine")
+                    .map_err(headstart_core::protocol::PhotoError::Compute)?;
+                let (probabilities, decoded) = engine.classify_photo(&loaded, &blob).await?;
                 let event = Event::Classified { job, probabilities };
                 Ok((event, Some(media(decoded))))
             })
@@ -180,29 +209,24 @@ fn handle(request: Request, attachment: Option<JsValue>) {
         }
         Request::FitNeighbours {
             job,
+            version,
+            class_names,
             kind,
-            classes,
             examples,
             validation,
+            settings,
         } => {
             let started = js_sys::Date::now();
-            let (model, validation_accuracy) =
-                NeighbourModel::fit_split(kind, classes, &examples, &validation);
-            let training_ms = js_sys::Date::now() - started;
-            post(
-                &Event::NeighboursFitted {
-                    job,
-                    model,
-                    validation_accuracy,
-                    training_ms,
-                },
-                None,
-            );
+            let mut model = fit_model(version, class_names, kind, &examples, &validation, settings);
+            model.training_ms = js_sys::Date::now() - started;
+            let model = Box::new(model);
+            post(&Event::Trained { job, model }, None);
         }
         Request::TrainNetwork {
             job,
+            version,
+            class_names,
             kind,
-            classes,
             labels,
             validation,
             settings,
@@ -212,8 +236,9 @@ fn handle(request: Request, attachment: Option<JsValue>) {
             };
             let run = NetworkRun {
                 job,
+                version,
+                class_names,
                 kind,
-                classes,
                 inputs: blobs(attachment),
                 labels,
                 validation,
@@ -223,36 +248,21 @@ fn handle(request: Request, attachment: Option<JsValue>) {
                 let stops = STOPS.with(Rc::clone);
                 let stop_requested = || stops.borrow().contains(&job);
                 let on_epoch = |report| post(&Event::Epoch { job, report }, None);
-                let (ended, tail) = engine.train_network(run, stop_requested, on_epoch).await;
+                let ended = engine.train_network(run, stop_requested, on_epoch).await;
                 stops.borrow_mut().remove(&job);
-                if let Some(tail) = tail {
-                    TUNED.with_borrow_mut(|tuned| {
-                        tuned.retain(|_, (kept, _)| *kept != kind);
-                        tuned.insert(job, (kind, Rc::new(tail)));
-                    });
-                }
                 post(&ended, None);
             });
         }
         Request::Evaluate {
             job,
-            classifier,
+            model,
             embeddings,
         } => {
             let Some(engine) = engine() else { return };
-            let tail = match &classifier {
-                Classifier::Tuned { job: run } => {
-                    TUNED.with_borrow(|tuned| tuned.get(run).cloned())
-                }
-                _ => None,
-            };
             let inputs = blobs(attachment);
             spawn_local(async move {
-                let tuned = tail
-                    .as_ref()
-                    .map(|(kind, tail)| (*kind, tail.as_ref(), inputs.as_slice()));
                 let probabilities = engine
-                    .evaluate(&classifier, &embeddings, tuned)
+                    .evaluate(&model, &embeddings, &inputs)
                     .await
                     .map_err(TrainingError::Compute);
                 post(&Event::Evaluated { job, probabilities }, None);
