@@ -236,6 +236,11 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// The settings it ran with.
+    pub fn settings(&self) -> &TrainingSettings {
+        &self.settings
+    }
+
     /// The ways by test accuracy, best first, once every way has one.
     pub fn ranking(&self) -> Option<Vec<Way>> {
         let mut scored: Vec<(Way, f32)> = self

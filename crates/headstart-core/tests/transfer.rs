@@ -328,3 +328,122 @@ fn lora_on_real_photos_trains_only_its_adapters_and_the_head_and_still_generaliz
         "held-out accuracy {accuracy} (chance is 0.33)"
     );
 }
+
+/// The measurement behind the fine-tuning defaults (blocks unfrozen, their learning rate, LoRA's
+/// rank): every choice trained on the same three seeded splits of all 30 real photos (samples
+/// and held-out; a third of each class tests), reporting the mean test accuracy, the mean test
+/// loss (cross-entropy, finer than accuracy on 10 test photos) and the training time. Minutes
+/// long, so not part of the suite: run it with
+/// `cargo test --release -p headstart-core --all-features --test transfer -- --ignored --nocapture fine_tuning_defaults`.
+#[test]
+#[ignore = "a measurement of several minutes; see its documentation"]
+fn fine_tuning_defaults_measured_on_real_photos() {
+    use headstart_core::training::FineTuningSettings;
+    let device = Device::flex();
+    let backbone = backbone(&device).folded();
+    let mut images = Vec::new();
+    let mut labels = Vec::new();
+    for folder in ["www/samples", "tests/photos/held-out"] {
+        for (label, (_, files)) in class_folders(&repo_root().join(folder)).iter().enumerate() {
+            for rgba in decode_files(files) {
+                images.push(normalize_rgba(&rgba, Normalization::Model));
+                labels.push(label);
+            }
+        }
+    }
+    let images = batch_tensor(&images, &device);
+    let pick = |tensor: &Tensor<4>, rows: &[usize]| {
+        let index = Tensor::<1, burn::tensor::Int>::from_data(
+            burn::tensor::TensorData::new(
+                rows.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+                [rows.len()],
+            ),
+            &device,
+        );
+        tensor.clone().select(0, index)
+    };
+    let mut choices: Vec<(NetworkTraining, FineTuningSettings)> = Vec::new();
+    for unfrozen_blocks in [1, 2, 4] {
+        for backbone_learning_rate in [1e-5, 1e-4, 1e-3] {
+            let tuning = FineTuningSettings {
+                unfrozen_blocks,
+                backbone_learning_rate,
+                ..FineTuningSettings::default()
+            };
+            choices.push((NetworkTraining::FineTune, tuning));
+        }
+    }
+    for lora_rank in [1, 4, 16] {
+        let tuning = FineTuningSettings {
+            lora_rank,
+            ..FineTuningSettings::default()
+        };
+        choices.push((NetworkTraining::Lora, tuning));
+    }
+    println!(
+        "way, blocks, backbone rate, rank: test accuracy, test loss, seconds (means of 3 splits)"
+    );
+    for (kind, tuning) in choices {
+        let frozen = frozen_blocks(&backbone, &tuning);
+        let prefix = backbone.prefix(images.clone(), frozen);
+        let (mut accuracy, mut loss, mut seconds) = (0.0, 0.0, 0.0);
+        let seeds = [1u64, 2, 3];
+        for seed in seeds {
+            let settings = TrainingSettings {
+                seed,
+                fine_tuning: tuning.clone(),
+                ..TrainingSettings::default()
+            };
+            let split = stratified_split(&labels, settings.validation_fraction, 1.0 / 3.0, seed);
+            let mut run: Vec<usize> = split
+                .train
+                .iter()
+                .chain(&split.validation)
+                .copied()
+                .collect();
+            run.sort_unstable();
+            let validation: Vec<usize> = split
+                .validation
+                .iter()
+                .map(|i| run.binary_search(i).unwrap())
+                .collect();
+            let run_labels: Vec<usize> = run.iter().map(|&i| labels[i]).collect();
+            let started = std::time::Instant::now();
+            let mut trainer = TuneTrainer::start(
+                kind,
+                &backbone,
+                pick(&prefix, &run),
+                &run_labels,
+                &validation,
+                3,
+                settings,
+                &device,
+            )
+            .unwrap();
+            while !trainer.is_finished() {
+                pollster::block_on(trainer.run_epoch()).unwrap();
+            }
+            seconds += started.elapsed().as_secs_f32();
+            let probabilities = pollster::block_on(classify_prefix_outputs(
+                &trainer.tail(),
+                pick(&prefix, &split.test),
+            ))
+            .unwrap();
+            let test_labels = split.test.iter().map(|&i| labels[i]);
+            for (p, label) in probabilities.iter().zip(test_labels) {
+                accuracy += f32::from(u8::from(top1(p).0 == label)) / split.test.len() as f32;
+                loss += -p[label].max(1e-7).ln() / split.test.len() as f32;
+            }
+        }
+        let n = seeds.len() as f32;
+        println!(
+            "{kind:?}, {}, {:e}, {}: {:.3}, {:.3}, {:.1}",
+            tuning.unfrozen_blocks,
+            tuning.backbone_learning_rate,
+            tuning.lora_rank,
+            accuracy / n,
+            loss / n,
+            seconds / n
+        );
+    }
+}

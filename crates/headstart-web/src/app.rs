@@ -5,7 +5,7 @@
 use crate::browser::{
     ObjectUrl, download, fetch_blob, fetch_text, now_ms, query_param, read_bytes,
 };
-use crate::curves::view_curves;
+use crate::curves::{view_curves, view_ways_curves};
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
 use headstart_app::{
     Action, AppState, ClassEntry, ClassId, Effect, ModelStatus, PREVIEW_VIEWS, Prediction,
@@ -739,12 +739,10 @@ impl App {
                         </table>
                     </div>
                     <p class="setting-help">{ "Nearest centroid and nearest neighbours learn nothing: they keep the training photos' features (or their class averages) and compare. The head learns 1,281 numbers per class; fine-tuning also changes the last blocks; LoRA learns only small corrections beside them (compare the counts); from scratch, every number of the network is learned from these photos alone. Their learning curves:" }</p>
-                    { for comparison.results.iter().filter(|r| !r.history.is_empty()).map(|r| html! {
-                        <div class="way-curves" data-mode={r.way.name()}>
-                            <h3>{ r.way.label() }</h3>
-                            { view_curves("compare-curves", &r.history, self.state.settings.epochs, None) }
-                        </div>
-                    }) }
+                    { view_ways_curves(
+                        &comparison.results.iter().map(|r| (r.way.name(), r.way.short_label(), r.history.as_slice())).collect::<Vec<_>>(),
+                        comparison.settings().epochs,
+                    ) }
                     if self.state.comparison_is_stale() {
                         <p class="hint" data-testid="compare-stale">{ "Photos, classes or settings changed since this comparison ran: compare again for results that match them." }</p>
                     }

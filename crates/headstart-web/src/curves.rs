@@ -1,5 +1,6 @@
 //! Learning curves: loss and accuracy per epoch, on the training photos and on the held-back
-//! validation photos, drawn as two small SVG charts that scale with the screen.
+//! validation photos, drawn as two small SVG charts that scale with the screen; and the
+//! comparison's ways on one pair of such charts.
 
 use headstart_core::training::{EpochReport, Metrics};
 use yew::prelude::*;
@@ -22,24 +23,22 @@ struct Chart {
     value: fn(&Metrics) -> f32,
 }
 
-/// Both charts, with the x axis running to `planned_epochs` so progress shows as it trains, and
-/// the epoch whose weights early stopping kept marked.
-pub fn view_curves(
-    test_id: &'static str,
-    history: &[EpochReport],
-    planned_epochs: usize,
-    kept_epoch: Option<usize>,
-) -> Html {
-    if history.is_empty() {
-        return html! {};
-    }
-    let largest_loss = history
+/// One line of a chart: a CSS class, the way it belongs to (comparison charts), and the
+/// metrics of each epoch it has.
+struct Line {
+    class: String,
+    mode: Option<&'static str>,
+    points: Vec<(usize, Metrics)>,
+}
+
+/// The loss and accuracy charts over `lines`, the loss axis up to the largest loss drawn.
+fn charts(lines: &[Line]) -> [Chart; 2] {
+    let largest_loss = lines
         .iter()
-        .flat_map(|r| [Some(r.train), r.validation])
-        .flatten()
-        .map(|m| m.loss)
+        .flat_map(|line| &line.points)
+        .map(|(_, m)| m.loss)
         .fold(0.0f32, f32::max);
-    let charts = [
+    [
         Chart {
             title: "Loss (lower is better)",
             top: if largest_loss > 0.0 {
@@ -56,13 +55,38 @@ pub fn view_curves(
             label: |v| format!("{:.0}%", v * 100.0),
             value: |m| m.accuracy,
         },
+    ]
+}
+
+/// Both charts, with the x axis running to `planned_epochs` so progress shows as it trains, and
+/// the epoch whose weights early stopping kept marked.
+pub fn view_curves(
+    test_id: &'static str,
+    history: &[EpochReport],
+    planned_epochs: usize,
+    kept_epoch: Option<usize>,
+) -> Html {
+    if history.is_empty() {
+        return html! {};
+    }
+    let line = |class: &str, pick: fn(&EpochReport) -> Option<Metrics>| Line {
+        class: class.to_string(),
+        mode: None,
+        points: history
+            .iter()
+            .filter_map(|r| Some((r.epoch, pick(r)?)))
+            .collect(),
+    };
+    let lines = [
+        line("train", |r| Some(r.train)),
+        line("validation", |r| r.validation),
     ];
     let epochs = planned_epochs.max(history.len()).max(2);
     html! {
         <figure class="curves" data-testid={test_id} data-epochs={history.len().to_string()}
             data-stopped-epoch={kept_epoch.map(|_| history.len().to_string())}
             data-best-epoch={kept_epoch.map(|epoch| epoch.to_string())}>
-            { for charts.iter().map(|chart| view_chart(chart, history, epochs, kept_epoch)) }
+            { for charts(&lines).iter().map(|chart| view_chart(chart, &lines, epochs, kept_epoch)) }
             <figcaption>
                 <span class="key train">{ "training photos" }</span>
                 <span class="key validation">{ "validation photos (held back, never learned from)" }</span>
@@ -74,21 +98,51 @@ pub fn view_curves(
     }
 }
 
-fn view_chart(
-    chart: &Chart,
-    history: &[EpochReport],
-    epochs: usize,
-    kept_epoch: Option<usize>,
+/// The comparison's ways on one pair of charts: each way's validation loss and accuracy (its
+/// training ones when it held no photo back), one line per way, `ways` as `(mode name, label,
+/// history)`.
+pub fn view_ways_curves(
+    ways: &[(&'static str, &'static str, &[EpochReport])],
+    planned_epochs: usize,
 ) -> Html {
+    let lines: Vec<Line> = ways
+        .iter()
+        .filter(|(_, _, history)| !history.is_empty())
+        .map(|(mode, _, history)| Line {
+            class: format!("way way-{mode}"),
+            mode: Some(mode),
+            points: history
+                .iter()
+                .map(|r| (r.epoch, r.validation.unwrap_or(r.train)))
+                .collect(),
+        })
+        .collect();
+    if lines.is_empty() {
+        return html! {};
+    }
+    let ran = lines.iter().map(|l| l.points.len()).max().unwrap_or(0);
+    let epochs = planned_epochs.max(ran).max(2);
+    html! {
+        <figure class="curves" data-testid="compare-curves" data-epochs={ran.to_string()}>
+            { for charts(&lines).iter().map(|chart| view_chart(chart, &lines, epochs, None)) }
+            <figcaption>
+                { for ways.iter().filter(|(_, _, h)| !h.is_empty()).map(|(mode, label, _)| html! {
+                    <span class={format!("key way-{mode}")}>{ *label }</span>
+                }) }
+                <span>{ "On the validation photos (held back, never learned from)." }</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+fn view_chart(chart: &Chart, lines: &[Line], epochs: usize, kept_epoch: Option<usize>) -> Html {
     let x = |epoch: usize| LEFT + (epoch - 1) as f32 / (epochs - 1) as f32 * (WIDTH - LEFT - RIGHT);
     let y =
         |value: f32| TOP + (1.0 - (value / chart.top).clamp(0.0, 1.0)) * (HEIGHT - TOP - BOTTOM);
-    let line = |pick: fn(&EpochReport) -> Option<Metrics>| -> String {
-        history
+    let points = |line: &Line| -> String {
+        line.points
             .iter()
-            .filter_map(|r| {
-                pick(r).map(|m| format!("{:.1},{:.1}", x(r.epoch), y((chart.value)(&m))))
-            })
+            .map(|(epoch, m)| format!("{:.1},{:.1}", x(*epoch), y((chart.value)(m))))
             .collect::<Vec<_>>()
             .join(" ")
     };
@@ -106,8 +160,10 @@ fn view_chart(
             if let Some(epoch) = kept_epoch {
                 <line class="kept" x1={x(epoch).to_string()} y1={TOP.to_string()} x2={x(epoch).to_string()} y2={bottom.to_string()} />
             }
-            <polyline class="line train" points={line(|r| Some(r.train))} />
-            <polyline class="line validation" points={line(|r| r.validation)} />
+            { for lines.iter().map(|line| html! {
+                <polyline class={format!("line {}", line.class)} data-mode={line.mode}
+                    data-epochs={line.points.len().to_string()} points={points(line)} />
+            }) }
         </svg>
     }
 }
