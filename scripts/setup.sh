@@ -59,8 +59,8 @@ for photo in coffee.png chelsea.png rocket.jpg; do
 done
 ln -sf "$checkpoint" data/efficientnet-lite0.pth
 
-step "Convert the weights (headstart-convert checks the SHA-256)"
+step "Convert the weights (headstart convert checks the SHA-256)"
 if [ ! -f data/weights/efficientnet-lite0.bpk ] || [ ! -f data/weights/imagenet-classifier.bpk ]; then
-  cargo run --release --locked -p headstart-convert -- "$checkpoint" data/weights
+  cargo run --release --locked -p headstart-cli -- convert "$checkpoint" data/weights
 fi
 ls -l data/weights

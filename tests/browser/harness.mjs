@@ -117,3 +117,15 @@ export async function waitForCounts(page, expected, timeout = 300_000) {
     { timeout },
   );
 }
+
+/** Runs the native `headstart` command (built by the native tests of scripts/test.sh; set
+ * HEADSTART_CLI to use another build) in the repository root and returns its stdout as JSON. */
+export async function headstartCli(args) {
+  const { execFile } = await import("node:child_process");
+  const { promisify } = await import("node:util");
+  const { homedir } = await import("node:os");
+  const targetDir = process.env.CARGO_TARGET_DIR ?? join(homedir(), ".cache", "headstart", "target");
+  const binary = process.env.HEADSTART_CLI ?? join(targetDir, "release", "headstart");
+  const { stdout } = await promisify(execFile)(binary, [...args, "--json"], { cwd: repoRoot, maxBuffer: 64 << 20 });
+  return JSON.parse(stdout);
+}

@@ -33,47 +33,6 @@ use std::collections::{BTreeMap, HashMap};
 /// Fewest photos a class needs before training starts (one can go to validation).
 pub const MIN_PHOTOS_PER_CLASS: usize = 2;
 
-/// The epochs a student may ask for.
-pub const EPOCHS_RANGE: std::ops::RangeInclusive<usize> = 1..=5000;
-
-/// `settings` with every value moved into the range the page allows (a typo cannot start a
-/// run of a million epochs or a negative learning rate).
-pub fn within_limits(mut settings: TrainingSettings) -> TrainingSettings {
-    let clamp = |value: f64, low: f64, high: f64| {
-        if value.is_nan() {
-            low
-        } else {
-            value.clamp(low, high)
-        }
-    };
-    settings.epochs = settings
-        .epochs
-        .clamp(*EPOCHS_RANGE.start(), *EPOCHS_RANGE.end());
-    settings.batch_size = settings.batch_size.clamp(1, 256);
-    settings.patience = settings.patience.min(1000);
-    settings.validation_fraction = clamp(settings.validation_fraction, 0.0, 0.5);
-    settings.test_fraction = clamp(settings.test_fraction, 0.0, 0.5);
-    settings.dropout = clamp(settings.dropout, 0.0, 0.9);
-    settings.label_smoothing = clamp(settings.label_smoothing, 0.0, 0.5);
-    let optimizer = &mut settings.optimizer;
-    optimizer.learning_rate = clamp(optimizer.learning_rate, 1e-6, 1.0);
-    optimizer.momentum = clamp(optimizer.momentum, 0.0, 0.99);
-    optimizer.weight_decay = clamp(optimizer.weight_decay, 0.0, 1.0);
-    let augmentation = &mut settings.augmentation;
-    augmentation.views_per_photo = augmentation.views_per_photo.clamp(1, MAX_VIEWS_PER_PHOTO);
-    let fine_tuning = &mut settings.fine_tuning;
-    fine_tuning.unfrozen_blocks = fine_tuning.unfrozen_blocks.clamp(1, BACKBONE_BLOCKS);
-    fine_tuning.backbone_learning_rate = clamp(fine_tuning.backbone_learning_rate, 1e-7, 1.0);
-    fine_tuning.lora_rank = fine_tuning.lora_rank.clamp(1, 64);
-    settings
-}
-
-/// Blocks of the backbone (EfficientNet-Lite0 has 16).
-pub const BACKBONE_BLOCKS: usize = 16;
-
-/// Most augmented views made of one photo.
-pub const MAX_VIEWS_PER_PHOTO: usize = 16;
-
 /// Augmented views the preview shows.
 pub const PREVIEW_VIEWS: usize = 6;
 
@@ -545,7 +504,7 @@ pub enum Action<F, T> {
     /// The sample photos could not be fetched (detail for the console).
     SamplesFailed(String),
     /// A training setting changed: the next run uses `settings`, kept within
-    /// [`within_limits`].
+    /// [`TrainingSettings::within_limits`].
     ChangeSettings(TrainingSettings),
     /// "Reset to defaults".
     ResetSettings,
@@ -747,7 +706,7 @@ impl<T: Clone> AppState<T> {
                 return vec![Effect::Log(format!("sample photos: {detail}"))];
             }
             Action::ChangeSettings(settings) => {
-                return self.change_settings(within_limits(settings));
+                return self.change_settings(settings.within_limits());
             }
             Action::ResetSettings => return self.change_settings(TrainingSettings::default()),
             Action::PreviewAugmentation => {
@@ -2542,7 +2501,10 @@ mod tests {
         assert_eq!(state.settings.epochs, 1);
         assert_eq!(state.settings.optimizer.learning_rate, 1e-6);
         state.apply::<&str>(settings(1_000_000, f64::NAN));
-        assert_eq!(state.settings.epochs, *EPOCHS_RANGE.end());
+        assert_eq!(
+            state.settings.epochs,
+            *headstart_core::training::EPOCHS_RANGE.end()
+        );
         assert_eq!(state.settings.optimizer.learning_rate, 1e-6);
         state.apply::<&str>(Action::ResetSettings);
         assert_eq!(state.settings, TrainingSettings::default());

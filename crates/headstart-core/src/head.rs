@@ -421,6 +421,58 @@ impl HeadTrainer {
     }
 }
 
+/// A run that trains epoch by epoch and ends with a model: a head on embeddings
+/// ([`HeadTrainer`]) or network layers ([`crate::tune::TuneTrainer`]).
+#[allow(async_fn_in_trait)]
+pub trait EpochTrainer {
+    /// Whether all epochs ran or early stopping ran out of patience.
+    fn is_finished(&self) -> bool;
+    /// One epoch, then its metrics.
+    async fn run_epoch(&mut self) -> Result<EpochReport, TrainingError>;
+    /// The model as it stands, `None` before the first epoch ended.
+    async fn model(
+        &self,
+        version: ModelVersion,
+        class_names: Vec<String>,
+    ) -> Result<Option<TrainedModel>, TrainingError>;
+}
+
+impl EpochTrainer for HeadTrainer {
+    fn is_finished(&self) -> bool {
+        HeadTrainer::is_finished(self)
+    }
+
+    async fn run_epoch(&mut self) -> Result<EpochReport, TrainingError> {
+        HeadTrainer::run_epoch(self).await
+    }
+
+    async fn model(
+        &self,
+        version: ModelVersion,
+        class_names: Vec<String>,
+    ) -> Result<Option<TrainedModel>, TrainingError> {
+        HeadTrainer::model(self, version, class_names).await
+    }
+}
+
+/// Runs `trainer` until it finishes or `stop_requested` says so (checked before each epoch),
+/// calling `on_epoch` after every epoch and then awaiting `between` (a browser yields to its
+/// event loop there); returns the model, `None` when no epoch ended.
+pub async fn train_to_end<T: EpochTrainer, Pause: Future<Output = ()>>(
+    mut trainer: T,
+    stop_requested: impl Fn() -> bool,
+    mut on_epoch: impl FnMut(EpochReport),
+    between: impl Fn() -> Pause,
+    version: ModelVersion,
+    class_names: Vec<String>,
+) -> Result<Option<TrainedModel>, TrainingError> {
+    while !trainer.is_finished() && !stop_requested() {
+        on_epoch(trainer.run_epoch().await?);
+        between().await;
+    }
+    trainer.model(version, class_names).await
+}
+
 /// Inverted-dropout multipliers for a batch of embeddings: 0 with probability `dropout`, else
 /// `1 / (1 - dropout)`, drawn from a seeded host RNG (the same on every backend).
 pub(crate) fn dropout_mask(

@@ -4,7 +4,11 @@
 use crate::backbone::EfficientNetLite0;
 use crate::embedding::{Embedding, EmbeddingError};
 use crate::head::ClassifierHead;
+use crate::neighbours::NeighbourModel;
 use crate::preprocess::batch_tensor;
+use crate::protocol::NetworkTraining;
+use crate::training::{ModelWeights, TrainedModel};
+use crate::tune::{TunedTail, scratch_input};
 use burn::tensor::{Device, ExecutionError, Tensor};
 
 /// Why inference gave no answer.
@@ -62,6 +66,116 @@ pub async fn classify(
         device,
     );
     read_rows(head.probabilities(input)).await
+}
+
+/// A trained model ready to classify on a device, whatever way trained it.
+pub enum LoadedModel {
+    /// A head on embeddings.
+    Head(ClassifierHead),
+    /// An off-the-shelf classifier on embeddings.
+    Neighbours(NeighbourModel),
+    /// Trained network layers on what the frozen prefix makes of model inputs.
+    Network {
+        /// How they were trained.
+        training: NetworkTraining,
+        /// Pretrained blocks before them.
+        frozen: usize,
+        /// The layers.
+        tail: Box<TunedTail>,
+    },
+}
+
+impl LoadedModel {
+    /// `model` on `device`, its network layers (if any) on top of `backbone`; why not, in words,
+    /// when its weights do not fit.
+    pub fn load(
+        backbone: &EfficientNetLite0,
+        model: &TrainedModel,
+        device: &Device,
+    ) -> Result<Self, String> {
+        Ok(match &model.weights {
+            ModelWeights::Head(head) => Self::Head(
+                ClassifierHead::from_weights(head, device)
+                    .ok_or("the model's head has mismatched shapes")?,
+            ),
+            ModelWeights::Neighbours(neighbours) => Self::Neighbours(neighbours.clone()),
+            ModelWeights::Network(network) => {
+                let classes = model.class_names.len();
+                let tail =
+                    TunedTail::from_weights(backbone, network, &model.settings, classes, device)
+                        .map_err(|e| format!("the model's layers do not fit the network: {e}"))?;
+                Self::Network {
+                    training: network.training,
+                    frozen: backbone.blocks.len() - tail.blocks.len(),
+                    tail: Box::new(tail),
+                }
+            }
+        })
+    }
+
+    /// Class probabilities of cached embeddings, one row each; `None` for network layers, which
+    /// classify images (see [`Self::classify_images`]).
+    pub async fn classify_embeddings(
+        &self,
+        embeddings: &[Embedding],
+        device: &Device,
+    ) -> Option<Result<Vec<Vec<f32>>, ExecutionError>> {
+        Some(match self {
+            Self::Head(head) => classify(head, embeddings, device).await,
+            Self::Neighbours(neighbours) => Ok(embeddings
+                .iter()
+                .map(|e| neighbours.probabilities(e))
+                .collect()),
+            Self::Network { .. } => return None,
+        })
+    }
+
+    /// Class probabilities of a batch of preprocessed images (`[photos, 3, 224, 224]`), one
+    /// row each: through the backbone for the models on embeddings, through the frozen prefix
+    /// and the trained layers for network models.
+    pub async fn classify_images(
+        &self,
+        backbone: &EfficientNetLite0,
+        images: Tensor<4>,
+    ) -> Result<Vec<Vec<f32>>, ExecutionError> {
+        let device = images.device();
+        match self {
+            Self::Network {
+                training,
+                frozen,
+                tail,
+            } => {
+                let input = network_input(backbone, images, *training, *frozen);
+                let logits = tail.forward(input);
+                read_rows(burn::tensor::activation::softmax(logits, 1)).await
+            }
+            _ => {
+                let embeddings = read_rows(backbone.embed(images))
+                    .await?
+                    .into_iter()
+                    .map(|row| Embedding::try_from(row).expect("1280 values"))
+                    .collect::<Vec<_>>();
+                self.classify_embeddings(&embeddings, &device)
+                    .await
+                    .expect("a model on embeddings")
+            }
+        }
+    }
+}
+
+/// What network layers trained as `training` take of a batch of preprocessed images: the output
+/// of the stem and the first `frozen` blocks when fine-tuning, the images scaled down from
+/// scratch.
+pub fn network_input(
+    backbone: &EfficientNetLite0,
+    images: Tensor<4>,
+    training: NetworkTraining,
+    frozen: usize,
+) -> Tensor<4> {
+    match training {
+        NetworkTraining::FineTune | NetworkTraining::Lora => backbone.prefix(images, frozen),
+        NetworkTraining::FromScratch => scratch_input(images),
+    }
 }
 
 /// Reads a `[rows, columns]` tensor back to the host with one asynchronous read.

@@ -58,9 +58,56 @@ impl Default for FineTuningSettings {
     fn default() -> Self {
         Self {
             unfrozen_blocks: 2,
-            backbone_learning_rate: 1e-4,
-            lora_rank: 4,
+            // Measured (`fine_tuning_defaults_measured_on_real_photos` in tests/transfer.rs): on
+            // three splits of 30 real photos, 1e-5 gave the lowest test loss for 1, 2 and 4
+            // blocks and no lower accuracy than 1e-4 or 1e-3; 2 blocks scored as 4 in half the
+            // time; rank 1 the lowest test loss of ranks 1, 4 and 16 at the same accuracy.
+            backbone_learning_rate: 1e-5,
+            lora_rank: 1,
         }
+    }
+}
+
+/// The epochs a run may ask for.
+pub const EPOCHS_RANGE: std::ops::RangeInclusive<usize> = 1..=5000;
+
+/// Blocks of the backbone (EfficientNet-Lite0 has 16).
+pub const BACKBONE_BLOCKS: usize = 16;
+
+/// Most augmented views made of one photo.
+pub const MAX_VIEWS_PER_PHOTO: usize = 16;
+
+impl TrainingSettings {
+    /// The settings with every value moved into the range the page and the command line allow
+    /// (a typo cannot start a run of a million epochs or a negative learning rate).
+    pub fn within_limits(mut self) -> Self {
+        let clamp = |value: f64, low: f64, high: f64| {
+            if value.is_nan() {
+                low
+            } else {
+                value.clamp(low, high)
+            }
+        };
+        self.epochs = self
+            .epochs
+            .clamp(*EPOCHS_RANGE.start(), *EPOCHS_RANGE.end());
+        self.batch_size = self.batch_size.clamp(1, 256);
+        self.patience = self.patience.min(1000);
+        self.validation_fraction = clamp(self.validation_fraction, 0.0, 0.5);
+        self.test_fraction = clamp(self.test_fraction, 0.0, 0.5);
+        self.dropout = clamp(self.dropout, 0.0, 0.9);
+        self.label_smoothing = clamp(self.label_smoothing, 0.0, 0.5);
+        let optimizer = &mut self.optimizer;
+        optimizer.learning_rate = clamp(optimizer.learning_rate, 1e-6, 1.0);
+        optimizer.momentum = clamp(optimizer.momentum, 0.0, 0.99);
+        optimizer.weight_decay = clamp(optimizer.weight_decay, 0.0, 1.0);
+        let augmentation = &mut self.augmentation;
+        augmentation.views_per_photo = augmentation.views_per_photo.clamp(1, MAX_VIEWS_PER_PHOTO);
+        let fine_tuning = &mut self.fine_tuning;
+        fine_tuning.unfrozen_blocks = fine_tuning.unfrozen_blocks.clamp(1, BACKBONE_BLOCKS);
+        fine_tuning.backbone_learning_rate = clamp(fine_tuning.backbone_learning_rate, 1e-7, 1.0);
+        fine_tuning.lora_rank = fine_tuning.lora_rank.clamp(1, 64);
+        self
     }
 }
 

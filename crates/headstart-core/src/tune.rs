@@ -12,8 +12,8 @@
 
 use crate::backbone::{BackboneConfig, ConvBn, EfficientNetLite0, LowRank, MbConvBlock};
 use crate::head::{
-    ClassifierHead, HeadConfig, Progress, compute_error, dropout_mask, metrics_of, optimizer,
-    training_loss,
+    ClassifierHead, EpochTrainer, HeadConfig, Progress, compute_error, dropout_mask, metrics_of,
+    optimizer, training_loss,
 };
 use crate::inference::read_rows;
 use crate::preprocess::SCRATCH_INPUT_SIZE;
@@ -598,6 +598,24 @@ impl TuneTrainer {
     }
 }
 
+impl EpochTrainer for TuneTrainer {
+    fn is_finished(&self) -> bool {
+        TuneTrainer::is_finished(self)
+    }
+
+    async fn run_epoch(&mut self) -> Result<EpochReport, TrainingError> {
+        TuneTrainer::run_epoch(self).await
+    }
+
+    async fn model(
+        &self,
+        version: ModelVersion,
+        class_names: Vec<String>,
+    ) -> Result<Option<TrainedModel>, TrainingError> {
+        TuneTrainer::model(self, version, class_names).await
+    }
+}
+
 /// Class probabilities of prefix outputs under a tuned tail.
 pub async fn classify_prefix_outputs(
     tail: &TunedTail,
@@ -867,9 +885,10 @@ mod tests {
             &device,
         )
         .unwrap();
-        // Block 14: 192->1152 and 1152->192; block 15: 192->1152 and 1152->320; rank 4 each
-        // way; plus the classifier's 1280 x 2 + 2.
-        let adapters = 4 * ((192 + 1152) * 2 + (192 + 1152) + (1152 + 320));
+        // Block 14: 192->1152 and 1152->192; block 15: 192->1152 and 1152->320; the default
+        // rank each way; plus the classifier's 1280 x 2 + 2.
+        let rank = TrainingSettings::default().fine_tuning.lora_rank;
+        let adapters = rank * ((192 + 1152) * 2 + (192 + 1152) + (1152 + 320));
         assert_eq!(trainer.trainable_params(), adapters + 1280 * 2 + 2);
     }
 

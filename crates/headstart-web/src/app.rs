@@ -1180,7 +1180,7 @@ impl App {
                         onchange={link.callback(|event: Event| Msg::Do(Action::Classify(input_files(&event))))} />
                 </label>
                 if !self.state.predictions.is_empty() {
-                    <button onclick={link.callback(|_| Msg::Do(Action::ClearPredictions))}>{ "Clear" }</button>
+                    <button data-testid="clear-predictions" onclick={link.callback(|_| Msg::Do(Action::ClearPredictions))}>{ "Clear" }</button>
                 }
                 <div class="predictions">
                     { for self.state.predictions.iter().map(view_prediction) }

@@ -8,20 +8,16 @@ use burn::tensor::{Device, Tensor};
 use headstart_core::augment::{AugmentationSettings, augment_rgba};
 use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::embedding::Embedding;
-use headstart_core::head::{ClassifierHead, HeadTrainer};
-use headstart_core::inference::{classify, embed, max_abs_difference};
-use headstart_core::neighbours::NeighbourModel;
+use headstart_core::head::{HeadTrainer, train_to_end};
+use headstart_core::inference::{LoadedModel, embed, max_abs_difference, network_input};
 use headstart_core::preprocess::{INPUT_LEN, Normalization, batch_tensor, normalize_rgba};
 use headstart_core::protocol::{
     ComputeChoice, Event, JobId, NetworkTraining, PhotoError, TrainingError, ViewAugmentation,
 };
 use headstart_core::training::{
-    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, ModelWeights, TrainedModel,
-    TrainingSettings,
+    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
 };
-use headstart_core::tune::{
-    TuneTrainer, TunedTail, classify_prefix_outputs, frozen_blocks, scratch_input,
-};
+use headstart_core::tune::{TuneTrainer, frozen_blocks};
 use headstart_core::weights::load_backbone;
 use web_sys::Blob;
 
@@ -37,23 +33,6 @@ pub struct Engine {
 
 /// Photos decoded (and run through the frozen prefix) at a time.
 const PREFIX_BATCH: usize = 8;
-
-/// A model ready to classify on the engine's device.
-pub enum LoadedModel {
-    /// A head on embeddings.
-    Head(ClassifierHead),
-    /// An off-the-shelf classifier on embeddings.
-    Neighbours(NeighbourModel),
-    /// Trained network layers on what the frozen prefix makes of model inputs.
-    Network {
-        /// How they were trained.
-        training: NetworkTraining,
-        /// Pretrained blocks before them.
-        frozen: usize,
-        /// The layers.
-        tail: Box<TunedTail>,
-    },
-}
 
 /// A network training run's request.
 pub struct NetworkRun {
@@ -200,53 +179,6 @@ impl Engine {
         Ok(views)
     }
 
-    /// `model`, ready to classify on this engine's device.
-    pub fn load(&self, model: &TrainedModel) -> Result<LoadedModel, String> {
-        Ok(match &model.weights {
-            ModelWeights::Head(head) => LoadedModel::Head(
-                ClassifierHead::from_weights(head, self.device())
-                    .ok_or("the model's head has mismatched shapes")?,
-            ),
-            ModelWeights::Neighbours(neighbours) => LoadedModel::Neighbours(neighbours.clone()),
-            ModelWeights::Network(network) => {
-                let classes = model.class_names.len();
-                let tail = TunedTail::from_weights(
-                    &self.backbone,
-                    network,
-                    &model.settings,
-                    classes,
-                    self.device(),
-                )
-                .map_err(|e| format!("the model's layers do not fit the network: {e}"))?;
-                LoadedModel::Network {
-                    training: network.training,
-                    frozen: self.backbone.blocks.len() - tail.blocks.len(),
-                    tail: Box::new(tail),
-                }
-            }
-        })
-    }
-
-    /// Class probabilities of cached embeddings under a model that classifies embeddings.
-    async fn classify_embeddings(
-        &self,
-        model: &LoadedModel,
-        embeddings: &[Embedding],
-    ) -> Result<Vec<Vec<f32>>, String> {
-        match model {
-            LoadedModel::Head(head) => classify(head, embeddings, self.device())
-                .await
-                .map_err(|e| format!("{e:?}")),
-            LoadedModel::Neighbours(neighbours) => Ok(embeddings
-                .iter()
-                .map(|e| neighbours.probabilities(e))
-                .collect()),
-            LoadedModel::Network { .. } => {
-                Err("trained network layers classify model inputs, not embeddings".into())
-            }
-        }
-    }
-
     /// Class probabilities of a photo under `model`, with its model input and thumbnail.
     pub async fn classify_photo(
         &self,
@@ -254,40 +186,15 @@ impl Engine {
         photo: &Blob,
     ) -> Result<(Vec<f32>, DecodedPhoto), PhotoError> {
         let (image, decoded) = self.preprocess(photo).await?;
-        let probabilities = match model {
-            LoadedModel::Network {
-                training,
-                frozen,
-                tail,
-            } => {
-                let batch = batch_tensor(&[image], self.device());
-                classify_prefix_outputs(tail, self.network_input(batch, *training, *frozen))
-                    .await
-                    .map_err(|e| PhotoError::Compute(e.to_string()))?
-            }
-            _ => {
-                let embedding = self.embed_one(image).await?;
-                self.classify_embeddings(model, &[embedding])
-                    .await
-                    .map_err(PhotoError::Compute)?
-            }
-        };
+        let images = batch_tensor(&[image], self.device());
+        let probabilities = model
+            .classify_images(&self.backbone, images)
+            .await
+            .map_err(|e| PhotoError::Compute(format!("{e:?}")))?;
         Ok((
             probabilities.into_iter().next().unwrap_or_default(),
             decoded,
         ))
-    }
-
-    /// What network layers trained as `kind` take of a batch of normalized images: the
-    /// output of the stem and the first `frozen` blocks when fine-tuning, the images scaled
-    /// down from scratch.
-    fn network_input(&self, batch: Tensor<4>, kind: NetworkTraining, frozen: usize) -> Tensor<4> {
-        match kind {
-            NetworkTraining::FineTune | NetworkTraining::Lora => {
-                self.backbone.prefix(batch, frozen)
-            }
-            NetworkTraining::FromScratch => scratch_input(batch),
-        }
     }
 
     /// What a network run takes of kept model inputs, one row each: the output of the stem and
@@ -306,7 +213,7 @@ impl Engine {
                 images.push(normalize_rgba(&rgba, Normalization::Model));
             }
             let batch = batch_tensor(&images, self.device());
-            outputs.push(self.network_input(batch, kind, frozen));
+            outputs.push(network_input(&self.backbone, batch, kind, frozen));
             yield_to_event_loop().await;
         }
         if outputs.is_empty() {
@@ -332,7 +239,7 @@ impl Engine {
                 .network_inputs(&run.inputs, run.kind, frozen)
                 .await
                 .map_err(|e| TrainingError::Compute(format!("{e:?}")))?;
-            let mut trainer = TuneTrainer::start(
+            let trainer = TuneTrainer::start(
                 run.kind,
                 &self.backbone,
                 inputs,
@@ -342,11 +249,16 @@ impl Engine {
                 run.settings,
                 self.device(),
             )?;
-            while !trainer.is_finished() && !stop_requested() {
-                on_epoch(trainer.run_epoch().await?);
-                yield_to_event_loop().await;
-            }
-            trainer.model(run.version, run.class_names).await
+            let (version, names) = (run.version, run.class_names);
+            train_to_end(
+                trainer,
+                stop_requested,
+                on_epoch,
+                yield_to_event_loop,
+                version,
+                names,
+            )
+            .await
         };
         ended(job, result.await, started)
     }
@@ -359,26 +271,23 @@ impl Engine {
         embeddings: &[Embedding],
         inputs: &[Blob],
     ) -> Result<Vec<Vec<f32>>, String> {
-        let loaded = self.load(model)?;
-        let LoadedModel::Network {
-            training,
-            frozen,
-            tail,
-        } = &loaded
-        else {
-            return self.classify_embeddings(&loaded, embeddings).await;
-        };
+        let loaded = LoadedModel::load(&self.backbone, model, self.device())?;
+        if let Some(result) = loaded.classify_embeddings(embeddings, self.device()).await {
+            return result.map_err(|e| format!("{e:?}"));
+        }
         let mut probabilities = Vec::with_capacity(inputs.len());
         for chunk in inputs.chunks(PREFIX_BATCH) {
-            let outputs = self
-                .network_inputs(chunk, *training, *frozen)
-                .await
-                .map_err(|e| format!("{e:?}"))?;
-            probabilities.extend(
-                classify_prefix_outputs(tail, outputs)
+            let mut images = Vec::with_capacity(chunk.len());
+            for input in chunk {
+                let rgba = decode_input(input)
                     .await
-                    .map_err(|e| e.to_string())?,
-            );
+                    .map_err(|e| format!("{:?}", PhotoError::from(e)))?;
+                images.push(normalize_rgba(&rgba, Normalization::Model));
+            }
+            let batch = batch_tensor(&images, self.device());
+            let rows = loaded.classify_images(&self.backbone, batch).await;
+            probabilities.extend(rows.map_err(|e| format!("{e:?}"))?);
+            yield_to_event_loop().await;
         }
         Ok(probabilities)
     }
@@ -393,7 +302,7 @@ impl Engine {
     ) -> Event {
         let job = run.job;
         let result = async {
-            let mut trainer = HeadTrainer::new(
+            let trainer = HeadTrainer::new(
                 &run.examples,
                 &run.validation,
                 &run.views,
@@ -401,11 +310,16 @@ impl Engine {
                 run.settings,
                 self.device(),
             )?;
-            while !trainer.is_finished() && !stop_requested() {
-                on_epoch(trainer.run_epoch().await?);
-                yield_to_event_loop().await;
-            }
-            trainer.model(run.version, run.class_names).await
+            let (version, names) = (run.version, run.class_names);
+            train_to_end(
+                trainer,
+                stop_requested,
+                on_epoch,
+                yield_to_event_loop,
+                version,
+                names,
+            )
+            .await
         };
         let started = js_sys::Date::now();
         ended(job, result.await, started)

@@ -14,9 +14,10 @@ mod engine;
 mod photo;
 mod scope;
 
-use crate::engine::{Engine, LoadedModel, NetworkRun, TrainingRun};
+use crate::engine::{Engine, NetworkRun, TrainingRun};
 use crate::photo::DecodedPhoto;
 use crate::scope::{post, worker_scope};
+use headstart_core::inference::LoadedModel;
 use headstart_core::neighbours::fit_model;
 use headstart_core::protocol::{Event, JobId, Request, TrainingError};
 use headstart_core::training::{ModelVersion, TrainedModel};
@@ -93,7 +94,11 @@ fn loaded_for_classifying(
             _ => Err(format!("this worker no longer holds model {version}")),
         };
     };
-    let loaded = Rc::new(engine.load(&model)?);
+    let loaded = Rc::new(LoadedModel::load(
+        engine.backbone(),
+        &model,
+        engine.device(),
+    )?);
     CLASSIFYING.set(Some((version, Rc::clone(&loaded))));
     Ok(loaded)
 }

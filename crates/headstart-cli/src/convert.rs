@@ -1,9 +1,8 @@
-//! `headstart-convert CHECKPOINT.pth OUT_DIR`
-//!
-//! Checks the reference checkpoint's SHA-256, reads it with burn's PyTorch reader (which honours
-//! the non-contiguous strides of 50 of its tensors), and writes two burnpack files with f16
-//! convolution and linear weights: `efficientnet-lite0.bpk` (the backbone the page downloads)
-//! and `imagenet-classifier.bpk` (the 1000-class ImageNet head, for native tests and tools).
+//! `headstart convert CHECKPOINT.pth OUT_DIR`: checks the reference checkpoint's SHA-256, reads
+//! it with burn's PyTorch reader (which honours the non-contiguous strides of 50 of its
+//! tensors), and writes two burnpack files with f16 convolution and linear weights:
+//! `efficientnet-lite0.bpk` (the backbone the page downloads) and `imagenet-classifier.bpk` (the
+//! 1000-class ImageNet head, for native tests and tools).
 
 use burn::nn::Linear;
 use burn::store::{ApplyResult, ModuleSnapshot, PytorchStore};
@@ -14,30 +13,15 @@ use headstart_core::weights::{
     to_half_precision_burnpack,
 };
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::Path;
 
 /// File name of the backbone weights the page loads.
 const BACKBONE_FILE: &str = "efficientnet-lite0.bpk";
 /// File name of the ImageNet classifier weights.
 const CLASSIFIER_FILE: &str = "imagenet-classifier.bpk";
 
-fn main() -> ExitCode {
-    let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
-    let [checkpoint, out_dir] = args.as_slice() else {
-        eprintln!("usage: headstart-convert CHECKPOINT.pth OUT_DIR");
-        return ExitCode::from(2);
-    };
-    match convert(checkpoint, out_dir) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("headstart-convert: {message}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn convert(checkpoint: &Path, out_dir: &Path) -> Result<(), String> {
+/// Converts `checkpoint` into the two burnpack files in `out_dir`.
+pub fn convert(checkpoint: &Path, out_dir: &Path) -> Result<(), String> {
     let (backbone, classifier) = read_checkpoint(checkpoint, &Device::flex())?;
     std::fs::create_dir_all(out_dir)
         .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
@@ -117,6 +101,7 @@ mod tests {
     use headstart_core::inference::{embed, max_abs_difference};
     use headstart_core::preprocess::{Normalization, decode_to_rgba, normalize_rgba};
     use headstart_core::weights::load_backbone;
+    use std::path::PathBuf;
 
     /// Read when the test runs, not baked in when it builds: cargo reuses a test binary built
     /// in another checkout of the same sources (CI's clone and a working copy share the

@@ -1,0 +1,265 @@
+//! The model work of the command line: the backbone on the CPU (every core), embeddings in
+//! batches, each way of training as the page trains it, and classification with any model.
+
+use crate::photos::{Dataset, Photo};
+use burn::tensor::{Device, Tensor};
+use headstart_core::augment::{augment_rgba, view_seed};
+use headstart_core::backbone::EfficientNetLite0;
+use headstart_core::dataset::{Split, stratified_split};
+use headstart_core::embedding::Embedding;
+use headstart_core::head::{EpochTrainer, HeadTrainer, train_to_end};
+use headstart_core::inference::{LoadedModel, embed, network_input};
+use headstart_core::neighbours::fit_model;
+use headstart_core::preprocess::{Normalization, batch_tensor, normalize_rgba};
+use headstart_core::training::{
+    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings, Way,
+};
+use headstart_core::tune::{TuneTrainer, frozen_blocks};
+use headstart_core::weights::load_backbone;
+use indicatif::ProgressBar;
+use std::path::Path;
+
+/// Photos run through the network at a time.
+pub const BATCH: usize = 16;
+
+/// The pretrained backbone, BatchNorm folded as in the page's workers.
+pub struct Engine {
+    backbone: EfficientNetLite0,
+    device: Device,
+}
+
+/// What training gives: the model, and how it did on the test photos it never saw.
+pub struct Trained {
+    /// The model.
+    pub model: TrainedModel,
+    /// The split of the photos (indices into the dataset).
+    pub split: Split,
+    /// Class probabilities of each test photo, in `split.test` order.
+    pub test_probabilities: Vec<Vec<f32>>,
+}
+
+fn compute_error(error: impl std::fmt::Debug) -> String {
+    format!("the computation failed: {error:?}")
+}
+
+impl Engine {
+    /// Loads the converted backbone weights from `weights`.
+    pub fn load(weights: &Path) -> Result<Self, String> {
+        let bytes = std::fs::read(weights).map_err(|e| {
+            format!(
+                "cannot read the backbone weights {} ({e}): run scripts/setup.sh, or pass --weights",
+                weights.display()
+            )
+        })?;
+        let device = Device::flex();
+        let backbone = load_backbone(bytes, &device)
+            .map_err(|e| e.to_string())?
+            .folded();
+        Ok(Self { backbone, device })
+    }
+
+    fn images(&self, photos: &[&[u8]]) -> Tensor<4> {
+        let images: Vec<Vec<f32>> = photos
+            .iter()
+            .map(|rgba| normalize_rgba(rgba, Normalization::Model))
+            .collect();
+        batch_tensor(&images, &self.device)
+    }
+
+    /// The embedding of each model input, in batches of [`BATCH`], ticking `progress` per photo.
+    pub fn embed(
+        &self,
+        inputs: &[&[u8]],
+        progress: &ProgressBar,
+    ) -> Result<Vec<Embedding>, String> {
+        let mut embeddings = Vec::with_capacity(inputs.len());
+        for chunk in inputs.chunks(BATCH) {
+            let images: Vec<Vec<f32>> = chunk
+                .iter()
+                .map(|rgba| normalize_rgba(rgba, Normalization::Model))
+                .collect();
+            embeddings.extend(
+                pollster::block_on(embed(&self.backbone, &images, &self.device))
+                    .map_err(compute_error)?,
+            );
+            progress.inc(chunk.len() as u64);
+        }
+        Ok(embeddings)
+    }
+
+    /// Class probabilities of each photo under `model`, in batches, ticking `progress`.
+    pub fn classify(
+        &self,
+        model: &TrainedModel,
+        photos: &[&Photo],
+        progress: &ProgressBar,
+    ) -> Result<Vec<Vec<f32>>, String> {
+        let loaded = LoadedModel::load(&self.backbone, model, &self.device)?;
+        let mut probabilities = Vec::with_capacity(photos.len());
+        for chunk in photos.chunks(BATCH) {
+            let inputs: Vec<&[u8]> = chunk.iter().map(|p| p.rgba.as_slice()).collect();
+            let images = self.images(&inputs);
+            probabilities.extend(
+                pollster::block_on(loaded.classify_images(&self.backbone, images))
+                    .map_err(compute_error)?,
+            );
+            progress.inc(chunk.len() as u64);
+        }
+        Ok(probabilities)
+    }
+
+    /// Trains a model `way` on the photos of `dataset` with `settings`: the page's seeded split, its validation photos for the curves and early
+    /// stopping, and its test photos measured once, at the end. `progress` shows the photos
+    /// being embedded, then the epochs.
+    pub fn train(
+        &self,
+        way: Way,
+        dataset: &Dataset,
+        settings: TrainingSettings,
+        progress: &ProgressBar,
+        on_epoch: impl Fn(&EpochReport),
+    ) -> Result<Trained, String> {
+        let (photos, labels) = (&dataset.photos, &dataset.labels);
+        let class_names = dataset.class_names.clone();
+        let split = stratified_split(
+            labels,
+            settings.validation_fraction,
+            settings.test_fraction,
+            settings.seed,
+        );
+        let mut run: Vec<usize> = split
+            .train
+            .iter()
+            .chain(&split.validation)
+            .copied()
+            .collect();
+        run.sort_unstable();
+        let position = |i: &usize| run.binary_search(i).expect("a run photo");
+        let validation: Vec<usize> = split.validation.iter().map(position).collect();
+        let run_labels: Vec<usize> = run.iter().map(|&i| labels[i]).collect();
+        let run_inputs: Vec<&[u8]> = run.iter().map(|&i| photos[i].rgba.as_slice()).collect();
+        let version = ModelVersion(1);
+        let started = std::time::Instant::now();
+        let planned_epochs = settings.epochs as u64;
+        let epochs = |bar: &ProgressBar| {
+            bar.set_position(0);
+            bar.set_length(planned_epochs);
+            bar.set_message("epochs");
+        };
+        let mut model = match (way.neighbour_kind(), way.network_training()) {
+            (Some(kind), _) => {
+                progress.set_length(run.len() as u64);
+                let examples = self.labeled(&run_inputs, &run_labels, progress)?;
+                fit_model(version, class_names, kind, &examples, &validation, settings)
+            }
+            (_, Some(kind)) => {
+                let frozen = frozen_blocks(&self.backbone, &settings.fine_tuning);
+                progress.set_length(run.len() as u64);
+                let mut prefix = Vec::new();
+                for chunk in run_inputs.chunks(BATCH) {
+                    prefix.push(network_input(
+                        &self.backbone,
+                        self.images(chunk),
+                        kind,
+                        frozen,
+                    ));
+                    progress.inc(chunk.len() as u64);
+                }
+                let trainer = TuneTrainer::start(
+                    kind,
+                    &self.backbone,
+                    Tensor::cat(prefix, 0),
+                    &run_labels,
+                    &validation,
+                    class_names.len(),
+                    settings,
+                    &self.device,
+                )
+                .map_err(|e| e.to_string())?;
+                epochs(progress);
+                to_end(trainer, version, class_names, progress, &on_epoch)?
+            }
+            (None, None) => {
+                let augmentation = settings.augmentation;
+                let views_per_photo = if augmentation.is_on() {
+                    augmentation.views_per_photo
+                } else {
+                    0
+                };
+                let train: Vec<usize> = split.train.iter().map(position).collect();
+                progress.set_length((run.len() + train.len() * views_per_photo) as u64);
+                let examples = self.labeled(&run_inputs, &run_labels, progress)?;
+                // Each training photo's views, seeded as the page seeds them.
+                let mut view_inputs = Vec::new();
+                let mut view_examples = Vec::new();
+                for &example in &train {
+                    for view in 1..=views_per_photo {
+                        let seed = view_seed(settings.seed, example as u32, view);
+                        view_inputs.push(augment_rgba(run_inputs[example], &augmentation, seed));
+                        view_examples.push(example);
+                    }
+                }
+                let view_refs: Vec<&[u8]> = view_inputs.iter().map(Vec::as_slice).collect();
+                let views: Vec<AugmentedView> = self
+                    .embed(&view_refs, progress)?
+                    .into_iter()
+                    .zip(view_examples)
+                    .map(|(embedding, example)| AugmentedView { example, embedding })
+                    .collect();
+                let trainer = HeadTrainer::new(
+                    &examples,
+                    &validation,
+                    &views,
+                    class_names.len(),
+                    settings,
+                    &self.device,
+                )
+                .map_err(|e| e.to_string())?;
+                epochs(progress);
+                to_end(trainer, version, class_names, progress, &on_epoch)?
+            }
+        };
+        model.training_ms = started.elapsed().as_secs_f64() * 1000.0;
+        // The test photos, once, at the end.
+        let test: Vec<&Photo> = split.test.iter().map(|&i| &photos[i]).collect();
+        let test_probabilities = self.classify(&model, &test, &ProgressBar::hidden())?;
+        Ok(Trained {
+            model,
+            split,
+            test_probabilities,
+        })
+    }
+
+    /// The embeddings of `inputs` under their `labels`.
+    fn labeled(
+        &self,
+        inputs: &[&[u8]],
+        labels: &[usize],
+        progress: &ProgressBar,
+    ) -> Result<Vec<LabeledEmbedding>, String> {
+        Ok(self
+            .embed(inputs, progress)?
+            .into_iter()
+            .zip(labels)
+            .map(|(embedding, &label)| LabeledEmbedding { embedding, label })
+            .collect())
+    }
+}
+
+/// Runs every epoch of `trainer`, reporting each to `on_epoch` and `progress`; its model.
+fn to_end(
+    trainer: impl EpochTrainer,
+    version: ModelVersion,
+    class_names: Vec<String>,
+    progress: &ProgressBar,
+    on_epoch: &impl Fn(&EpochReport),
+) -> Result<TrainedModel, String> {
+    let report = |epoch: EpochReport| {
+        on_epoch(&epoch);
+        progress.inc(1);
+    };
+    let run = train_to_end(trainer, || false, report, || async {}, version, class_names);
+    pollster::block_on(run)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "no epoch ran".to_string())
+}
