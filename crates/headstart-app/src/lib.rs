@@ -964,17 +964,9 @@ impl<T: Clone> AppState<T> {
     fn run_plan(&self, purpose: RunPurpose) -> RunPlan<'_, T> {
         let (all_photos, all_labels) = self.labeled_photos();
         let split = self.split(&all_labels);
-        let mut in_run: Vec<usize> = split
-            .train
-            .iter()
-            .chain(&split.validation)
-            .copied()
-            .collect();
-        in_run.sort_unstable();
-        let photos: Vec<&Photo<T>> = in_run.iter().map(|&i| all_photos[i]).collect();
-        let labels: Vec<usize> = in_run.iter().map(|&i| all_labels[i]).collect();
-        let position = |i: &usize| in_run.binary_search(i).expect("a run photo");
-        let validation = split.validation.iter().map(position).collect();
+        let run = split.run_examples();
+        let photos: Vec<&Photo<T>> = run.examples.iter().map(|&i| all_photos[i]).collect();
+        let labels: Vec<usize> = run.examples.iter().map(|&i| all_labels[i]).collect();
         let test = split
             .test
             .iter()
@@ -991,7 +983,7 @@ impl<T: Clone> AppState<T> {
         // photo's model input as it is.
         if augmentation.is_on() && self.run_way(purpose) == Way::Frozen {
             let seed = self.settings.seed;
-            for example in split.train.iter().map(position) {
+            for &example in &run.train {
                 for view in 1..=augmentation.views_per_photo {
                     let seed = view_seed(seed, photos[example].id.0, view);
                     needs.push((
@@ -1010,7 +1002,7 @@ impl<T: Clone> AppState<T> {
         RunPlan {
             photos,
             labels,
-            validation,
+            validation: run.validation,
             needs,
             test,
         }

@@ -19,13 +19,12 @@ use headstart_core::weights::load_backbone;
 use indicatif::ProgressBar;
 use std::path::Path;
 
-/// Photos run through the network at a time.
-pub const BATCH: usize = 16;
-
 /// The pretrained backbone, BatchNorm folded as in the page's workers.
 pub struct Engine {
     backbone: EfficientNetLite0,
     device: Device,
+    /// Photos run through the network at a time.
+    batch: usize,
 }
 
 /// What training gives: the model, and how it did on the test photos it never saw.
@@ -43,8 +42,8 @@ fn compute_error(error: impl std::fmt::Debug) -> String {
 }
 
 impl Engine {
-    /// Loads the converted backbone weights from `weights`.
-    pub fn load(weights: &Path) -> Result<Self, String> {
+    /// Loads the converted backbone weights from `weights`, to run `batch` photos at a time.
+    pub fn load(weights: &Path, batch: usize) -> Result<Self, String> {
         let bytes = std::fs::read(weights).map_err(|e| {
             format!(
                 "cannot read the backbone weights {} ({e}): run scripts/setup.sh, or pass --weights",
@@ -55,7 +54,11 @@ impl Engine {
         let backbone = load_backbone(bytes, &device)
             .map_err(|e| e.to_string())?
             .folded();
-        Ok(Self { backbone, device })
+        Ok(Self {
+            backbone,
+            device,
+            batch: batch.max(1),
+        })
     }
 
     fn images(&self, photos: &[&[u8]]) -> Tensor<4> {
@@ -66,14 +69,14 @@ impl Engine {
         batch_tensor(&images, &self.device)
     }
 
-    /// The embedding of each model input, in batches of [`BATCH`], ticking `progress` per photo.
+    /// The embedding of each model input, in batches, ticking `progress` per photo.
     pub fn embed(
         &self,
         inputs: &[&[u8]],
         progress: &ProgressBar,
     ) -> Result<Vec<Embedding>, String> {
         let mut embeddings = Vec::with_capacity(inputs.len());
-        for chunk in inputs.chunks(BATCH) {
+        for chunk in inputs.chunks(self.batch) {
             let images: Vec<Vec<f32>> = chunk
                 .iter()
                 .map(|rgba| normalize_rgba(rgba, Normalization::Model))
@@ -96,7 +99,7 @@ impl Engine {
     ) -> Result<Vec<Vec<f32>>, String> {
         let loaded = LoadedModel::load(&self.backbone, model, &self.device)?;
         let mut probabilities = Vec::with_capacity(photos.len());
-        for chunk in photos.chunks(BATCH) {
+        for chunk in photos.chunks(self.batch) {
             let inputs: Vec<&[u8]> = chunk.iter().map(|p| p.rgba.as_slice()).collect();
             let images = self.images(&inputs);
             probabilities.extend(
@@ -127,17 +130,14 @@ impl Engine {
             settings.test_fraction,
             settings.seed,
         );
-        let mut run: Vec<usize> = split
-            .train
+        let run = split.run_examples();
+        let validation = &run.validation;
+        let run_labels: Vec<usize> = run.examples.iter().map(|&i| labels[i]).collect();
+        let run_inputs: Vec<&[u8]> = run
+            .examples
             .iter()
-            .chain(&split.validation)
-            .copied()
+            .map(|&i| photos[i].rgba.as_slice())
             .collect();
-        run.sort_unstable();
-        let position = |i: &usize| run.binary_search(i).expect("a run photo");
-        let validation: Vec<usize> = split.validation.iter().map(position).collect();
-        let run_labels: Vec<usize> = run.iter().map(|&i| labels[i]).collect();
-        let run_inputs: Vec<&[u8]> = run.iter().map(|&i| photos[i].rgba.as_slice()).collect();
         let version = ModelVersion(1);
         let started = std::time::Instant::now();
         let planned_epochs = settings.epochs as u64;
@@ -148,15 +148,15 @@ impl Engine {
         };
         let mut model = match (way.neighbour_kind(), way.network_training()) {
             (Some(kind), _) => {
-                progress.set_length(run.len() as u64);
+                progress.set_length(run.examples.len() as u64);
                 let examples = self.labeled(&run_inputs, &run_labels, progress)?;
-                fit_model(version, class_names, kind, &examples, &validation, settings)
+                fit_model(version, class_names, kind, &examples, validation, settings)
             }
             (_, Some(kind)) => {
                 let frozen = frozen_blocks(&self.backbone, &settings.fine_tuning);
-                progress.set_length(run.len() as u64);
+                progress.set_length(run.examples.len() as u64);
                 let mut prefix = Vec::new();
-                for chunk in run_inputs.chunks(BATCH) {
+                for chunk in run_inputs.chunks(self.batch) {
                     prefix.push(network_input(
                         &self.backbone,
                         self.images(chunk),
@@ -170,7 +170,7 @@ impl Engine {
                     &self.backbone,
                     Tensor::cat(prefix, 0),
                     &run_labels,
-                    &validation,
+                    validation,
                     class_names.len(),
                     settings,
                     &self.device,
@@ -186,13 +186,13 @@ impl Engine {
                 } else {
                     0
                 };
-                let train: Vec<usize> = split.train.iter().map(position).collect();
-                progress.set_length((run.len() + train.len() * views_per_photo) as u64);
+                let train = &run.train;
+                progress.set_length((run.examples.len() + train.len() * views_per_photo) as u64);
                 let examples = self.labeled(&run_inputs, &run_labels, progress)?;
                 // Each training photo's views, seeded as the page seeds them.
                 let mut view_inputs = Vec::new();
                 let mut view_examples = Vec::new();
-                for &example in &train {
+                for &example in train {
                     for view in 1..=views_per_photo {
                         let seed = view_seed(settings.seed, example as u32, view);
                         view_inputs.push(augment_rgba(run_inputs[example], &augmentation, seed));
@@ -208,7 +208,7 @@ impl Engine {
                     .collect();
                 let trainer = HeadTrainer::new(
                     &examples,
-                    &validation,
+                    validation,
                     &views,
                     class_names.len(),
                     settings,

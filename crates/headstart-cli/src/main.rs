@@ -34,36 +34,23 @@ struct Cli {
     /// Print results as JSON on stdout (progress stays on stderr).
     #[arg(long, global = true)]
     json: bool,
+    /// Photos run through the network at a time.
+    #[arg(long, global = true, default_value_t = 16)]
+    batch: usize,
     #[command(subcommand)]
     command: Command,
 }
 
-/// The ways to train, as the page's `train-mode` names them.
-#[derive(Clone, Copy, ValueEnum)]
-enum WayArg {
-    Centroid,
-    Knn,
-    Frozen,
-    Finetune,
-    Lora,
-    Scratch,
-}
-
-impl From<WayArg> for Way {
-    fn from(way: WayArg) -> Self {
-        match way {
-            WayArg::Centroid => Way::Centroid,
-            WayArg::Knn => Way::Knn,
-            WayArg::Frozen => Way::Frozen,
-            WayArg::Finetune => Way::Finetune,
-            WayArg::Lora => Way::Lora,
-            WayArg::Scratch => Way::Scratch,
-        }
-    }
+/// A way to train by its name (the page's `train-mode` names).
+fn parse_way(name: &str) -> Result<Way, String> {
+    Way::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Way::ALL.iter().map(|way| way.name()).collect();
+        format!("one of {}", names.join(", "))
+    })
 }
 
 /// Augmentations, as the page's switches name them.
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum Augmentation {
     Crop,
     Flip,
@@ -92,9 +79,9 @@ enum Command {
         /// The model file to write.
         #[arg(short, long, default_value = "model.hsm")]
         output: PathBuf,
-        /// How to train.
-        #[arg(long, value_enum, default_value = "frozen")]
-        way: WayArg,
+        /// How to train: centroid, knn, frozen, finetune, lora or scratch.
+        #[arg(long, value_parser = parse_way, default_value = "frozen")]
+        way: Way,
         /// A JSON file of training settings (as in a model file's manifest); the options below override it.
         #[arg(long)]
         settings: Option<PathBuf>,
@@ -248,7 +235,7 @@ fn read_model(path: &Path) -> Result<TrainedModel, Failure> {
 }
 
 fn embed(cli: &Cli, paths: &[PathBuf]) -> Result<(), Failure> {
-    let engine = Engine::load(&cli.weights)?;
+    let engine = Engine::load(&cli.weights, cli.batch)?;
     let photos = read_photos(paths)?;
     let bar = progress("embedding", photos.len());
     let inputs: Vec<&[u8]> = photos.iter().map(|p| p.rgba.as_slice()).collect();
@@ -265,7 +252,7 @@ fn embed(cli: &Cli, paths: &[PathBuf]) -> Result<(), Failure> {
 
 fn predict(cli: &Cli, model_path: &Path, paths: &[PathBuf]) -> Result<(), Failure> {
     let model = read_model(model_path)?;
-    let engine = Engine::load(&cli.weights)?;
+    let engine = Engine::load(&cli.weights, cli.batch)?;
     let photos = read_photos(paths)?;
     let bar = progress("classifying", photos.len());
     let probabilities = engine.classify(&model, &photos.iter().collect::<Vec<_>>(), &bar)?;
@@ -366,7 +353,7 @@ fn print_measurement(
 
 fn evaluate(cli: &Cli, model_path: &Path, folder: &Path) -> Result<(), Failure> {
     let model = read_model(model_path)?;
-    let engine = Engine::load(&cli.weights)?;
+    let engine = Engine::load(&cli.weights, cli.batch)?;
     let bar = progress("decoding", 0);
     let dataset = photos::read_class_folders(folder, &bar).map_err(Failure::Photos)?;
     bar.finish_and_clear();
@@ -472,7 +459,7 @@ fn settings_of(cli: &Cli) -> Result<TrainingSettings, Failure> {
     set(&mut chosen.fine_tuning.lora_rank, lora_rank);
     set(&mut chosen.augmentation.views_per_photo, views_per_photo);
     if !augment.is_empty() {
-        let has = |a: Augmentation| augment.iter().any(|b| *b as u8 == a as u8);
+        let has = |augmentation| augment.contains(&augmentation);
         chosen.augmentation = AugmentationSettings {
             crop: has(Augmentation::Crop),
             flip: has(Augmentation::Flip),
@@ -494,9 +481,9 @@ fn train(cli: &Cli) -> Result<(), Failure> {
     else {
         unreachable!("train")
     };
-    let way = Way::from(*way);
+    let way = *way;
     let settings = settings_of(cli)?;
-    let engine = Engine::load(&cli.weights)?;
+    let engine = Engine::load(&cli.weights, cli.batch)?;
     let bar = progress("decoding", 0);
     let dataset = photos::read_class_folders(folder, &bar).map_err(Failure::Photos)?;
     bar.finish_and_clear();

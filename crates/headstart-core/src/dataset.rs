@@ -15,6 +15,36 @@ pub struct Split {
     pub test: Vec<usize>,
 }
 
+/// What a training run sees of a [`Split`]: its training and validation examples together in
+/// index order, and where the validation and the training ones are among them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunExamples {
+    /// Indices of the training and validation examples, ascending.
+    pub examples: Vec<usize>,
+    /// Positions in `examples` of the validation examples.
+    pub validation: Vec<usize>,
+    /// Positions in `examples` of the training examples.
+    pub train: Vec<usize>,
+}
+
+impl Split {
+    /// The examples a training run sees (never the test ones).
+    pub fn run_examples(&self) -> RunExamples {
+        let mut examples: Vec<usize> = self.train.iter().chain(&self.validation).copied().collect();
+        examples.sort_unstable();
+        let positions = |part: &[usize]| {
+            part.iter()
+                .map(|i| examples.binary_search(i).expect("a run example"))
+                .collect()
+        };
+        RunExamples {
+            validation: positions(&self.validation),
+            train: positions(&self.train),
+            examples,
+        }
+    }
+}
+
 /// How many of `n` examples a `fraction` asks for when `available` may be given: at least one
 /// (for a positive fraction) while one is left over for training, never more.
 fn part(n: usize, fraction: f64, available: usize) -> usize {
@@ -58,6 +88,19 @@ pub fn stratified_split(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_run_sees_training_and_validation_examples_in_order_and_knows_which_is_which() {
+        let split = super::Split {
+            train: vec![0, 3, 5],
+            validation: vec![1, 6],
+            test: vec![2, 4],
+        };
+        let run = split.run_examples();
+        assert_eq!(run.examples, [0, 1, 3, 5, 6]);
+        assert_eq!(run.validation, [1, 4]);
+        assert_eq!(run.train, [0, 2, 3]);
+    }
+
     use super::*;
 
     #[test]

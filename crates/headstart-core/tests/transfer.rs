@@ -329,6 +329,22 @@ fn lora_on_real_photos_trains_only_its_adapters_and_the_head_and_still_generaliz
     );
 }
 
+/// Accuracy and mean cross-entropy of `probabilities` for the photos `test` (indices into
+/// `labels`).
+fn scored(probabilities: &[Vec<f32>], test: &[usize], labels: &[usize]) -> (f32, f32) {
+    let n = test.len() as f32;
+    probabilities
+        .iter()
+        .zip(test)
+        .fold((0.0, 0.0), |(right, loss), (p, &i)| {
+            let label = labels[i];
+            (
+                right + f32::from(u8::from(top1(p).0 == label)) / n,
+                loss - p[label].max(1e-7).ln() / n,
+            )
+        })
+}
+
 /// The measurement behind the fine-tuning defaults (blocks unfrozen, their learning rate, LoRA's
 /// rank): every choice trained on the same three seeded splits of all 30 real photos (samples
 /// and held-out; a third of each class tests), reporting the mean test accuracy, the mean test
@@ -398,36 +414,25 @@ fn fine_tuning_defaults_measured_on_real_photos() {
             ..TrainingSettings::default()
         };
         let split = stratified_split(&labels, settings.validation_fraction, 1.0 / 3.0, seed);
-        let mut run: Vec<usize> = split
-            .train
-            .iter()
-            .chain(&split.validation)
-            .copied()
-            .collect();
-        run.sort_unstable();
+        let run = split.run_examples();
         let examples: Vec<LabeledEmbedding> = run
+            .examples
             .iter()
             .map(|&i| LabeledEmbedding {
                 embedding: embeddings[i].clone(),
                 label: labels[i],
             })
             .collect();
-        let validation: Vec<usize> = split
-            .validation
-            .iter()
-            .map(|i| run.binary_search(i).unwrap())
-            .collect();
         let mut trainer =
-            HeadTrainer::new(&examples, &validation, &[], 3, settings, &device).unwrap();
+            HeadTrainer::new(&examples, &run.validation, &[], 3, settings, &device).unwrap();
         while !trainer.is_finished() {
             pollster::block_on(trainer.run_epoch()).unwrap();
         }
         let test: Vec<Embedding> = split.test.iter().map(|&i| embeddings[i].clone()).collect();
         let probabilities = pollster::block_on(classify(&trainer.head(), &test, &device)).unwrap();
-        for (p, &i) in probabilities.iter().zip(&split.test) {
-            accuracy += f32::from(u8::from(top1(p).0 == labels[i])) / split.test.len() as f32;
-            loss += -p[labels[i]].max(1e-7).ln() / split.test.len() as f32;
-        }
+        let (right, cross_entropy) = scored(&probabilities, &split.test, &labels);
+        accuracy += right;
+        loss += cross_entropy;
     }
     println!(
         "Frozen head, -, -, -: {:.3}, {:.3}",
@@ -446,26 +451,15 @@ fn fine_tuning_defaults_measured_on_real_photos() {
                 ..TrainingSettings::default()
             };
             let split = stratified_split(&labels, settings.validation_fraction, 1.0 / 3.0, seed);
-            let mut run: Vec<usize> = split
-                .train
-                .iter()
-                .chain(&split.validation)
-                .copied()
-                .collect();
-            run.sort_unstable();
-            let validation: Vec<usize> = split
-                .validation
-                .iter()
-                .map(|i| run.binary_search(i).unwrap())
-                .collect();
-            let run_labels: Vec<usize> = run.iter().map(|&i| labels[i]).collect();
+            let run = split.run_examples();
+            let run_labels: Vec<usize> = run.examples.iter().map(|&i| labels[i]).collect();
             let started = std::time::Instant::now();
             let mut trainer = TuneTrainer::start(
                 kind,
                 &backbone,
-                pick(&prefix, &run),
+                pick(&prefix, &run.examples),
                 &run_labels,
-                &validation,
+                &run.validation,
                 3,
                 settings,
                 &device,
@@ -480,11 +474,9 @@ fn fine_tuning_defaults_measured_on_real_photos() {
                 pick(&prefix, &split.test),
             ))
             .unwrap();
-            let test_labels = split.test.iter().map(|&i| labels[i]);
-            for (p, label) in probabilities.iter().zip(test_labels) {
-                accuracy += f32::from(u8::from(top1(p).0 == label)) / split.test.len() as f32;
-                loss += -p[label].max(1e-7).ln() / split.test.len() as f32;
-            }
+            let (right, cross_entropy) = scored(&probabilities, &split.test, &labels);
+            accuracy += right;
+            loss += cross_entropy;
         }
         let n = seeds.len() as f32;
         println!(
