@@ -216,7 +216,7 @@ const wayTensor = {
   frozen: ["head.weight", [1280, 3]],
   knn: ["examples", [null, 1280]], // one row per training photo
   finetune: ["network.blocks.0.expand.conv.weight", [1152, 192, 1, 1]],
-  lora: ["network.blocks.0.expand.adapter.down.weight", [4, 192, 1, 1]],
+  lora: ["network.blocks.0.expand.adapter.down.weight", [1, 192, 1, 1]], // rank 1
   scratch: ["network.stem.conv.weight", [32, 3, 3, 3]],
 };
 
