@@ -1,8 +1,10 @@
 //! Headstart's machine-learning core: the pretrained EfficientNet-Lite0 backbone, the
-//! preprocessing its weights expect, the training of new heads, and the plain values (embedding,
-//! settings, trained model, worker messages) that the page and the workers exchange.
+//! preprocessing its weights expect, every way to train (off-the-shelf classifiers, new heads,
+//! fine-tuning, LoRA, from scratch), the model file, and the plain values (embedding, settings,
+//! trained model, worker messages) that the page, the workers and the command line exchange.
 //!
-//! It knows nothing of the browser: the workers (`headstart-worker`) and native tools choose the
+//! It knows nothing of the browser: the workers (`headstart-worker`) and the command line
+//! (`headstart-cli`) choose the
 //! compute [`burn::tensor::Device`] and decode images, then call in here. Without the `model`
 //! feature only the plain values remain, with no burn at all: that is what the page
 //! (`headstart-app`, `headstart-web`) builds on.

@@ -1,7 +1,7 @@
 //! Pretrained weights: where they come from and how they travel.
 //!
 //! The reference checkpoint (`efficientnet-lite0-57934424.pth`, PyTorch legacy format) is
-//! converted once, natively, by `headstart-convert` into two burnpack files with convolution and
+//! converted once, natively, by `headstart convert` into two burnpack files with convolution and
 //! linear weights stored as f16 (BatchNorm stays f32): the backbone, which the page downloads,
 //! and the 1000-class ImageNet classifier, which only the native golden tests and tools need.
 //! [`load_backbone`] and [`load_imagenet_classifier`] read those bytes on any device.
@@ -56,14 +56,14 @@ pub fn imagenet_classifier(device: &Device) -> Linear {
     LinearConfig::new(EMBEDDING_DIM, IMAGENET_CLASSES).init(device)
 }
 
-/// Loads the backbone from the burnpack bytes written by `headstart-convert`.
+/// Loads the backbone from the burnpack bytes written by `headstart convert`.
 pub fn load_backbone(bytes: Vec<u8>, device: &Device) -> Result<EfficientNetLite0, WeightsError> {
     let mut model = BackboneConfig::new().init(device);
     load_into(&mut model, bytes)?;
     Ok(model)
 }
 
-/// Loads the ImageNet classifier from the burnpack bytes written by `headstart-convert`.
+/// Loads the ImageNet classifier from the burnpack bytes written by `headstart convert`.
 pub fn load_imagenet_classifier(bytes: Vec<u8>, device: &Device) -> Result<Linear, WeightsError> {
     let mut classifier = imagenet_classifier(device);
     load_into(&mut classifier, bytes)?;

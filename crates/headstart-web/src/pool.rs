@@ -1,9 +1,12 @@
 //! The page's pool of model workers: starts them (the worker wasm is compiled once and the
 //! weights downloaded once, both handed to every worker), sends each request to a worker and
-//! routes every event back. Photo jobs queue here and go to the least busy worker; a training
-//! run and everything about it go to the first worker, which then gets photo jobs only when it
-//! is the only one. A worker that dies (a panic, an uncaught error) is replaced on the CPU path:
-//! its photos are sent again once, then reported, and a run it was training fails.
+//! routes every event back. Photo jobs queue here and go to the least busy worker; a worker
+//! keeps the model it last classified with, so each model goes to each worker once and later
+//! photos carry only its version. A head's training run goes to the first worker, which then
+//! gets photo jobs only when it is the only one; a network run (fine-tuning, LoRA, from scratch)
+//! goes to the started worker with the least network training to do, and its stop follows it.
+//! A worker that dies (a panic, an uncaught error) is replaced on the CPU path: its photos are
+//! sent again once, then reported, and a run it was training fails.
 
 use crate::browser::{fetch_bytes, window};
 use headstart_browser::describe;

@@ -1,5 +1,6 @@
-//! The model side: the backbone on the chosen device, photo embedding, head training and
-//! classification. One engine per worker.
+//! The model side: the backbone on the chosen device, photo embedding, training (a head, or
+//! network layers on kept model inputs) and classification with any model. One engine per
+//! worker.
 
 use crate::compute::{Compute, ComputePath, choose};
 use crate::photo::{DecodeError, DecodedPhoto, decode_input, decode_photo, encode_jpeg};
