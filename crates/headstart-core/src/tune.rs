@@ -23,6 +23,7 @@ use crate::training::{
     SplitSizes, TrainedModel, TrainingSettings, ValidationPrediction,
 };
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamGroup};
+use burn::nn::BatchNorm;
 use burn::optim::lr_scheduler::LrSchedulerConfig;
 use burn::optim::lr_scheduler::module_lr_scheduler::{ModuleLrScheduler, ModuleLrSchedulerConfig};
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -119,6 +120,37 @@ impl TunedTail {
             blocks: network.blocks,
             head: network.head,
             classifier,
+        }
+    }
+
+    /// Every layer's BatchNorm that has not been folded away (from scratch: all of them).
+    fn batch_norms_mut(&mut self) -> impl Iterator<Item = &mut BatchNorm> {
+        self.stem
+            .iter_mut()
+            .chain(self.blocks.iter_mut().flat_map(|block| {
+                block
+                    .expand
+                    .iter_mut()
+                    .chain([&mut block.depthwise, &mut block.project])
+            }))
+            .chain([&mut self.head])
+            .filter_map(|conv| conv.bn.as_mut())
+    }
+
+    /// Sets the running statistics of its BatchNorms (which a clone shares) to those of
+    /// `inputs` under the current weights: one training-mode pass with momentum 1. A network
+    /// trained from scratch takes a handful of steps on a few photos, and statistics that trail
+    /// its changing weights by momentum 0.1 make eval mode classify every photo alike; after
+    /// this, eval mode sees the training photos as training saw them.
+    fn recalibrate(&self, inputs: Tensor<4>) {
+        let mut calibrating = self.clone();
+        let mut any = false;
+        for bn in calibrating.batch_norms_mut() {
+            bn.momentum = 1.0;
+            any = true;
+        }
+        if any {
+            let _ = calibrating.embed(inputs.detach());
         }
     }
 
@@ -517,6 +549,7 @@ impl TuneTrainer {
             let rates = self.learning_rates.step();
             self.tail = self.optimizer.step(rates, self.tail.clone(), grads);
         }
+        self.tail.recalibrate(self.train.features.clone());
         let eval_tail = self.tail.valid();
         let train = metrics_of(
             eval_tail.forward(self.train.features.clone().inner()),
@@ -858,6 +891,32 @@ mod tests {
             });
             assert!(TunedTail::from_weights(&backbone, &stray, &settings, 2, &device).is_err());
         }
+    }
+
+    #[test]
+    fn recalibrated_batchnorm_lets_eval_mode_see_the_inputs_as_training_mode_does() {
+        let device = Device::flex();
+        let (_, images, _) = setup(&device);
+        let train_device = device.clone().autodiff();
+        let classifier = HeadConfig::new(2).init(1, &device);
+        let tail = TunedTail::scratch(classifier, 3, &device)
+            .fork(&train_device)
+            .train();
+        let inputs = images.clone().to_device(&train_device);
+        let training_mode = values(tail.embed(inputs.clone()).inner());
+        let largest_difference = |eval_mode: Vec<f32>| {
+            eval_mode
+                .iter()
+                .zip(&training_mode)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max)
+        };
+        // Fresh statistics (mean 0, variance 1) are nothing like these images'.
+        let stale = largest_difference(values(tail.valid().embed(images.clone())));
+        tail.recalibrate(inputs);
+        let recalibrated = largest_difference(values(tail.valid().embed(images)));
+        assert!(stale > 0.1, "{stale}");
+        assert!(recalibrated < 1e-3, "{recalibrated}");
     }
 
     #[test]
