@@ -464,6 +464,11 @@ enum PendingJob {
     },
     /// An off-the-shelf way of the comparison being made.
     FitWay(Way),
+    /// An imported model whose network layers a worker is checking.
+    ImportCheck {
+        file_name: String,
+        model: Box<TrainedModel>,
+    },
 }
 
 /// Everything the student can do, and everything the workers report.
@@ -727,7 +732,9 @@ impl<T: Clone> AppState<T> {
             Action::PredictPlace(place, way) => self.predict_place(place, way),
             Action::RunComparison => return self.run_comparison(),
             Action::ExportModel => return self.export_model().into_iter().collect(),
-            Action::ImportModel(file_name, bytes) => self.import_model(file_name, &bytes),
+            Action::ImportModel(file_name, bytes) => {
+                return self.import_model(file_name, &bytes).into_iter().collect();
+            }
             Action::InspectPhoto(photo) => {
                 self.inspected = (self.inspected != Some(photo)).then_some(photo);
                 if self.augment_preview.is_some() {
@@ -1414,22 +1421,43 @@ impl<T: Clone> AppState<T> {
 
     /// Makes a valid model file the model in use, with the next version number; anything
     /// else leaves the model as it was and says why.
-    fn import_model(&mut self, file_name: String, bytes: &[u8]) {
-        let version = ModelVersion(self.runs_started + 1);
-        match model_file::read(bytes, version) {
-            Ok(model) => {
-                self.runs_started += 1;
-                self.model = Some(model);
-                self.model_examples = Vec::new();
-                self.model_test = ModelTest {
-                    photos: Vec::new(),
-                    revision: self.revision,
+    /// A model file's network layers are checked by a worker before the model is used;
+    /// anything else is used at once.
+    fn import_model<F>(&mut self, file_name: String, bytes: &[u8]) -> Option<Effect<F, T>> {
+        match model_file::read(bytes, ModelVersion(0)) {
+            Ok(model) if model.weights.needs_model_input() => {
+                let model = Box::new(model);
+                let pending = PendingJob::ImportCheck {
+                    file_name,
+                    model: model.clone(),
                 };
-                self.shown_cell = None;
-                self.notify(Notice::ModelImported { version, file_name });
+                let job = self.start_job(pending);
+                Some(Effect::Send(Request::CheckModel { job, model }, None))
             }
-            Err(error) => self.notify(Notice::ModelNotImported { file_name, error }),
+            Ok(model) => {
+                self.use_imported(file_name, model);
+                None
+            }
+            Err(error) => {
+                self.notify(Notice::ModelNotImported { file_name, error });
+                None
+            }
         }
+    }
+
+    /// Makes an imported model the model in use, with the next version number.
+    fn use_imported(&mut self, file_name: String, mut model: TrainedModel) {
+        self.runs_started += 1;
+        let version = ModelVersion(self.runs_started);
+        model.version = version;
+        self.model = Some(model);
+        self.model_examples = Vec::new();
+        self.model_test = ModelTest {
+            photos: Vec::new(),
+            revision: self.revision,
+        };
+        self.shown_cell = None;
+        self.notify(Notice::ModelImported { version, file_name });
     }
 
     fn predict_place(&mut self, place: usize, way: Way) {
@@ -1585,6 +1613,19 @@ impl<T: Clone> AppState<T> {
                     }
                 }
             }
+            Event::ModelChecked { job, problem } => {
+                let Some(PendingJob::ImportCheck { file_name, model }) = self.pending.remove(&job)
+                else {
+                    return vec![Effect::Log(format!("no import waits for {job:?}"))];
+                };
+                match problem {
+                    None => self.use_imported(file_name, *model),
+                    Some(detail) => self.notify(Notice::ModelNotImported {
+                        file_name,
+                        error: model_file::ModelFileError::Damaged(detail),
+                    }),
+                }
+            }
             Event::Previewed { job } => {
                 self.pending.remove(&job);
                 if let Some(preview) = &mut self.augment_preview
@@ -1639,7 +1680,10 @@ impl<T: Clone> AppState<T> {
                         }
                     }
                     Some(
-                        PendingJob::Preview | PendingJob::FinalTest { .. } | PendingJob::FitWay(_),
+                        PendingJob::Preview
+                        | PendingJob::FinalTest { .. }
+                        | PendingJob::FitWay(_)
+                        | PendingJob::ImportCheck { .. },
                     )
                     | None => {}
                 }
@@ -2894,6 +2938,58 @@ mod tests {
         let refused: Effects =
             state.apply(Action::WrongPreprocessing(Some(Normalization::ZeroToOne)));
         assert!(refused.is_empty() && state.experiment.is_none());
+    }
+
+    #[test]
+    fn an_imported_network_model_is_used_only_once_a_worker_found_its_layers_fit() {
+        let mut state = ready();
+        // Its classifier fits its two classes; the rest only a worker can check.
+        let mut model = network_model(JobId(1), 1_491_203);
+        let classifier = |name: &str, shape: Vec<usize>| headstart_core::training::NamedTensor {
+            name: format!("classifier.linear.{name}"),
+            values: vec![0.0; shape.iter().product()],
+            shape,
+        };
+        model.weights = ModelWeights::Network(NetworkWeights {
+            training: NetworkTraining::FineTune,
+            tensors: std::sync::Arc::new(vec![
+                classifier("bias", vec![2]),
+                classifier("weight", vec![EMBEDDING_DIM, 2]),
+            ]),
+        });
+        let file = model_file::write(&model);
+        let check = |state: &mut State| -> JobId {
+            let effects: Effects =
+                state.apply(Action::ImportModel("tuned.hsm".into(), file.clone()));
+            let [Effect::Send(Request::CheckModel { job, model }, None)] = effects.as_slice()
+            else {
+                panic!("no check in {effects:?}");
+            };
+            assert_eq!(model.weights.way(), Way::Finetune);
+            assert!(state.model.is_none(), "not in use before the check");
+            *job
+        };
+        let job = check(&mut state);
+        let problem = Some("blocks.0.expand.conv.weight is [1], not [1152, 192, 1, 1]".into());
+        state.apply::<&str>(Action::Worker(Event::ModelChecked { job, problem }, vec![]));
+        assert!(state.model.is_none());
+        assert!(matches!(
+            state.notices.last(),
+            Some(Notice::ModelNotImported {
+                error: model_file::ModelFileError::Damaged(_),
+                ..
+            })
+        ));
+        let job = check(&mut state);
+        state.apply::<&str>(Action::Worker(
+            Event::ModelChecked { job, problem: None },
+            vec![],
+        ));
+        let model = state.model.as_ref().expect("in use once checked");
+        assert_eq!(
+            (model.version, model.weights.way()),
+            (ModelVersion(1), Way::Finetune)
+        );
     }
 
     #[test]

@@ -172,6 +172,14 @@ pub enum Request {
         /// The embeddings, in the page's order (empty when the inputs are attached).
         embeddings: Vec<Embedding>,
     },
+    /// Check that an imported model's network layers fit the network (answered by
+    /// [`Event::ModelChecked`]): only a worker holding the backbone can tell.
+    CheckModel {
+        /// The job.
+        job: JobId,
+        /// The model.
+        model: Box<TrainedModel>,
+    },
     /// Stop the training run `job` after its current epoch.
     StopTraining {
         /// The run to stop.
@@ -255,6 +263,13 @@ pub enum Event {
         job: JobId,
         /// Why.
         error: TrainingError,
+    },
+    /// The answer to [`Request::CheckModel`].
+    ModelChecked {
+        /// The job.
+        job: JobId,
+        /// Why the model does not fit, if it does not.
+        problem: Option<String>,
     },
     /// The answer to [`Request::Evaluate`].
     Evaluated {

@@ -273,6 +273,13 @@ fn handle(request: Request, attachment: Option<JsValue>) {
                 post(&Event::Evaluated { job, probabilities }, None);
             });
         }
+        Request::CheckModel { job, model } => {
+            let problem = match engine() {
+                Some(engine) => LoadedModel::load(engine.backbone(), &model, engine.device()).err(),
+                None => Some("the worker has no backbone".into()),
+            };
+            post(&Event::ModelChecked { job, problem }, None);
+        }
         Request::StopTraining { job } => {
             STOPS.with(|stops| stops.borrow_mut().insert(job));
         }
