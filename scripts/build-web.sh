@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the static release page into dist/: the page's wasm and JS glue, the model worker's
-# (headstart-worker.js + _bg.wasm, started by model-worker.js), styles, samples and weights.
+# (headstart-worker.js + _bg.wasm, started by model-worker.js), styles, samples and weights,
+# with the page's Content-Security-Policy (trunk's post-build hook runs scripts/csp.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh

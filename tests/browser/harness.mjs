@@ -75,6 +75,11 @@ export async function openPage(browser, origin, query = "") {
     if (message.type() === "error") consoleErrors.push(message.text());
   });
   page.on("pageerror", (error) => consoleErrors.push(String(error)));
+  // Anything the page's Content-Security-Policy blocks counts as an error.
+  await page.exposeFunction("headstartPolicyViolation", (what) => consoleErrors.push(`CSP violation: ${what}`));
+  await page.addInitScript(() =>
+    document.addEventListener("securitypolicyviolation", (e) => window.headstartPolicyViolation(`${e.violatedDirective} ${e.blockedURI}`)),
+  );
   await page.goto(`${origin}/${query}`);
   return { page, requests, consoleErrors };
 }

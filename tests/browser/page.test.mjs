@@ -174,6 +174,13 @@ test("a student trains on uploaded photos and classifies held-out ones on the CP
   // Nothing left the device: every request went to the page's own origin.
   const foreign = requests.filter((url) => !url.startsWith(session.server.origin) && !url.startsWith("blob:") && !url.startsWith("data:"));
   assert.deepEqual(foreign, []);
+  // ...and the page ran under its own strict policy: its origin only, WebAssembly allowed, its
+  // one inline bootstrap script by hash, nothing inline otherwise (a violation would be in
+  // consoleErrors: the harness records them).
+  const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content");
+  assert.match(policy, /^default-src 'self';/);
+  assert.match(policy, /script-src 'self' 'wasm-unsafe-eval' 'sha256-[A-Za-z0-9+/=]+';/);
+  assert.doesNotMatch(policy, /unsafe-inline|https?:|\*/);
   assert.deepEqual(consoleErrors, []);
 });
 
