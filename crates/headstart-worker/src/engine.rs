@@ -198,6 +198,16 @@ impl Engine {
         ))
     }
 
+    /// Kept model inputs decoded and normalized as the backbone expects, as one batch.
+    async fn input_batch(&self, inputs: &[Blob]) -> Result<Tensor<4>, PhotoError> {
+        let mut images = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let rgba = decode_input(input).await?;
+            images.push(normalize_rgba(&rgba, Normalization::Model));
+        }
+        Ok(batch_tensor(&images, self.device()))
+    }
+
     /// What a network run takes of kept model inputs, one row each: the output of the stem and
     /// the first `frozen` blocks when fine-tuning, the images scaled down from scratch.
     async fn network_inputs(
@@ -208,12 +218,7 @@ impl Engine {
     ) -> Result<Tensor<4>, PhotoError> {
         let mut outputs = Vec::new();
         for chunk in inputs.chunks(PREFIX_BATCH) {
-            let mut images = Vec::with_capacity(chunk.len());
-            for input in chunk {
-                let rgba = decode_input(input).await?;
-                images.push(normalize_rgba(&rgba, Normalization::Model));
-            }
-            let batch = batch_tensor(&images, self.device());
+            let batch = self.input_batch(chunk).await?;
             outputs.push(network_input(&self.backbone, batch, kind, frozen));
             yield_to_event_loop().await;
         }
@@ -278,14 +283,10 @@ impl Engine {
         }
         let mut probabilities = Vec::with_capacity(inputs.len());
         for chunk in inputs.chunks(PREFIX_BATCH) {
-            let mut images = Vec::with_capacity(chunk.len());
-            for input in chunk {
-                let rgba = decode_input(input)
-                    .await
-                    .map_err(|e| format!("{:?}", PhotoError::from(e)))?;
-                images.push(normalize_rgba(&rgba, Normalization::Model));
-            }
-            let batch = batch_tensor(&images, self.device());
+            let batch = self
+                .input_batch(chunk)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
             let rows = loaded.classify_images(&self.backbone, batch).await;
             probabilities.extend(rows.map_err(|e| format!("{e:?}"))?);
             yield_to_event_loop().await;
