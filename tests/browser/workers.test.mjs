@@ -50,12 +50,23 @@ const recordLongTasks = () => {
   }).observe({ type: "longtask", buffered: true });
 };
 
-/** The page's main-thread tasks in a Chromium trace: wall time and the thread's own CPU time. */
-function mainThreadTasks(trace) {
+/**
+ * The page's main-thread tasks in a Chromium trace that began between the page's
+ * `performance.mark(fromMark)` and `performance.mark(toMark)`: wall time and the thread's own CPU
+ * time. Tracing itself costs the page's thread a task when it starts and when it is collected;
+ * those lie outside the marks.
+ */
+function mainThreadTasks(trace, fromMark, toMark) {
   const events = JSON.parse(trace.toString()).traceEvents;
   const main = new Set(events.filter((e) => e.ph === "M" && e.name === "thread_name" && e.args.name === "CrRendererMain").map((e) => `${e.pid}:${e.tid}`));
+  const markTime = (name) => {
+    const markEvent = events.find((e) => e.name === name && main.has(`${e.pid}:${e.tid}`));
+    assert.ok(markEvent, `the trace holds the page's mark ${name}`);
+    return markEvent.ts;
+  };
+  const [from, to] = [markTime(fromMark), markTime(toMark)];
   return events
-    .filter((e) => e.ph === "X" && e.name === "RunTask" && main.has(`${e.pid}:${e.tid}`))
+    .filter((e) => e.ph === "X" && e.name === "RunTask" && main.has(`${e.pid}:${e.tid}`) && e.ts >= from && e.ts <= to)
     .map((e) => ({ wallMs: e.dur / 1000, cpuMs: (e.tdur ?? e.dur) / 1000 }));
 }
 
@@ -67,13 +78,13 @@ test("the page's thread has no long task while 30 photos embed, a head trains an
   await page.goto(session.server.origin);
   await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
   const workers = Number(await page.getByTestId("backend").getAttribute("data-workers"));
-  await session.browser.startTracing(page, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline"] });
+  await session.browser.startTracing(page, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing"] });
   const mark = () => page.evaluate(() => performance.now());
   const longestSince = (since) =>
     page.evaluate((t) => Math.max(0, ...window.__longTasks.filter((e) => e.start >= t).map((e) => e.duration)), since);
 
   const cards = await nameClasses(page);
-  const embedStart = await mark();
+  const embedStart = await page.evaluate(() => performance.mark("measured-from").startTime);
   for (const [i, name] of classes.entries()) {
     await cards.nth(i).getByTestId("class-upload").setInputFiles([...(await photos("www/samples", name)), ...(await photos("tests/photos/held-out", name))]);
   }
@@ -88,8 +99,8 @@ test("the page's thread has no long task while 30 photos embed, a head trains an
   for (const name of classes) queries.push(...(await photos("www/samples", name)));
   await page.getByTestId("predict-upload").setInputFiles(queries);
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid="prediction"]').length === n && !document.querySelector('[data-testid="pending-photos"]'), queries.length, { timeout: WAIT_MS });
-  const end = await mark();
-  const tasks = mainThreadTasks(await session.browser.stopTracing());
+  const end = await page.evaluate(() => performance.mark("measured-to").startTime);
+  const tasks = mainThreadTasks(await session.browser.stopTracing(), "measured-from", "measured-to");
 
   const longest = {
     embedding: await longestSince(embedStart),
@@ -115,11 +126,14 @@ test("the page's thread has no long task while 30 photos embed, a head trains an
   await mkdir(artifactsDir, { recursive: true });
   await writeFile(join(artifactsDir, "responsiveness.json"), JSON.stringify(figures, null, 2));
   await screenshot(page, "responsiveness");
-  // No task of the page's thread may keep it busy for 50 ms or more after the model is ready.
+  // No task of the page's thread may keep it busy for 50 ms or more from the first upload to the
+  // last prediction.
   // The Long Tasks API (reported above) measures wall time, and on this 2-core VM a task that
   // used 9 ms of CPU sometimes took 66 ms of wall time, its thread waiting for a core while the
   // training worker and the browser's other processes ran; so the bound applies to each task's
-  // own CPU time, from a trace of the page's main thread.
+  // own CPU time, from a trace of the page's main thread. A CI run once counted a 61 ms task
+  // (303 ms of wall time) that the Long Tasks API never saw, most likely tracing's own work
+  // when it starts or is collected; the marks leave those out.
   assert.ok(tasks.length > 100, `the trace holds the page's tasks (${tasks.length})`);
   const busy = tasks.filter((t) => t.cpuMs >= 50);
   assert.deepEqual(busy, [], `tasks that kept the page's thread busy: ${JSON.stringify(busy)}`);
