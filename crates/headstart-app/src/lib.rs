@@ -12,9 +12,14 @@
 
 mod notice;
 mod samples;
+mod saved;
 
 pub use notice::{Notice, training_failure};
 pub use samples::{SampleClass, parse_sample_index};
+pub use saved::{
+    MemoryStorage, ProjectStorage, SaveChange, SavedClass, SavedModelRecord, SavedPhoto,
+    SavedProject, SavedWork, StorageAccess, StorageState,
+};
 
 use headstart_core::augment::{AugmentationSettings, view_seed};
 use headstart_core::dataset::{Split, stratified_split};
@@ -547,6 +552,22 @@ pub enum Action<F, T> {
     /// A worker's event, with the images it carries: for a photo embedded or classified, its
     /// thumbnail then its model input; for a preview, the views.
     Worker(Event, Vec<T>),
+    /// The page's storage opened: what it held, and whether this page may save.
+    Restore {
+        /// The saved work, if any.
+        work: Option<SavedWork<T>>,
+        /// Whether this page saves.
+        access: StorageAccess,
+    },
+    /// "New project" (after the student confirmed): everything goes, saved work included.
+    NewProject,
+    /// A save failed (detail for the console); `quota` when storage is full.
+    SaveFailed {
+        /// What failed.
+        detail: String,
+        /// Whether the browser's storage is full.
+        quota: bool,
+    },
 }
 
 /// What the view must do after an action.
@@ -610,6 +631,10 @@ pub struct AppState<T> {
     pub predictions: Vec<Prediction<T>>,
     /// Messages for the student, newest last.
     pub notices: Vec<Notice>,
+    /// Whether the work is being saved.
+    pub storage: StorageState,
+    /// What was last saved.
+    saved: saved::SavedMarks,
     pending: BTreeMap<JobId, PendingJob>,
     /// Training runs started; run N makes model version N.
     runs_started: u32,
@@ -648,6 +673,8 @@ impl<T: Clone> AppState<T> {
             experiment: None,
             predictions: Vec::new(),
             notices: Vec::new(),
+            storage: StorageState::Opening,
+            saved: saved::SavedMarks::default(),
             pending: BTreeMap::new(),
             runs_started: 0,
             next_id: 0,
@@ -657,7 +684,8 @@ impl<T: Clone> AppState<T> {
         state
     }
 
-    /// Applies one action and returns what the view must carry out, in order.
+    /// Applies one action and returns what the view must carry out, in order. What storage
+    /// must do comes separately, from [`Self::unsaved_changes`].
     pub fn apply<F>(&mut self, action: Action<F, T>) -> Vec<Effect<F, T>> {
         match action {
             Action::ModelProgress { received, total } => {
@@ -749,6 +777,9 @@ impl<T: Clone> AppState<T> {
             Action::Classify(files) => return self.classify(files),
             Action::ClearPredictions => self.predictions.clear(),
             Action::Worker(event, images) => return self.on_event(event, images),
+            Action::Restore { work, access } => return self.restore(work, access),
+            Action::NewProject => return self.new_project(),
+            Action::SaveFailed { detail, quota } => return self.save_failed(detail, quota),
         }
         Vec::new()
     }
@@ -1815,8 +1846,10 @@ impl<T: Clone> AppState<T> {
         matches!(self.training, TrainingState::Running { job: running, .. } if running == job)
     }
 
+    /// The model is loaded and the saved work restored: photos may come in.
     fn is_ready(&self) -> bool {
         matches!(self.model_status, ModelStatus::Ready { .. })
+            && self.storage != StorageState::Opening
     }
 
     /// Photos still being embedded into classes.
@@ -1993,6 +2026,10 @@ mod tests {
 
     fn ready() -> State {
         let mut state = State::new();
+        state.apply::<&str>(Action::Restore {
+            work: None,
+            access: StorageAccess::Granted,
+        });
         state.apply::<&str>(Action::WorkersStarted {
             path: ComputePath::Cpu,
             reason: "test".into(),
@@ -3332,5 +3369,183 @@ mod tests {
         );
         let next: Effects = state.apply(Action::Train);
         assert_eq!(finish(&mut state, &next), ModelVersion(3));
+    }
+
+    /// Runs a storage call that completes at once (the in-memory storage's do).
+    fn at_once<O>(future: impl std::future::Future<Output = O>) -> O {
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match std::pin::pin!(future).poll(&mut context) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("the in-memory storage never waits"),
+        }
+    }
+
+    /// Carries out the state's unsaved changes, as the page does after every action.
+    fn save(state: &mut State, storage: &MemoryStorage<String>) -> Vec<SaveChange<String>> {
+        let changes = state.unsaved_changes();
+        for change in changes.clone() {
+            at_once(storage.apply(change)).unwrap();
+        }
+        changes
+    }
+
+    /// A fresh page that opens `storage`.
+    fn reopened(storage: &MemoryStorage<String>, access: StorageAccess) -> State {
+        let mut state = State::new();
+        let work = at_once(storage.load()).unwrap();
+        state.apply::<&str>(Action::Restore { work, access });
+        state.apply::<&str>(Action::WorkersStarted {
+            path: ComputePath::Cpu,
+            reason: "test".into(),
+            workers: 2,
+        });
+        state
+    }
+
+    #[test]
+    fn a_reload_restores_classes_photos_settings_and_model_without_embedding_again() {
+        let storage = MemoryStorage::default();
+        let mut state = State::new();
+        assert!(
+            save(&mut state, &storage).is_empty(),
+            "nothing is saved before storage opened"
+        );
+        state.apply::<&str>(Action::Restore {
+            work: None,
+            access: StorageAccess::Granted,
+        });
+        state.apply::<&str>(Action::WorkersStarted {
+            path: ComputePath::Cpu,
+            reason: "test".into(),
+            workers: 2,
+        });
+        let (a, b) = (state.classes[0].id, state.classes[1].id);
+        state.apply::<&str>(Action::RenameClass(a, "cats".into()));
+        with_photos(&mut state, a, 3);
+        with_photos(&mut state, b, 3);
+        let mut settings = state.settings.clone();
+        settings.epochs = 7;
+        state.apply::<&str>(Action::ChangeSettings(settings));
+        let effects: Effects = state.apply(Action::Train);
+        finish(&mut state, &effects);
+        let first = save(&mut state, &storage);
+        assert!(
+            matches!(first.as_slice(), [SaveChange::PutPhotos(p), SaveChange::Model(Some(_)), SaveChange::Project(_)] if p.len() == 6)
+        );
+        assert!(
+            save(&mut state, &storage).is_empty(),
+            "only changes are saved"
+        );
+        let moved = state.classes[0].photos[0].id;
+        state.apply::<&str>(Action::MovePhoto(moved, b));
+        assert!(
+            matches!(
+                save(&mut state, &storage).as_slice(),
+                [SaveChange::Project(_)]
+            ),
+            "a move changes the project's record, not the photo"
+        );
+
+        let mut restored = reopened(&storage, StorageAccess::Granted);
+        assert_eq!(restored.classes, state.classes);
+        assert_eq!(restored.settings.epochs, 7);
+        assert_eq!(restored.model, state.model);
+        assert!(matches!(
+            restored.notices.last(),
+            Some(Notice::Restored {
+                photos: 6,
+                model: true
+            })
+        ));
+        assert!(save(&mut restored, &storage).is_empty(), "nothing changed");
+        // Nothing is embedded again, and the restored model classifies and can be tested.
+        assert_eq!(restored.photos_being_added(), 0);
+        assert!(restored.final_test_blocker().is_none());
+        let classify: Effects = restored.apply(Action::Classify(files(&["new.png"])));
+        assert!(matches!(
+            classify.as_slice(),
+            [Effect::Send(Request::Classify { .. }, _)]
+        ));
+        // New identities never collide with restored ones.
+        let added: Effects = restored.apply(Action::AddPhotos(a, files(&["more.png"])));
+        let [job] = sent_jobs(&added)[..] else {
+            panic!("{added:?}")
+        };
+        assert!(
+            restored
+                .classes
+                .iter()
+                .flat_map(|c| &c.photos)
+                .all(|p| p.id.0 < job.0)
+        );
+    }
+
+    #[test]
+    fn deleted_photos_and_classes_leave_storage_and_a_new_project_clears_it() {
+        let storage = MemoryStorage::default();
+        let (mut state, a) = trainable();
+        save(&mut state, &storage);
+        assert_eq!(storage.photos_held(), 4);
+        let gone = state.classes[1].photos[0].id;
+        state.apply::<&str>(Action::DeletePhoto(gone));
+        assert!(
+            matches!(save(&mut state, &storage).as_slice(), [SaveChange::DeletePhotos(ids), SaveChange::Project(_)] if ids == &vec![gone])
+        );
+        state.apply::<&str>(Action::DeleteClass(a));
+        save(&mut state, &storage);
+        assert_eq!(storage.photos_held(), 1);
+
+        state.apply::<&str>(Action::NewProject);
+        let changes = save(&mut state, &storage);
+        assert!(matches!(changes.first(), Some(SaveChange::Clear)));
+        assert_eq!(storage.photos_held(), 0);
+        let restored = reopened(&storage, StorageAccess::Granted);
+        assert_eq!(restored.classes.len(), 2);
+        assert!(restored.classes.iter().all(|c| c.photos.is_empty()));
+        assert!(restored.model.is_none());
+    }
+
+    #[test]
+    fn a_second_tab_shows_the_saved_work_but_never_writes_it() {
+        let storage = MemoryStorage::default();
+        let (mut state, a) = trainable();
+        save(&mut state, &storage);
+        let mut second = reopened(&storage, StorageAccess::HeldByAnotherTab);
+        assert_eq!(second.classes, state.classes);
+        assert_eq!(second.storage, StorageState::HeldByAnotherTab);
+        assert!(second.notices.contains(&Notice::OpenInAnotherTab));
+        second.apply::<&str>(Action::DeleteClass(a));
+        second.apply::<&str>(Action::NewProject);
+        assert!(save(&mut second, &storage).is_empty());
+        assert_eq!(
+            reopened(&storage, StorageAccess::Granted).classes,
+            state.classes
+        );
+    }
+
+    #[test]
+    fn a_failed_save_is_said_once_and_the_next_change_saves_everything_again() {
+        let storage = MemoryStorage::default();
+        let (mut state, a) = trainable();
+        let lost = state.unsaved_changes();
+        assert!(!lost.is_empty());
+        let failure = || Action::SaveFailed {
+            detail: "QuotaExceededError".into(),
+            quota: true,
+        };
+        state.apply::<&str>(failure());
+        state.apply::<&str>(failure());
+        let said = state
+            .notices
+            .iter()
+            .filter(|n| **n == Notice::NotSaved { quota: true });
+        assert_eq!(said.count(), 1);
+        state.apply::<&str>(Action::RenameClass(a, "dogs".into()));
+        save(&mut state, &storage);
+        assert_eq!(storage.photos_held(), 4);
+        assert_eq!(
+            reopened(&storage, StorageAccess::Granted).classes,
+            state.classes
+        );
     }
 }

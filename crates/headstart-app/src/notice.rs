@@ -44,6 +44,22 @@ pub enum Notice {
         /// Why.
         error: ModelFileError,
     },
+    /// The saved work came back after a reload.
+    Restored {
+        /// Photos restored.
+        photos: usize,
+        /// Whether a trained model came back too.
+        model: bool,
+    },
+    /// Another tab of the page holds the saved project; this one does not save.
+    OpenInAnotherTab,
+    /// The browser keeps nothing for this page.
+    NotSaving,
+    /// A change could not be saved; `quota` when the device's storage is full.
+    NotSaved {
+        /// Whether storage is full.
+        quota: bool,
+    },
 }
 
 impl Notice {
@@ -74,6 +90,22 @@ impl Notice {
                 "\"{file_name}\" was not imported: {}. The model in use is unchanged.",
                 model_file_reason(error)
             ),
+            Self::Restored { photos, model } => format!(
+                "Welcome back: your classes and {photos} photo(s){} are here as you left them.",
+                if *model { " and your model" } else { "" }
+            ),
+            Self::OpenInAnotherTab => {
+                "Headstart is open in another tab, which saves your work. Changes made in this tab will not be saved: close it and use the other one.".into()
+            }
+            Self::NotSaving => {
+                "This browser does not let the page save, so your work will be lost on reload. Export the model to keep it.".into()
+            }
+            Self::NotSaved { quota: true } => {
+                "Your latest change could not be saved: this device's storage is full. Delete some photos or free space; everything saved before is kept.".into()
+            }
+            Self::NotSaved { quota: false } => {
+                "Your latest change could not be saved. Export the model to keep it; everything saved before is kept.".into()
+            }
         }
     }
 }

@@ -1,0 +1,440 @@
+//! Keeping the student's work across reloads. After an action the view asks the state for its
+//! [`AppState::unsaved_changes`]: what changed since storage was last asked to hold it, as
+//! [`SaveChange`]s: each new photo once, removed photos, the model file when the model changes
+//! and the project's small record (classes, settings, the model's bookkeeping) whole. The page
+//! opens its storage first and hands back what it holds as one [`crate::Action::Restore`]; nothing is
+//! saved before that, so a reload never overwrites saved work with an empty page.
+//!
+//! Storage itself is a platform need: [`ProjectStorage`] is what the page's IndexedDB store
+//! provides, and [`MemoryStorage`] the same in memory for native tests.
+
+use crate::{AppState, ClassEntry, ClassId, Effect, ModelTest, Notice, Photo, PhotoId};
+use headstart_core::embedding::Embedding;
+use headstart_core::model_file;
+use headstart_core::training::{ModelVersion, TrainingSettings, Way};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A class as saved: its identity, its name and its photos in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedClass {
+    /// [`ClassId`]'s number.
+    pub id: u32,
+    /// The name as typed.
+    pub name: String,
+    /// Its photos' [`PhotoId`] numbers, in order.
+    pub photos: Vec<u32>,
+}
+
+/// What the model in use was trained on, to keep its final test and its examples' photos.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedModelRecord {
+    /// Its version in the page.
+    pub version: u32,
+    /// The photo behind each of its examples (centroid and neighbour models).
+    pub example_photos: Vec<u32>,
+    /// Its test photos with their class index.
+    pub test_photos: Vec<(u32, usize)>,
+}
+
+/// Everything but the photos' images and the model's weights: small, saved whole on a change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedProject {
+    /// The classes, in the page's order.
+    pub classes: Vec<SavedClass>,
+    /// The next run's settings.
+    pub settings: TrainingSettings,
+    /// The way the Train button trains.
+    pub train_way: Way,
+    /// The student's predicted ranking.
+    pub predicted_places: Vec<Option<Way>>,
+    /// The last identity handed out.
+    pub next_id: u32,
+    /// Training runs started (the next model's version follows it).
+    pub runs_started: u32,
+    /// Final tests run so far.
+    pub final_tests_run: u32,
+    /// The model in use, whose file is saved beside the project.
+    pub model: Option<SavedModelRecord>,
+}
+
+/// One photo as saved, with its images (`T`) and its embedding: what training and display need,
+/// never the original file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedPhoto<T> {
+    /// Its identity.
+    pub id: PhotoId,
+    /// The file it came from.
+    pub file_name: String,
+    /// Its thumbnail.
+    pub thumbnail: T,
+    /// The exact 224x224 image the backbone saw.
+    pub input: T,
+    /// Its backbone embedding.
+    pub embedding: Embedding,
+}
+
+/// A change to the saved work, in the order the state asks for them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveChange<T> {
+    /// Forget everything saved (a new project).
+    Clear,
+    /// New photos.
+    PutPhotos(Vec<SavedPhoto<T>>),
+    /// Photos that are gone.
+    DeletePhotos(Vec<PhotoId>),
+    /// The model in use as a model file, or none.
+    Model(Option<Vec<u8>>),
+    /// The project's record.
+    Project(Box<SavedProject>),
+}
+
+/// What storage held when the page opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedWork<T> {
+    /// The project's record.
+    pub project: SavedProject,
+    /// Its photos, in any order.
+    pub photos: Vec<SavedPhoto<T>>,
+    /// The model file, if a model was saved.
+    pub model_file: Option<Vec<u8>>,
+}
+
+/// Whether this page may save.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StorageAccess {
+    /// The page saves as the student works.
+    Granted,
+    /// The project is open in another tab, which saves it; this tab saves nothing.
+    HeldByAnotherTab,
+    /// The browser keeps nothing for this page (detail for the console).
+    Unavailable(String),
+}
+
+/// Where saving stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StorageState {
+    /// Waiting for what storage holds; nothing is saved yet.
+    Opening,
+    /// Every change is saved.
+    Saving,
+    /// Another tab saves the project; this one does not.
+    HeldByAnotherTab,
+    /// Nothing can be saved in this browser.
+    Unavailable,
+}
+
+/// The saved work's storage: the page's is IndexedDB; [`MemoryStorage`] serves native tests.
+#[allow(async_fn_in_trait)]
+pub trait ProjectStorage<T> {
+    /// Why storage failed.
+    type Error: std::fmt::Display;
+    /// Carries out one change; changes are applied in the order they were started.
+    async fn apply(&self, change: SaveChange<T>) -> Result<(), Self::Error>;
+    /// What is saved, if anything.
+    async fn load(&self) -> Result<Option<SavedWork<T>>, Self::Error>;
+}
+
+/// Saved work in memory.
+#[derive(Debug, Default)]
+pub struct MemoryStorage<T> {
+    held: std::cell::RefCell<MemoryHeld<T>>,
+}
+
+#[derive(Debug)]
+struct MemoryHeld<T> {
+    project: Option<SavedProject>,
+    photos: BTreeMap<PhotoId, SavedPhoto<T>>,
+    model_file: Option<Vec<u8>>,
+}
+
+impl<T> Default for MemoryHeld<T> {
+    fn default() -> Self {
+        Self {
+            project: None,
+            photos: BTreeMap::new(),
+            model_file: None,
+        }
+    }
+}
+
+impl<T: Clone> MemoryStorage<T> {
+    /// Photos held, including any the project no longer lists.
+    pub fn photos_held(&self) -> usize {
+        self.held.borrow().photos.len()
+    }
+}
+
+impl<T: Clone> ProjectStorage<T> for MemoryStorage<T> {
+    type Error = std::convert::Infallible;
+
+    async fn apply(&self, change: SaveChange<T>) -> Result<(), Self::Error> {
+        let mut held = self.held.borrow_mut();
+        match change {
+            SaveChange::Clear => *held = MemoryHeld::default(),
+            SaveChange::PutPhotos(photos) => {
+                held.photos.extend(photos.into_iter().map(|p| (p.id, p)))
+            }
+            SaveChange::DeletePhotos(ids) => held.photos.retain(|id, _| !ids.contains(id)),
+            SaveChange::Model(file) => held.model_file = file,
+            SaveChange::Project(project) => held.project = Some(*project),
+        }
+        Ok(())
+    }
+
+    async fn load(&self) -> Result<Option<SavedWork<T>>, Self::Error> {
+        let held = self.held.borrow();
+        Ok(held.project.clone().map(|project| SavedWork {
+            project,
+            photos: held.photos.values().cloned().collect(),
+            model_file: held.model_file.clone(),
+        }))
+    }
+}
+
+/// What the state last asked storage to hold, so that it asks only for changes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SavedMarks {
+    /// Whether storage must forget everything first (a new project).
+    clear_first: bool,
+    /// The photos saved, as of [`Self::revision`].
+    photos: HashSet<PhotoId>,
+    revision: Option<u32>,
+    model_version: Option<Option<ModelVersion>>,
+    project: Option<SavedProject>,
+}
+
+impl<T: Clone> AppState<T> {
+    /// What the page's storage held when it opened, and whether this page may save: the saved
+    /// project replaces the empty one, and from then on every change is saved.
+    pub(crate) fn restore<F>(
+        &mut self,
+        work: Option<SavedWork<T>>,
+        access: StorageAccess,
+    ) -> Vec<Effect<F, T>> {
+        if self.storage != StorageState::Opening {
+            return vec![Effect::Log("storage opened twice".into())];
+        }
+        let mut effects = Vec::new();
+        if let Some(work) = work {
+            effects.extend(self.adopt_saved(work));
+        }
+        self.storage = match access {
+            StorageAccess::Granted => StorageState::Saving,
+            StorageAccess::HeldByAnotherTab => {
+                self.notify(Notice::OpenInAnotherTab);
+                StorageState::HeldByAnotherTab
+            }
+            StorageAccess::Unavailable(detail) => {
+                self.notify(Notice::NotSaving);
+                effects.push(Effect::Log(format!("storage unavailable: {detail}")));
+                StorageState::Unavailable
+            }
+        };
+        effects
+    }
+
+    fn adopt_saved<F>(&mut self, work: SavedWork<T>) -> Vec<Effect<F, T>> {
+        let SavedWork {
+            project,
+            photos,
+            model_file,
+        } = work;
+        let mut photos: HashMap<u32, SavedPhoto<T>> =
+            photos.into_iter().map(|p| (p.id.0, p)).collect();
+        let mut missing = 0;
+        self.classes = project
+            .classes
+            .into_iter()
+            .map(|class| ClassEntry {
+                id: ClassId(class.id),
+                name: class.name,
+                photos: class
+                    .photos
+                    .into_iter()
+                    .filter_map(|id| {
+                        let photo = photos.remove(&id);
+                        missing += usize::from(photo.is_none());
+                        photo
+                    })
+                    .map(|saved| Photo {
+                        id: saved.id,
+                        file_name: saved.file_name,
+                        thumbnail: saved.thumbnail,
+                        input: saved.input,
+                        embedding: saved.embedding,
+                        views: HashMap::new(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        self.settings = project.settings.within_limits();
+        self.train_way = project.train_way;
+        if project.predicted_places.len() == self.predicted_places.len() {
+            self.predicted_places = project.predicted_places;
+        }
+        self.next_id = self.next_id.max(project.next_id);
+        self.runs_started = project.runs_started;
+        self.final_tests_run = project.final_tests_run;
+        self.revision += 1;
+        let mut effects = Vec::new();
+        if let (Some(record), Some(file)) = (project.model, model_file) {
+            match model_file::read(&file, ModelVersion(record.version)) {
+                Ok(model) => {
+                    self.model = Some(model);
+                    self.model_examples = record.example_photos.into_iter().map(PhotoId).collect();
+                    self.model_test = ModelTest {
+                        photos: (record.test_photos.into_iter())
+                            .map(|(id, class)| (PhotoId(id), class))
+                            .collect(),
+                        revision: self.revision,
+                    };
+                }
+                Err(error) => effects.push(Effect::Log(format!(
+                    "the saved model could not be read: {error}"
+                ))),
+            }
+        }
+        // Storage holds what was just read: only what differs from it is saved again. Photos
+        // it holds that no class lists (a crash between two saves) are deleted by the next save;
+        // a model file that could not be read is replaced.
+        self.saved = SavedMarks {
+            clear_first: false,
+            photos: (self.all_photos().map(|p| p.id))
+                .chain(photos.values().map(|p| p.id))
+                .collect(),
+            revision: Some(self.revision),
+            model_version: self.model.as_ref().map(|m| Some(m.version)),
+            project: Some(self.saved_project()),
+        };
+        let restored = self.classes.iter().map(|c| c.photos.len()).sum();
+        self.notify(Notice::Restored {
+            photos: restored,
+            model: self.model.is_some(),
+        });
+        if missing > 0 || !photos.is_empty() {
+            effects.push(Effect::Log(format!(
+                "restored {restored} photos; {missing} listed were missing and {} held were not listed",
+                photos.len()
+            )));
+        }
+        effects
+    }
+
+    /// "New project": every class, photo, model and result goes; the model stays loaded. The
+    /// next [`Self::unsaved_changes`] starts with [`SaveChange::Clear`].
+    pub(crate) fn new_project<F>(&mut self) -> Vec<Effect<F, T>> {
+        if self.training_busy() {
+            self.notify(Notice::CannotTrain(
+                "Stop the training run before starting a new project.".into(),
+            ));
+            return Vec::new();
+        }
+        let fresh = Self::new();
+        let kept_status = std::mem::replace(&mut self.model_status, fresh.model_status.clone());
+        let storage = self.storage.clone();
+        let next_id = self.next_id;
+        *self = Self {
+            model_status: kept_status,
+            storage,
+            ..fresh
+        };
+        // Identities keep counting so that a late worker event cannot land in the new project.
+        self.next_id = self.next_id.max(next_id);
+        self.saved = SavedMarks {
+            clear_first: true,
+            ..SavedMarks::default()
+        };
+        Vec::new()
+    }
+
+    /// A change could not be saved (detail for the console): the student is told, and the
+    /// next change saves everything again, since what this one held may be missing.
+    pub(crate) fn save_failed<F>(&mut self, detail: String, quota: bool) -> Vec<Effect<F, T>> {
+        if !self.notices.contains(&Notice::NotSaved { quota }) {
+            self.notify(Notice::NotSaved { quota });
+        }
+        self.saved = SavedMarks::default();
+        vec![Effect::Log(format!("saving failed: {detail}"))]
+    }
+
+    /// The changes that bring storage up to date with the state, in order: photos before the
+    /// project that lists them, so that a crash between the two loses nothing listed. None
+    /// while storage is opening or this page does not save.
+    pub fn unsaved_changes(&mut self) -> Vec<SaveChange<T>> {
+        if self.storage != StorageState::Saving {
+            return Vec::new();
+        }
+        let mut changes = Vec::new();
+        if std::mem::take(&mut self.saved.clear_first) {
+            changes.push(SaveChange::Clear);
+        }
+        if self.saved.revision != Some(self.revision) {
+            let current: HashSet<PhotoId> = self.all_photos().map(|p| p.id).collect();
+            let added: Vec<SavedPhoto<T>> = self
+                .all_photos()
+                .filter(|p| !self.saved.photos.contains(&p.id))
+                .map(|p| SavedPhoto {
+                    id: p.id,
+                    file_name: p.file_name.clone(),
+                    thumbnail: p.thumbnail.clone(),
+                    input: p.input.clone(),
+                    embedding: p.embedding.clone(),
+                })
+                .collect();
+            let mut removed: Vec<PhotoId> =
+                self.saved.photos.difference(&current).copied().collect();
+            removed.sort();
+            if !added.is_empty() {
+                changes.push(SaveChange::PutPhotos(added));
+            }
+            if !removed.is_empty() {
+                changes.push(SaveChange::DeletePhotos(removed));
+            }
+            self.saved.photos = current;
+            self.saved.revision = Some(self.revision);
+        }
+        let model_version = self.model.as_ref().map(|m| m.version);
+        if self.saved.model_version != Some(model_version) {
+            changes.push(SaveChange::Model(
+                self.model.as_ref().map(model_file::write),
+            ));
+            self.saved.model_version = Some(model_version);
+        }
+        let project = self.saved_project();
+        if self.saved.project.as_ref() != Some(&project) {
+            changes.push(SaveChange::Project(Box::new(project.clone())));
+            self.saved.project = Some(project);
+        }
+        changes
+    }
+
+    fn all_photos(&self) -> impl Iterator<Item = &Photo<T>> {
+        self.classes.iter().flat_map(|c| &c.photos)
+    }
+
+    fn saved_project(&self) -> SavedProject {
+        SavedProject {
+            classes: (self.classes.iter())
+                .map(|class| SavedClass {
+                    id: class.id.0,
+                    name: class.name.clone(),
+                    photos: class.photos.iter().map(|p| p.id.0).collect(),
+                })
+                .collect(),
+            settings: self.settings.clone(),
+            train_way: self.train_way,
+            predicted_places: self.predicted_places.clone(),
+            next_id: self.next_id,
+            runs_started: self.runs_started,
+            final_tests_run: self.final_tests_run,
+            model: self.model.as_ref().map(|model| SavedModelRecord {
+                version: model.version.0,
+                example_photos: self.model_examples.iter().map(|p| p.0).collect(),
+                test_photos: (self.model_test.photos.iter())
+                    .map(|(id, class)| (id.0, *class))
+                    .collect(),
+            }),
+        }
+    }
+}
