@@ -65,7 +65,8 @@ export async function launchBrowser({ webgpu = true } = {}) {
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args });
 }
 
-/** Opens the page, recording requests and console errors. */
+/** Opens the page in a new tab of `browser` (a browser, or one of its contexts), recording
+ * requests and console errors. */
 export async function openPage(browser, origin, query = "") {
   const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
   const requests = [];
@@ -133,4 +134,13 @@ export async function headstartCli(args) {
   const binary = process.env.HEADSTART_CLI ?? join(targetDir, "release", "headstart");
   const { stdout } = await promisify(execFile)(binary, [...args, "--json"], { cwd: repoRoot, maxBuffer: 64 << 20 });
   return JSON.parse(stdout);
+}
+
+/** What the page classifies `files` as with the model in use: probabilities by file name. */
+export async function pageProbabilities(page, files, timeout = 300_000) {
+  await page.getByTestId("predict-upload").setInputFiles(files);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="prediction"]').length === n, files.length, { timeout });
+  return page.getByTestId("prediction").evaluateAll((nodes) =>
+    Object.fromEntries(nodes.map((n) => [n.dataset.file, [...n.querySelectorAll("meter")].map((m) => Number(m.value))])),
+  );
 }

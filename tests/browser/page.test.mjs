@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { headstartCli, servePageInBrowser, openPage, screenshot, repoRoot, artifactsDir, photos, waitForCounts } from "./harness.mjs";
+import { headstartCli, servePageInBrowser, openPage, screenshot, repoRoot, artifactsDir, photos, waitForCounts, pageProbabilities } from "./harness.mjs";
 
 const MODEL_READY_MS = 180_000;
 const TEST_MS = 900_000;
@@ -298,15 +298,6 @@ for (const [way, tensor] of Object.entries(wayTensor)) {
     assert.deepEqual(first.consoleErrors, []);
     assert.deepEqual(second.consoleErrors, []);
   });
-}
-
-/** What the page classifies `files` as with the model in use: probabilities by file name. */
-async function pageProbabilities(page, files) {
-  await page.getByTestId("predict-upload").setInputFiles(files);
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="prediction"]').length === n, files.length, { timeout: MODEL_READY_MS });
-  return page.getByTestId("prediction").evaluateAll((nodes) =>
-    Object.fromEntries(nodes.map((n) => [n.dataset.file, [...n.querySelectorAll("meter")].map((m) => Number(m.value))])),
-  );
 }
 
 /** The command line's probabilities for `files` under the model file `model`, by file name. */

@@ -1847,7 +1847,7 @@ impl<T: Clone> AppState<T> {
     }
 
     /// The model is loaded and the saved work restored: photos may come in.
-    fn is_ready(&self) -> bool {
+    pub fn is_ready(&self) -> bool {
         matches!(self.model_status, ModelStatus::Ready { .. })
             && self.storage != StorageState::Opening
     }
@@ -3383,9 +3383,7 @@ mod tests {
     /// Carries out the state's unsaved changes, as the page does after every action.
     fn save(state: &mut State, storage: &MemoryStorage<String>) -> Vec<SaveChange<String>> {
         let changes = state.unsaved_changes();
-        for change in changes.clone() {
-            at_once(storage.apply(change)).unwrap();
-        }
+        at_once(storage.save(changes.clone())).unwrap();
         changes
     }
 

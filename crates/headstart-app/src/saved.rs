@@ -129,8 +129,9 @@ pub enum StorageState {
 pub trait ProjectStorage<T> {
     /// Why storage failed.
     type Error: std::fmt::Display;
-    /// Carries out one change; changes are applied in the order they were started.
-    async fn apply(&self, change: SaveChange<T>) -> Result<(), Self::Error>;
+    /// Carries out the changes of one action, all or none; calls are applied in the order
+    /// they were made.
+    async fn save(&self, changes: Vec<SaveChange<T>>) -> Result<(), Self::Error>;
     /// What is saved, if anything.
     async fn load(&self) -> Result<Option<SavedWork<T>>, Self::Error>;
 }
@@ -168,16 +169,18 @@ impl<T: Clone> MemoryStorage<T> {
 impl<T: Clone> ProjectStorage<T> for MemoryStorage<T> {
     type Error = std::convert::Infallible;
 
-    async fn apply(&self, change: SaveChange<T>) -> Result<(), Self::Error> {
+    async fn save(&self, changes: Vec<SaveChange<T>>) -> Result<(), Self::Error> {
         let mut held = self.held.borrow_mut();
-        match change {
-            SaveChange::Clear => *held = MemoryHeld::default(),
-            SaveChange::PutPhotos(photos) => {
-                held.photos.extend(photos.into_iter().map(|p| (p.id, p)))
+        for change in changes {
+            match change {
+                SaveChange::Clear => *held = MemoryHeld::default(),
+                SaveChange::PutPhotos(photos) => {
+                    held.photos.extend(photos.into_iter().map(|p| (p.id, p)))
+                }
+                SaveChange::DeletePhotos(ids) => held.photos.retain(|id, _| !ids.contains(id)),
+                SaveChange::Model(file) => held.model_file = file,
+                SaveChange::Project(project) => held.project = Some(*project),
             }
-            SaveChange::DeletePhotos(ids) => held.photos.retain(|id, _| !ids.contains(id)),
-            SaveChange::Model(file) => held.model_file = file,
-            SaveChange::Project(project) => held.project = Some(*project),
         }
         Ok(())
     }

@@ -7,9 +7,11 @@ use crate::browser::{
 };
 use crate::curves::{view_curves, view_ways_curves};
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
+use crate::storage::{IndexedDbStorage, StorageError, bytes_used, claim_saving};
 use headstart_app::{
     Action, AppState, ClassEntry, ClassId, Effect, ModelStatus, PREVIEW_VIEWS, Prediction,
-    RunPurpose, SplitCounts, TrainingState, Way, WayState, parse_sample_index, worker_count,
+    ProjectStorage, RunPurpose, SplitCounts, StorageAccess, StorageState, TrainingState, Way,
+    WayState, parse_sample_index, worker_count,
 };
 use headstart_core::augment::AugmentationSettings;
 use headstart_core::preprocess::{INPUT_SIZE, Normalization};
@@ -58,6 +60,13 @@ pub enum Msg {
     TypeSetting(&'static str, String),
     /// What was typed into a number setting is not a number.
     DiscardTypedSetting,
+    /// Storage opened: the saved work goes to the state, and the storage is kept to save into
+    /// when this tab may save.
+    StorageOpened(Option<Rc<IndexedDbStorage>>, PageAction),
+    /// The bytes the page keeps on this device, as the browser estimates them.
+    StorageUsed(f64),
+    /// The "New project" button: asks the student to confirm first.
+    NewProject,
 }
 
 /// One number input of the settings: `apply` writes the typed value into a copy of the
@@ -96,6 +105,11 @@ pub struct App {
     /// `value` on every render, so without this a photo or a preview finishing mid-typing would
     /// wipe what was typed before it was applied.
     typed_setting: Option<(&'static str, String)>,
+    /// Where the work is saved, once open and when this tab may save.
+    storage: Option<Rc<IndexedDbStorage>>,
+    /// The bytes the page keeps on this device, last estimated.
+    bytes_stored: Option<f64>,
+    link: Scope<App>,
 }
 
 /// Photos from a file list, as `(file name, file)`.
@@ -155,7 +169,61 @@ fn images(attachment: Option<JsValue>) -> Vec<ObjectUrl> {
         .collect()
 }
 
+/// Opens the saved work and tells the page what it holds and whether this tab may save.
+fn open_storage(link: Scope<App>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let may_save = claim_saving().await;
+        let opened = match IndexedDbStorage::open().await {
+            Ok(storage) => storage.load().await.map(|work| (storage, work)),
+            Err(error) => Err(error),
+        };
+        let (storage, action) = match opened {
+            Ok((storage, work)) => {
+                let access = match may_save {
+                    true => StorageAccess::Granted,
+                    false => StorageAccess::HeldByAnotherTab,
+                };
+                (
+                    may_save.then(|| Rc::new(storage)),
+                    Action::Restore { work, access },
+                )
+            }
+            Err(error) => {
+                let access = StorageAccess::Unavailable(error.to_string());
+                (None, Action::Restore { work: None, access })
+            }
+        };
+        link.send_message(Msg::StorageOpened(storage, action));
+    });
+}
+
 impl App {
+    /// Hands the state's unsaved changes to storage, as one transaction per action; a failure
+    /// comes back as an action, and the bytes kept are estimated after each save.
+    fn save_changes(&mut self) {
+        let Some(storage) = self.storage.clone() else {
+            return;
+        };
+        let changes = self.state.unsaved_changes();
+        if changes.is_empty() {
+            return;
+        }
+        let link = self.link.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match storage.save(changes).await {
+                Ok(()) => {
+                    if let Some(bytes) = bytes_used().await {
+                        link.send_message(Msg::StorageUsed(bytes));
+                    }
+                }
+                Err(error) => link.send_message(Msg::Do(Action::SaveFailed {
+                    quota: matches!(error, StorageError::Full(_)),
+                    detail: error.to_string(),
+                })),
+            }
+        });
+    }
+
     fn apply(&mut self, action: PageAction) {
         for effect in self.state.apply(action) {
             match effect {
@@ -276,6 +344,7 @@ impl Component for App {
         if query_param("test-hooks").is_some() {
             install_test_hooks(&link);
         }
+        open_storage(link.clone());
         let sink_link = link.clone();
         let sink: PoolSink = Rc::new(move |event| sink_link.send_message(Msg::Pool(event)));
         wasm_bindgen_futures::spawn_local(async move {
@@ -292,6 +361,9 @@ impl Component for App {
             last_progress_render: 0.0,
             wrong_normalization: Normalization::Raw,
             typed_setting: None,
+            storage: None,
+            bytes_stored: None,
+            link: ctx.link().clone(),
         }
     }
 
@@ -333,6 +405,22 @@ impl Component for App {
                     self.apply(Action::WrongPreprocessing(Some(normalization)));
                 }
             }
+            Msg::StorageOpened(storage, restore) => {
+                self.storage = storage;
+                self.apply(restore);
+            }
+            Msg::StorageUsed(bytes) => self.bytes_stored = Some(bytes),
+            Msg::NewProject => {
+                let confirmed = crate::browser::window()
+                    .confirm_with_message("Start a new project? Every class, photo and model on this device will be deleted.")
+                    .unwrap_or(false);
+                if confirmed {
+                    self.apply(Action::NewProject);
+                }
+            }
+        }
+        if !progress_only {
+            self.save_changes();
         }
         // Progress alone (an epoch, a chunk of the download) renders at most every
         // PROGRESS_RENDER_MS: a fast run reports hundreds of epochs a second, and rendering each
@@ -357,6 +445,7 @@ impl Component for App {
                     <h1>{ "Headstart" }</h1>
                     <p class="tagline">{ "Teach a pretrained network new classes from a few photos. Everything runs on this device; no photo leaves it." }</p>
                     { self.view_model_status() }
+                    { self.view_storage(link) }
                 </header>
                 { self.view_notices() }
                 { self.view_checks() }
@@ -371,7 +460,7 @@ impl Component for App {
                         </div>
                         <div class="row">
                             <button data-testid="add-class" onclick={link.callback(|_| Msg::Do(Action::AddClass))}>{ "+ Add a class" }</button>
-                            <button data-testid="load-samples" disabled={!matches!(self.state.model_status, ModelStatus::Ready { .. })}
+                            <button data-testid="load-samples" disabled={!self.state.is_ready()}
                                 onclick={link.callback(|_| Msg::LoadSamples)}>{ "Try sample photos" }</button>
                             if pending > 0 {
                                 <span class="working" data-testid="pending-photos" role="status">{ format!("Working on {pending} photo(s)…") }</span>
@@ -425,7 +514,11 @@ impl App {
                         title={reason.clone()}>
                         { format!("{} · {workers} worker{}", path.label(), if *workers == 1 { "" } else { "s" }) }
                     </span>
-                    <span data-testid="ready" class="ready">{ "Model ready" }</span>
+                    if self.state.storage == StorageState::Opening {
+                        <span class="ready">{ "Opening your saved work…" }</span>
+                    } else {
+                        <span data-testid="ready" class="ready">{ "Model ready" }</span>
+                    }
                     <span class="why">{ reason.clone() }</span>
                 </div>
             },
@@ -434,6 +527,31 @@ impl App {
                     { "The model could not start. Check the connection to the page's server and reload." }
                 </div>
             },
+        }
+    }
+
+    fn view_storage(&self, link: &Scope<Self>) -> Html {
+        let (state, text) = match self.state.storage {
+            StorageState::Opening => ("opening", "Opening your saved work…".to_string()),
+            StorageState::Saving => (
+                "saving",
+                match self.bytes_stored {
+                    Some(bytes) => format!("Saved on this device ({:.1} MB)", bytes / 1e6),
+                    None => "Saved on this device".into(),
+                },
+            ),
+            StorageState::HeldByAnotherTab => {
+                ("other-tab", "Not saved: open in another tab".into())
+            }
+            StorageState::Unavailable => ("unavailable", "Not saved in this browser".into()),
+        };
+        html! {
+            <div class="storage" data-testid="storage" data-state={state}
+                data-bytes={self.bytes_stored.map(|b| b.to_string())}>
+                <span>{ text }</span>
+                <button data-testid="new-project" disabled={self.state.storage == StorageState::Opening || self.state.training_busy()}
+                    onclick={link.callback(|_| Msg::NewProject)}>{ "New project" }</button>
+            </div>
         }
     }
 

@@ -5,6 +5,7 @@ mod app;
 mod browser;
 mod curves;
 mod pool;
+mod storage;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::wasm_bindgen;

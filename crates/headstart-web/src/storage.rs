@@ -1,0 +1,276 @@
+//! The saved work in the browser's IndexedDB (through the `idb` crate), and the Web Lock that
+//! lets one tab at a time save it.
+//!
+//! Two object stores: `photos`, one record per photo keyed by its id (file name, thumbnail and
+//! model input as the blobs the workers made, embedding as a `Float32Array`), and `project`,
+//! holding the project's record as JSON under `record` and the model file's bytes under
+//! `model`. The changes of one action are one readwrite transaction over both, started as soon
+//! as the page asks (before anything awaits), so IndexedDB applies them in the order the page
+//! made them, and a crash leaves each action's changes whole or not at all.
+
+use crate::browser::{ObjectUrl, window};
+use headstart_app::{ProjectStorage, SaveChange, SavedPhoto, SavedProject, SavedWork};
+use headstart_browser::describe;
+use headstart_core::embedding::Embedding;
+use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, Query, TransactionMode};
+use js_sys::{Float32Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Blob;
+
+const DATABASE: &str = "headstart";
+const DATABASE_VERSION: u32 = 1;
+const PHOTOS: &str = "photos";
+const PROJECT: &str = "project";
+const PROJECT_RECORD: &str = "record";
+const MODEL_FILE: &str = "model";
+/// The Web Lock the saving tab holds for as long as it is open.
+const LOCK: &str = "headstart-project";
+
+/// Why storage failed.
+#[derive(Debug)]
+pub enum StorageError {
+    /// The browser's storage for this page is full.
+    Full(String),
+    /// Anything else, in the browser's words.
+    Failed(String),
+}
+
+impl StorageError {
+    fn from_idb(error: idb::Error) -> Self {
+        let detail = error.to_string();
+        match detail.contains("Quota") {
+            true => Self::Full(detail),
+            false => Self::Failed(detail),
+        }
+    }
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Full(detail) => write!(f, "storage is full: {detail}"),
+            Self::Failed(detail) => f.write_str(detail),
+        }
+    }
+}
+
+/// The page's saved work in IndexedDB.
+pub struct IndexedDbStorage {
+    database: Database,
+}
+
+impl IndexedDbStorage {
+    /// Opens (and on first use creates) the page's database.
+    pub async fn open() -> Result<Self, StorageError> {
+        let factory = Factory::new().map_err(StorageError::from_idb)?;
+        let mut request = factory
+            .open(DATABASE, Some(DATABASE_VERSION))
+            .map_err(StorageError::from_idb)?;
+        request.on_upgrade_needed(|event| {
+            let Ok(database) = event.database() else {
+                return;
+            };
+            let mut photos = ObjectStoreParams::new();
+            photos.key_path(Some(KeyPath::new_single("id")));
+            let _ = database.create_object_store(PHOTOS, photos);
+            let _ = database.create_object_store(PROJECT, ObjectStoreParams::new());
+        });
+        let database = request.await.map_err(StorageError::from_idb)?;
+        Ok(Self { database })
+    }
+}
+
+fn photo_record(photo: &SavedPhoto<ObjectUrl>) -> Result<JsValue, StorageError> {
+    let record = Object::new();
+    let fields: [(&str, JsValue); 5] = [
+        ("id", photo.id.0.into()),
+        ("fileName", photo.file_name.as_str().into()),
+        ("thumbnail", photo.thumbnail.blob().into()),
+        ("input", photo.input.blob().into()),
+        (
+            "embedding",
+            Float32Array::from(photo.embedding.values()).into(),
+        ),
+    ];
+    for (name, value) in fields {
+        Reflect::set(&record, &name.into(), &value)
+            .map_err(|e| StorageError::Failed(describe(e)))?;
+    }
+    Ok(record.into())
+}
+
+fn saved_photo(record: &JsValue) -> Result<SavedPhoto<ObjectUrl>, String> {
+    let field = |name: &str| Reflect::get(record, &name.into()).map_err(describe);
+    let blob = |name: &str| -> Result<ObjectUrl, String> {
+        let blob: Blob = field(name)?
+            .dyn_into()
+            .map_err(|_| format!("a saved photo's {name} is not an image"))?;
+        ObjectUrl::new(&blob)
+    };
+    let values: Float32Array = field("embedding")?
+        .dyn_into()
+        .map_err(|_| "a saved photo has no embedding".to_string())?;
+    Ok(SavedPhoto {
+        id: headstart_app::PhotoId(field("id")?.as_f64().ok_or("a saved photo has no id")? as u32),
+        file_name: field("fileName")?.as_string().unwrap_or_default(),
+        thumbnail: blob("thumbnail")?,
+        input: blob("input")?,
+        embedding: Embedding::try_from(values.to_vec()).map_err(|e| e.to_string())?,
+    })
+}
+
+/// Queues one change's requests in a transaction's stores.
+fn queue_change(
+    change: SaveChange<ObjectUrl>,
+    photos: &idb::ObjectStore,
+    project: &idb::ObjectStore,
+) -> Result<(), StorageError> {
+    match change {
+        SaveChange::Clear => {
+            photos.clear().map_err(StorageError::from_idb)?;
+            project.clear().map_err(StorageError::from_idb)?;
+        }
+        SaveChange::PutPhotos(saved) => {
+            for photo in &saved {
+                photos
+                    .put(&photo_record(photo)?, None)
+                    .map_err(StorageError::from_idb)?;
+            }
+        }
+        SaveChange::DeletePhotos(ids) => {
+            for id in ids {
+                photos
+                    .delete(Query::Key(id.0.into()))
+                    .map_err(StorageError::from_idb)?;
+            }
+        }
+        SaveChange::Model(Some(file)) => {
+            let bytes = Uint8Array::from(file.as_slice());
+            project
+                .put(&bytes, Some(&MODEL_FILE.into()))
+                .map_err(StorageError::from_idb)?;
+        }
+        SaveChange::Model(None) => {
+            project
+                .delete(Query::Key(MODEL_FILE.into()))
+                .map_err(StorageError::from_idb)?;
+        }
+        SaveChange::Project(record) => {
+            let json =
+                serde_json::to_string(&*record).map_err(|e| StorageError::Failed(e.to_string()))?;
+            project
+                .put(&json.into(), Some(&PROJECT_RECORD.into()))
+                .map_err(StorageError::from_idb)?;
+        }
+    }
+    Ok(())
+}
+
+impl ProjectStorage<ObjectUrl> for IndexedDbStorage {
+    type Error = StorageError;
+
+    async fn save(&self, changes: Vec<SaveChange<ObjectUrl>>) -> Result<(), StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[PHOTOS, PROJECT], TransactionMode::ReadWrite)
+            .map_err(StorageError::from_idb)?;
+        let store = |name| {
+            transaction
+                .object_store(name)
+                .map_err(StorageError::from_idb)
+        };
+        let (photos, project) = (store(PHOTOS)?, store(PROJECT)?);
+        // The requests are queued in the transaction; its outcome says whether all were kept.
+        for change in changes {
+            queue_change(change, &photos, &project)?;
+        }
+        let outcome = transaction.await.map_err(StorageError::from_idb)?;
+        match outcome.is_committed() {
+            true => Ok(()),
+            false => Err(StorageError::Failed("the browser aborted the save".into())),
+        }
+    }
+
+    async fn load(&self) -> Result<Option<SavedWork<ObjectUrl>>, StorageError> {
+        let transaction = self
+            .database
+            .transaction(&[PHOTOS, PROJECT], TransactionMode::ReadOnly)
+            .map_err(StorageError::from_idb)?;
+        let store = |name| {
+            transaction
+                .object_store(name)
+                .map_err(StorageError::from_idb)
+        };
+        let (photos, project) = (store(PHOTOS)?, store(PROJECT)?);
+        let record = project.get(Query::Key(PROJECT_RECORD.into()));
+        let Some(json) = (record.map_err(StorageError::from_idb)?.await)
+            .map_err(StorageError::from_idb)?
+            .and_then(|value| value.as_string())
+        else {
+            return Ok(None);
+        };
+        let project_record: SavedProject = serde_json::from_str(&json)
+            .map_err(|e| StorageError::Failed(format!("the saved project is damaged: {e}")))?;
+        let model_file = (project.get(Query::Key(MODEL_FILE.into())))
+            .map_err(StorageError::from_idb)?
+            .await
+            .map_err(StorageError::from_idb)?
+            .and_then(|value| value.dyn_into::<Uint8Array>().ok())
+            .map(|bytes| bytes.to_vec());
+        let records = (photos.get_all(None, None))
+            .map_err(StorageError::from_idb)?
+            .await
+            .map_err(StorageError::from_idb)?;
+        // A photo record that cannot be read is left out (the project says how many it lists).
+        let photos = records.iter().filter_map(|r| saved_photo(r).ok()).collect();
+        Ok(Some(SavedWork {
+            project: project_record,
+            photos,
+            model_file,
+        }))
+    }
+}
+
+/// Asks for the Web Lock that lets one tab save the project, and keeps it for the tab's life:
+/// `true` when this tab holds it (or the browser has no Web Locks), `false` when another tab
+/// of the page does.
+pub async fn claim_saving() -> bool {
+    let locks = Reflect::get(&window().navigator(), &"locks".into()).unwrap_or_default();
+    let Some(request) = Reflect::get(&locks, &"request".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    else {
+        return true;
+    };
+    let options = Object::new();
+    let _ = Reflect::set(&options, &"ifAvailable".into(), &true.into());
+    let granted = js_sys::Promise::new(&mut |resolve, _reject| {
+        // The lock is held until the promise this returns settles, which it never does.
+        let hold = wasm_bindgen::closure::Closure::once_into_js(move |lock: JsValue| {
+            let _ = resolve.call1(&JsValue::NULL, &(!lock.is_null()).into());
+            js_sys::Promise::new(&mut |_, _| {})
+        });
+        let _ = request.call3(&locks, &LOCK.into(), &options, &hold);
+    });
+    JsFuture::from(granted)
+        .await
+        .ok()
+        .and_then(|held| held.as_bool())
+        .unwrap_or(true)
+}
+
+/// Bytes this page keeps on the device (IndexedDB and caches), as the browser estimates them.
+pub async fn bytes_used() -> Option<f64> {
+    let storage = Reflect::get(&window().navigator(), &"storage".into()).ok()?;
+    let estimate = Reflect::get(&storage, &"estimate".into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?
+        .call0(&storage)
+        .ok()?;
+    let estimate = JsFuture::from(estimate.dyn_into::<js_sys::Promise>().ok()?)
+        .await
+        .ok()?;
+    Reflect::get(&estimate, &"usage".into()).ok()?.as_f64()
+}

@@ -1,0 +1,125 @@
+// The student's work survives a reload: classes, photos (with no photo embedded again), the
+// settings and the trained model come back from IndexedDB and classify exactly as before; a
+// second tab shows the work but never writes it; "New project" clears it after a confirmation.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { writeFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { servePageInBrowser, openPage, screenshot, artifactsDir, photos, waitForCounts, pageProbabilities } from "./harness.mjs";
+
+const WAIT_MS = 300_000;
+const session = servePageInBrowser();
+
+/** Records whether the page ever showed photos being worked on, from before its code runs. */
+const watchForEmbedding = () => {
+  window.__embeddedAny = false;
+  new MutationObserver(() => {
+    if (document.querySelector('[data-testid="pending-photos"]')) window.__embeddedAny = true;
+  }).observe(document, { childList: true, subtree: true });
+};
+
+async function classSummary(page) {
+  return page.getByTestId("class-card").evaluateAll((cards) =>
+    cards.map((card) => ({
+      name: card.querySelector('[data-testid="class-name"]').value,
+      count: card.querySelector('[data-testid="class-count"]').textContent,
+      thumbnails: [...card.querySelectorAll("img")].filter((img) => img.complete && img.naturalWidth > 0).length,
+    })),
+  );
+}
+
+/** Bytes IndexedDB holds per saved photo: thumbnail, model input and embedding. */
+async function savedPhotoBytes(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("headstart");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const request = open.result.transaction("photos").objectStore("photos").getAll();
+          request.onsuccess = () => {
+            const photos = request.result;
+            const sum = (f) => photos.reduce((total, p) => total + f(p), 0) / Math.max(1, photos.length);
+            resolve({
+              photos: photos.length,
+              thumbnail: sum((p) => p.thumbnail.size),
+              input: sum((p) => p.input.size),
+              embedding: sum((p) => p.embedding.byteLength),
+            });
+          };
+        };
+      }),
+  );
+}
+
+test("a reload brings back classes, photos and the trained model without embedding again; a second tab never writes; New project clears", { timeout: WAIT_MS * 3 }, async () => {
+  // One browser profile for both tabs (a context of its own, so that its storage is this test's).
+  const profile = await session.browser.newContext({ viewport: { width: 1200, height: 1000 } });
+  const { page, consoleErrors } = await openPage(profile, session.server.origin);
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  assert.equal(await page.getByTestId("storage").getAttribute("data-state"), "saving");
+  await page.getByTestId("load-samples").click();
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  await page.getByTestId("class-card").nth(2).getByTestId("class-name").fill("fruit, renamed");
+  await page.getByTestId("epochs").fill("12");
+  await page.getByTestId("epochs").press("Tab");
+  await page.getByTestId("train").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "done", null, { timeout: WAIT_MS });
+  const queries = [...(await photos("tests/photos/held-out", "bird")).slice(0, 2), ...(await photos("tests/photos/held-out", "fruit")).slice(0, 2)];
+  const before = await pageProbabilities(page, queries);
+  const classesBefore = await classSummary(page);
+  const modelBefore = await page.getByTestId("model-info").textContent();
+  const bytes = await savedPhotoBytes(page);
+  console.log("bytes per saved photo:", JSON.stringify(bytes));
+  assert.equal(bytes.photos, 15);
+
+  await page.addInitScript(watchForEmbedding);
+  const reloadStart = Date.now();
+  await page.reload();
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  console.log("reload to ready with the work restored:", Date.now() - reloadStart, "ms");
+  await page.waitForFunction((n) => [...document.querySelectorAll('[data-testid="class-card"] img')].filter((img) => img.complete && img.naturalWidth > 0).length >= n, 15);
+  assert.deepEqual(await classSummary(page), classesBefore);
+  assert.equal(await page.getByTestId("epochs").inputValue(), "12");
+  assert.equal(await page.getByTestId("model-info").textContent(), modelBefore);
+  assert.match(await page.getByTestId("notices").textContent(), /Welcome back: your classes and 15 photo\(s\) and your model are here/);
+  assert.equal(await page.evaluate(() => window.__embeddedAny), false, "no photo was embedded again");
+  assert.deepEqual(await pageProbabilities(page, queries), before, "the restored model classifies exactly as before");
+
+  // A second tab of the page shows the saved work but does not save; the first keeps saving.
+  const second = await profile.newPage();
+  const secondErrors = [];
+  second.on("pageerror", (error) => secondErrors.push(String(error)));
+  await second.goto(session.server.origin);
+  await second.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  assert.equal(await second.getByTestId("storage").getAttribute("data-state"), "other-tab");
+  assert.match(await second.getByTestId("notices").textContent(), /open in another tab/);
+  assert.deepEqual((await classSummary(second)).map((c) => c.count), ["5 photos", "5 photos", "5 photos"]);
+  await second.getByTestId("class-card").nth(0).getByTestId("delete-class").click();
+  await second.close();
+  await page.reload();
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  assert.equal(await page.getByTestId("storage").getAttribute("data-state"), "saving");
+
+  // New project asks first; declining keeps everything, accepting clears it, saved work too.
+  page.once("dialog", (dialog) => dialog.dismiss());
+  await page.getByTestId("new-project").click();
+  assert.equal(await page.getByTestId("class-card").count(), 3);
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByTestId("new-project").click();
+  await waitForCounts(page, ["0 photos", "0 photos"]);
+  assert.equal(await page.getByTestId("model-info").count(), 0);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="storage"]').dataset.bytes) >= 0);
+  await page.reload();
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await waitForCounts(page, ["0 photos", "0 photos"]);
+  assert.equal((await savedPhotoBytes(page)).photos, 0);
+  await screenshot(page, "saved-new-project");
+  await mkdir(artifactsDir, { recursive: true });
+  await writeFile(join(artifactsDir, "saved.json"), JSON.stringify({ bytesPerPhoto: bytes }, null, 2));
+  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(secondErrors, []);
+  await profile.close();
+});
