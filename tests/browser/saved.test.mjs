@@ -69,6 +69,9 @@ test("a reload brings back classes, photos and the trained model without embeddi
   const before = await pageProbabilities(page, queries);
   const classesBefore = await classSummary(page);
   const modelBefore = await page.getByTestId("model-info").textContent();
+  const confusion = (p) => p.getByTestId("confusion-cell").evaluateAll((cells) => cells.map((c) => `${c.dataset.true}>${c.dataset.predicted}:${c.dataset.count}`));
+  const confusionBefore = await confusion(page);
+  assert.ok(confusionBefore.length >= 9, "the confusion matrix is shown");
   const bytes = await savedPhotoBytes(page);
   console.log("bytes per saved photo:", JSON.stringify(bytes));
   assert.equal(bytes.photos, 15);
@@ -83,6 +86,7 @@ test("a reload brings back classes, photos and the trained model without embeddi
   assert.deepEqual(await classSummary(page), classesBefore);
   assert.equal(await page.getByTestId("epochs").inputValue(), "12");
   assert.equal(await page.getByTestId("model-info").textContent(), modelBefore);
+  assert.deepEqual(await confusion(page), confusionBefore, "the validation results came back too");
   assert.match(await page.getByTestId("notices").textContent(), /Welcome back: your classes and 15 photo\(s\) and your model are here/);
   assert.equal(await page.evaluate(() => window.__embeddedAny), false, "no photo was embedded again");
   assert.deepEqual(await pageProbabilities(page, queries), before, "the restored model classifies exactly as before");

@@ -3426,6 +3426,12 @@ mod tests {
         state.apply::<&str>(Action::ChangeSettings(settings));
         let effects: Effects = state.apply(Action::Train);
         finish(&mut state, &effects);
+        let validation = ValidationPrediction {
+            example: 1,
+            label: 0,
+            probabilities: vec![0.25, 0.75],
+        };
+        state.model.as_mut().unwrap().validation = vec![validation];
         let first = save(&mut state, &storage);
         assert!(
             matches!(first.as_slice(), [SaveChange::PutPhotos(p), SaveChange::Model(Some(_)), SaveChange::Project(_)] if p.len() == 6)
@@ -3447,7 +3453,10 @@ mod tests {
         let mut restored = reopened(&storage, StorageAccess::Granted);
         assert_eq!(restored.classes, state.classes);
         assert_eq!(restored.settings.epochs, 7);
-        assert_eq!(restored.model, state.model);
+        assert_eq!(
+            restored.model, state.model,
+            "with its validation predictions"
+        );
         assert!(matches!(
             restored.notices.last(),
             Some(Notice::Restored {

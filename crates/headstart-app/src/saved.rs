@@ -11,7 +11,9 @@
 use crate::{AppState, ClassEntry, ClassId, Effect, ModelTest, Notice, Photo, PhotoId};
 use headstart_core::embedding::Embedding;
 use headstart_core::model_file;
-use headstart_core::training::{ModelVersion, TrainingSettings, Way};
+use headstart_core::training::{
+    ModelVersion, TrainedModel, TrainingSettings, ValidationPrediction, Way,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -35,6 +37,9 @@ pub struct SavedModelRecord {
     pub example_photos: Vec<u32>,
     /// Its test photos with their class index.
     pub test_photos: Vec<(u32, usize)>,
+    /// How it classified its validation photos (the model file leaves them out: they name this
+    /// page's photos), for the confusion matrix and the mistakes.
+    pub validation: Vec<ValidationPrediction>,
 }
 
 /// Everything but the photos' images and the model's weights: small, saved whole on a change.
@@ -284,7 +289,10 @@ impl<T: Clone> AppState<T> {
         if let (Some(record), Some(file)) = (project.model, model_file) {
             match model_file::read(&file, ModelVersion(record.version)) {
                 Ok(model) => {
-                    self.model = Some(model);
+                    self.model = Some(TrainedModel {
+                        validation: record.validation,
+                        ..model
+                    });
                     self.model_examples = record.example_photos.into_iter().map(PhotoId).collect();
                     self.model_test = ModelTest {
                         photos: (record.test_photos.into_iter())
@@ -437,6 +445,7 @@ impl<T: Clone> AppState<T> {
                 test_photos: (self.model_test.photos.iter())
                     .map(|(id, class)| (id.0, *class))
                     .collect(),
+                validation: model.validation.clone(),
             }),
         }
     }
