@@ -555,7 +555,7 @@ pub enum Action<F, T> {
     /// The page's storage opened: what it held, and whether this page may save.
     Restore {
         /// The saved work, if any.
-        work: Option<SavedWork<T>>,
+        work: Option<Box<SavedWork<T>>>,
         /// Whether this page saves.
         access: StorageAccess,
     },
@@ -3390,7 +3390,7 @@ mod tests {
     /// A fresh page that opens `storage`.
     fn reopened(storage: &MemoryStorage<String>, access: StorageAccess) -> State {
         let mut state = State::new();
-        let work = at_once(storage.load()).unwrap();
+        let work = at_once(storage.load()).unwrap().map(Box::new);
         state.apply::<&str>(Action::Restore { work, access });
         state.apply::<&str>(Action::WorkersStarted {
             path: ComputePath::Cpu,

@@ -217,7 +217,7 @@ impl<T: Clone> AppState<T> {
     /// project replaces the empty one, and from then on every change is saved.
     pub(crate) fn restore<F>(
         &mut self,
-        work: Option<SavedWork<T>>,
+        work: Option<Box<SavedWork<T>>>,
         access: StorageAccess,
     ) -> Vec<Effect<F, T>> {
         if self.storage != StorageState::Opening {
@@ -225,7 +225,7 @@ impl<T: Clone> AppState<T> {
         }
         let mut effects = Vec::new();
         if let Some(work) = work {
-            effects.extend(self.adopt_saved(work));
+            effects.extend(self.adopt_saved(*work));
         }
         self.storage = match access {
             StorageAccess::Granted => StorageState::Saving,

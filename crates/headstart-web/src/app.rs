@@ -174,7 +174,10 @@ fn open_storage(link: Scope<App>) {
     wasm_bindgen_futures::spawn_local(async move {
         let may_save = claim_saving().await;
         let opened = match IndexedDbStorage::open().await {
-            Ok(storage) => storage.load().await.map(|work| (storage, work)),
+            Ok(storage) => storage
+                .load()
+                .await
+                .map(|work| (storage, work.map(Box::new))),
             Err(error) => Err(error),
         };
         let (storage, action) = match opened {
