@@ -1,6 +1,7 @@
 //! What the page tells the student, each as one plain sentence made here and nowhere else. The
 //! detail a developer needs goes to the console through [`crate::Effect::Log`].
 
+use crate::ProjectFileError;
 use headstart_core::model_file::ModelFileError;
 use headstart_core::protocol::{PhotoError, TrainingError};
 use headstart_core::training::ModelVersion;
@@ -55,6 +56,20 @@ pub enum Notice {
     OpenInAnotherTab,
     /// The browser keeps nothing for this page.
     NotSaving,
+    /// A project file was opened.
+    ProjectOpened {
+        /// Its name.
+        file_name: String,
+        /// Photos it brought.
+        photos: usize,
+    },
+    /// A file could not be opened as a project; nothing changed.
+    ProjectNotOpened {
+        /// Its name.
+        file_name: String,
+        /// Why.
+        error: ProjectFileError,
+    },
     /// A change could not be saved; `quota` when the device's storage is full.
     NotSaved {
         /// Whether storage is full.
@@ -100,6 +115,13 @@ impl Notice {
             Self::NotSaving => {
                 "This browser does not let the page save, so your work will be lost on reload. Export the model to keep it.".into()
             }
+            Self::ProjectOpened { file_name, photos } => {
+                format!("\"{file_name}\" is open: {photos} photo(s) added.")
+            }
+            Self::ProjectNotOpened { file_name, error } => format!(
+                "\"{file_name}\" was not opened: {}. Nothing changed.",
+                project_file_reason(error)
+            ),
             Self::NotSaved { quota: true } => {
                 "Your latest change could not be saved: this device's storage is full. Delete some photos or free space; everything saved before is kept.".into()
             }
@@ -126,6 +148,17 @@ fn model_file_reason(error: &ModelFileError) -> &'static str {
         }
         ModelFileError::OtherBackbone(_) => "it was trained on another pretrained network",
         ModelFileError::Damaged(_) => "the file is damaged or was edited",
+    }
+}
+
+fn project_file_reason(error: &ProjectFileError) -> &'static str {
+    match error {
+        ProjectFileError::NotAProjectFile(_) => "it is not a Headstart project file",
+        ProjectFileError::OtherVersion(_) => {
+            "it was saved by another version of Headstart that this page cannot read"
+        }
+        ProjectFileError::OtherBackbone(_) => "it was made for another pretrained network",
+        ProjectFileError::Damaged(_) => "the file is damaged or was edited",
     }
 }
 

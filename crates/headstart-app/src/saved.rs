@@ -341,17 +341,7 @@ impl<T: Clone> AppState<T> {
             ));
             return Vec::new();
         }
-        let fresh = Self::new();
-        let kept_status = std::mem::replace(&mut self.model_status, fresh.model_status.clone());
-        let storage = self.storage.clone();
-        let next_id = self.next_id;
-        *self = Self {
-            model_status: kept_status,
-            storage,
-            ..fresh
-        };
-        // Identities keep counting so that a late worker event cannot land in the new project.
-        self.next_id = self.next_id.max(next_id);
+        self.reset_project();
         self.saved = SavedMarks {
             clear_first: true,
             ..SavedMarks::default()

@@ -216,33 +216,62 @@ pub fn write(model: &TrainedModel) -> Vec<u8> {
 
 /// A safetensors file written here rather than by the safetensors crate, whose metadata is a
 /// `HashMap` and comes out in a different order each time: this one is the same bytes for the
-/// same model (keys sorted, tensors in name order, the header padded with spaces to a multiple
-/// of 8 bytes as the format asks).
+/// same model.
 fn safetensors_file(metadata: &BTreeMap<&str, String>, tensors: &[Bytes]) -> Vec<u8> {
+    let entries: Vec<HeaderEntry> = (tensors.iter())
+        .map(|tensor| HeaderEntry {
+            name: tensor.name.clone(),
+            dtype: match tensor.dtype {
+                Dtype::U32 => "U32",
+                _ => "F32",
+            },
+            shape: tensor.shape.clone(),
+            bytes: tensor.data.len() as u64,
+        })
+        .collect();
+    let mut file = safetensors_header(metadata, &entries);
+    for tensor in tensors {
+        file.extend_from_slice(&tensor.data);
+    }
+    file
+}
+
+/// One tensor's entry in a safetensors header: its data follows the header's, in the order the
+/// entries are given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderEntry {
+    /// Its name.
+    pub name: String,
+    /// Its safetensors type (`F32`, `U32`, `U8`).
+    pub dtype: &'static str,
+    /// Its shape.
+    pub shape: Vec<usize>,
+    /// Its data's length in bytes.
+    pub bytes: u64,
+}
+
+/// The start of a safetensors file, up to where its data begins: the 8-byte little-endian
+/// header length and the JSON header (keys sorted, so the same entries give the same bytes,
+/// padded with spaces to a multiple of 8 bytes as the format asks). Knowing only the entries'
+/// lengths, a writer can stream the data after it without holding it.
+pub fn safetensors_header(metadata: &BTreeMap<&str, String>, entries: &[HeaderEntry]) -> Vec<u8> {
     let mut header = serde_json::Map::new();
     header.insert("__metadata__".into(), serde_json::json!(metadata));
     let mut offset = 0;
-    for tensor in tensors {
-        let end = offset + tensor.data.len();
-        let dtype = match tensor.dtype {
-            Dtype::U32 => "U32",
-            _ => "F32",
-        };
-        let entry = serde_json::json!({ "dtype": dtype, "shape": tensor.shape, "data_offsets": [offset, end] });
-        header.insert(tensor.name.clone(), entry);
+    for entry in entries {
+        let end = offset + entry.bytes;
+        let json = serde_json::json!({ "dtype": entry.dtype, "shape": entry.shape, "data_offsets": [offset, end] });
+        header.insert(entry.name.clone(), json);
         offset = end;
     }
     // serde_json's map keeps insertion order only with its `preserve_order` feature; without it
     // (as here) it is a BTreeMap: sorted, so deterministic either way.
     let mut header = serde_json::to_vec(&header).expect("the header serializes");
     header.resize(header.len().next_multiple_of(8), b' ');
-    let mut file = Vec::with_capacity(8 + header.len() + offset);
-    file.extend_from_slice(&(header.len() as u64).to_le_bytes());
-    file.extend_from_slice(&header);
-    for tensor in tensors {
-        file.extend_from_slice(&tensor.data);
-    }
-    file
+    let mut start = Vec::with_capacity(8 + header.len());
+    start.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    start.extend_from_slice(&header);
+    start
 }
 
 /// Whether a tensor named `name` is `dtype` of a shape `fits` accepts.

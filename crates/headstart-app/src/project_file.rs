@@ -1,0 +1,548 @@
+//! The project file (`.hsp`): a whole project (its classes and photos, and if asked their
+//! embeddings and the model in use) as one file a teacher hands to a class. Like the model
+//! file it is a [safetensors](https://github.com/huggingface/safetensors) file, so any
+//! safetensors reader opens it:
+//!
+//! - `__metadata__` (all strings): `format` = `headstart-project`, `format_version` = `1`,
+//!   `backbone`, `backbone_sha256` and `preprocessing` as in the model file (the embeddings are
+//!   that backbone's), and `project`: JSON with `classes` (each a `name` and its photos'
+//!   `file_names`, in order), `settings` (the training settings) and `train_way`.
+//! - Tensors, U8 `[bytes]` unless said: `photo.NNNNNN.thumbnail` (a JPEG) and
+//!   `photo.NNNNNN.input` (the 224×224 model input, a PNG) for each photo, numbered from 0
+//!   across the classes in order; if included, `embeddings`, F32 `[photos, 1280]` in the same
+//!   order, and `model`, the model in use as a whole model file (`.hsm`).
+//!
+//! The page writes it without copying a photo: [`AppState::project_file`] gives the header's
+//! bytes and then the images in order, and the browser joins them into one file. Reading goes
+//! the other way: [`header_length`] from the first 8 bytes, then [`read_layout`] checks the
+//! whole header against the file's size before the page takes anything out of the file.
+
+use crate::{AppState, ClassId, Effect, Notice, Photo, PhotoId};
+use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
+use headstart_core::model_file::{
+    BACKBONE, BACKBONE_SHA256, HeaderEntry, PREPROCESSING, safetensors_header,
+};
+use headstart_core::protocol::Request;
+use headstart_core::training::{TrainingSettings, Way};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
+
+/// The `format` a project file names.
+pub const FORMAT: &str = "headstart-project";
+
+/// The `format_version` this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Largest header read: 20,000 photos need about 2 MB.
+pub const MAX_HEADER_BYTES: u64 = 16 << 20;
+
+/// Most photos a project file may hold.
+pub const MAX_PHOTOS: usize = 20_000;
+
+/// Most classes, and longest class name, a project file may hold.
+const MAX_CLASSES: usize = 1000;
+const MAX_NAME_CHARS: usize = 200;
+
+/// The suggested name of an exported project file.
+pub const FILE_NAME: &str = "headstart-project.hsp";
+
+/// Why a file is not a project this page can open.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProjectFileError {
+    /// Not a Headstart project file (another file, or one cut short).
+    NotAProjectFile(String),
+    /// A project file of another format version.
+    OtherVersion(String),
+    /// Embeddings of another backbone.
+    OtherBackbone(String),
+    /// Parts that do not fit together (edited or damaged).
+    Damaged(String),
+}
+
+impl std::fmt::Display for ProjectFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotAProjectFile(detail) => write!(f, "not a Headstart project file ({detail})"),
+            Self::OtherVersion(version) => write!(f, "project file format version {version}"),
+            Self::OtherBackbone(backbone) => {
+                write!(f, "embeddings of another backbone ({backbone})")
+            }
+            Self::Damaged(detail) => write!(f, "a damaged project file ({detail})"),
+        }
+    }
+}
+
+impl std::error::Error for ProjectFileError {}
+
+/// What to put in a project file besides the classes and photos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProjectFileOptions {
+    /// The photos' embeddings (5 KB a photo): the file opens without embedding anything.
+    pub embeddings: bool,
+    /// The model in use, if there is one.
+    pub model: bool,
+}
+
+/// One piece of a project file, in order: bytes made here, or an image the state holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilePart<T> {
+    /// Bytes (the header, the embeddings, the model file).
+    Bytes(Vec<u8>),
+    /// A thumbnail or a model input, whole.
+    Image(T),
+}
+
+/// The project's record in the file's metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Manifest {
+    classes: Vec<ManifestClass>,
+    settings: TrainingSettings,
+    train_way: Way,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ManifestClass {
+    name: String,
+    file_names: Vec<String>,
+}
+
+/// The byte ranges of a project file's parts, checked against each other and the file's size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectLayout {
+    /// The classes, in order.
+    pub classes: Vec<ClassLayout>,
+    /// The settings it was made with.
+    pub settings: TrainingSettings,
+    /// The way its Train button trained.
+    pub train_way: Way,
+    /// Where the embeddings are, if included: `photos × 1280` little-endian floats.
+    pub embeddings: Option<Range<u64>>,
+    /// Where the model file is, if included.
+    pub model: Option<Range<u64>>,
+}
+
+/// One class of a project file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassLayout {
+    /// Its name.
+    pub name: String,
+    /// Its photos, in order.
+    pub photos: Vec<PhotoLayout>,
+}
+
+/// Where one photo's images are in a project file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotoLayout {
+    /// The file it came from.
+    pub file_name: String,
+    /// Its thumbnail (a JPEG).
+    pub thumbnail: Range<u64>,
+    /// Its model input (a PNG).
+    pub input: Range<u64>,
+}
+
+impl ProjectLayout {
+    /// Photos in the file.
+    pub fn photos(&self) -> usize {
+        self.classes.iter().map(|c| c.photos.len()).sum()
+    }
+}
+
+fn photo_tensor(index: usize, part: &str) -> String {
+    format!("photo.{index:06}.{part}")
+}
+
+fn metadata(manifest: &Manifest) -> BTreeMap<&'static str, String> {
+    [
+        ("format", FORMAT.to_string()),
+        ("format_version", FORMAT_VERSION.to_string()),
+        ("backbone", BACKBONE.to_string()),
+        ("backbone_sha256", BACKBONE_SHA256.to_string()),
+        ("preprocessing", PREPROCESSING.to_string()),
+        (
+            "project",
+            serde_json::to_string(manifest).expect("the manifest serializes"),
+        ),
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// The header's length from a project file's first 8 bytes, checked against the file's size.
+pub fn header_length(first: &[u8], file_bytes: u64) -> Result<u64, ProjectFileError> {
+    let not_one = |detail: &str| ProjectFileError::NotAProjectFile(detail.into());
+    let first: [u8; 8] = (first.get(..8))
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| not_one("shorter than a header"))?;
+    let length = u64::from_le_bytes(first);
+    if length > MAX_HEADER_BYTES || length.saturating_add(8) > file_bytes {
+        return Err(not_one("no header of that size fits"));
+    }
+    Ok(length)
+}
+
+/// One tensor's entry as the header says it.
+#[derive(Deserialize)]
+struct Entry {
+    dtype: String,
+    shape: Vec<u64>,
+    data_offsets: [u64; 2],
+}
+
+/// Reads a project file's header (the JSON after the first 8 bytes) and checks that every
+/// part it names lies inside a file of `file_bytes` bytes, with the type and size it must have.
+pub fn read_layout(header: &[u8], file_bytes: u64) -> Result<ProjectLayout, ProjectFileError> {
+    let damaged = |detail: String| ProjectFileError::Damaged(detail);
+    let mut entries: HashMap<String, serde_json::Value> = serde_json::from_slice(header)
+        .map_err(|e| ProjectFileError::NotAProjectFile(format!("header: {e}")))?;
+    let metadata: HashMap<String, String> = entries
+        .remove("__metadata__")
+        .and_then(|m| serde_json::from_value(m).ok())
+        .unwrap_or_default();
+    let field = |key: &str| metadata.get(key).map(String::as_str);
+    if field("format") != Some(FORMAT) {
+        return Err(ProjectFileError::NotAProjectFile(
+            "it does not say it is one".into(),
+        ));
+    }
+    let version = field("format_version").unwrap_or("none");
+    if version != FORMAT_VERSION.to_string() {
+        return Err(ProjectFileError::OtherVersion(version.into()));
+    }
+    if field("backbone") != Some(BACKBONE) || field("backbone_sha256") != Some(BACKBONE_SHA256) {
+        return Err(ProjectFileError::OtherBackbone(
+            field("backbone").unwrap_or("unnamed").into(),
+        ));
+    }
+    let manifest: Manifest = serde_json::from_str(field("project").unwrap_or(""))
+        .map_err(|e| damaged(format!("project: {e}")))?;
+    let data_start = 8 + header.len() as u64;
+    let data_bytes = file_bytes - data_start.min(file_bytes);
+    // Every tensor: its type, its length from its shape, its place inside the data.
+    let mut tensors: HashMap<String, (String, Vec<u64>, Range<u64>)> = HashMap::new();
+    for (name, value) in entries {
+        let entry: Entry =
+            serde_json::from_value(value).map_err(|e| damaged(format!("{name}: {e}")))?;
+        let [start, end] = entry.data_offsets;
+        let element = match entry.dtype.as_str() {
+            "U8" => 1,
+            "F32" => 4,
+            other => return Err(damaged(format!("{name} is {other}"))),
+        };
+        let length = (entry.shape.iter())
+            .try_fold(element, |n: u64, d| n.checked_mul(*d))
+            .ok_or_else(|| damaged(format!("{name} is too large")))?;
+        if start > end || end > data_bytes || end - start != length {
+            return Err(damaged(format!("{name} lies outside the file")));
+        }
+        tensors.insert(name, (entry.dtype, entry.shape, start..end));
+    }
+    let mut take = |name: &str, dtype: &str| -> Result<Option<(Vec<u64>, Range<u64>)>, _> {
+        match tensors.remove(name) {
+            Some((kind, shape, range)) if kind == dtype => Ok(Some((
+                shape,
+                data_start + range.start..data_start + range.end,
+            ))),
+            Some((kind, ..)) => Err(damaged(format!("{name} is {kind}"))),
+            None => Ok(None),
+        }
+    };
+    if !(1..=MAX_CLASSES).contains(&manifest.classes.len()) {
+        return Err(damaged(format!("{} classes", manifest.classes.len())));
+    }
+    let mut index = 0;
+    let mut classes = Vec::new();
+    for class in &manifest.classes {
+        if class.name.chars().count() > MAX_NAME_CHARS {
+            return Err(damaged("a class name that long".into()));
+        }
+        let mut photos = Vec::new();
+        for file_name in &class.file_names {
+            if index == MAX_PHOTOS {
+                return Err(damaged(format!("more than {MAX_PHOTOS} photos")));
+            }
+            let mut image = |part: &str| {
+                let name = photo_tensor(index, part);
+                take(&name, "U8")?
+                    .map(|(_, range)| range)
+                    .ok_or_else(|| damaged(format!("no {name}")))
+            };
+            let (thumbnail, input) = (image("thumbnail")?, image("input")?);
+            photos.push(PhotoLayout {
+                file_name: file_name.chars().take(MAX_NAME_CHARS).collect(),
+                thumbnail,
+                input,
+            });
+            index += 1;
+        }
+        classes.push(ClassLayout {
+            name: class.name.clone(),
+            photos,
+        });
+    }
+    let embeddings = match take("embeddings", "F32")? {
+        Some((shape, range)) if shape == [index as u64, EMBEDDING_DIM as u64] => Some(range),
+        Some((shape, _)) => return Err(damaged(format!("embeddings of shape {shape:?}"))),
+        None => None,
+    };
+    let model = take("model", "U8")?.map(|(_, range)| range);
+    if let Some(extra) = tensors.keys().next() {
+        return Err(damaged(format!("an unknown part {extra}")));
+    }
+    Ok(ProjectLayout {
+        classes,
+        settings: manifest.settings.within_limits(),
+        train_way: manifest.train_way,
+        embeddings,
+        model,
+    })
+}
+
+/// The embeddings of a project file's `photos` photos, from the bytes of its `embeddings` part.
+pub fn embeddings_of(bytes: &[u8], photos: usize) -> Result<Vec<Embedding>, ProjectFileError> {
+    if bytes.len() != photos * EMBEDDING_DIM * 4 {
+        return Err(ProjectFileError::Damaged("embeddings cut short".into()));
+    }
+    (bytes.chunks_exact(EMBEDDING_DIM * 4))
+        .map(|row| {
+            let values: Vec<f32> = (row.chunks_exact(4))
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            Embedding::try_from(values)
+                .map_err(|e| ProjectFileError::Damaged(format!("an embedding: {e}")))
+        })
+        .collect()
+}
+
+/// A project file opened by the page: its classes with their photos, ready to add.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedProject<T> {
+    /// The file's name.
+    pub file_name: String,
+    /// Its classes, in order, each with its photos.
+    pub classes: Vec<(String, Vec<ImportedPhoto<T>>)>,
+    /// The settings it was made with.
+    pub settings: TrainingSettings,
+    /// The way its Train button trained.
+    pub train_way: Way,
+    /// Its model file, if it holds one.
+    pub model_file: Option<Vec<u8>>,
+}
+
+impl<T> ImportedProject<T> {
+    fn photos(&self) -> usize {
+        self.classes.iter().map(|(_, photos)| photos.len()).sum()
+    }
+}
+
+/// One photo of a project file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedPhoto<T> {
+    /// The file it came from.
+    pub file_name: String,
+    /// Its thumbnail.
+    pub thumbnail: T,
+    /// Its model input.
+    pub input: T,
+    /// Its embedding, when the file holds them; otherwise a worker embeds the model input.
+    pub embedding: Option<Embedding>,
+}
+
+/// What to do with a project file opened into a project that has work in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportChoice {
+    /// The file's project replaces this one (its model too, if it has one).
+    Replace,
+    /// The file's photos join this project's classes of the same name; new classes are added.
+    Merge,
+    /// Nothing changes.
+    Cancel,
+}
+
+impl<T: Clone> AppState<T> {
+    /// The project as a project file: the header's bytes, then every part in order.
+    /// `image_bytes` tells an image's size (the header states every part's length first).
+    pub fn project_file(
+        &self,
+        options: ProjectFileOptions,
+        image_bytes: impl Fn(&T) -> u64,
+    ) -> Vec<FilePart<T>> {
+        let photos: Vec<&Photo<T>> = self.classes.iter().flat_map(|c| &c.photos).collect();
+        let manifest = Manifest {
+            classes: (self.classes.iter())
+                .map(|class| ManifestClass {
+                    name: class.name.clone(),
+                    file_names: class.photos.iter().map(|p| p.file_name.clone()).collect(),
+                })
+                .collect(),
+            settings: self.settings.clone(),
+            train_way: self.train_way,
+        };
+        let mut entries = Vec::new();
+        let mut parts = Vec::new();
+        let mut add = |entry: HeaderEntry, part: FilePart<T>| {
+            entries.push(entry);
+            parts.push(part);
+        };
+        let bytes_entry = |name: String, dtype, shape, bytes| HeaderEntry {
+            name,
+            dtype,
+            shape,
+            bytes,
+        };
+        for (index, photo) in photos.iter().enumerate() {
+            for (part, image) in [("thumbnail", &photo.thumbnail), ("input", &photo.input)] {
+                let bytes = image_bytes(image);
+                let entry =
+                    bytes_entry(photo_tensor(index, part), "U8", vec![bytes as usize], bytes);
+                add(entry, FilePart::Image(image.clone()));
+            }
+        }
+        if options.embeddings && !photos.is_empty() {
+            let values: Vec<u8> = (photos.iter())
+                .flat_map(|p| p.embedding.values())
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
+            let shape = vec![photos.len(), EMBEDDING_DIM];
+            let entry = bytes_entry("embeddings".into(), "F32", shape, values.len() as u64);
+            add(entry, FilePart::Bytes(values));
+        }
+        if let Some(model) = self.model.as_ref().filter(|_| options.model) {
+            let file = headstart_core::model_file::write(model);
+            let entry = bytes_entry("model".into(), "U8", vec![file.len()], file.len() as u64);
+            add(entry, FilePart::Bytes(file));
+        }
+        let header = safetensors_header(&metadata(&manifest), &entries);
+        std::iter::once(FilePart::Bytes(header))
+            .chain(parts)
+            .collect()
+    }
+
+    /// A project file was opened: into an empty project it is added at once; otherwise the
+    /// student chooses to replace or merge ([`ImportChoice`]).
+    pub(crate) fn import_project<F>(&mut self, project: ImportedProject<T>) -> Vec<Effect<F, T>> {
+        if self.training_busy() {
+            self.notify(Notice::CannotTrain(
+                "Stop the training run before opening a project.".into(),
+            ));
+            return Vec::new();
+        }
+        if !self.is_ready() {
+            self.notify(Notice::ModelStillLoading);
+            return Vec::new();
+        }
+        let has_work = self.model.is_some() || self.classes.iter().any(|c| !c.photos.is_empty());
+        if has_work {
+            self.pending_import = Some(Box::new(project));
+            return Vec::new();
+        }
+        self.adopt_project(project, ImportChoice::Replace)
+    }
+
+    /// The student's answer to "replace or merge?".
+    pub(crate) fn resolve_import<F>(&mut self, choice: ImportChoice) -> Vec<Effect<F, T>> {
+        match self.pending_import.take() {
+            Some(project) if !self.training_busy() => self.adopt_project(*project, choice),
+            _ => Vec::new(),
+        }
+    }
+
+    fn adopt_project<F>(
+        &mut self,
+        project: ImportedProject<T>,
+        choice: ImportChoice,
+    ) -> Vec<Effect<F, T>> {
+        let mut effects = Vec::new();
+        let photos = project.photos();
+        match choice {
+            ImportChoice::Cancel => return effects,
+            ImportChoice::Replace => {
+                self.reset_project();
+                self.classes.clear();
+                self.settings = project.settings.within_limits();
+                self.train_way = project.train_way;
+            }
+            ImportChoice::Merge => {}
+        }
+        let mut claimed = HashSet::new();
+        for (name, imported) in project.classes {
+            let class = self.class_for_import(&name, &mut claimed);
+            for photo in imported {
+                effects.extend(self.add_imported_photo(class, photo));
+            }
+        }
+        self.revision += 1;
+        self.notify(Notice::ProjectOpened {
+            file_name: project.file_name.clone(),
+            photos,
+        });
+        if let (ImportChoice::Replace, Some(file)) = (choice, project.model_file) {
+            effects.extend(self.import_model(project.file_name, &file));
+        }
+        effects
+    }
+
+    /// The class an imported class's photos go to: on a merge the class of the same name, and
+    /// otherwise (or when that class already took another of the file's classes) a new one.
+    fn class_for_import(&mut self, name: &str, claimed: &mut HashSet<ClassId>) -> ClassId {
+        let same_name = (self.classes.iter())
+            .find(|c| c.label() == name.trim() && !claimed.contains(&c.id))
+            .map(|c| c.id);
+        let class = same_name.unwrap_or_else(|| self.add_named_class(name.to_string()));
+        claimed.insert(class);
+        class
+    }
+
+    fn add_imported_photo<F>(
+        &mut self,
+        class: ClassId,
+        photo: ImportedPhoto<T>,
+    ) -> Vec<Effect<F, T>> {
+        let ImportedPhoto {
+            file_name,
+            thumbnail,
+            input,
+            embedding,
+        } = photo;
+        match embedding {
+            Some(embedding) => {
+                let id = PhotoId(self.fresh_id());
+                if let Some(entry) = self.class_mut(class) {
+                    entry.photos.push(Photo {
+                        id,
+                        file_name,
+                        thumbnail,
+                        input,
+                        embedding,
+                        views: HashMap::new(),
+                    });
+                }
+                Vec::new()
+            }
+            None => {
+                let job = self.embed_into(class, file_name);
+                vec![Effect::SendWithInput(Request::Embed { job }, input)]
+            }
+        }
+    }
+
+    /// Every class, photo, model and result goes; the model stays loaded and saving goes on.
+    pub(crate) fn reset_project(&mut self) {
+        let fresh = Self::new();
+        let kept_status = std::mem::replace(&mut self.model_status, fresh.model_status.clone());
+        let storage = self.storage.clone();
+        let saved = std::mem::take(&mut self.saved);
+        let next_id = self.next_id;
+        *self = Self {
+            model_status: kept_status,
+            storage,
+            saved,
+            ..fresh
+        };
+        // Identities keep counting, so that a late worker event cannot land in the new project.
+        self.next_id = self.next_id.max(next_id);
+        // Photos that are no longer listed are deleted from storage by the next save.
+        self.revision += 1;
+    }
+}
