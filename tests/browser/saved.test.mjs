@@ -1,10 +1,12 @@
 // The student's work survives a reload: classes, photos (with no photo embedded again), the
 // settings and the trained model come back from IndexedDB and classify exactly as before; a
 // second tab shows the work but never writes it; "New project" clears it after a confirmation.
+// A project file carries the work to another page: opened, merged or replaced, or refused.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFile, mkdir } from "node:fs/promises";
+import { writeFile, readFile, mkdir, mkdtemp, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { servePageInBrowser, openPage, screenshot, artifactsDir, photos, waitForCounts, pageProbabilities } from "./harness.mjs";
 
 const WAIT_MS = 300_000;
@@ -126,4 +128,74 @@ test("a reload brings back classes, photos and the trained model without embeddi
   assert.deepEqual(consoleErrors, []);
   assert.deepEqual(secondErrors, []);
   await profile.close();
+});
+
+/** Saves the page's project file (with the options as they are set) under `path`. */
+async function saveProjectFile(page, path) {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("save-project").click()]);
+  assert.equal(download.suggestedFilename(), "headstart-project.hsp");
+  await download.saveAs(path);
+  return (await stat(path)).size;
+}
+
+test("a teacher's project file opens on a student's page with its photos and model, merges or replaces, and a damaged one is refused", { timeout: WAIT_MS * 3 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), "headstart-project-"));
+  const teacher = await openPage(session.browser, session.server.origin);
+  await teacher.page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await teacher.page.getByTestId("load-samples").click();
+  await waitForCounts(teacher.page, ["5 photos", "5 photos", "5 photos"]);
+  await teacher.page.getByTestId("train").click();
+  await teacher.page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "done", null, { timeout: WAIT_MS });
+  const queries = [...(await photos("tests/photos/held-out", "flower")).slice(0, 2), ...(await photos("tests/photos/held-out", "bird")).slice(0, 2)];
+  const teacherSees = await pageProbabilities(teacher.page, queries);
+  const whole = join(dir, "whole.hsp");
+  const wholeBytes = await saveProjectFile(teacher.page, whole);
+  await teacher.page.getByTestId("project-with-model").uncheck();
+  await teacher.page.getByTestId("project-with-embeddings").uncheck();
+  const photosOnly = join(dir, "photos-only.hsp");
+  const photosOnlyBytes = await saveProjectFile(teacher.page, photosOnly);
+  console.log("project file of 15 photos:", JSON.stringify({ withModelAndEmbeddings: wholeBytes, photosOnly: photosOnlyBytes }));
+
+  // A student opens it: the classes, photos and model arrive with nothing embedded again.
+  const student = await openPage(session.browser, session.server.origin);
+  await student.page.addInitScript(watchForEmbedding);
+  await student.page.reload();
+  await student.page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  const opened = Date.now();
+  await student.page.getByTestId("open-project").setInputFiles(whole);
+  await waitForCounts(student.page, ["5 photos", "5 photos", "5 photos"]);
+  await student.page.getByTestId("model-info").waitFor();
+  console.log("project file opened in", Date.now() - opened, "ms");
+  assert.equal(await student.page.evaluate(() => window.__embeddedAny), false, "nothing was embedded");
+  assert.deepEqual(await pageProbabilities(student.page, queries), teacherSees, "the model classifies as on the teacher's page");
+
+  // Opening it again into this work asks first; adding puts each photo in its class again.
+  await student.page.getByTestId("open-project").setInputFiles(whole);
+  await student.page.getByTestId("import-choice").waitFor();
+  await student.page.getByTestId("import-merge").click();
+  await waitForCounts(student.page, ["10 photos", "10 photos", "10 photos"]);
+  // A file without embeddings or model: its photos are embedded from their model inputs.
+  await student.page.getByTestId("open-project").setInputFiles(photosOnly);
+  await student.page.getByTestId("import-replace").click();
+  await waitForCounts(student.page, ["5 photos", "5 photos", "5 photos"]);
+  assert.equal(await student.page.getByTestId("model-info").count(), 0, "a file without the model replaces the model too");
+  assert.equal(await student.page.getByTestId("prediction").count(), 0, "and the predictions go with the old project");
+  assert.equal(await student.page.evaluate(() => window.__embeddedAny), true);
+  // The same photos give the same model: train here and compare with the teacher's.
+  await student.page.getByTestId("train").click();
+  await student.page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "done", null, { timeout: WAIT_MS });
+  const retrained = await pageProbabilities(student.page, queries);
+  for (const file of Object.keys(teacherSees)) {
+    const largest = Math.max(...teacherSees[file].map((p, i) => Math.abs(p - retrained[file][i])));
+    assert.ok(largest < 1e-4, `${file}: photos embedded again from the file train the same model (${largest})`);
+  }
+
+  // A file cut short is refused by name, and nothing changes.
+  const cut = join(dir, "cut.hsp");
+  await writeFile(cut, (await readFile(whole)).subarray(0, wholeBytes - 1000));
+  await student.page.getByTestId("open-project").setInputFiles(cut);
+  await student.page.waitForFunction(() => /"cut.hsp" was not opened: the file is damaged or was edited/.test(document.querySelector('[data-testid="notices"]').textContent));
+  await waitForCounts(student.page, ["5 photos", "5 photos", "5 photos"]);
+  assert.deepEqual(teacher.consoleErrors, []);
+  assert.deepEqual(student.consoleErrors, []);
 });

@@ -3,15 +3,16 @@
 //! No model work happens here.
 
 use crate::browser::{
-    ObjectUrl, download, fetch_blob, fetch_text, now_ms, query_param, read_bytes,
+    ObjectUrl, download, download_blob, fetch_blob, fetch_text, now_ms, query_param, read_bytes,
 };
 use crate::curves::{view_curves, view_ways_curves};
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
+use crate::project_file::{open_project_file, project_file_blob};
 use crate::storage::{IndexedDbStorage, StorageError, bytes_used, claim_saving};
 use headstart_app::{
-    Action, AppState, ClassEntry, ClassId, Effect, ModelStatus, PREVIEW_VIEWS, Prediction,
-    ProjectStorage, RunPurpose, SplitCounts, StorageAccess, StorageState, TrainingState, Way,
-    WayState, parse_sample_index, worker_count,
+    Action, AppState, ClassEntry, ClassId, Effect, ImportChoice, ModelStatus, PREVIEW_VIEWS,
+    PROJECT_FILE_NAME, Prediction, ProjectFileOptions, ProjectStorage, RunPurpose, SplitCounts,
+    StorageAccess, StorageState, TrainingState, Way, WayState, parse_sample_index, worker_count,
 };
 use headstart_core::augment::AugmentationSettings;
 use headstart_core::preprocess::{INPUT_SIZE, Normalization};
@@ -67,6 +68,12 @@ pub enum Msg {
     StorageUsed(f64),
     /// The "New project" button: asks the student to confirm first.
     NewProject,
+    /// "Save project file".
+    SaveProjectFile,
+    /// What the next project file holds besides the photos.
+    ProjectFileOptions(ProjectFileOptions),
+    /// A project file was chosen to open.
+    OpenProjectFile(String, Blob),
 }
 
 /// One number input of the settings: `apply` writes the typed value into a copy of the
@@ -109,6 +116,8 @@ pub struct App {
     storage: Option<Rc<IndexedDbStorage>>,
     /// The bytes the page keeps on this device, last estimated.
     bytes_stored: Option<f64>,
+    /// What the next project file holds besides the photos.
+    project_file_options: ProjectFileOptions,
     link: Scope<App>,
 }
 
@@ -366,6 +375,10 @@ impl Component for App {
             typed_setting: None,
             storage: None,
             bytes_stored: None,
+            project_file_options: ProjectFileOptions {
+                embeddings: true,
+                model: true,
+            },
             link: ctx.link().clone(),
         }
     }
@@ -413,6 +426,24 @@ impl Component for App {
                 self.apply(restore);
             }
             Msg::StorageUsed(bytes) => self.bytes_stored = Some(bytes),
+            Msg::ProjectFileOptions(options) => self.project_file_options = options,
+            Msg::SaveProjectFile => {
+                let saved = project_file_blob(&self.state, self.project_file_options)
+                    .and_then(|blob| download_blob(PROJECT_FILE_NAME, &blob));
+                if let Err(error) = saved {
+                    web_sys::console::error_1(&format!("project file: {error}").into());
+                }
+            }
+            Msg::OpenProjectFile(file_name, file) => {
+                let link = ctx.link().clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let action = match open_project_file(file_name.clone(), &file).await {
+                        Ok(project) => Action::OpenProject(Box::new(project)),
+                        Err(error) => Action::ProjectFileRefused(file_name, error),
+                    };
+                    link.send_message(Msg::Do(action));
+                });
+            }
             Msg::NewProject => {
                 let confirmed = crate::browser::window()
                     .confirm_with_message("Start a new project? Every class, photo and model on this device will be deleted.")
@@ -469,6 +500,7 @@ impl Component for App {
                                 <span class="working" data-testid="pending-photos" role="status">{ format!("Working on {pending} photo(s)…") }</span>
                             }
                         </div>
+                        { self.view_project_file(link) }
                     </section>
                     { self.view_training(link) }
                     { self.view_preprocessing(link) }
@@ -554,6 +586,59 @@ impl App {
                 <span>{ text }</span>
                 <button data-testid="new-project" disabled={self.state.storage == StorageState::Opening || self.state.training_busy()}
                     onclick={link.callback(|_| Msg::NewProject)}>{ "New project" }</button>
+            </div>
+        }
+    }
+
+    /// Saving the project as a file, opening one, and the question an open into work asks.
+    fn view_project_file(&self, link: &Scope<Self>) -> Html {
+        let options = self.project_file_options;
+        let has_photos = self.state.classes.iter().any(|c| !c.photos.is_empty());
+        let toggle = |name: &'static str,
+                      label: &'static str,
+                      on: bool,
+                      set: fn(&mut ProjectFileOptions, bool)| {
+            html! {
+                <label class="switch">
+                    <input type="checkbox" data-testid={name} checked={on}
+                        onchange={link.callback(move |event: Event| {
+                            let mut changed = options;
+                            set(&mut changed, event.target_unchecked_into::<HtmlInputElement>().checked());
+                            Msg::ProjectFileOptions(changed)
+                        })} />
+                    { label }
+                </label>
+            }
+        };
+        html! {
+            <div class="project-file">
+                <div class="row">
+                    <button data-testid="save-project" disabled={!has_photos}
+                        title="Save the classes and photos as one file to share (nothing is uploaded)"
+                        onclick={link.callback(|_| Msg::SaveProjectFile)}>{ "Save project file" }</button>
+                    { toggle("project-with-model", "with the model", options.model, |o, on| o.model = on) }
+                    { toggle("project-with-embeddings", "with embeddings (opens faster)", options.embeddings, |o, on| o.embeddings = on) }
+                    <label class={classes!("upload", (!self.state.is_ready()).then_some("disabled"))}>
+                        { "Open a project file" }
+                        <input type="file" accept=".hsp" data-testid="open-project" disabled={!self.state.is_ready()}
+                            onchange={link.batch_callback(|event: Event| {
+                                let (file_name, file) = input_files(&event).into_iter().next()?;
+                                Some(Msg::OpenProjectFile(file_name, file))
+                            })} />
+                    </label>
+                </div>
+                if let Some(import) = &self.state.pending_import {
+                    <div class="import-choice" data-testid="import-choice" role="alertdialog" aria-label="Open a project file">
+                        <p>{ format!("\"{}\" holds {} photo(s) in {} class(es). This project already has work in it.",
+                            import.file_name, import.classes.iter().map(|(_, p)| p.len()).sum::<usize>(), import.classes.len()) }</p>
+                        <button data-testid="import-replace" onclick={link.callback(|_| Msg::Do(Action::ResolveImport(ImportChoice::Replace)))}>
+                            { "Replace this project" }</button>
+                        <button data-testid="import-merge" onclick={link.callback(|_| Msg::Do(Action::ResolveImport(ImportChoice::Merge)))}>
+                            { "Add to this project" }</button>
+                        <button data-testid="import-cancel" onclick={link.callback(|_| Msg::Do(Action::ResolveImport(ImportChoice::Cancel)))}>
+                            { "Cancel" }</button>
+                    </div>
+                }
             </div>
         }
     }

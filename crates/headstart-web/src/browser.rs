@@ -93,7 +93,12 @@ pub fn download(file_name: &str, bytes: &[u8]) -> Result<(), String> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/octet-stream");
     let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(describe)?;
-    let url = ObjectUrl::new(&blob)?;
+    download_blob(file_name, &blob)
+}
+
+/// Offers a blob to save as a file named `file_name`.
+pub fn download_blob(file_name: &str, blob: &Blob) -> Result<(), String> {
+    let url = ObjectUrl::new(blob)?;
     let link: web_sys::HtmlAnchorElement = window()
         .document()
         .ok_or("no document")?

@@ -5,6 +5,7 @@ mod app;
 mod browser;
 mod curves;
 mod pool;
+mod project_file;
 mod storage;
 
 use wasm_bindgen::JsCast;
