@@ -23,9 +23,16 @@ const mimeTypes = {
   ".bpk": "application/octet-stream",
 };
 
-/** Starts a static server for dist/ on 127.0.0.1 with a free port. */
+/** Starts a static server for dist/ on 127.0.0.1 with a free port. While its `offline` is set
+ * it answers nothing: every connection is dropped, as with no network at all. */
 export async function serveDist() {
+  const served = { offline: false, requestsWhileOffline: 0 };
   const server = createServer(async (request, response) => {
+    if (served.offline) {
+      served.requestsWhileOffline += 1;
+      request.socket.destroy();
+      return;
+    }
     const path = decodeURIComponent(new URL(request.url, "http://x").pathname);
     const file = normalize(join(distDir, path.endsWith("/") ? path + "index.html" : path));
     if (!file.startsWith(distDir)) {
@@ -45,7 +52,9 @@ export async function serveDist() {
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
-  return { origin, close: () => new Promise((resolve) => server.close(resolve)) };
+  served.origin = origin;
+  served.close = () => new Promise((resolve) => server.close(resolve));
+  return served;
 }
 
 /** Launches headless Chromium; `webgpu` exposes its software WebGPU adapter (SwiftShader). */

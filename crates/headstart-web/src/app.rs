@@ -3,7 +3,8 @@
 //! No model work happens here.
 
 use crate::browser::{
-    ObjectUrl, download, download_blob, fetch_blob, fetch_text, now_ms, query_param, read_bytes,
+    ObjectUrl, download, download_blob, fetch_blob, fetch_text, install_offline_copy, now_ms,
+    query_param, read_bytes,
 };
 use crate::curves::{view_curves, view_ways_curves};
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
@@ -74,6 +75,19 @@ pub enum Msg {
     ProjectFileOptions(ProjectFileOptions),
     /// A project file was chosen to open.
     OpenProjectFile(String, Blob),
+    /// Whether the offline copy of the page is in place (detail for the console if not).
+    OfflineCopy(Result<(), String>),
+}
+
+/// Whether the page works with no network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OfflineCopy {
+    /// Not asked for yet, or being installed.
+    Preparing,
+    /// Every file of the page is cached: it works with no network.
+    Ready,
+    /// This browser cannot keep one.
+    Unavailable,
 }
 
 /// One number input of the settings: `apply` writes the typed value into a copy of the
@@ -118,6 +132,8 @@ pub struct App {
     bytes_stored: Option<f64>,
     /// What the next project file holds besides the photos.
     project_file_options: ProjectFileOptions,
+    /// Whether the page works offline.
+    offline_copy: OfflineCopy,
     link: Scope<App>,
 }
 
@@ -282,6 +298,12 @@ impl App {
                 if !first {
                     return;
                 }
+                // The offline copy downloads the page's files once more, so it waits until the
+                // model is ready rather than slowing the first start.
+                let link = self.link.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    link.send_message(Msg::OfflineCopy(install_offline_copy().await));
+                });
                 if self.backend_check.is_some() {
                     self.send(Request::CheckBackends, None);
                 }
@@ -379,6 +401,7 @@ impl Component for App {
                 embeddings: true,
                 model: true,
             },
+            offline_copy: OfflineCopy::Preparing,
             link: ctx.link().clone(),
         }
     }
@@ -427,6 +450,11 @@ impl Component for App {
             }
             Msg::StorageUsed(bytes) => self.bytes_stored = Some(bytes),
             Msg::ProjectFileOptions(options) => self.project_file_options = options,
+            Msg::OfflineCopy(Ok(())) => self.offline_copy = OfflineCopy::Ready,
+            Msg::OfflineCopy(Err(detail)) => {
+                web_sys::console::log_1(&format!("no offline copy: {detail}").into());
+                self.offline_copy = OfflineCopy::Unavailable;
+            }
             Msg::SaveProjectFile => {
                 let saved = project_file_blob(&self.state, self.project_file_options)
                     .and_then(|blob| download_blob(PROJECT_FILE_NAME, &blob));
@@ -580,10 +608,16 @@ impl App {
             }
             StorageState::Unavailable => ("unavailable", "Not saved in this browser".into()),
         };
+        let (offline_state, offline_text) = match self.offline_copy {
+            OfflineCopy::Preparing => ("preparing", ""),
+            OfflineCopy::Ready => ("ready", " · works offline"),
+            OfflineCopy::Unavailable => ("unavailable", " · needs the network"),
+        };
         html! {
             <div class="storage" data-testid="storage" data-state={state}
                 data-bytes={self.bytes_stored.map(|b| b.to_string())}>
                 <span>{ text }</span>
+                <span data-testid="offline" data-state={offline_state}>{ offline_text }</span>
                 <button data-testid="new-project" disabled={self.state.storage == StorageState::Opening || self.state.training_busy()}
                     onclick={link.callback(|_| Msg::NewProject)}>{ "New project" }</button>
             </div>

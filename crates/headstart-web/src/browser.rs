@@ -167,3 +167,23 @@ impl std::fmt::Debug for ObjectUrl {
         write!(f, "ObjectUrl({})", self.as_str())
     }
 }
+
+/// Installs the page's service worker (`offline.js`, which caches every file of the page) and
+/// waits until it is active: from then on the page works with no network. An error when the
+/// browser has no service workers (an insecure address, a private window in some browsers).
+pub async fn install_offline_copy() -> Result<(), String> {
+    let navigator = window().navigator();
+    let available = Reflect::get(&navigator, &"serviceWorker".into())
+        .is_ok_and(|container| !container.is_undefined());
+    if !available {
+        return Err("this browser offers no service workers here".into());
+    }
+    let container = navigator.service_worker();
+    JsFuture::from(container.register("offline.js"))
+        .await
+        .map_err(describe)?;
+    JsFuture::from(container.ready().map_err(describe)?)
+        .await
+        .map_err(describe)?;
+    Ok(())
+}
