@@ -10,11 +10,13 @@
 //! augmented view. The state holds images only as long as something needs them and hands files
 //! straight back in effects.
 
+mod live;
 mod notice;
 mod project_file;
 mod samples;
 mod saved;
 
+pub use live::LiveClassification;
 pub use notice::{Notice, training_failure};
 pub use project_file::{
     ClassLayout, FilePart, ImportChoice, ImportedPhoto, ImportedProject, PhotoLayout,
@@ -457,11 +459,12 @@ enum PendingJob {
         photo: PhotoId,
         file_name: String,
     },
-    /// A photo being classified by a model.
+    /// A photo being classified by a model; `live` for a frame of the camera.
     Classify {
         file_name: String,
         version: ModelVersion,
         class_names: Vec<String>,
+        live: bool,
     },
     /// Another view of a photo being embedded for a training run.
     View { photo: PhotoId, key: ViewKey },
@@ -555,6 +558,13 @@ pub enum Action<F, T> {
     Classify(Vec<(String, F)>),
     /// Removes all predictions.
     ClearPredictions,
+    /// Live classification of the camera on or off.
+    Live(bool),
+    /// A frame of the camera for live classification (dropped unless one is wanted, see
+    /// [`AppState::wants_live_frame`]).
+    LiveFrame(F),
+    /// The camera could not start (detail for the console).
+    CameraFailed(String),
     /// A worker's event, with the images it carries: for a photo embedded or classified, its
     /// thumbnail then its model input; for a preview, the views.
     Worker(Event, Vec<T>),
@@ -647,6 +657,8 @@ pub struct AppState<T> {
     pub storage: StorageState,
     /// A project file waiting for the student to choose replace or merge.
     pub pending_import: Option<Box<ImportedProject<T>>>,
+    /// Live classification of the camera, while on.
+    pub live: Option<LiveClassification<T>>,
     /// What was last saved.
     saved: saved::SavedMarks,
     pending: BTreeMap<JobId, PendingJob>,
@@ -689,6 +701,7 @@ impl<T: Clone> AppState<T> {
             notices: Vec::new(),
             storage: StorageState::Opening,
             pending_import: None,
+            live: None,
             saved: saved::SavedMarks::default(),
             pending: BTreeMap::new(),
             runs_started: 0,
@@ -791,6 +804,13 @@ impl<T: Clone> AppState<T> {
             }
             Action::Classify(files) => return self.classify(files),
             Action::ClearPredictions => self.predictions.clear(),
+            Action::Live(on) => self.set_live(on),
+            Action::LiveFrame(frame) => return self.live_frame(frame),
+            Action::CameraFailed(detail) => {
+                self.notify(Notice::CameraUnavailable);
+                self.live = None;
+                return vec![Effect::Log(format!("camera: {detail}"))];
+            }
             Action::Worker(event, images) => return self.on_event(event, images),
             Action::Restore { work, access } => return self.restore(work, access),
             Action::NewProject => return self.new_project(),
@@ -917,6 +937,7 @@ impl<T: Clone> AppState<T> {
                     file_name,
                     version: model.version,
                     class_names: model.class_names.clone(),
+                    live: false,
                 });
                 let request = Request::Classify {
                     job,
@@ -1696,23 +1717,27 @@ impl<T: Clone> AppState<T> {
                     file_name,
                     version,
                     class_names,
+                    live,
                 }) = self.pending.remove(&job)
                 else {
                     return vec![Effect::Log(format!("no prediction waits for {job:?}"))];
                 };
-                match images
+                let prediction = images
                     .next()
                     .filter(|_| probabilities.len() == class_names.len())
-                {
-                    Some(thumbnail) => self.predictions.insert(
-                        0,
-                        Prediction {
-                            file_name,
-                            thumbnail,
-                            model_version: version,
-                            probabilities: class_names.into_iter().zip(probabilities).collect(),
-                        },
-                    ),
+                    .map(|thumbnail| Prediction {
+                        file_name: file_name.clone(),
+                        thumbnail,
+                        model_version: version,
+                        probabilities: class_names
+                            .iter()
+                            .cloned()
+                            .zip(probabilities.clone())
+                            .collect(),
+                    });
+                match prediction {
+                    _ if live => self.live_classified(job, prediction),
+                    Some(prediction) => self.predictions.insert(0, prediction),
                     None => {
                         return vec![Effect::Log(format!(
                             "{file_name}: {} probabilities for {} classes, or no thumbnail",
@@ -1727,6 +1752,10 @@ impl<T: Clone> AppState<T> {
                 match self.pending.remove(&job) {
                     Some(PendingJob::AddPhoto { file_name, .. }) => {
                         self.notify(Notice::PhotoSkipped { file_name, error })
+                    }
+                    Some(PendingJob::Classify { live: true, .. }) => {
+                        self.live_classified(job, None);
+                        return vec![Effect::Log(detail)];
                     }
                     Some(PendingJob::Classify { file_name, .. }) => {
                         self.notify(Notice::PhotoNotClassified { file_name, error })
@@ -1890,7 +1919,7 @@ impl<T: Clone> AppState<T> {
     pub fn photos_being_classified(&self) -> usize {
         self.pending
             .values()
-            .filter(|job| matches!(job, PendingJob::Classify { .. }))
+            .filter(|job| matches!(job, PendingJob::Classify { live: false, .. }))
             .count()
     }
 
@@ -3873,5 +3902,87 @@ mod tests {
             photo_summary(&reopened(&storage, StorageAccess::Granted)),
             photo_summary(&state)
         );
+    }
+
+    #[test]
+    fn live_classification_takes_one_camera_frame_at_a_time_and_keeps_only_the_latest() {
+        let (mut state, _) = trainable();
+        state.apply::<&str>(Action::Live(true));
+        assert!(state.live.is_none(), "no model yet");
+        assert_eq!(state.notices.last(), Some(&Notice::TrainFirst));
+        let effects: Effects = state.apply(Action::Train);
+        finish(&mut state, &effects);
+        state.apply::<&str>(Action::Live(true));
+        assert!(state.wants_live_frame());
+
+        let sent: Effects = state.apply(Action::LiveFrame("frame-1"));
+        let [Effect::Send(Request::Classify { job, .. }, Some("frame-1"))] = sent[..] else {
+            panic!("{sent:?}")
+        };
+        assert!(!state.wants_live_frame(), "one frame at a time");
+        assert!(
+            state.apply::<&str>(Action::LiveFrame("frame-2")).is_empty(),
+            "dropped"
+        );
+        assert_eq!(
+            state.photos_being_classified(),
+            0,
+            "a frame is not a photo being classified"
+        );
+        let classified = |job, p: f32| {
+            Action::<&str, String>::Worker(
+                Event::Classified {
+                    job,
+                    probabilities: vec![p, 1.0 - p],
+                },
+                vec!["frame-thumb".into()],
+            )
+        };
+        state.apply(classified(job, 0.9));
+        let live = state.live.as_ref().unwrap();
+        assert_eq!(
+            (live.frames, live.latest.as_ref().unwrap().top().1),
+            (1, 0.9)
+        );
+        assert!(
+            state.predictions.is_empty(),
+            "frames do not fill the predictions"
+        );
+        assert!(state.wants_live_frame());
+
+        let sent: Effects = state.apply(Action::LiveFrame("frame-3"));
+        let [Effect::Send(Request::Classify { job, .. }, _)] = sent[..] else {
+            panic!("{sent:?}")
+        };
+        state.apply::<&str>(Action::Worker(
+            Event::PhotoFailed {
+                job,
+                error: PhotoError::NotAnImage,
+            },
+            vec![],
+        ));
+        assert!(
+            state.wants_live_frame(),
+            "a failed frame frees the way for the next"
+        );
+        assert!(
+            !state
+                .notices
+                .iter()
+                .any(|n| matches!(n, Notice::PhotoNotClassified { .. }))
+        );
+
+        let sent: Effects = state.apply(Action::LiveFrame("frame-4"));
+        let [Effect::Send(Request::Classify { job, .. }, _)] = sent[..] else {
+            panic!("{sent:?}")
+        };
+        state.apply::<&str>(Action::Live(false));
+        state.apply(classified(job, 0.2));
+        assert!(
+            state.live.is_none() && state.predictions.is_empty(),
+            "a late frame is dropped"
+        );
+        state.apply::<&str>(Action::CameraFailed("NotAllowedError".into()));
+        assert_eq!(state.notices.last(), Some(&Notice::CameraUnavailable));
     }
 }

@@ -56,6 +56,8 @@ pub enum Notice {
     OpenInAnotherTab,
     /// The browser keeps nothing for this page.
     NotSaving,
+    /// The camera could not start.
+    CameraUnavailable,
     /// A project file was opened.
     ProjectOpened {
         /// Its name.
@@ -114,6 +116,9 @@ impl Notice {
             }
             Self::NotSaving => {
                 "This browser does not let the page save, so your work will be lost on reload. Export the model to keep it.".into()
+            }
+            Self::CameraUnavailable => {
+                "The camera could not start: allow the camera for this page (in the address bar), or add photos from files.".into()
             }
             Self::ProjectOpened { file_name, photos } => {
                 format!("\"{file_name}\" is open: {photos} photo(s) added.")
