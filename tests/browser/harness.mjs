@@ -2,7 +2,7 @@
 // downloaded browser). Every request the page makes is recorded so tests can prove nothing
 // leaves the page's own origin.
 import { createServer } from "node:http";
-import { readFile, readdir, stat, mkdir } from "node:fs/promises";
+import { readFile, readdir, stat, mkdir, writeFile } from "node:fs/promises";
 import { extname, join, normalize, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { before, after } from "node:test";
@@ -57,8 +57,9 @@ export async function serveDist() {
   return served;
 }
 
-/** Launches headless Chromium; `webgpu` exposes its software WebGPU adapter (SwiftShader). */
-export async function launchBrowser({ webgpu = true } = {}) {
+/** Launches headless Chromium; `webgpu` exposes its software WebGPU adapter (SwiftShader);
+ * `camera`, an MJPEG file, is what its one fake camera shows (allowed without asking). */
+export async function launchBrowser({ webgpu = true, camera } = {}) {
   await stat(join(distDir, "index.html")).catch(() => {
     throw new Error("dist/ has no page: run `trunk build --release` (scripts/test.sh does)");
   });
@@ -71,6 +72,7 @@ export async function launchBrowser({ webgpu = true } = {}) {
     "--disable-quic",
   ];
   if (webgpu) args.push("--enable-unsafe-webgpu");
+  if (camera) args.push("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-video-capture=${camera}`);
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args });
 }
 
@@ -102,11 +104,12 @@ export async function screenshot(page, name) {
 
 /** Registers hooks serving dist/ and launching Chromium (with its software WebGPU adapter)
  * around a test file; the returned object's `server` and `browser` are set once they run. */
-export function servePageInBrowser() {
+export function servePageInBrowser({ cameraPhoto } = {}) {
   const session = {};
   before(async () => {
     session.server = await serveDist();
-    session.browser = await launchBrowser({ webgpu: true });
+    const camera = cameraPhoto && (await fakeCameraFile(cameraPhoto));
+    session.browser = await launchBrowser({ webgpu: true, camera });
   });
   after(async () => {
     await session.browser?.close();
@@ -152,4 +155,34 @@ export async function pageProbabilities(page, files, timeout = 300_000) {
   return page.getByTestId("prediction").evaluateAll((nodes) =>
     Object.fromEntries(nodes.map((n) => [n.dataset.file, [...n.querySelectorAll("meter")].map((m) => Number(m.value))])),
   );
+}
+
+/** Makes the file Chromium's fake camera plays (MJPEG: one 640x480 frame, looped) from a real
+ * photo (relative to the repository), letterboxed on white; returns its path. */
+export async function fakeCameraFile(photo) {
+  const browser = await launchBrowser({ webgpu: false });
+  try {
+    const page = await browser.newPage();
+    const png = await readFile(resolve(repoRoot, photo));
+    const jpeg = await page.evaluate(async (base64) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const bitmap = await createImageBitmap(new Blob([bytes]));
+      const canvas = new OffscreenCanvas(640, 480);
+      const context = canvas.getContext("2d");
+      const scale = Math.min(640 / bitmap.width, 480 / bitmap.height);
+      context.fillStyle = "white";
+      context.fillRect(0, 0, 640, 480);
+      context.drawImage(bitmap, (640 - bitmap.width * scale) / 2, (480 - bitmap.height * scale) / 2, bitmap.width * scale, bitmap.height * scale);
+      const encoded = new Uint8Array(await (await canvas.convertToBlob({ type: "image/jpeg", quality: 0.92 })).arrayBuffer());
+      let text = "";
+      for (const byte of encoded) text += String.fromCharCode(byte);
+      return btoa(text);
+    }, png.toString("base64"));
+    await mkdir(artifactsDir, { recursive: true });
+    const path = join(artifactsDir, "fake-camera.mjpeg");
+    await writeFile(path, Buffer.from(jpeg, "base64"));
+    return path;
+  } finally {
+    await browser.close();
+  }
 }

@@ -6,6 +6,7 @@ use crate::browser::{
     ObjectUrl, download, download_blob, fetch_blob, fetch_text, install_offline_copy, now_ms,
     query_param, read_bytes,
 };
+use crate::camera::{CameraStream, Facing};
 use crate::curves::{view_curves, view_ways_curves};
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
 use crate::project_file::{open_project_file, project_file_blob};
@@ -77,7 +78,52 @@ pub enum Msg {
     OpenProjectFile(String, Blob),
     /// Whether the offline copy of the page is in place (detail for the console if not).
     OfflineCopy(Result<(), String>),
+    /// "Use the camera", or another camera chosen (its id), or "Switch camera" (`None`, the
+    /// other facing).
+    StartCamera(Option<String>),
+    /// The camera asked for is on (or could not start), with the cameras to choose from.
+    CameraOpened(Result<CameraStream, String>, Vec<(String, String)>),
+    /// "Stop the camera".
+    StopCamera,
+    /// The capture button of a class went down: one frame now, more while it is held.
+    CaptureStart(ClassId),
+    /// The capture button went up (or the pointer left it).
+    CaptureStop,
+    /// The capture button pressed from the keyboard: one frame.
+    CaptureOne(ClassId),
+    /// The held capture button's next frame, or live classification's chance for one.
+    CameraTick,
+    /// A frame taken from the camera, for a class or for live classification (`None`).
+    FrameTaken(Option<ClassId>, Result<Blob, String>),
+    /// "Classify the camera live" on or off.
+    Live(bool),
 }
+
+/// The camera while it is on.
+struct Camera {
+    stream: CameraStream,
+    /// The cameras to choose from, as `(id, label)`.
+    devices: Vec<(String, String)>,
+    /// The camera in use, when chosen from the list.
+    device: Option<String>,
+    facing: Facing,
+    /// The class whose capture button is held.
+    burst: Option<ClassId>,
+    /// A frame is being taken.
+    taking: bool,
+    /// Frames taken into classes so far (they are named by it).
+    captured: u32,
+    /// Ticks while a button is held or live classification is on.
+    ticks: Option<gloo_timers::callback::Interval>,
+    /// When live classification started (for the frame rate).
+    live_since: f64,
+}
+
+/// How often the held capture button takes a frame, in milliseconds.
+const BURST_MS: u32 = 250;
+
+/// How often live classification checks whether the next frame is wanted, in milliseconds.
+const LIVE_TICK_MS: u32 = 30;
 
 /// Whether the page works with no network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +180,12 @@ pub struct App {
     project_file_options: ProjectFileOptions,
     /// Whether the page works offline.
     offline_copy: OfflineCopy,
+    /// The camera, while on.
+    camera: Option<Camera>,
+    /// The camera's `<video>`.
+    video: NodeRef,
+    /// The way the camera last asked for faces.
+    camera_facing: Facing,
     link: Scope<App>,
 }
 
@@ -226,6 +278,90 @@ fn open_storage(link: Scope<App>) {
 }
 
 impl App {
+    /// Turns on the camera `device` (or the other facing one, or the front one at first).
+    fn start_camera(&mut self, device: Option<String>) {
+        let facing = match (&self.camera, &device) {
+            (Some(camera), None) => camera.facing.flipped(),
+            (Some(camera), Some(_)) => camera.facing,
+            (None, _) => Facing::User,
+        };
+        // The camera in use goes first: some devices open only one at a time.
+        self.camera = None;
+        self.camera_facing = facing;
+        let link = self.link.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let opened = crate::camera::open(device.as_deref(), facing).await;
+            let devices = crate::camera::cameras().await;
+            link.send_message(Msg::CameraOpened(opened, devices));
+        });
+    }
+
+    fn camera_opened(
+        &mut self,
+        opened: Result<CameraStream, String>,
+        devices: Vec<(String, String)>,
+    ) {
+        match opened {
+            Ok(stream) => {
+                let device = (stream.0.get_video_tracks().get(0))
+                    .dyn_into::<web_sys::MediaStreamTrack>()
+                    .ok()
+                    .and_then(|track| {
+                        let settings = track.get_settings();
+                        js_sys::Reflect::get(&settings, &"deviceId".into())
+                            .ok()?
+                            .as_string()
+                    });
+                self.camera = Some(Camera {
+                    stream,
+                    devices,
+                    device,
+                    facing: self.camera_facing,
+                    burst: None,
+                    taking: false,
+                    captured: 0,
+                    ticks: None,
+                    live_since: now_ms(),
+                });
+                self.tick_camera();
+            }
+            Err(detail) => self.apply(Action::CameraFailed(detail)),
+        }
+    }
+
+    /// Ticks while the capture button is held or live classification is on; none otherwise.
+    fn tick_camera(&mut self) {
+        let live = self.state.live.is_some();
+        let Some(camera) = &mut self.camera else {
+            return;
+        };
+        let every = match (camera.burst, live) {
+            (Some(_), _) => Some(BURST_MS),
+            (None, true) => Some(LIVE_TICK_MS),
+            (None, false) => None,
+        };
+        camera.ticks = every.map(|ms| {
+            let link = self.link.clone();
+            gloo_timers::callback::Interval::new(ms, move || link.send_message(Msg::CameraTick))
+        });
+    }
+
+    /// Takes the video's current frame for a class, or for live classification (`None`).
+    fn take_frame(&mut self, target: Option<ClassId>) {
+        let Some(camera) = self.camera.as_mut().filter(|camera| !camera.taking) else {
+            return;
+        };
+        let Some(video) = self.video.cast::<web_sys::HtmlVideoElement>() else {
+            return;
+        };
+        camera.taking = true;
+        let link = self.link.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let taken = crate::camera::frame(&video).await;
+            link.send_message(Msg::FrameTaken(target, taken));
+        });
+    }
+
     /// Hands the state's unsaved changes to storage, as one transaction per action; a failure
     /// comes back as an action, and the bytes kept are estimated after each save.
     fn save_changes(&mut self) {
@@ -402,6 +538,9 @@ impl Component for App {
                 model: true,
             },
             offline_copy: OfflineCopy::Preparing,
+            camera: None,
+            video: NodeRef::default(),
+            camera_facing: Facing::User,
             link: ctx.link().clone(),
         }
     }
@@ -450,6 +589,63 @@ impl Component for App {
             }
             Msg::StorageUsed(bytes) => self.bytes_stored = Some(bytes),
             Msg::ProjectFileOptions(options) => self.project_file_options = options,
+            Msg::StartCamera(device) => self.start_camera(device),
+            Msg::CameraOpened(opened, devices) => self.camera_opened(opened, devices),
+            Msg::Live(on) => {
+                self.apply(Action::Live(on));
+                if let Some(camera) = &mut self.camera {
+                    camera.live_since = now_ms();
+                }
+                self.tick_camera();
+            }
+            Msg::StopCamera => {
+                self.camera = None;
+                self.apply(Action::Live(false));
+            }
+            Msg::CaptureStart(class) => {
+                if let Some(camera) = &mut self.camera {
+                    camera.burst = Some(class);
+                }
+                self.take_frame(Some(class));
+                self.tick_camera();
+            }
+            Msg::CaptureOne(class) => self.take_frame(Some(class)),
+            Msg::CaptureStop => {
+                if let Some(camera) = &mut self.camera {
+                    camera.burst = None;
+                }
+                self.tick_camera();
+            }
+            Msg::CameraTick => {
+                let Some(camera) = &self.camera else {
+                    return false;
+                };
+                match camera.burst {
+                    Some(class) => self.take_frame(Some(class)),
+                    None if self.state.wants_live_frame() => self.take_frame(None),
+                    None => {}
+                }
+                return false;
+            }
+            Msg::FrameTaken(target, taken) => {
+                if let Some(camera) = &mut self.camera {
+                    camera.taking = false;
+                }
+                match (target, taken) {
+                    (Some(class), Ok(frame)) => {
+                        let Some(camera) = &mut self.camera else {
+                            return false;
+                        };
+                        camera.captured += 1;
+                        let name = format!("camera-{}.jpg", camera.captured);
+                        self.apply(Action::AddPhotos(class, vec![(name, frame)]));
+                    }
+                    (None, Ok(frame)) => self.apply(Action::LiveFrame(frame)),
+                    (_, Err(detail)) => {
+                        web_sys::console::log_1(&format!("no frame: {detail}").into());
+                    }
+                }
+            }
             Msg::OfflineCopy(Ok(())) => self.offline_copy = OfflineCopy::Ready,
             Msg::OfflineCopy(Err(detail)) => {
                 web_sys::console::log_1(&format!("no offline copy: {detail}").into());
@@ -497,6 +693,18 @@ impl Component for App {
         true
     }
 
+    /// Shows the camera's stream in its `<video>` once the element exists.
+    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        let (Some(camera), Some(video)) =
+            (&self.camera, self.video.cast::<web_sys::HtmlVideoElement>())
+        else {
+            return;
+        };
+        if video.src_object().is_none() {
+            video.set_src_object(Some(&camera.stream.0));
+        }
+    }
+
     fn view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
         let pending = self.state.photos_being_added() + self.state.photos_being_classified();
@@ -517,7 +725,7 @@ impl Component for App {
                         <div class="class-list">
                             { for self.state.classes.iter().map(|class| {
                                 let split = splits.iter().find(|(id, _)| *id == class.id).map(|(_, counts)| *counts);
-                                view_class(link, class, split)
+                                view_class(link, class, split, self.camera.is_some())
                             }) }
                         </div>
                         <div class="row">
@@ -528,6 +736,7 @@ impl Component for App {
                                 <span class="working" data-testid="pending-photos" role="status">{ format!("Working on {pending} photo(s)…") }</span>
                             }
                         </div>
+                        { self.view_camera(link) }
                         { self.view_project_file(link) }
                     </section>
                     { self.view_training(link) }
@@ -620,6 +829,77 @@ impl App {
                 <span data-testid="offline" data-state={offline_state}>{ offline_text }</span>
                 <button data-testid="new-project" disabled={self.state.storage == StorageState::Opening || self.state.training_busy()}
                     onclick={link.callback(|_| Msg::NewProject)}>{ "New project" }</button>
+            </div>
+        }
+    }
+
+    /// The camera: turn it on, choose or switch it, see it.
+    fn view_camera(&self, link: &Scope<Self>) -> Html {
+        let Some(camera) = &self.camera else {
+            return html! {
+                <div class="camera">
+                    <button data-testid="camera-start" disabled={!self.state.is_ready()}
+                        onclick={link.callback(|_| Msg::StartCamera(None))}>{ "📷 Use the camera" }</button>
+                </div>
+            };
+        };
+        html! {
+            <div class="camera" data-testid="camera" data-device={camera.device.clone()}>
+                <video ref={self.video.clone()} data-testid="camera-video" autoplay=true playsinline=true muted=true></video>
+                <div class="row">
+                    if camera.devices.len() > 1 {
+                        <label class="setting">
+                            { "Camera" }
+                            <select data-testid="camera-select" onchange={link.callback(|event: Event| {
+                                Msg::StartCamera(Some(event.target_unchecked_into::<HtmlSelectElement>().value()))
+                            })}>
+                                { for camera.devices.iter().map(|(id, label)| html! {
+                                    <option value={id.clone()} selected={camera.device.as_ref() == Some(id)}>{ label.clone() }</option>
+                                }) }
+                            </select>
+                        </label>
+                    }
+                    <button data-testid="camera-switch" title="Front or back camera"
+                        onclick={link.callback(|_| Msg::StartCamera(None))}>{ "Switch camera" }</button>
+                    <button data-testid="camera-stop" onclick={link.callback(|_| Msg::StopCamera)}>{ "Stop the camera" }</button>
+                </div>
+                <p class="hint">{ "Tap a class's Capture button for one photo; hold it to take several." }</p>
+            </div>
+        }
+    }
+
+    /// Live classification of the camera: the switch and the latest frame's prediction.
+    fn view_live(&self, link: &Scope<Self>) -> Html {
+        let Some(camera) = &self.camera else {
+            return html! {};
+        };
+        let live = self.state.live.as_ref();
+        let latest = live.and_then(|live| Some((live, live.latest.as_ref()?)));
+        let per_second = |frames: u32| {
+            let seconds = (now_ms() - camera.live_since) / 1000.0;
+            if seconds > 0.0 {
+                frames as f64 / seconds
+            } else {
+                0.0
+            }
+        };
+        html! {
+            <div class="live">
+                <label class="switch">
+                    <input type="checkbox" data-testid="live-classify" checked={live.is_some()}
+                        disabled={self.state.model.is_none()}
+                        onchange={link.callback(|event: Event| Msg::Live(event.target_unchecked_into::<HtmlInputElement>().checked()))} />
+                    { "Classify the camera live" }
+                </label>
+                if let Some((live, prediction)) = latest {
+                    <p class="live-prediction" data-testid="live-prediction" role="status"
+                        data-label={prediction.top().0.to_string()} data-confidence={prediction.top().1.to_string()}
+                        data-frames={live.frames.to_string()} data-model-version={prediction.model_version.to_string()}
+                        data-per-second={format!("{:.1}", per_second(live.frames))}>
+                        <strong>{ format!("{} ({:.0}%)", prediction.top().0, prediction.top().1 * 100.0) }</strong>
+                        { format!(" · model {} · {:.1} frames/s", prediction.model_version, per_second(live.frames)) }
+                    </p>
+                }
             </div>
         }
     }
@@ -1419,6 +1699,7 @@ impl App {
                     <input type="file" accept="image/*" multiple=true data-testid="predict-upload" disabled={!ready}
                         onchange={link.callback(|event: Event| Msg::Do(Action::Classify(input_files(&event))))} />
                 </label>
+                { self.view_live(link) }
                 if !self.state.predictions.is_empty() {
                     <button data-testid="clear-predictions" onclick={link.callback(|_| Msg::Do(Action::ClearPredictions))}>{ "Clear" }</button>
                 }
@@ -1447,6 +1728,7 @@ fn view_class(
     link: &Scope<App>,
     class: &ClassEntry<ObjectUrl>,
     split: Option<SplitCounts>,
+    camera_on: bool,
 ) -> Html {
     let id = class.id;
     let count = class.photos.len();
@@ -1491,6 +1773,20 @@ fn view_class(
                 <input type="file" accept="image/*" multiple=true data-testid="class-upload"
                     onchange={link.callback(move |event: Event| Msg::Do(Action::AddPhotos(id, input_files(&event))))} />
             </label>
+            if camera_on {
+                // Pointer down takes a frame and keeps taking them while held; a key press
+                // (a click with no pointer) takes one.
+                <button class="capture" data-testid="class-capture" title="Tap for one photo from the camera; hold for a burst"
+                    onpointerdown={link.callback(move |event: PointerEvent| {
+                        let _ = event.target_unchecked_into::<web_sys::Element>().set_pointer_capture(event.pointer_id());
+                        Msg::CaptureStart(id)
+                    })}
+                    onpointerup={link.callback(|_: PointerEvent| Msg::CaptureStop)}
+                    onpointercancel={link.callback(|_: PointerEvent| Msg::CaptureStop)}
+                    onclick={link.batch_callback(move |event: MouseEvent| (event.detail() == 0).then_some(Msg::CaptureOne(id)))}>
+                    { "📷 Capture (hold for more)" }
+                </button>
+            }
         </div>
     }
 }

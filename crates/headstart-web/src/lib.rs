@@ -3,6 +3,7 @@
 
 mod app;
 mod browser;
+mod camera;
 mod curves;
 mod pool;
 mod project_file;

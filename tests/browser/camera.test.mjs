@@ -1,0 +1,82 @@
+// The camera, fed from a real photo (Chromium's fake camera playing an MJPEG made from a
+// held-out photo of a magpie): tap and hold a class's Capture button to add frames as photos,
+// switch cameras, and classify the camera live once a model is trained.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { servePageInBrowser, openPage, waitForCounts, screenshot } from "./harness.mjs";
+
+const WAIT_MS = 300_000;
+const session = servePageInBrowser({ cameraPhoto: "tests/photos/held-out/bird/magpie.png" });
+
+/** Each class's photo count once nothing is being worked on. */
+async function settledCounts(page) {
+  await page.waitForFunction(() => !document.querySelector('[data-testid="pending-photos"]'), null, { timeout: WAIT_MS });
+  return page.getByTestId("class-count").allTextContents();
+}
+
+/** Waits until the first class shows `count`, with nothing being worked on. */
+async function firstClassShows(page, count) {
+  await page.waitForFunction(
+    (want) => document.querySelector('[data-testid="class-count"]').textContent === want && !document.querySelector('[data-testid="pending-photos"]'),
+    count,
+    { timeout: WAIT_MS },
+  );
+}
+
+async function videoPlays(page) {
+  await page.waitForFunction(() => document.querySelector('[data-testid="camera-video"]')?.videoWidth > 0, null, { timeout: WAIT_MS });
+}
+
+test("frames from the camera become photos of a class, and the camera is classified live", { timeout: WAIT_MS * 2 }, async () => {
+  const { page, consoleErrors } = await openPage(session.browser, session.server.origin);
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await page.getByTestId("load-samples").click();
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  await page.getByTestId("camera-start").click();
+  await videoPlays(page);
+
+  // Hold the bird class's Capture button for a second: a burst of frames.
+  const capture = page.getByTestId("class-card").nth(0).getByTestId("class-capture");
+  await capture.hover();
+  await page.mouse.down();
+  await page.waitForTimeout(1100);
+  await page.mouse.up();
+  // Frames are taken, then embedded: wait until the count stops growing.
+  let afterBurst = 5;
+  for (let settled = 0; settled < 3; ) {
+    await page.waitForTimeout(300);
+    const now = Number((await settledCounts(page))[0].split(" ")[0]);
+    settled = now === afterBurst ? settled + 1 : 0;
+    afterBurst = now;
+  }
+  assert.ok(afterBurst >= 5 + 3 && afterBurst <= 5 + 6, `a 1.1 s hold took ${afterBurst - 5} frames`);
+  // A tap takes one, and so does the keyboard.
+  await capture.click();
+  await firstClassShows(page, `${afterBurst + 1} photos`);
+  await capture.focus();
+  await page.keyboard.press("Enter");
+  await firstClassShows(page, `${afterBurst + 2} photos`);
+  await page.waitForTimeout(500);
+  assert.equal((await settledCounts(page))[0], `${afterBurst + 2} photos`, "one frame per tap or key press");
+  const names = await page.getByTestId("class-card").nth(0).locator("img").evaluateAll((imgs) => imgs.map((i) => i.alt));
+  assert.ok(names.includes("camera-1.jpg"), names.join(", "));
+
+  // The other camera (the fake device has one, which answers either way), then live.
+  await page.getByTestId("camera-switch").click();
+  await videoPlays(page);
+  await page.getByTestId("train").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "done", null, { timeout: WAIT_MS });
+  await page.getByTestId("live-classify").check();
+  const live = page.getByTestId("live-prediction");
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="live-prediction"]')?.dataset.frames) >= 10, null, { timeout: WAIT_MS });
+  const figures = { frames: Number(await live.getAttribute("data-frames")), perSecond: Number(await live.getAttribute("data-per-second")) };
+  console.log("live classification:", JSON.stringify(figures));
+  assert.equal(await live.getAttribute("data-label"), "bird");
+  assert.ok(figures.perSecond > 0);
+  assert.equal(await page.getByTestId("prediction").count(), 0, "live frames do not fill the predictions");
+  await screenshot(page, "camera-live");
+  await page.getByTestId("camera-stop").click();
+  assert.equal(await page.getByTestId("live-prediction").count(), 0);
+  assert.equal(await page.getByTestId("camera-start").count(), 1);
+  assert.deepEqual(consoleErrors, []);
+});
