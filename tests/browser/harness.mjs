@@ -21,6 +21,7 @@ const mimeTypes = {
   ".jpg": "image/jpeg",
   ".txt": "text/plain; charset=utf-8",
   ".bpk": "application/octet-stream",
+  ".webmanifest": "application/manifest+json",
 };
 
 /** Starts a static server for dist/ on 127.0.0.1 with a free port. While its `offline` is set

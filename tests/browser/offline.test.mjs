@@ -1,6 +1,6 @@
 // After one visit the page works with no network at all: its service worker has cached every
 // file, so with the server answering nothing the page still loads, trains on the built-in
-// sample photos and classifies, and the saved work is there.
+// sample photos and classifies. Its web manifest lets the browser install it as an app.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { servePageInBrowser, openPage, photos, waitForCounts, pageProbabilities, screenshot } from "./harness.mjs";
@@ -21,6 +21,12 @@ test("after the first visit the page loads, trains and classifies with no networ
   });
   console.log("offline copy:", JSON.stringify({ ...cached, installMs: Date.now() - installStart }));
   assert.ok(cached.files > 20, "the page, its workers, the weights and the sample photos are cached");
+  // The browser can install it as an app: Chromium finds nothing missing from its manifest.
+  const devtools = await profile.newCDPSession(page);
+  const { installabilityErrors } = await devtools.send("Page.getInstallabilityErrors");
+  assert.deepEqual(installabilityErrors, []);
+  const { url: manifestUrl } = await devtools.send("Page.getAppManifest");
+  assert.ok(manifestUrl.endsWith("/manifest.webmanifest"), manifestUrl);
 
   session.server.offline = true;
   const reloadStart = Date.now();

@@ -287,6 +287,31 @@ for (const [way, tensor] of Object.entries(wayTensor)) {
       await second.page.getByText(`"renamed-${way}.hsm" was not imported`).waitFor();
       assert.equal(await second.page.getByTestId("model-info").count(), 0);
     }
+    if (way === "frozen") {
+      // Each kind of bad file is refused with its own reason, and no model is taken.
+      const withHeader = (edit) => {
+        const text = Buffer.from(edit(bytes.subarray(8, 8 + headerLength).toString()));
+        const padded = Buffer.concat([text, Buffer.alloc((8 - (text.length % 8)) % 8, " ")]);
+        const length = Buffer.alloc(8);
+        length.writeBigUInt64LE(BigInt(padded.length));
+        return Buffer.concat([length, padded, bytes.subarray(8 + headerLength)]);
+      };
+      const manifest = JSON.parse(header.__metadata__.manifest);
+      const badFiles = {
+        "other-version": [withHeader((t) => t.replace('"format_version":"2"', '"format_version":"9"')), "another version of Headstart"],
+        "random-bytes": [Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) % 251)), "not a Headstart model file"],
+        "other-backbone": [withHeader((t) => t.replace(header.__metadata__.backbone_sha256, "0".repeat(64))), "another pretrained network"],
+        "class-count": [withHeader((t) => t.replace(JSON.stringify(header.__metadata__.manifest).slice(1, -1), JSON.stringify(JSON.stringify({ ...manifest, class_names: [...classes, "extra"] })).slice(1, -1))), "damaged or was edited"],
+      };
+      for (const [name, [contents, reason]] of Object.entries(badFiles)) {
+        const path = join(artifactsDir, `${name}.hsm`);
+        await writeFile(path, contents);
+        await second.page.getByTestId("import-model").setInputFiles(path);
+        await second.page.getByText(`"${name}.hsm" was not imported: it`).waitFor();
+        assert.match(await second.page.getByTestId("notices").textContent(), new RegExp(`"${name}.hsm" was not imported: [^.]*${reason}`));
+        assert.equal(await second.page.getByTestId("model-info").count(), 0);
+      }
+    }
     await second.page.getByTestId("import-model").setInputFiles(modelFile);
     await second.page.getByTestId("model-info").waitFor();
     assert.equal(await second.page.getByTestId("model-info").getAttribute("data-classes"), classes.join("\n"));

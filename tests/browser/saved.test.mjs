@@ -117,7 +117,7 @@ test("a reload brings back classes, photos and the trained model without embeddi
   await page.getByTestId("new-project").click();
   await waitForCounts(page, ["0 photos", "0 photos"]);
   assert.equal(await page.getByTestId("model-info").count(), 0);
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid="storage"]').dataset.bytes) >= 0);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="storage-used"]').dataset.bytes) >= 0);
   await page.reload();
   await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
   await waitForCounts(page, ["0 photos", "0 photos"]);
@@ -132,7 +132,7 @@ test("a reload brings back classes, photos and the trained model without embeddi
 
 /** Saves the page's project file (with the options as they are set) under `path`. */
 async function saveProjectFile(page, path) {
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("save-project").click()]);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-project").click()]);
   assert.equal(download.suggestedFilename(), "headstart-project.hsp");
   await download.saveAs(path);
   return (await stat(path)).size;
@@ -162,7 +162,7 @@ test("a teacher's project file opens on a student's page with its photos and mod
   await student.page.reload();
   await student.page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
   const opened = Date.now();
-  await student.page.getByTestId("open-project").setInputFiles(whole);
+  await student.page.getByTestId("import-project").setInputFiles(whole);
   await waitForCounts(student.page, ["5 photos", "5 photos", "5 photos"]);
   await student.page.getByTestId("model-info").waitFor();
   console.log("project file opened in", Date.now() - opened, "ms");
@@ -170,12 +170,12 @@ test("a teacher's project file opens on a student's page with its photos and mod
   assert.deepEqual(await pageProbabilities(student.page, queries), teacherSees, "the model classifies as on the teacher's page");
 
   // Opening it again into this work asks first; adding puts each photo in its class again.
-  await student.page.getByTestId("open-project").setInputFiles(whole);
+  await student.page.getByTestId("import-project").setInputFiles(whole);
   await student.page.getByTestId("import-choice").waitFor();
   await student.page.getByTestId("import-merge").click();
   await waitForCounts(student.page, ["10 photos", "10 photos", "10 photos"]);
   // A file without embeddings or model: its photos are embedded from their model inputs.
-  await student.page.getByTestId("open-project").setInputFiles(photosOnly);
+  await student.page.getByTestId("import-project").setInputFiles(photosOnly);
   await student.page.getByTestId("import-replace").click();
   await waitForCounts(student.page, ["5 photos", "5 photos", "5 photos"]);
   assert.equal(await student.page.getByTestId("model-info").count(), 0, "a file without the model replaces the model too");
@@ -193,7 +193,7 @@ test("a teacher's project file opens on a student's page with its photos and mod
   // A file cut short is refused by name, and nothing changes.
   const cut = join(dir, "cut.hsp");
   await writeFile(cut, (await readFile(whole)).subarray(0, wholeBytes - 1000));
-  await student.page.getByTestId("open-project").setInputFiles(cut);
+  await student.page.getByTestId("import-project").setInputFiles(cut);
   await student.page.waitForFunction(() => /"cut.hsp" was not opened: the file is damaged or was edited/.test(document.querySelector('[data-testid="notices"]').textContent));
   await waitForCounts(student.page, ["5 photos", "5 photos", "5 photos"]);
   assert.deepEqual(teacher.consoleErrors, []);

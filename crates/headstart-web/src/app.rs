@@ -823,9 +823,8 @@ impl App {
             OfflineCopy::Unavailable => ("unavailable", " · needs the network"),
         };
         html! {
-            <div class="storage" data-testid="storage" data-state={state}
-                data-bytes={self.bytes_stored.map(|b| b.to_string())}>
-                <span>{ text }</span>
+            <div class="storage" data-testid="storage" data-state={state}>
+                <span data-testid="storage-used" data-bytes={self.bytes_stored.map(|b| b.to_string())}>{ text }</span>
                 <span data-testid="offline" data-state={offline_state}>{ offline_text }</span>
                 <button data-testid="new-project" disabled={self.state.storage == StorageState::Opening || self.state.training_busy()}
                     onclick={link.callback(|_| Msg::NewProject)}>{ "New project" }</button>
@@ -838,7 +837,7 @@ impl App {
         let Some(camera) = &self.camera else {
             return html! {
                 <div class="camera">
-                    <button data-testid="camera-start" disabled={!self.state.is_ready()}
+                    <button data-testid="webcam-start" disabled={!self.state.is_ready()}
                         onclick={link.callback(|_| Msg::StartCamera(None))}>{ "📷 Use the camera" }</button>
                 </div>
             };
@@ -887,6 +886,7 @@ impl App {
             <div class="live">
                 <label class="switch">
                     <input type="checkbox" data-testid="live-classify" checked={live.is_some()}
+                        data-fps={live.map(|live| format!("{:.1}", per_second(live.frames)))}
                         disabled={self.state.model.is_none()}
                         onchange={link.callback(|event: Event| Msg::Live(event.target_unchecked_into::<HtmlInputElement>().checked()))} />
                     { "Classify the camera live" }
@@ -895,7 +895,7 @@ impl App {
                     <p class="live-prediction" data-testid="live-prediction" role="status"
                         data-label={prediction.top().0.to_string()} data-confidence={prediction.top().1.to_string()}
                         data-frames={live.frames.to_string()} data-model-version={prediction.model_version.to_string()}
-                        data-per-second={format!("{:.1}", per_second(live.frames))}>
+                        data-fps={format!("{:.1}", per_second(live.frames))}>
                         <strong>{ format!("{} ({:.0}%)", prediction.top().0, prediction.top().1 * 100.0) }</strong>
                         { format!(" · model {} · {:.1} frames/s", prediction.model_version, per_second(live.frames)) }
                     </p>
@@ -927,14 +927,14 @@ impl App {
         html! {
             <div class="project-file">
                 <div class="row">
-                    <button data-testid="save-project" disabled={!has_photos}
+                    <button data-testid="export-project" disabled={!has_photos}
                         title="Save the classes and photos as one file to share (nothing is uploaded)"
                         onclick={link.callback(|_| Msg::SaveProjectFile)}>{ "Save project file" }</button>
                     { toggle("project-with-model", "with the model", options.model, |o, on| o.model = on) }
                     { toggle("project-with-embeddings", "with embeddings (opens faster)", options.embeddings, |o, on| o.embeddings = on) }
                     <label class={classes!("upload", (!self.state.is_ready()).then_some("disabled"))}>
                         { "Open a project file" }
-                        <input type="file" accept=".hsp" data-testid="open-project" disabled={!self.state.is_ready()}
+                        <input type="file" accept=".hsp" data-testid="import-project" disabled={!self.state.is_ready()}
                             onchange={link.batch_callback(|event: Event| {
                                 let (file_name, file) = input_files(&event).into_iter().next()?;
                                 Some(Msg::OpenProjectFile(file_name, file))
@@ -1776,7 +1776,7 @@ fn view_class(
             if camera_on {
                 // Pointer down takes a frame and keeps taking them while held; a key press
                 // (a click with no pointer) takes one.
-                <button class="capture" data-testid="class-capture" title="Tap for one photo from the camera; hold for a burst"
+                <button class="capture" data-testid="capture" title="Tap for one photo from the camera; hold for a burst"
                     onpointerdown={link.callback(move |event: PointerEvent| {
                         let _ = event.target_unchecked_into::<web_sys::Element>().set_pointer_capture(event.pointer_id());
                         Msg::CaptureStart(id)
