@@ -307,7 +307,7 @@ for (const [way, tensor] of Object.entries(wayTensor)) {
         const path = join(artifactsDir, `${name}.hsm`);
         await writeFile(path, contents);
         await second.page.getByTestId("import-model").setInputFiles(path);
-        await second.page.getByText(`"${name}.hsm" was not imported: it`).waitFor();
+        await second.page.getByText(`"${name}.hsm" was not imported:`).waitFor();
         assert.match(await second.page.getByTestId("notices").textContent(), new RegExp(`"${name}.hsm" was not imported: [^.]*${reason}`));
         assert.equal(await second.page.getByTestId("model-info").count(), 0);
       }
