@@ -214,21 +214,25 @@ fn allow_drop(event: DragEvent) {
     event.prevent_default();
 }
 
-/// `window.headstartCrashWorker(n)` and `window.headstartPanicPage()`, for browser tests of a
-/// worker that dies and of the page's own panic banner.
+/// `window.headstartCrashWorker(n)`, `window.headstartPanicPage()` and
+/// `window.headstartStorageFull(on)`, for browser tests of a worker that dies, of the page's own
+/// panic banner and of a device whose storage is full.
 fn install_test_hooks(link: &Scope<App>) {
     let link = link.clone();
     let crash =
         Closure::<dyn Fn(usize)>::new(move |index| link.send_message(Msg::CrashWorker(index)));
     let panic = Closure::<dyn Fn()>::new(|| panic!("a test asked the page to panic"));
+    let full = Closure::<dyn Fn(bool)>::new(crate::storage::pretend_full);
     for (name, hook) in [
         ("headstartCrashWorker", crash.as_ref()),
         ("headstartPanicPage", panic.as_ref()),
+        ("headstartStorageFull", full.as_ref()),
     ] {
         let _ = js_sys::Reflect::set(&crate::browser::window(), &name.into(), hook);
     }
     crash.forget();
     panic.forget();
+    full.forget();
 }
 
 /// The images a worker attached to an event: one blob, or an array of them.
@@ -551,6 +555,9 @@ impl Component for App {
             Msg::Pool(PoolEvent::Progress(..))
                 | Msg::Pool(PoolEvent::Worker(WorkerEvent::Epoch { .. }, _))
         );
+        // A failed save is tried again on the next change, not at once: on a full device the
+        // retry would fail at once too, and again, without end.
+        let saves = !progress_only && !matches!(msg, Msg::Do(Action::SaveFailed { .. }));
         match msg {
             Msg::Do(action) => self.apply(action),
             Msg::Launched(pool) => self.pool = Some(pool),
@@ -677,7 +684,7 @@ impl Component for App {
                 }
             }
         }
-        if !progress_only {
+        if saves {
             self.save_changes();
         }
         // Progress alone (an epoch, a chunk of the download) renders at most every

@@ -55,6 +55,17 @@ impl std::fmt::Display for StorageError {
     }
 }
 
+thread_local! {
+    /// Set by a test hook: every save fails as on a device whose storage is full. (Chromium's
+    /// quota override did not limit IndexedDB in the tests' private browser profiles.)
+    static PRETEND_FULL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Makes every save fail as if storage were full (`true`), or stops (`false`); `?test-hooks`.
+pub fn pretend_full(on: bool) {
+    PRETEND_FULL.with(|full| full.set(on));
+}
+
 /// The page's saved work in IndexedDB.
 pub struct IndexedDbStorage {
     database: Database,
@@ -171,6 +182,9 @@ impl ProjectStorage<ObjectUrl> for IndexedDbStorage {
     type Error = StorageError;
 
     async fn save(&self, changes: Vec<SaveChange<ObjectUrl>>) -> Result<(), StorageError> {
+        if PRETEND_FULL.with(|full| full.get()) {
+            return Err(StorageError::Full("QuotaExceededError (test hook)".into()));
+        }
         let transaction = self
             .database
             .transaction(&[PHOTOS, PROJECT], TransactionMode::ReadWrite)
