@@ -3377,6 +3377,43 @@ mod tests {
         assert_eq!(comparison.predicted, predicted);
         assert_eq!(state.final_tests_run, 1);
         assert!(!state.comparison_is_stale());
+        // A reload keeps the results (not the ways' models) and the prediction beside them.
+        let storage = MemoryStorage::default();
+        save(&mut state, &storage);
+        let restored = reopened(&storage, StorageAccess::Granted);
+        let restored_comparison = restored.comparison.as_ref().unwrap();
+        assert_eq!(restored_comparison.ranking(), comparison.ranking());
+        assert_eq!(restored_comparison.predicted, predicted);
+        for (before, after) in comparison.results.iter().zip(&restored_comparison.results) {
+            assert_eq!(
+                (
+                    before.way,
+                    before.state,
+                    before.trainable_params,
+                    before.training_ms
+                ),
+                (
+                    after.way,
+                    after.state,
+                    after.trainable_params,
+                    after.training_ms
+                )
+            );
+            assert_eq!(
+                (
+                    before.validation_accuracy,
+                    before.test_accuracy,
+                    &before.history
+                ),
+                (
+                    after.validation_accuracy,
+                    after.test_accuracy,
+                    &after.history
+                )
+            );
+        }
+        assert!(!restored.comparison_is_stale());
+        assert_eq!(restored.final_tests_run, 1);
         let some_photo = state.classes[1].photos[0].id;
         state.apply::<&str>(Action::DeletePhoto(some_photo));
         assert!(

@@ -8,11 +8,15 @@
 //! Storage itself is a platform need: [`ProjectStorage`] is what the page's IndexedDB store
 //! provides, and [`MemoryStorage`] the same in memory for native tests.
 
-use crate::{AppState, ClassEntry, ClassId, Effect, ModelTest, Notice, Photo, PhotoId};
+use crate::{
+    AppState, ClassEntry, ClassId, Comparison, Effect, FinalTest, ModelTest, Notice, Photo,
+    PhotoId, WayResult, WayState,
+};
 use headstart_core::embedding::Embedding;
 use headstart_core::model_file;
+use headstart_core::protocol::JobId;
 use headstart_core::training::{
-    ModelVersion, TrainedModel, TrainingSettings, ValidationPrediction, Way,
+    EpochReport, ModelVersion, TrainedModel, TrainingSettings, ValidationPrediction, Way,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -42,6 +46,56 @@ pub struct SavedModelRecord {
     pub validation: Vec<ValidationPrediction>,
 }
 
+/// One way's result in a saved comparison (its model stays behind: network layers are
+/// megabytes, and the result is what the class looks at).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedWayResult {
+    /// The way.
+    pub way: Way,
+    /// Whether it finished (a run cut short by the reload counts as failed).
+    pub done: bool,
+    /// Numbers it learned.
+    pub trainable_params: usize,
+    /// Its training time in milliseconds.
+    pub training_ms: Option<f64>,
+    /// Its validation accuracy.
+    pub validation_accuracy: Option<f32>,
+    /// Its final test accuracy.
+    pub test_accuracy: Option<f32>,
+    /// Its learning curves.
+    pub history: Vec<EpochReport>,
+}
+
+/// The comparison as saved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedComparison {
+    /// The student's predicted ranking.
+    pub predicted: Vec<Way>,
+    /// One result per way.
+    pub results: Vec<SavedWayResult>,
+    /// The test photos of its split, with their class index.
+    pub test_photos: Vec<(u32, usize)>,
+    /// The settings it ran with.
+    pub settings: TrainingSettings,
+    /// Whether the photos and classes are still those it ran on.
+    pub current: bool,
+}
+
+/// The final test's result as saved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedFinalTest {
+    /// The model it tested.
+    pub model_version: u32,
+    /// Test photos it got right.
+    pub correct: usize,
+    /// Test photos.
+    pub total: usize,
+    /// The settings when it ran.
+    pub settings: TrainingSettings,
+    /// Whether the photos and classes are still those it ran on.
+    pub current: bool,
+}
+
 /// Everything but the photos' images and the model's weights: small, saved whole on a change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedProject {
@@ -61,6 +115,12 @@ pub struct SavedProject {
     pub final_tests_run: u32,
     /// The model in use, whose file is saved beside the project.
     pub model: Option<SavedModelRecord>,
+    /// The comparison's results.
+    #[serde(default)]
+    pub comparison: Option<SavedComparison>,
+    /// The final test's result.
+    #[serde(default)]
+    pub final_test: Option<SavedFinalTest>,
 }
 
 /// One photo as saved, with its images (`T`) and its embedding: what training and display need,
@@ -318,6 +378,44 @@ impl<T: Clone> AppState<T> {
             model_version: self.model.as_ref().map(|m| Some(m.version)),
             project: Some(self.saved_project()),
         };
+        // Results that described other photos stay, marked out of date.
+        let revision_then = |current: bool| match current {
+            true => self.revision,
+            false => self.revision - 1,
+        };
+        self.comparison = project.comparison.map(|saved| Comparison {
+            predicted: saved.predicted,
+            results: (saved.results.into_iter())
+                .map(|result| WayResult {
+                    way: result.way,
+                    state: if result.done {
+                        WayState::Done
+                    } else {
+                        WayState::Failed
+                    },
+                    trainable_params: result.trainable_params,
+                    training_ms: result.training_ms,
+                    validation_accuracy: result.validation_accuracy,
+                    test_accuracy: result.test_accuracy,
+                    history: result.history,
+                    model: None,
+                    job: None,
+                })
+                .collect(),
+            test_photos: (saved.test_photos.into_iter())
+                .map(|(id, class)| (PhotoId(id), class))
+                .collect(),
+            settings: saved.settings,
+            revision: revision_then(saved.current),
+        });
+        self.final_test = project.final_test.map(|saved| FinalTest {
+            model_version: ModelVersion(saved.model_version),
+            correct: Some(saved.correct),
+            total: saved.total,
+            settings: saved.settings,
+            revision: revision_then(saved.current),
+            job: JobId(0),
+        });
         let restored = self.classes.iter().map(|c| c.photos.len()).sum();
         self.notify(Notice::Restored {
             photos: restored,
@@ -436,6 +534,34 @@ impl<T: Clone> AppState<T> {
                     .map(|(id, class)| (id.0, *class))
                     .collect(),
                 validation: model.validation.clone(),
+            }),
+            comparison: self.comparison.as_ref().map(|comparison| SavedComparison {
+                predicted: comparison.predicted.clone(),
+                results: (comparison.results.iter())
+                    .map(|result| SavedWayResult {
+                        way: result.way,
+                        done: result.state == WayState::Done,
+                        trainable_params: result.trainable_params,
+                        training_ms: result.training_ms,
+                        validation_accuracy: result.validation_accuracy,
+                        test_accuracy: result.test_accuracy,
+                        history: result.history.clone(),
+                    })
+                    .collect(),
+                test_photos: (comparison.test_photos.iter())
+                    .map(|(id, class)| (id.0, *class))
+                    .collect(),
+                settings: comparison.settings.clone(),
+                current: comparison.revision == self.revision,
+            }),
+            final_test: self.final_test.as_ref().and_then(|test| {
+                Some(SavedFinalTest {
+                    model_version: test.model_version.0,
+                    correct: test.correct?,
+                    total: test.total,
+                    settings: test.settings.clone(),
+                    current: test.revision == self.revision,
+                })
             }),
         }
     }
