@@ -257,6 +257,16 @@ test("the comparison on 3 classes x 8 uploaded photos trains every way on one sp
   assert.equal(await page.getByTestId("compare-stale").count(), 0);
   await setSetting(page, "dropout", 0.3);
   await page.getByTestId("compare-stale").waitFor();
+  // A reload brings the results, the curves and the ranking back as they were, still out of date.
+  const results = () =>
+    page.getByTestId("compare-result").evaluateAll((nodes) => nodes.map((n) => [n.dataset.mode, n.dataset.state, n.dataset.trainableParams, n.dataset.validationAccuracy, n.dataset.testAccuracy]));
+  const shown = async () => ({ results: await results(), ranking: await page.getByTestId("ranking").getAttribute("data-measured"), curves: await page.locator('[data-testid="compare-curves"] polyline').count() });
+  const beforeReload = await shown();
+  await page.reload();
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await page.getByTestId("compare-result").first().waitFor();
+  assert.deepEqual(await shown(), beforeReload);
+  await page.getByTestId("compare-stale").waitFor();
   // The results table and the prediction fit a phone-sized screen.
   await page.setViewportSize({ width: 390, height: 844 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
