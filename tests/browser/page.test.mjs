@@ -383,3 +383,60 @@ test("models travel between the command line and the page both ways and classify
   }
   assert.deepEqual(consoleErrors, []);
 });
+
+test("the command line embeds the page's model inputs exactly as the page did, and whole photos nearly so", { timeout: TEST_MS }, async () => {
+  const files = await photos(heldOutDir, "bird");
+  const { page, consoleErrors } = await openPage(session.browser, session.server.origin);
+  await waitForReady(page);
+  await page.getByTestId("class-card").nth(0).getByTestId("class-upload").setInputFiles(files);
+  await waitForCounts(page, [`${files.length} photos`, "0 photos"]);
+  // What the page keeps of each photo: its model input (a PNG) and its embedding.
+  await page.waitForFunction((n) => new Promise((resolve) => {
+    const open = indexedDB.open("headstart");
+    open.onsuccess = () => {
+      const count = open.result.transaction("photos").objectStore("photos").count();
+      count.onsuccess = () => resolve(count.result === n);
+    };
+  }), files.length);
+  const kept = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const open = indexedDB.open("headstart");
+        open.onsuccess = () => {
+          const all = open.result.transaction("photos").objectStore("photos").getAll();
+          all.onsuccess = async () =>
+            resolve(
+              await Promise.all(
+                all.result.map(async (p) => ({ file: p.fileName, embedding: [...p.embedding], input: [...new Uint8Array(await p.input.arrayBuffer())] })),
+              ),
+            );
+        };
+      }),
+  );
+  const dir = join(artifactsDir, "model-inputs");
+  await mkdir(dir, { recursive: true });
+  const inputs = [];
+  for (const photo of kept) {
+    inputs.push(join(dir, photo.file));
+    await writeFile(inputs.at(-1), Buffer.from(photo.input));
+  }
+  const byFile = (rows) => Object.fromEntries(rows.map((row) => [basename(row.file), row.embedding]));
+  const exact = byFile(await headstartCli(["embed", "--model-inputs", ...inputs]));
+  const whole = byFile(await headstartCli(["embed", ...files]));
+  const largest = (a, b) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+  const cosine = (a, b) => a.reduce((s, v, i) => s + v * b[i], 0) / Math.hypot(...a) / Math.hypot(...b);
+  const figures = kept.map((photo) => ({
+    file: photo.file,
+    sameInput: largest(photo.embedding, exact[photo.file]),
+    wholePhoto: largest(photo.embedding, whole[photo.file]),
+    wholePhotoCosine: cosine(photo.embedding, whole[photo.file]),
+  }));
+  console.log("page vs command line embeddings:", JSON.stringify(figures));
+  for (const f of figures) {
+    // The same 224x224 input: the same network and weights in wasm and natively.
+    assert.ok(f.sameInput < 1e-4, JSON.stringify(f));
+    // The whole photo: the browser's canvas and the image crate resize differently.
+    assert.ok(f.wholePhotoCosine > 0.95, JSON.stringify(f));
+  }
+  assert.deepEqual(consoleErrors, []);
+});

@@ -10,6 +10,7 @@ use engine::Engine;
 use headstart_core::augment::AugmentationSettings;
 use headstart_core::evaluation::ConfusionMatrix;
 use headstart_core::model_file;
+use headstart_core::preprocess::{decode_model_input, decode_to_rgba};
 use headstart_core::training::{
     EpochReport, ModelVersion, TrainedModel, TrainingSettings, ValidationPrediction, Way, top1,
 };
@@ -69,6 +70,10 @@ enum Command {
         /// Photo files.
         #[arg(required = true)]
         photos: Vec<PathBuf>,
+        /// The files are 224x224 model inputs as the page keeps them (in its storage or a
+        /// project file): used exactly as they are, not cropped or resized.
+        #[arg(long)]
+        model_inputs: bool,
     },
     /// Train a model on FOLDER/<class>/<photos> and write the page's model file.
     #[command(
@@ -170,7 +175,10 @@ fn main() -> ExitCode {
             ref checkpoint,
             ref out_dir,
         } => convert::convert(checkpoint, out_dir).map_err(Failure::Work),
-        Command::Embed { ref photos } => embed(&cli, photos),
+        Command::Embed {
+            ref photos,
+            model_inputs,
+        } => embed(&cli, photos, model_inputs),
         Command::Predict {
             ref model,
             ref photos,
@@ -217,9 +225,9 @@ fn report_skipped(skipped: &[Skipped]) {
 }
 
 /// Decodes loose photo files; fails when none is usable.
-fn read_photos(paths: &[PathBuf]) -> Result<Vec<Photo>, Failure> {
+fn read_photos(paths: &[PathBuf], decode: photos::Decode) -> Result<Vec<Photo>, Failure> {
     let bar = progress("decoding", paths.len());
-    let (photos, skipped) = photos::read_files(paths, &bar);
+    let (photos, skipped) = photos::read_files(paths, decode, &bar);
     bar.finish_and_clear();
     report_skipped(&skipped);
     if photos.is_empty() {
@@ -235,9 +243,13 @@ fn read_model(path: &Path) -> Result<TrainedModel, Failure> {
         .map_err(|e| Failure::Model(format!("{} was refused: {e}", path.display())))
 }
 
-fn embed(cli: &Cli, paths: &[PathBuf]) -> Result<(), Failure> {
+fn embed(cli: &Cli, paths: &[PathBuf], model_inputs: bool) -> Result<(), Failure> {
     let engine = Engine::load(&cli.weights, cli.batch)?;
-    let photos = read_photos(paths)?;
+    let decode = match model_inputs {
+        true => decode_model_input,
+        false => decode_to_rgba,
+    };
+    let photos = read_photos(paths, decode)?;
     let bar = progress("embedding", photos.len());
     let inputs: Vec<&[u8]> = photos.iter().map(|p| p.rgba.as_slice()).collect();
     let embeddings = engine.embed(&inputs, &bar)?;
@@ -254,7 +266,7 @@ fn embed(cli: &Cli, paths: &[PathBuf]) -> Result<(), Failure> {
 fn predict(cli: &Cli, model_path: &Path, paths: &[PathBuf]) -> Result<(), Failure> {
     let model = read_model(model_path)?;
     let engine = Engine::load(&cli.weights, cli.batch)?;
-    let photos = read_photos(paths)?;
+    let photos = read_photos(paths, decode_to_rgba)?;
     let bar = progress("classifying", photos.len());
     let probabilities = engine.classify(&model, &photos.iter().collect::<Vec<_>>(), &bar)?;
     bar.finish_and_clear();

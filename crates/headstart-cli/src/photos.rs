@@ -3,7 +3,7 @@
 //! to 224x224), on every core; a file that cannot be used is reported by name and the others are
 //! used.
 
-use headstart_core::preprocess::decode_to_rgba;
+use headstart_core::preprocess::{DecodeError, decode_to_rgba};
 use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 
@@ -35,8 +35,16 @@ pub struct Dataset {
     pub skipped: Vec<Skipped>,
 }
 
-/// Decodes `paths` in order, on every core, ticking `progress` once per file.
-pub fn read_files(paths: &[PathBuf], progress: &ProgressBar) -> (Vec<Photo>, Vec<Skipped>) {
+/// How a file becomes a model input: a photo is decoded, cropped and resized as the page does
+/// ([`decode_to_rgba`]); a model input the page kept is taken as it is.
+pub type Decode = fn(&[u8]) -> Result<Vec<u8>, DecodeError>;
+
+/// Decodes `paths` in order with `decode`, on every core, ticking `progress` once per file.
+pub fn read_files(
+    paths: &[PathBuf],
+    decode: Decode,
+    progress: &ProgressBar,
+) -> (Vec<Photo>, Vec<Skipped>) {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk = paths.len().div_ceil(threads).max(1);
     let decoded: Vec<Result<Photo, Skipped>> = std::thread::scope(|scope| {
@@ -46,7 +54,7 @@ pub fn read_files(paths: &[PathBuf], progress: &ProgressBar) -> (Vec<Photo>, Vec
                 scope.spawn(move || {
                     part.iter()
                         .map(|path| {
-                            let photo = read_photo(path);
+                            let photo = read_photo(path, decode);
                             progress.inc(1);
                             photo
                         })
@@ -69,13 +77,13 @@ pub fn read_files(paths: &[PathBuf], progress: &ProgressBar) -> (Vec<Photo>, Vec
     (photos, skipped)
 }
 
-fn read_photo(path: &Path) -> Result<Photo, Skipped> {
+fn read_photo(path: &Path, decode: Decode) -> Result<Photo, Skipped> {
     let skipped = |reason: String| Skipped {
         path: path.to_path_buf(),
         reason,
     };
     let bytes = std::fs::read(path).map_err(|e| skipped(format!("cannot be read ({e})")))?;
-    let rgba = decode_to_rgba(&bytes).map_err(|e| skipped(format!("is not a photo ({e})")))?;
+    let rgba = decode(&bytes).map_err(|e| skipped(format!("is not a photo ({e})")))?;
     Ok(Photo {
         path: path.to_path_buf(),
         rgba,
@@ -128,7 +136,7 @@ pub fn read_class_folders(folder: &Path, progress: &ProgressBar) -> Result<Datas
         .flat_map(|(_, files)| files.clone())
         .collect();
     progress.set_length(all.len() as u64);
-    let (decoded, unusable) = read_files(&all, progress);
+    let (decoded, unusable) = read_files(&all, decode_to_rgba, progress);
     skipped.extend(unusable);
     let mut decoded = decoded.into_iter().peekable();
     let (mut class_names, mut photos, mut labels) = (Vec::new(), Vec::new(), Vec::new());

@@ -112,5 +112,15 @@ fn unusable_photos_one_class_and_bad_model_files_get_a_message_and_an_exit_code(
     ]);
     assert_eq!(output.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&output.stderr).contains("was refused"));
+
+    // A whole photo given as a model input is refused by name, with its size.
+    let output = headstart(&["embed", "--model-inputs", "www/samples/bird/crow.png"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("crow.png is not a photo"), "{stderr}");
+    assert!(
+        stderr.contains("a model input is 224x224, not 183x146"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

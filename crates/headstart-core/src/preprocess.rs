@@ -121,7 +121,7 @@ pub fn batch_tensor(images: &[Vec<f32>], device: &Device) -> Tensor<4> {
 }
 
 #[cfg(feature = "image")]
-pub use native::{DecodeError, decode_to_rgba};
+pub use native::{DecodeError, decode_model_input, decode_to_rgba};
 
 #[cfg(feature = "image")]
 mod native {
@@ -181,6 +181,25 @@ mod native {
         let resized: RgbaImage =
             image::imageops::resize(&cropped, size, size, FilterType::CatmullRom);
         Ok(resized.into_raw())
+    }
+
+    /// Decodes a photo's model input as the page keeps it (a lossless 224x224 image of exactly
+    /// what the backbone saw) without changing a pixel: no crop, no resize.
+    pub fn decode_model_input(encoded: &[u8]) -> Result<Vec<u8>, DecodeError> {
+        let image = image::load_from_memory(encoded)?;
+        let size = INPUT_SIZE as u32;
+        if (image.width(), image.height()) != (size, size) {
+            return Err(DecodeError(format!(
+                "a model input is {size}x{size}, not {}x{}",
+                image.width(),
+                image.height()
+            )));
+        }
+        let mut rgba = image.to_rgba8();
+        for pixel in rgba.pixels_mut() {
+            *pixel = over_white(*pixel);
+        }
+        Ok(rgba.into_raw())
     }
 
     fn over_white(pixel: Rgba<u8>) -> Rgba<u8> {
