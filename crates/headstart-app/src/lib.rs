@@ -104,6 +104,24 @@ pub struct ViewKey {
 }
 
 impl<T> Photo<T> {
+    /// A photo with its images and embedding, and no other views yet.
+    pub fn new(
+        id: PhotoId,
+        file_name: String,
+        thumbnail: T,
+        input: T,
+        embedding: Embedding,
+    ) -> Self {
+        Self {
+            id,
+            file_name,
+            thumbnail,
+            input,
+            embedding,
+            views: HashMap::new(),
+        }
+    }
+
     /// The photo's embedding under `key`, if it has been made.
     pub fn embedding_for(&self, key: &ViewKey) -> Option<&Embedding> {
         if key.normalization == Normalization::Model && key.augmentation.is_none() {
@@ -894,6 +912,15 @@ impl<T: Clone> AppState<T> {
         }
     }
 
+    /// Puts a photo into its class in id order (the order the student gave photos in); a class
+    /// deleted meanwhile takes no photos, and the photo's images are dropped here.
+    fn insert_photo(&mut self, class: ClassId, photo: Photo<T>) {
+        if let Some(class) = self.class_mut(class) {
+            let at = class.photos.partition_point(|p| p.id < photo.id);
+            class.photos.insert(at, photo);
+        }
+    }
+
     fn start_job(&mut self, job: PendingJob) -> JobId {
         let id = JobId(self.fresh_id());
         self.pending.insert(id, job);
@@ -1631,20 +1658,11 @@ impl<T: Clone> AppState<T> {
                             "{file_name}: embedded without thumbnail or model input"
                         ))];
                     };
-                    // A class deleted meanwhile takes no photos; the images are dropped here.
                     self.revision += 1;
-                    if let Some(class) = self.class_mut(class) {
-                        let at = class.photos.partition_point(|p| p.id < id);
-                        let photo = Photo {
-                            id,
-                            file_name,
-                            thumbnail,
-                            input,
-                            embedding,
-                            views: HashMap::new(),
-                        };
-                        class.photos.insert(at, photo);
-                    }
+                    self.insert_photo(
+                        class,
+                        Photo::new(id, file_name, thumbnail, input, embedding),
+                    );
                 }
                 Some(PendingJob::View { photo, key }) => {
                     if let Some(photo) = self.photo_mut(photo) {
@@ -2081,16 +2099,19 @@ mod tests {
 
     fn ready() -> State {
         let mut state = State::new();
-        state.apply::<&str>(Action::Restore {
-            work: None,
-            access: StorageAccess::Granted,
-        });
+        open(&mut state, None, StorageAccess::Granted);
+        state
+    }
+
+    /// What the page does as it starts: storage opens with `work`, then the workers start.
+    fn open(state: &mut State, work: Option<SavedWork<String>>, access: StorageAccess) {
+        let work = work.map(Box::new);
+        state.apply::<&str>(Action::Restore { work, access });
         state.apply::<&str>(Action::WorkersStarted {
             path: ComputePath::Cpu,
             reason: "test".into(),
             workers: 2,
         });
-        state
     }
 
     /// Ready, with two classes of two photos each; returns the first class's id too.
@@ -3482,13 +3503,7 @@ mod tests {
     /// A fresh page that opens `storage`.
     fn reopened(storage: &MemoryStorage<String>, access: StorageAccess) -> State {
         let mut state = State::new();
-        let work = at_once(storage.load()).unwrap().map(Box::new);
-        state.apply::<&str>(Action::Restore { work, access });
-        state.apply::<&str>(Action::WorkersStarted {
-            path: ComputePath::Cpu,
-            reason: "test".into(),
-            workers: 2,
-        });
+        open(&mut state, at_once(storage.load()).unwrap(), access);
         state
     }
 
@@ -3500,15 +3515,7 @@ mod tests {
             save(&mut state, &storage).is_empty(),
             "nothing is saved before storage opened"
         );
-        state.apply::<&str>(Action::Restore {
-            work: None,
-            access: StorageAccess::Granted,
-        });
-        state.apply::<&str>(Action::WorkersStarted {
-            path: ComputePath::Cpu,
-            reason: "test".into(),
-            workers: 2,
-        });
+        open(&mut state, None, StorageAccess::Granted);
         let (a, b) = (state.classes[0].id, state.classes[1].id);
         state.apply::<&str>(Action::RenameClass(a, "cats".into()));
         with_photos(&mut state, a, 3);
@@ -3565,18 +3572,18 @@ mod tests {
             classify.as_slice(),
             [Effect::Send(Request::Classify { .. }, _)]
         ));
-        // New identities never collide with restored ones.
-        let added: Effects = restored.apply(Action::AddPhotos(a, files(&["more.png"])));
+        assert_new_photos_take_new_ids(&mut restored);
+    }
+
+    /// Photos added next get identities no photo in the state has.
+    fn assert_new_photos_take_new_ids(state: &mut State) {
+        let class = state.classes[0].id;
+        let added: Effects = state.apply(Action::AddPhotos(class, files(&["new.png"])));
         let [job] = sent_jobs(&added)[..] else {
             panic!("{added:?}")
         };
-        assert!(
-            restored
-                .classes
-                .iter()
-                .flat_map(|c| &c.photos)
-                .all(|p| p.id.0 < job.0)
-        );
+        let mut photos = state.classes.iter().flat_map(|c| &c.photos);
+        assert!(photos.all(|p| p.id.0 < job.0));
     }
 
     #[test]
@@ -3771,20 +3778,7 @@ mod tests {
                 .any(|n| matches!(n, Notice::ProjectOpened { photos: 5, .. }))
         );
         // The student's photos take new identities, which never collide with later ones.
-        let added: Effects = student.apply(Action::AddPhotos(
-            student.classes[0].id,
-            files(&["new.png"]),
-        ));
-        let [job] = sent_jobs(&added)[..] else {
-            panic!("{added:?}")
-        };
-        assert!(
-            student
-                .classes
-                .iter()
-                .flat_map(|c| &c.photos)
-                .all(|p| p.id.0 < job.0)
-        );
+        assert_new_photos_take_new_ids(&mut student);
     }
 
     #[test]

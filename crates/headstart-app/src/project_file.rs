@@ -20,7 +20,8 @@
 use crate::{AppState, ClassId, Effect, Notice, Photo, PhotoId};
 use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
 use headstart_core::model_file::{
-    BACKBONE, BACKBONE_SHA256, HeaderEntry, PREPROCESSING, safetensors_header,
+    BACKBONE, BACKBONE_SHA256, HeaderEntry, IdentityProblem, PREPROCESSING, check_identity,
+    safetensors_header,
 };
 use headstart_core::protocol::Request;
 use headstart_core::training::{TrainingSettings, Way};
@@ -201,20 +202,13 @@ pub fn read_layout(header: &[u8], file_bytes: u64) -> Result<ProjectLayout, Proj
         .and_then(|m| serde_json::from_value(m).ok())
         .unwrap_or_default();
     let field = |key: &str| metadata.get(key).map(String::as_str);
-    if field("format") != Some(FORMAT) {
-        return Err(ProjectFileError::NotAProjectFile(
-            "it does not say it is one".into(),
-        ));
-    }
-    let version = field("format_version").unwrap_or("none");
-    if version != FORMAT_VERSION.to_string() {
-        return Err(ProjectFileError::OtherVersion(version.into()));
-    }
-    if field("backbone") != Some(BACKBONE) || field("backbone_sha256") != Some(BACKBONE_SHA256) {
-        return Err(ProjectFileError::OtherBackbone(
-            field("backbone").unwrap_or("unnamed").into(),
-        ));
-    }
+    check_identity(field, FORMAT, FORMAT_VERSION).map_err(|problem| match problem {
+        IdentityProblem::NotOurs => {
+            ProjectFileError::NotAProjectFile("it does not say it is one".into())
+        }
+        IdentityProblem::OtherVersion(version) => ProjectFileError::OtherVersion(version),
+        IdentityProblem::OtherBackbone(backbone) => ProjectFileError::OtherBackbone(backbone),
+    })?;
     let manifest: Manifest = serde_json::from_str(field("project").unwrap_or(""))
         .map_err(|e| damaged(format!("project: {e}")))?;
     let data_start = 8 + header.len() as u64;
@@ -508,16 +502,8 @@ impl<T: Clone> AppState<T> {
         match embedding {
             Some(embedding) => {
                 let id = PhotoId(self.fresh_id());
-                if let Some(entry) = self.class_mut(class) {
-                    entry.photos.push(Photo {
-                        id,
-                        file_name,
-                        thumbnail,
-                        input,
-                        embedding,
-                        views: HashMap::new(),
-                    });
-                }
+                let photo = Photo::new(id, file_name, thumbnail, input, embedding);
+                self.insert_photo(class, photo);
                 Vec::new()
             }
             None => {

@@ -325,13 +325,14 @@ impl<T: Clone> AppState<T> {
                         missing += usize::from(photo.is_none());
                         photo
                     })
-                    .map(|saved| Photo {
-                        id: saved.id,
-                        file_name: saved.file_name,
-                        thumbnail: saved.thumbnail,
-                        input: saved.input,
-                        embedding: saved.embedding,
-                        views: HashMap::new(),
+                    .map(|saved| {
+                        Photo::new(
+                            saved.id,
+                            saved.file_name,
+                            saved.thumbnail,
+                            saved.input,
+                            saved.embedding,
+                        )
                     })
                     .collect(),
             })

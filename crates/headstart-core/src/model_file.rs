@@ -403,6 +403,41 @@ fn weights_of(
     })
 }
 
+/// Why a file's metadata is not that of a file this build reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IdentityProblem {
+    /// It does not name the format.
+    NotOurs,
+    /// Another version of the format (as it says).
+    OtherVersion(String),
+    /// Made for another backbone (its name and weights' hash, as it says).
+    OtherBackbone(String),
+}
+
+/// Checks the metadata every Headstart file starts with (`field` reads it): the `format`, its
+/// `format_version`, and the `backbone` and its `backbone_sha256`.
+pub fn check_identity<'a>(
+    field: impl Fn(&str) -> Option<&'a str>,
+    format: &str,
+    format_version: u32,
+) -> Result<(), IdentityProblem> {
+    if field("format") != Some(format) {
+        return Err(IdentityProblem::NotOurs);
+    }
+    let version = field("format_version").unwrap_or("none");
+    if version != format_version.to_string() {
+        return Err(IdentityProblem::OtherVersion(version.into()));
+    }
+    if field("backbone") != Some(BACKBONE) || field("backbone_sha256") != Some(BACKBONE_SHA256) {
+        return Err(IdentityProblem::OtherBackbone(format!(
+            "{} {}",
+            field("backbone").unwrap_or("unnamed"),
+            field("backbone_sha256").unwrap_or("")
+        )));
+    }
+    Ok(())
+}
+
 /// Reads a model file, refusing anything this page cannot use exactly as it was exported. The
 /// model gets `version`, its number in the page that reads it.
 pub fn read(bytes: &[u8], version: ModelVersion) -> Result<TrainedModel, ModelFileError> {
@@ -415,22 +450,13 @@ pub fn read(bytes: &[u8], version: ModelVersion) -> Result<TrainedModel, ModelFi
         .map_err(|error| ModelFileError::NotAModelFile(format!("{error:?}")))?;
     let metadata = header.metadata().clone().unwrap_or_default();
     let field = |key: &str| metadata.get(key).map(String::as_str);
-    if field("format") != Some(FORMAT) {
-        return Err(ModelFileError::NotAModelFile(
-            "it does not say it is one".into(),
-        ));
-    }
-    let format_version = field("format_version").unwrap_or("none");
-    if format_version != FORMAT_VERSION.to_string() {
-        return Err(ModelFileError::OtherVersion(format_version.into()));
-    }
-    if field("backbone") != Some(BACKBONE) || field("backbone_sha256") != Some(BACKBONE_SHA256) {
-        return Err(ModelFileError::OtherBackbone(format!(
-            "{} {}",
-            field("backbone").unwrap_or("unnamed"),
-            field("backbone_sha256").unwrap_or("")
-        )));
-    }
+    check_identity(field, FORMAT, FORMAT_VERSION).map_err(|problem| match problem {
+        IdentityProblem::NotOurs => {
+            ModelFileError::NotAModelFile("it does not say it is one".into())
+        }
+        IdentityProblem::OtherVersion(version) => ModelFileError::OtherVersion(version),
+        IdentityProblem::OtherBackbone(backbone) => ModelFileError::OtherBackbone(backbone),
+    })?;
     let manifest: Manifest = serde_json::from_str(field("manifest").unwrap_or(""))
         .map_err(|error| ModelFileError::Damaged(format!("manifest: {error}")))?;
     let classes = manifest.class_names.len();

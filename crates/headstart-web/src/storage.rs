@@ -12,7 +12,10 @@ use crate::browser::{ObjectUrl, window};
 use headstart_app::{ProjectStorage, SaveChange, SavedPhoto, SavedProject, SavedWork};
 use headstart_browser::describe;
 use headstart_core::embedding::Embedding;
-use idb::{Database, DatabaseEvent, Factory, KeyPath, ObjectStoreParams, Query, TransactionMode};
+use idb::{
+    Database, DatabaseEvent, Factory, KeyPath, ObjectStore, ObjectStoreParams, Query, Transaction,
+    TransactionMode,
+};
 use js_sys::{Float32Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -90,6 +93,23 @@ impl IndexedDbStorage {
         let database = request.await.map_err(StorageError::from_idb)?;
         Ok(Self { database })
     }
+
+    /// A transaction over both stores, and the two stores in it.
+    fn stores(
+        &self,
+        mode: TransactionMode,
+    ) -> Result<(Transaction, ObjectStore, ObjectStore), StorageError> {
+        let transaction = (self.database)
+            .transaction(&[PHOTOS, PROJECT], mode)
+            .map_err(StorageError::from_idb)?;
+        let store = |name| {
+            transaction
+                .object_store(name)
+                .map_err(StorageError::from_idb)
+        };
+        let (photos, project) = (store(PHOTOS)?, store(PROJECT)?);
+        Ok((transaction, photos, project))
+    }
 }
 
 fn photo_record(photo: &SavedPhoto<ObjectUrl>) -> Result<JsValue, StorageError> {
@@ -134,8 +154,8 @@ fn saved_photo(record: &JsValue) -> Result<SavedPhoto<ObjectUrl>, String> {
 /// Queues one change's requests in a transaction's stores.
 fn queue_change(
     change: SaveChange<ObjectUrl>,
-    photos: &idb::ObjectStore,
-    project: &idb::ObjectStore,
+    photos: &ObjectStore,
+    project: &ObjectStore,
 ) -> Result<(), StorageError> {
     match change {
         SaveChange::Clear => {
@@ -185,16 +205,7 @@ impl ProjectStorage<ObjectUrl> for IndexedDbStorage {
         if PRETEND_FULL.with(|full| full.get()) {
             return Err(StorageError::Full("QuotaExceededError (test hook)".into()));
         }
-        let transaction = self
-            .database
-            .transaction(&[PHOTOS, PROJECT], TransactionMode::ReadWrite)
-            .map_err(StorageError::from_idb)?;
-        let store = |name| {
-            transaction
-                .object_store(name)
-                .map_err(StorageError::from_idb)
-        };
-        let (photos, project) = (store(PHOTOS)?, store(PROJECT)?);
+        let (transaction, photos, project) = self.stores(TransactionMode::ReadWrite)?;
         // The requests are queued in the transaction; its outcome says whether all were kept.
         for change in changes {
             queue_change(change, &photos, &project)?;
@@ -207,16 +218,7 @@ impl ProjectStorage<ObjectUrl> for IndexedDbStorage {
     }
 
     async fn load(&self) -> Result<Option<SavedWork<ObjectUrl>>, StorageError> {
-        let transaction = self
-            .database
-            .transaction(&[PHOTOS, PROJECT], TransactionMode::ReadOnly)
-            .map_err(StorageError::from_idb)?;
-        let store = |name| {
-            transaction
-                .object_store(name)
-                .map_err(StorageError::from_idb)
-        };
-        let (photos, project) = (store(PHOTOS)?, store(PROJECT)?);
+        let (_transaction, photos, project) = self.stores(TransactionMode::ReadOnly)?;
         let record = project.get(Query::Key(PROJECT_RECORD.into()));
         let Some(json) = (record.map_err(StorageError::from_idb)?.await)
             .map_err(StorageError::from_idb)?
