@@ -54,7 +54,7 @@ async function savedPhotoBytes(page) {
   );
 }
 
-test("a reload brings back classes, photos and the trained model without embedding again; a second tab never writes; New project clears", { timeout: WAIT_MS * 3 }, async () => {
+test("a reload brings back classes, photos and the trained model without embedding again; a second tab never writes; New project clears, and an exported model classifies in it as before", { timeout: WAIT_MS * 3 }, async () => {
   // One browser profile for both tabs (a context of its own, so that its storage is this test's).
   const profile = await session.browser.newContext({ viewport: { width: 1200, height: 1000 } });
   const { page, consoleErrors } = await openPage(profile, session.server.origin);
@@ -74,6 +74,9 @@ test("a reload brings back classes, photos and the trained model without embeddi
   const confusion = (p) => p.getByTestId("confusion-cell").evaluateAll((cells) => cells.map((c) => `${c.dataset.true}>${c.dataset.predicted}:${c.dataset.count}`));
   const confusionBefore = await confusion(page);
   assert.ok(confusionBefore.length >= 9, "the confusion matrix is shown");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-model").click()]);
+  const modelFile = join(await mkdtemp(join(tmpdir(), "headstart-model-")), "model.hsm");
+  await download.saveAs(modelFile);
   const bytes = await savedPhotoBytes(page);
   console.log("bytes per saved photo:", JSON.stringify(bytes));
   assert.equal(bytes.photos, 15);
@@ -122,6 +125,10 @@ test("a reload brings back classes, photos and the trained model without embeddi
   await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
   await waitForCounts(page, ["0 photos", "0 photos"]);
   assert.equal((await savedPhotoBytes(page)).photos, 0);
+  // The model exported before the new project classifies in it exactly as before.
+  await page.getByTestId("import-model").setInputFiles(modelFile);
+  await page.getByTestId("model-info").waitFor();
+  assert.deepEqual(await pageProbabilities(page, queries), before, "the imported model classifies as before");
   await screenshot(page, "saved-new-project");
   await mkdir(artifactsDir, { recursive: true });
   await writeFile(join(artifactsDir, "saved.json"), JSON.stringify({ bytesPerPhoto: bytes }, null, 2));
