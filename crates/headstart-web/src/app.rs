@@ -447,10 +447,6 @@ impl App {
                 if self.backend_check.is_some() {
                     self.send(Request::CheckBackends, None);
                 }
-                if let Some(check) = &mut self.message_check {
-                    check.sent_at = now_ms();
-                    self.send(Request::Ping, None);
-                }
             }
             PoolEvent::Failed(detail) => self.apply(Action::ModelFailed(detail)),
             PoolEvent::Worker(WorkerEvent::BackendCheck(outcome), _) => {
@@ -653,10 +649,20 @@ impl Component for App {
                     }
                 }
             }
-            Msg::OfflineCopy(Ok(())) => self.offline_copy = OfflineCopy::Ready,
-            Msg::OfflineCopy(Err(detail)) => {
-                web_sys::console::log_1(&format!("no offline copy: {detail}").into());
-                self.offline_copy = OfflineCopy::Unavailable;
+            Msg::OfflineCopy(copied) => {
+                self.offline_copy = match copied {
+                    Ok(()) => OfflineCopy::Ready,
+                    Err(detail) => {
+                        web_sys::console::log_1(&format!("no offline copy: {detail}").into());
+                        OfflineCopy::Unavailable
+                    }
+                };
+                // `?check=messages` measures a quiet page: once the offline copy (a download
+                // of the whole page) is done.
+                if let Some(check) = &mut self.message_check {
+                    check.sent_at = now_ms();
+                    self.send(Request::Ping, None);
+                }
             }
             Msg::SaveProjectFile => {
                 let saved = project_file_blob(&self.state, self.project_file_options)
