@@ -2,6 +2,7 @@
 //! detail a developer needs goes to the console through [`crate::Effect::Log`].
 
 use crate::ProjectFileError;
+use headstart_core::image_size::MAX_PHOTO_PIXELS;
 use headstart_core::model_file::ModelFileError;
 use headstart_core::protocol::{PhotoError, TrainingError};
 use headstart_core::training::ModelVersion;
@@ -137,10 +138,14 @@ impl Notice {
     }
 }
 
-fn photo_reason(error: &PhotoError) -> &'static str {
+fn photo_reason(error: &PhotoError) -> String {
     match error {
-        PhotoError::NotAnImage => "this is not an image the browser can decode",
-        PhotoError::Compute(_) => "the model failed on this photo; try it again",
+        PhotoError::NotAnImage => "this is not an image the browser can decode".into(),
+        PhotoError::TooLarge { width, height } => format!(
+            "it is {width} × {height} pixels, more than the {} million a photo may have",
+            MAX_PHOTO_PIXELS / 1_000_000
+        ),
+        PhotoError::Compute(_) => "the model failed on this photo; try it again".into(),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod augment;
 pub mod dataset;
 pub mod embedding;
 pub mod evaluation;
+pub mod image_size;
 pub mod model_file;
 pub mod neighbours;
 pub mod preprocess;

@@ -315,6 +315,14 @@ pub struct ViewAugmentation {
 pub enum PhotoError {
     /// The browser cannot decode the file as an image.
     NotAnImage,
+    /// Its header states more pixels than a photo may have
+    /// ([`crate::image_size::MAX_PHOTO_PIXELS`]): its width and height.
+    TooLarge {
+        /// Pixels across.
+        width: u32,
+        /// Pixels down.
+        height: u32,
+    },
     /// The model failed on it (detail for the console).
     Compute(String),
 }

@@ -77,6 +77,7 @@ impl From<DecodeError> for PhotoError {
     fn from(error: DecodeError) -> Self {
         match error {
             DecodeError::NotAnImage => Self::NotAnImage,
+            DecodeError::TooLarge(width, height) => Self::TooLarge { width, height },
             DecodeError::Canvas(detail) => Self::Compute(detail),
         }
     }

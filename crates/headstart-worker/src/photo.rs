@@ -1,11 +1,13 @@
 //! Turns a photo file into the backbone's input pixels, a lossless copy of them (the photo's
 //! model input, kept by the page) and a small thumbnail, inside the worker: `createImageBitmap`
-//! decodes (EXIF orientation applied) and `OffscreenCanvas`es crop, resize and encode. The
-//! decoded bitmap is closed as soon as the canvases hold what they need. Also decodes a kept
+//! decodes (EXIF orientation applied; a photo of over 16 million pixels straight to about that
+//! many, one whose header states over 200 million not at all) and `OffscreenCanvas`es crop,
+//! resize and encode. The decoded bitmap is closed as soon as the canvases hold what they need. Also decodes a kept
 //! model input back to pixels, and encodes pixels (augmented views) as JPEGs.
 
 use crate::scope::worker_scope;
 use headstart_browser::describe;
+use headstart_core::image_size::{HEADER_BYTES, StatedSize, stated_size};
 use headstart_core::preprocess::{INPUT_SIZE, center_crop};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{Clamped, JsCast, JsValue};
@@ -36,6 +38,8 @@ pub struct DecodedPhoto {
 pub enum DecodeError {
     /// The browser cannot decode it as an image.
     NotAnImage,
+    /// Its header states more pixels than a photo may have: its width and height.
+    TooLarge(u32, u32),
     /// A canvas operation failed (detail for the console).
     Canvas(String),
 }
@@ -87,10 +91,22 @@ async fn encode(canvas: &OffscreenCanvas, kind: &str) -> Result<Blob, DecodeErro
     )
 }
 
-/// Decodes a photo file into network input pixels, its model input and a thumbnail.
+/// Decodes a photo file into network input pixels, its model input and a thumbnail. Its
+/// header is read first: a photo too large to decode safely is refused unread, and a large one
+/// is decoded straight to a smaller size.
 pub async fn decode_photo(photo: &Blob) -> Result<DecodedPhoto, DecodeError> {
     let options = ImageBitmapOptions::new();
     options.set_image_orientation(ImageOrientation::FromImage);
+    let start = photo.slice_with_f64_and_f64(0.0, HEADER_BYTES as f64)?;
+    let start = js_sys::Uint8Array::new(&JsFuture::from(start.array_buffer()).await?).to_vec();
+    match stated_size(&start) {
+        StatedSize::Fits => {}
+        StatedSize::DecodeToWidth(width) => {
+            Reflect::set(&options, &"resizeWidth".into(), &width.into())?;
+            Reflect::set(&options, &"resizeQuality".into(), &"high".into())?;
+        }
+        StatedSize::TooLarge(width, height) => return Err(DecodeError::TooLarge(width, height)),
+    }
     let bitmap = bitmap(photo, &options).await?;
     let drawn = draw(&bitmap);
     bitmap.close();
