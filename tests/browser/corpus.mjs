@@ -61,7 +61,7 @@ function animatedGif() {
 }
 
 /** A JPEG with an EXIF block saying "rotate 90° clockwise to view" (orientation 6). */
-export function withExifOrientation(jpeg, orientation) {
+function withExifOrientation(jpeg, orientation) {
   const tiff = Buffer.from([0x4d, 0x4d, 0, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0]);
   const body = Buffer.concat([Buffer.from("Exif\0\0"), tiff]);
   const length = Buffer.alloc(2);
@@ -70,7 +70,7 @@ export function withExifOrientation(jpeg, orientation) {
 }
 
 /** Encodes a 64x32 two-colour picture as `type` in the browser `page`. */
-export async function encode(page, type) {
+async function encode(page, type) {
   const base64 = await page.evaluate(async (kind) => {
     const canvas = new OffscreenCanvas(64, 32);
     const context = canvas.getContext("2d");

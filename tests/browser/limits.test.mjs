@@ -7,30 +7,11 @@ import assert from "node:assert/strict";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { deflateSync, crc32 } from "node:zlib";
 import { servePageInBrowser, openPage, photos, waitForCounts } from "./harness.mjs";
+import { png } from "./corpus.mjs";
 
 const WAIT_MS = 300_000;
 const session = servePageInBrowser();
-
-function chunk(kind, data) {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(kind), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
-
-/** A PNG header stating `width x height`, with `pixels` (RGB rows, deflated) as its data. */
-function png(width, height, pixels) {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk("IHDR", header), chunk("IDAT", deflateSync(pixels)), chunk("IEND", Buffer.alloc(0))]);
-}
 
 /** A real `width x height` PNG: sky over grass, each shading from left to right. */
 function largePng(width, height) {
