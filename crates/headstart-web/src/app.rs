@@ -876,6 +876,7 @@ impl App {
                     <button data-testid="camera-stop" onclick={link.callback(|_| Msg::StopCamera)}>{ "Stop the camera" }</button>
                 </div>
                 <p class="hint">{ "Tap a class's Capture button for one photo; hold it to take several." }</p>
+                { self.view_live(link) }
             </div>
         }
     }
@@ -1712,7 +1713,6 @@ impl App {
                     <input type="file" accept="image/*" multiple=true data-testid="predict-upload" disabled={!ready}
                         onchange={link.callback(|event: Event| Msg::Do(Action::Classify(input_files(&event))))} />
                 </label>
-                { self.view_live(link) }
                 if !self.state.predictions.is_empty() {
                     <button data-testid="clear-predictions" onclick={link.callback(|_| Msg::Do(Action::ClearPredictions))}>{ "Clear" }</button>
                 }
