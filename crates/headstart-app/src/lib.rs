@@ -959,21 +959,30 @@ impl<T: Clone> AppState<T> {
         };
         files
             .into_iter()
-            .map(|(file_name, file)| {
-                let job = self.start_job(PendingJob::Classify {
-                    file_name,
-                    version: model.version,
-                    class_names: model.class_names.clone(),
-                    live: false,
-                });
-                let request = Request::Classify {
-                    job,
-                    version: model.version,
-                    model: Some(Box::new(model.clone())),
-                };
-                Effect::Send(request, Some(file))
-            })
+            .map(|(file_name, file)| self.classify_file(&model, file_name, file, false).1)
             .collect()
+    }
+
+    /// Starts classifying one file (a photo, or a camera frame when `live`) with `model`.
+    fn classify_file<F>(
+        &mut self,
+        model: &TrainedModel,
+        file_name: String,
+        file: F,
+        live: bool,
+    ) -> (JobId, Effect<F, T>) {
+        let job = self.start_job(PendingJob::Classify {
+            file_name,
+            version: model.version,
+            class_names: model.class_names.clone(),
+            live,
+        });
+        let request = Request::Classify {
+            job,
+            version: model.version,
+            model: Some(Box::new(model.clone())),
+        };
+        (job, Effect::Send(request, Some(file)))
     }
 
     fn change_settings<F>(&mut self, settings: TrainingSettings) -> Vec<Effect<F, T>> {

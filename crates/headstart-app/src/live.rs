@@ -2,8 +2,7 @@
 //! previous one has been classified, so the frame rate is what the device can do and no
 //! frames pile up; each frame is classified by the model in use, like a photo.
 
-use crate::{AppState, Effect, JobId, Notice, PendingJob, Prediction};
-use headstart_core::protocol::Request;
+use crate::{AppState, Effect, JobId, Notice, Prediction};
 
 /// Live classification of the camera, while it is on.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,21 +47,11 @@ impl<T: Clone> AppState<T> {
         let Some(model) = self.model.clone().filter(|_| self.wants_live_frame()) else {
             return Vec::new();
         };
-        let job = self.start_job(PendingJob::Classify {
-            file_name: "camera".into(),
-            version: model.version,
-            class_names: model.class_names.clone(),
-            live: true,
-        });
+        let (job, effect) = self.classify_file(&model, "camera".into(), frame, true);
         if let Some(live) = &mut self.live {
             live.waiting = Some(job);
         }
-        let request = Request::Classify {
-            job,
-            version: model.version,
-            model: Some(Box::new(model)),
-        };
-        vec![Effect::Send(request, Some(frame))]
+        vec![effect]
     }
 
     /// A live frame's outcome: its prediction, or `None` when it failed.

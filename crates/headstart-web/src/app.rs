@@ -392,7 +392,16 @@ impl App {
         });
     }
 
+    /// Applies an action to the state, carries out its effects, then saves what changed:
+    /// except after progress alone, and after a failed save (tried again on the next change,
+    /// not at once: on a full device the retry would fail at once too, and again, without end).
     fn apply(&mut self, action: PageAction) {
+        let saves = !matches!(
+            action,
+            Action::ModelProgress { .. }
+                | Action::Worker(WorkerEvent::Epoch { .. }, _)
+                | Action::SaveFailed { .. }
+        );
         for effect in self.state.apply(action) {
             match effect {
                 Effect::Send(request, file) => self.send(request, file.map(JsValue::from)),
@@ -410,6 +419,9 @@ impl App {
                 }
                 Effect::Log(detail) => web_sys::console::log_1(&detail.into()),
             }
+        }
+        if saves {
+            self.save_changes();
         }
     }
 
@@ -551,9 +563,6 @@ impl Component for App {
             Msg::Pool(PoolEvent::Progress(..))
                 | Msg::Pool(PoolEvent::Worker(WorkerEvent::Epoch { .. }, _))
         );
-        // A failed save is tried again on the next change, not at once: on a full device the
-        // retry would fail at once too, and again, without end.
-        let saves = !progress_only && !matches!(msg, Msg::Do(Action::SaveFailed { .. }));
         match msg {
             Msg::Do(action) => self.apply(action),
             Msg::Launched(pool) => self.pool = Some(pool),
@@ -689,9 +698,6 @@ impl Component for App {
                     self.apply(Action::NewProject);
                 }
             }
-        }
-        if saves {
-            self.save_changes();
         }
         // Progress alone (an epoch, a chunk of the download) renders at most every
         // PROGRESS_RENDER_MS: a fast run reports hundreds of epochs a second, and rendering each
