@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-cargo build --release --locked --workspace --exclude headstart-web --exclude headstart-worker --all-features >&2
+cargo build --release --locked --workspace --exclude headstart-web --exclude headstart-worker --exclude headstart-worker-webgpu --all-features >&2
 cli="$CARGO_TARGET_DIR/release/headstart"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

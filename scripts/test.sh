@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything, then runs every test: native unit and integration tests (golden ImageNet
 # predictions, weight round trip, head training on real photos, the page's rules), the release
-# page build (page + model worker), and the browser tests in headless Chromium.
+# page build (page + the model worker's two builds), and the browser tests in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -11,8 +11,10 @@ printf '\n== Formatting\n'
 cargo fmt --all --check
 
 printf '\n== Lints (clippy, warnings are errors)\n'
-cargo clippy --release --locked --workspace --exclude headstart-web --exclude headstart-worker --all-features --all-targets -- -D warnings
+cargo clippy --release --locked --workspace --exclude headstart-web --exclude headstart-worker --exclude headstart-worker-webgpu --all-features --all-targets -- -D warnings
 cargo clippy --release --locked -p headstart-web -p headstart-worker --target wasm32-unknown-unknown -- -D warnings
+# The worker's WebGPU build apart: in one cargo run its feature would reach the CPU build too.
+cargo clippy --release --locked -p headstart-worker-webgpu --target wasm32-unknown-unknown -- -D warnings
 
 printf '\n== The model worker is built with gemm'"'"'s wasm SIMD kernels\n'
 # burn's `simd` feature makes gemm pick its wasm SIMD kernels (with +simd128 from .cargo/config.toml);
@@ -22,7 +24,7 @@ grep -q 'gemm-common feature "wasm-simd128-enable"' <<<"$gemm_features" ||
   { echo "gemm's wasm SIMD kernels are off in the model worker: enable burn's simd feature" >&2; exit 1; }
 
 printf '\n== Native tests (release: the backbone is too slow unoptimized)\n'
-cargo test --release --locked --workspace --exclude headstart-web --exclude headstart-worker --all-features
+cargo test --release --locked --workspace --exclude headstart-web --exclude headstart-worker --exclude headstart-worker-webgpu --all-features
 
 printf '\n== Release page build\n'
 scripts/build-web.sh

@@ -10,17 +10,21 @@ const session = servePageInBrowser();
 
 test("after the first visit the page loads, trains and classifies with no network at all", { timeout: WAIT_MS * 2 }, async () => {
   const profile = await session.browser.newContext({ viewport: { width: 1200, height: 1000 } });
-  const { page, consoleErrors } = await openPage(profile, session.server.origin);
+  const { page, requests, consoleErrors } = await openPage(profile, session.server.origin);
   await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
   const installStart = Date.now();
   await page.waitForFunction(() => document.querySelector('[data-testid="offline"]')?.dataset.state === "ready", null, { timeout: WAIT_MS });
   const cached = await page.evaluate(async () => {
     const [name] = await caches.keys();
     const requests = await (await caches.open(name)).keys();
-    return { name, files: requests.length };
+    return { name, files: requests.length, urls: requests.map((r) => r.url) };
   });
-  console.log("offline copy:", JSON.stringify({ ...cached, installMs: Date.now() - installStart }));
+  console.log("offline copy:", JSON.stringify({ name: cached.name, files: cached.files, installMs: Date.now() - installStart }));
   assert.ok(cached.files > 20, "the page, its workers, the weights and the sample photos are cached");
+  // With no GPU (only a software adapter here) the worker's WebGPU build is never downloaded,
+  // neither by the page nor for the offline copy.
+  assert.deepEqual([...requests, ...cached.urls].filter((url) => url.includes("headstart-worker-webgpu")), []);
+  assert.ok(cached.urls.some((url) => url.endsWith("/headstart-worker_bg.wasm")));
   // The browser can install it as an app: Chromium finds nothing missing, apart from the
   // test's own browser profile being a private one.
   const devtools = await profile.newCDPSession(page);
@@ -46,6 +50,35 @@ test("after the first visit the page loads, trains and classifies with no networ
   await screenshot(page, "offline");
   session.server.offline = false;
   // The browser's check for a newer service worker fails with no network; nothing else may.
+  assert.deepEqual(consoleErrors.filter((e) => !/service ?worker|offline\.js/i.test(e)), []);
+  await profile.close();
+});
+
+// The worker's WebGPU build is fetched only by a page whose first worker may use a GPU; such a
+// page asks the service worker to keep it, so that page too works with no network on WebGPU.
+// (Forced onto the software adapter here with ?compute=webgpu.)
+test("a page on WebGPU keeps the worker's WebGPU build for offline use", { timeout: WAIT_MS * 2 }, async () => {
+  const profile = await session.browser.newContext({ viewport: { width: 1200, height: 1000 } });
+  const { page, requests, consoleErrors } = await openPage(profile, session.server.origin, "?compute=webgpu");
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  assert.equal(await page.getByTestId("backend").getAttribute("data-path"), "WebGPU");
+  assert.ok(requests.some((url) => url.endsWith("/headstart-worker-webgpu_bg.wasm")));
+  await page.waitForFunction(
+    async () => {
+      const [name] = await caches.keys();
+      return Boolean(name && (await (await caches.open(name)).match("headstart-worker-webgpu_bg.wasm")));
+    },
+    null,
+    { timeout: WAIT_MS, polling: 250 },
+  );
+  const triedBefore = session.server.requestsWhileOffline;
+  session.server.offline = true;
+  await page.reload();
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  assert.equal(await page.getByTestId("backend").getAttribute("data-path"), "WebGPU");
+  // Only the browser's check for a newer service worker may try the network.
+  assert.deepEqual(session.server.triedWhileOffline.slice(triedBefore).filter((url) => url !== "/offline.js"), []);
+  session.server.offline = false;
   assert.deepEqual(consoleErrors.filter((e) => !/service ?worker|offline\.js/i.test(e)), []);
   await profile.close();
 });

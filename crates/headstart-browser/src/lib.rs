@@ -1,8 +1,11 @@
 //! What the page and the model workers share of the browser: the envelope their messages
-//! travel in, JavaScript errors as sentences, and `fetch` from either kind of global scope.
+//! travel in, JavaScript errors as sentences, `fetch` from either kind of global scope, and
+//! what WebGPU adapter the browser offers (the page asks before it chooses the worker build,
+//! each worker before it chooses its device).
 
 pub mod envelope;
 
+use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -35,4 +38,52 @@ pub async fn fetch_ok(url: &str) -> Result<Response, String> {
         return Err(format!("{url} answered HTTP {}", response.status()));
     }
     Ok(response)
+}
+
+/// What the browser's WebGPU adapter is.
+pub struct AdapterInfo {
+    /// True for software adapters (SwiftShader and the like): ~100x slower than the CPU path.
+    pub is_fallback: bool,
+    /// Vendor and architecture, as the browser reports them.
+    pub description: String,
+}
+
+/// Asks the browser for a WebGPU adapter without creating a device, from a window or a worker.
+pub async fn probe_adapter() -> Result<AdapterInfo, String> {
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).map_err(describe)?;
+    let gpu = Reflect::get(&navigator, &"gpu".into()).map_err(describe)?;
+    if gpu.is_undefined() || gpu.is_null() {
+        return Err("this browser does not offer WebGPU here".into());
+    }
+    let request: Function = Reflect::get(&gpu, &"requestAdapter".into())
+        .map_err(describe)?
+        .unchecked_into();
+    let promise: Promise = request.call0(&gpu).map_err(describe)?.unchecked_into();
+    let adapter = JsFuture::from(promise).await.map_err(describe)?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err("the browser found no WebGPU adapter".into());
+    }
+    let info = Reflect::get(&adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
+    let text = |object: &JsValue, key: &str| {
+        Reflect::get(object, &key.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    let flag = |object: &JsValue, key: &str| {
+        Reflect::get(object, &key.into())
+            .map(|v| v.is_truthy())
+            .unwrap_or(false)
+    };
+    let architecture = text(&info, "architecture");
+    let description = format!("{} {}", text(&info, "vendor"), architecture)
+        .trim()
+        .to_string();
+    let is_fallback = flag(&info, "isFallbackAdapter")
+        || flag(&adapter, "isFallbackAdapter")
+        || architecture.eq_ignore_ascii_case("swiftshader");
+    Ok(AdapterInfo {
+        is_fallback,
+        description,
+    })
 }

@@ -453,8 +453,13 @@ impl App {
                 // The offline copy downloads the page's files once more, so it waits until the
                 // model is ready rather than slowing the first start.
                 let link = self.link.clone();
+                let on_demand = self
+                    .pool
+                    .as_ref()
+                    .map(|pool| pool.borrow().files_on_demand())
+                    .unwrap_or_default();
                 wasm_bindgen_futures::spawn_local(async move {
-                    link.send_message(Msg::OfflineCopy(install_offline_copy().await));
+                    link.send_message(Msg::OfflineCopy(install_offline_copy(&on_demand).await));
                 });
                 if self.backend_check.is_some() {
                     self.send(Request::CheckBackends, None);
@@ -530,7 +535,7 @@ impl Component for App {
         let sink_link = link.clone();
         let sink: PoolSink = Rc::new(move |event| sink_link.send_message(Msg::Pool(event)));
         wasm_bindgen_futures::spawn_local(async move {
-            match WorkerPool::launch(size, choice, sink).await {
+            match WorkerPool::launch(size, choice, checking_backends, sink).await {
                 Ok(pool) => link.send_message(Msg::Launched(pool)),
                 Err(error) => link.send_message(Msg::Pool(PoolEvent::Failed(error))),
             }

@@ -2,9 +2,9 @@
 //! that free themselves, the page's address.
 
 use headstart_browser::{describe, fetch_ok};
-use js_sys::{Reflect, Uint8Array};
+use js_sys::{Array, Object, Reflect, Uint8Array};
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ReadableStreamDefaultReader};
 
@@ -169,9 +169,11 @@ impl std::fmt::Debug for ObjectUrl {
 }
 
 /// Installs the page's service worker (`offline.js`, which caches every file of the page) and
-/// waits until it is active: from then on the page works with no network. An error when the
-/// browser has no service workers (an insecure address, a private window in some browsers).
-pub async fn install_offline_copy() -> Result<(), String> {
+/// waits until it is active: from then on the page works with no network. It is then asked to
+/// keep `on_demand` too, files it caches only when asked (the worker's WebGPU build, on a page
+/// that uses it). An error when the browser has no service workers (an insecure address, a
+/// private window in some browsers).
+pub async fn install_offline_copy(on_demand: &[&str]) -> Result<(), String> {
     let navigator = window().navigator();
     let available = Reflect::get(&navigator, &"serviceWorker".into())
         .is_ok_and(|container| !container.is_undefined());
@@ -182,8 +184,16 @@ pub async fn install_offline_copy() -> Result<(), String> {
     JsFuture::from(container.register("offline.js"))
         .await
         .map_err(describe)?;
-    JsFuture::from(container.ready().map_err(describe)?)
-        .await
-        .map_err(describe)?;
+    let registration: web_sys::ServiceWorkerRegistration =
+        JsFuture::from(container.ready().map_err(describe)?)
+            .await
+            .map_err(describe)?
+            .unchecked_into();
+    if let (Some(active), false) = (registration.active(), on_demand.is_empty()) {
+        let keep = Object::new();
+        let files: Array = on_demand.iter().map(|&file| JsValue::from(file)).collect();
+        Reflect::set(&keep, &"keep".into(), &files).map_err(describe)?;
+        active.post_message(&keep).map_err(describe)?;
+    }
     Ok(())
 }

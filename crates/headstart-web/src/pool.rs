@@ -25,10 +25,17 @@ use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 /// The script each worker starts with: it loads the worker wasm handed to it.
 const BOOTSTRAP_URL: &str = "model-worker.js";
-/// The worker's wasm-bindgen glue, loaded by the bootstrap.
-const WORKER_GLUE_URL: &str = "headstart-worker.js";
-/// The worker's wasm, compiled once by the page.
-const WORKER_WASM_URL: &str = "headstart-worker_bg.wasm";
+/// The worker as every browser gets it: the CPU path only.
+const CPU_BUILD: WorkerBuild = WorkerBuild {
+    glue: "headstart-worker.js",
+    wasm: "headstart-worker_bg.wasm",
+};
+/// The same worker with burn's WebGPU backend as well (about five times the size), fetched only
+/// for the first worker and only where it may use a GPU.
+const WEBGPU_BUILD: WorkerBuild = WorkerBuild {
+    glue: "headstart-worker-webgpu.js",
+    wasm: "headstart-worker-webgpu_bg.wasm",
+};
 /// The converted backbone weights.
 const BACKBONE_URL: &str = "weights/efficientnet-lite0.bpk";
 /// What the bootstrap answers once the worker's wasm runs.
@@ -99,6 +106,43 @@ struct PoolWorker {
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
 
+/// One build of the model worker: its wasm-bindgen glue, loaded by the bootstrap, and its wasm,
+/// compiled once by the page.
+#[derive(Clone, Copy)]
+struct WorkerBuild {
+    glue: &'static str,
+    wasm: &'static str,
+}
+
+impl WorkerBuild {
+    /// Starts downloading and compiling this build: it goes on while the caller does other
+    /// things, until the returned future is awaited for the module.
+    fn compile(self) -> impl Future<Output = Result<JsValue, String>> {
+        let compiling = JsFuture::from(WebAssembly::compile_streaming(
+            &window().fetch_with_str(self.wasm),
+        ));
+        async move {
+            compiling
+                .await
+                .map_err(|e| format!("the model worker could not be compiled: {}", describe(e)))
+        }
+    }
+}
+
+/// Whether the first worker should get the WebGPU build: when WebGPU is asked for, when the
+/// backends are to be compared, or, choosing automatically, when the browser offers a hardware
+/// adapter (a software one is slower than the CPU path, and the build five times larger).
+async fn wants_webgpu_build(choice: ComputeChoice, comparing_backends: bool) -> bool {
+    match choice {
+        _ if comparing_backends => true,
+        ComputeChoice::Cpu => false,
+        ComputeChoice::AnyWebGpu => true,
+        ComputeChoice::Auto => headstart_browser::probe_adapter()
+            .await
+            .is_ok_and(|adapter| !adapter.is_fallback),
+    }
+}
+
 /// The pool.
 pub struct WorkerPool {
     workers: Vec<PoolWorker>,
@@ -108,8 +152,10 @@ pub struct WorkerPool {
     /// Requests for the trainer sent while it was (re)starting, delivered once it runs.
     for_trainer: Vec<(Request, Option<JsValue>)>,
     weights: Uint8Array,
-    /// The compiled worker wasm.
-    module: JsValue,
+    /// The CPU build, compiled.
+    cpu_module: JsValue,
+    /// The WebGPU build, compiled, for the first worker, when it may use a GPU.
+    webgpu_module: Option<JsValue>,
     choice: ComputeChoice,
     /// The training run the trainer is working on.
     training: Option<JobId>,
@@ -128,33 +174,43 @@ pub struct WorkerPool {
 }
 
 impl WorkerPool {
-    /// Downloads the weights and compiles the worker wasm (both once), then starts the first
+    /// Downloads the weights and compiles the worker wasm (both once; the WebGPU build as well
+    /// when the first worker may use it, see [`wants_webgpu_build`]), then starts the first
     /// worker with `choice`. [`PoolEvent::Ready`] follows when it has started; on the CPU path
     /// the pool then grows to `size` workers, one after another so that the first loads at
     /// full speed, and [`PoolEvent::Ready`] comes again as each joins.
     pub async fn launch(
         size: usize,
         choice: ComputeChoice,
+        comparing_backends: bool,
         sink: PoolSink,
     ) -> Result<Rc<RefCell<Self>>, String> {
+        // The builds download and compile while the weights download.
+        let cpu_module = CPU_BUILD.compile();
+        let webgpu_module = wants_webgpu_build(choice, comparing_backends)
+            .await
+            .then(|| WEBGPU_BUILD.compile());
         let progress = sink.clone();
         let weights = fetch_bytes(BACKBONE_URL, move |received, total| {
             progress(PoolEvent::Progress(received, total))
         })
         .await
         .map_err(|e| format!("the pretrained model could not be downloaded: {e}"))?;
-        let module = JsFuture::from(WebAssembly::compile_streaming(
-            &window().fetch_with_str(WORKER_WASM_URL),
-        ))
-        .await
-        .map_err(|e| format!("the model worker could not be compiled: {}", describe(e)))?;
+        let cpu_module = cpu_module.await?;
+        // Without the WebGPU build (offline before it was ever fetched, say) the first worker
+        // runs the CPU build: its badge then says WebGPU was not loaded.
+        let webgpu_module = match webgpu_module {
+            Some(compiling) => compiling.await.ok(),
+            None => None,
+        };
         let pool = Rc::new(RefCell::new(Self {
             workers: Vec::new(),
             size: size.max(1),
             queue: VecDeque::new(),
             for_trainer: Vec::new(),
             weights,
-            module,
+            cpu_module,
+            webgpu_module,
             choice,
             training: None,
             network_runs: HashMap::new(),
@@ -167,6 +223,15 @@ impl WorkerPool {
         let first = Self::spawn(&pool, 0, 0)?;
         pool.borrow_mut().workers.push(first);
         Ok(pool)
+    }
+
+    /// The files the offline copy keeps only for a page that uses them: the WebGPU build's,
+    /// when the first worker got it.
+    pub fn files_on_demand(&self) -> Vec<&'static str> {
+        match self.webgpu_module {
+            Some(_) => vec![WEBGPU_BUILD.glue, WEBGPU_BUILD.wasm],
+            None => Vec::new(),
+        }
     }
 
     /// Creates a worker for slot `index` and hands it the compiled wasm to load.
@@ -190,9 +255,14 @@ impl WorkerPool {
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        // Only the very first worker may take the GPU (see `start_worker`).
+        let (build, module) = match (index, generation, &pool.borrow().webgpu_module) {
+            (TRAINER, 0, Some(module)) => (WEBGPU_BUILD, module.clone()),
+            _ => (CPU_BUILD, pool.borrow().cpu_module.clone()),
+        };
         let load = Object::new();
-        Reflect::set(&load, &"glue".into(), &WORKER_GLUE_URL.into()).map_err(describe)?;
-        Reflect::set(&load, &"module".into(), &pool.borrow().module).map_err(describe)?;
+        Reflect::set(&load, &"glue".into(), &build.glue.into()).map_err(describe)?;
+        Reflect::set(&load, &"module".into(), &module).map_err(describe)?;
         worker.post_message(&load).map_err(describe)?;
         Ok(PoolWorker {
             worker,

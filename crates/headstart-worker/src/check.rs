@@ -3,10 +3,10 @@
 //! that may be all a test machine offers). Failed shaders can be silent on the web; this makes
 //! them visible.
 
-use crate::compute::{init_webgpu, probe_adapter};
+use crate::compute::init_webgpu;
 use crate::engine::Engine;
 use burn::module::Module;
-use headstart_browser::{describe, fetch_ok};
+use headstart_browser::{describe, fetch_ok, probe_adapter};
 use headstart_core::head::HeadConfig;
 use headstart_core::inference::{classify, embed, max_abs_difference};
 use headstart_core::protocol::BackendCheck;

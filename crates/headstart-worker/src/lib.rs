@@ -77,6 +77,25 @@ pub fn memory_bytes() -> f64 {
         .byte_length() as f64
 }
 
+/// The embeddings of a batch of normalized model inputs (`inputs` is `[batch, 3, 224, 224]`
+/// flattened), flattened: the network alone, for the benchmark (`scripts/bench.sh` times it
+/// through `wasm_bindgen.embed_normalized` in each worker and checks it against ONNX Runtime).
+#[wasm_bindgen]
+pub async fn embed_normalized(inputs: Vec<f32>) -> Result<Vec<f32>, JsValue> {
+    let engine = engine().ok_or("the model is not loaded yet")?;
+    let images: Vec<Vec<f32>> = inputs
+        .chunks(headstart_core::preprocess::INPUT_LEN)
+        .map(<[f32]>::to_vec)
+        .collect();
+    let embeddings = headstart_core::inference::embed(engine.backbone(), &images, engine.device())
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(embeddings
+        .iter()
+        .flat_map(|embedding| embedding.values().iter().copied())
+        .collect())
+}
+
 fn engine() -> Option<Rc<Engine>> {
     ENGINE.with_borrow(Clone::clone)
 }
