@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The command line's speed on this machine's CPU: embeddings per second at batch 1 and 32
 # (decoding and weight loading subtracted), and the time to train a new head on about 1,000
-# photos (the 30 real photos, each copied 34 times: a timing, not an accuracy).
+# photos (the 30 real photos, each copied 34 times: a timing, not an accuracy); then its anchor,
+# ONNX Runtime's native CPU runtime on the same weights (scripts/bench_onnxruntime.py).
 # Usage: scripts/bench-cli.sh   (after scripts/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,3 +30,5 @@ done
 count=$(find "$work/photos" -type f | wc -l)
 train=$(seconds "$cli" train "$work/photos" -o "$work/model.hsm" --json)
 printf 'training a new head on %s photos (decode, embed, 40 epochs, final test): %.1f s\n' "$count" "$train"
+scripts/onnx_anchor.sh
+"$HEADSTART_CACHE/onnx-venv/bin/python" scripts/bench_onnxruntime.py data/onnx/efficientnet-lite0.onnx "$cli" "${sample[@]}"

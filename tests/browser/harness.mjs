@@ -15,6 +15,7 @@ export const artifactsDir = join(repoRoot, "tests", "browser", "artifacts");
 const mimeTypes = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript",
+  ".mjs": "text/javascript",
   ".wasm": "application/wasm",
   ".css": "text/css",
   ".png": "image/png",
@@ -25,28 +26,41 @@ const mimeTypes = {
 };
 
 /** Starts a static server for dist/ on 127.0.0.1 with a free port. While its `offline` is set
- * it answers nothing: every connection is dropped, as with no network at all. */
-export async function serveDist() {
-  const served = { offline: false, requestsWhileOffline: 0 };
+ * it answers nothing: every connection is dropped, as with no network at all. `roots` serves
+ * more folders under URL prefixes (`{ "/ort/": folder }`); responses under a prefix listed in
+ * `isolated` carry the headers that make a page cross-origin isolated (threads in wasm). Bytes
+ * sent are counted per path in `sent`. */
+export async function serveDist({ roots = {}, isolated = [] } = {}) {
+  const served = { offline: false, requestsWhileOffline: 0, triedWhileOffline: [], sent: new Map() };
+  const folders = [...Object.entries(roots), ["/", distDir]];
   const server = createServer(async (request, response) => {
     if (served.offline) {
       served.requestsWhileOffline += 1;
+      served.triedWhileOffline.push(request.url);
       request.socket.destroy();
       return;
     }
     const path = decodeURIComponent(new URL(request.url, "http://x").pathname);
-    const file = normalize(join(distDir, path.endsWith("/") ? path + "index.html" : path));
-    if (!file.startsWith(distDir)) {
+    const [prefix, folder] = folders.find(([prefix]) => path.startsWith(prefix));
+    const rest = path.slice(prefix.length - 1);
+    const file = normalize(join(folder, rest.endsWith("/") ? rest + "index.html" : rest));
+    if (!file.startsWith(folder)) {
       response.writeHead(403).end();
       return;
     }
     try {
       const body = await readFile(file);
-      response.writeHead(200, {
+      const headers = {
         "content-type": mimeTypes[extname(file)] ?? "application/octet-stream",
         "content-length": body.length,
-      });
+      };
+      if (isolated.some((p) => path.startsWith(p))) {
+        headers["cross-origin-opener-policy"] = "same-origin";
+        headers["cross-origin-embedder-policy"] = "require-corp";
+      }
+      response.writeHead(200, headers);
       response.end(body);
+      served.sent.set(path, body.length);
     } catch {
       response.writeHead(404).end("not found");
     }

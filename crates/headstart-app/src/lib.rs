@@ -3866,6 +3866,26 @@ mod tests {
             edit("[5,1280]", "[4,1280]"),
             Err(ProjectFileError::Damaged(_))
         ));
+        // Claims no reader may act on (the header edited and its length written again): a
+        // shape far larger than the file, one whose size overflows, a class name with script.
+        let header_length = header_length(&bytes[..8], bytes.len() as u64).unwrap() as usize;
+        let header = std::str::from_utf8(&bytes[8..8 + header_length]).unwrap();
+        let edit_header = |from: &str, to: &str| {
+            assert!(header.contains(from), "{from} is in the header");
+            let header = header.replacen(from, to, 1);
+            let mut file = (header.len() as u64).to_le_bytes().to_vec();
+            file.extend_from_slice(header.as_bytes());
+            file.extend_from_slice(&bytes[8 + header_length..]);
+            open_project(&file)
+        };
+        for claim in ["[500000000,1280]", "[4611686018427387904,1280]"] {
+            assert!(matches!(
+                edit_header("[5,1280]", claim),
+                Err(ProjectFileError::Damaged(_))
+            ));
+        }
+        let scripted = edit_header("cats", "<script>alert(1)</script>").unwrap();
+        assert_eq!(scripted.classes[0].0, "<script>alert(1)</script>");
         let mut state = ready();
         let before = state.clone();
         state.apply::<&str>(Action::ProjectFileRefused(

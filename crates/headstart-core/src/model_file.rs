@@ -693,6 +693,14 @@ mod tests {
             refused(&edited("headstart-model", "other-model")),
             ModelFileError::NotAModelFile(_)
         ));
+        // Shapes claiming more than the file holds, or more than any memory: refused from the
+        // header, before anything is allocated from them.
+        for claim in ["[1280000000,3]", "[4611686018427387904,4]"] {
+            assert!(matches!(
+                refused(&edited("[1280,3]", claim)),
+                ModelFileError::NotAModelFile(_)
+            ));
+        }
         // A class removed from the manifest no longer fits the head's shape.
         assert!(matches!(
             refused(&edited("\\\"bird\\\"", "")),

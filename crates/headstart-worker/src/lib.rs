@@ -96,6 +96,19 @@ pub async fn embed_normalized(inputs: Vec<f32>) -> Result<Vec<f32>, JsValue> {
         .collect())
 }
 
+/// The embedding of a photo file the way a photo job makes it (decoded, its model input and
+/// thumbnail encoded, embedded), without the page: for the benchmark, beside
+/// [`embed_normalized`].
+#[wasm_bindgen]
+pub async fn embed_file(photo: web_sys::Blob) -> Result<Vec<f32>, JsValue> {
+    let engine = engine().ok_or("the model is not loaded yet")?;
+    let (embedding, _) = engine
+        .embed_photo(&photo)
+        .await
+        .map_err(|error| format!("{error:?}"))?;
+    Ok(embedding.into())
+}
+
 fn engine() -> Option<Rc<Engine>> {
     ENGINE.with_borrow(Clone::clone)
 }
