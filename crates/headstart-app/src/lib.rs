@@ -329,10 +329,23 @@ pub struct ClassEntry<T> {
     pub photos: Vec<Photo<T>>,
 }
 
+/// Longest class name, in characters: longer names are cut as they are typed (a project file
+/// holds names up to this long).
+pub const MAX_CLASS_NAME_CHARS: usize = 200;
+
 impl<T> ClassEntry<T> {
     /// The name as training and predictions use it: without surrounding spaces.
     pub fn label(&self) -> &str {
         self.name.trim()
+    }
+
+    /// The name as a student reads it: "Cats", "cats" and "cats  " are one name to them.
+    fn spoken_name(&self) -> String {
+        self.label()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
     }
 }
 
@@ -757,7 +770,7 @@ impl<T: Clone> AppState<T> {
             }
             Action::RenameClass(id, name) => {
                 if let Some(class) = self.class_mut(id) {
-                    class.name = name;
+                    class.name = name.chars().take(MAX_CLASS_NAME_CHARS).collect();
                     self.revision += 1;
                 }
             }
@@ -1983,12 +1996,14 @@ impl<T: Clone> AppState<T> {
         if self.classes.iter().any(|c| c.label().is_empty()) {
             return Some("Every class needs a name.".into());
         }
-        let mut names: Vec<&str> = self.classes.iter().map(ClassEntry::label).collect();
+        let mut names: Vec<(String, &str)> = (self.classes.iter())
+            .map(|class| (class.spoken_name(), class.label()))
+            .collect();
         names.sort_unstable();
-        if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
+        if let Some(pair) = names.windows(2).find(|pair| pair[0].0 == pair[1].0) {
             return Some(format!(
                 "Two classes are both called \"{}\"; rename one.",
-                pair[0]
+                pair[1].1
             ));
         }
         if let Some(class) = with_photos
@@ -2397,7 +2412,17 @@ mod tests {
                 .unwrap()
                 .contains("both called \"Class 1\"")
         );
+        // Names a student reads as the same one: case and spaces aside.
+        state.apply::<&str>(Action::RenameClass(a, "Wild  cats".into()));
+        state.apply::<&str>(Action::RenameClass(b, " wild CATS".into()));
+        assert!(state.training_blocker().unwrap().contains("both called \""));
+        state.apply::<&str>(Action::RenameClass(a, "Class 1".into()));
         state.apply::<&str>(Action::RenameClass(b, "".into()));
+        assert_eq!(
+            state.training_blocker().unwrap(),
+            "Every class needs a name."
+        );
+        state.apply::<&str>(Action::RenameClass(b, "   ".into()));
         assert_eq!(
             state.training_blocker().unwrap(),
             "Every class needs a name."
@@ -2408,6 +2433,9 @@ mod tests {
             state.notices.last(),
             Some(&Notice::CannotTrain("Every class needs a name.".into()))
         );
+        // A 2,000-character name (a pasted paragraph) is cut to what a project file holds.
+        state.apply::<&str>(Action::RenameClass(b, "é".repeat(2000)));
+        assert_eq!(state.classes[1].name.chars().count(), MAX_CLASS_NAME_CHARS);
         state.apply::<&str>(Action::RenameClass(b, "Fruit".into()));
         assert_eq!(state.training_blocker(), None);
         let effects: Effects = state.apply(Action::Train);

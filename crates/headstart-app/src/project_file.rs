@@ -41,9 +41,10 @@ pub const MAX_HEADER_BYTES: u64 = 16 << 20;
 /// Most photos a project file may hold.
 pub const MAX_PHOTOS: usize = 20_000;
 
-/// Most classes, and longest class name, a project file may hold.
+/// Most classes a project file may hold.
 const MAX_CLASSES: usize = 1000;
-const MAX_NAME_CHARS: usize = 200;
+/// Longest file name kept from a project file.
+const MAX_FILE_NAME_CHARS: usize = 200;
 
 /// The suggested name of an exported project file.
 pub const FILE_NAME: &str = "headstart-project.hsp";
@@ -248,7 +249,7 @@ pub fn read_layout(header: &[u8], file_bytes: u64) -> Result<ProjectLayout, Proj
     let mut index = 0;
     let mut classes = Vec::new();
     for class in &manifest.classes {
-        if class.name.chars().count() > MAX_NAME_CHARS {
+        if class.name.chars().count() > crate::MAX_CLASS_NAME_CHARS {
             return Err(damaged("a class name that long".into()));
         }
         let mut photos = Vec::new();
@@ -264,7 +265,7 @@ pub fn read_layout(header: &[u8], file_bytes: u64) -> Result<ProjectLayout, Proj
             };
             let (thumbnail, input) = (image("thumbnail")?, image("input")?);
             photos.push(PhotoLayout {
-                file_name: file_name.chars().take(MAX_NAME_CHARS).collect(),
+                file_name: file_name.chars().take(MAX_FILE_NAME_CHARS).collect(),
                 thumbnail,
                 input,
             });

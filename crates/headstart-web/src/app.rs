@@ -12,9 +12,10 @@ use crate::pool::{PoolEvent, PoolSink, WorkerPool};
 use crate::project_file::{open_project_file, project_file_blob};
 use crate::storage::{IndexedDbStorage, StorageError, bytes_used, claim_saving};
 use headstart_app::{
-    Action, AppState, ClassEntry, ClassId, Effect, ImportChoice, ModelStatus, PREVIEW_VIEWS,
-    PROJECT_FILE_NAME, Prediction, ProjectFileOptions, ProjectStorage, RunPurpose, SplitCounts,
-    StorageAccess, StorageState, TrainingState, Way, WayState, parse_sample_index, worker_count,
+    Action, AppState, ClassEntry, ClassId, Effect, ImportChoice, MAX_CLASS_NAME_CHARS, ModelStatus,
+    PREVIEW_VIEWS, PROJECT_FILE_NAME, Prediction, ProjectFileOptions, ProjectStorage, RunPurpose,
+    SplitCounts, StorageAccess, StorageState, TrainingState, Way, WayState, parse_sample_index,
+    worker_count,
 };
 use headstart_core::augment::AugmentationSettings;
 use headstart_core::preprocess::{INPUT_SIZE, Normalization};
@@ -1764,6 +1765,7 @@ fn view_class(
                 // Every keystroke goes to the state: yew rewrites the input from the state on
                 // each render, which would wipe a half-typed name when a photo finishes.
                 <input data-testid="class-name" aria-label="Class name" value={class.name.clone()}
+                    maxlength={MAX_CLASS_NAME_CHARS.to_string()}
                     oninput={link.callback(move |event: InputEvent| {
                         let input: HtmlInputElement = event.target_unchecked_into();
                         Msg::Do(Action::RenameClass(id, input.value()))
