@@ -97,3 +97,50 @@ test("without WebGPU the page falls back to the CPU and says why", async () => {
     await plain.close();
   }
 });
+
+// A WebGPU device the browser loses while photos are being embedded (destroyed here from the
+// worker's test hook, as a driver reset would take it): the worker ends, the page goes on on
+// the CPU path, every photo is still added, and the model trained before stays and classifies
+// as before.
+test("a WebGPU device lost mid-embedding: the photos are still added on the CPU and the model stays", { timeout: CHECK_MS + 60_000 }, async (t) => {
+  const { page, consoleErrors } = await openPage(session.browser, session.server.origin, "?compute=webgpu&test-hooks");
+  await page.getByTestId("ready").waitFor({ timeout: CHECK_MS });
+  if ((await page.getByTestId("backend").getAttribute("data-path")) !== "WebGPU") {
+    t.skip("no usable WebGPU adapter");
+    return;
+  }
+  const cards = page.getByTestId("class-card");
+  await cards.nth(0).getByTestId("class-upload").setInputFiles([photo("bird/crow.png"), photo("bird/owl.png")]);
+  await cards.nth(1).getByTestId("class-upload").setInputFiles([photo("fruit/lemon.png"), photo("fruit/kiwi.png")]);
+  const counts = (want) =>
+    page.waitForFunction((want) => [...document.querySelectorAll('[data-testid="class-count"]')].map((e) => e.textContent).join() === want && !document.querySelector('[data-testid="pending-photos"]'), want, { timeout: CHECK_MS });
+  await counts("2 photos,2 photos");
+  await page.getByTestId("train").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "done", null, { timeout: CHECK_MS });
+  const labels = async () => {
+    await page.getByTestId("predict-upload").setInputFiles([photo("bird/duck.png"), photo("fruit/grapes.png")]);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="prediction"]').length === 2, null, { timeout: CHECK_MS });
+    const found = await page.getByTestId("prediction").evaluateAll((nodes) => nodes.map((n) => [n.dataset.file, n.dataset.label, Number(n.dataset.confidence), n.dataset.modelVersion]).sort());
+    await page.getByTestId("clear-predictions").click();
+    return found;
+  };
+  const before = await labels();
+
+  await cards.nth(0).getByTestId("class-upload").setInputFiles(["hen.png", "pigeon.png", "duck.png"].map((f) => photo(`bird/${f}`)));
+  await page.workers()[0].evaluate(() => self.headstartLoseDevice());
+  await counts("5 photos,2 photos");
+  await page.waitForFunction(() => document.querySelector('[data-testid="backend"]').dataset.path === "CPU", null, { timeout: CHECK_MS });
+  const after = await labels();
+  const badge = await page.getByTestId("backend").getAttribute("title");
+  const notices = await page.getByTestId("notices").textContent();
+  console.log("device lost:", JSON.stringify({ before, after, badge, notices }));
+  assert.match(badge, /WebGPU stopped working/);
+  assert.match(notices, /graphics processor stopped working.*Nothing was lost/);
+  for (const [i, [file, label, confidence, version]] of before.entries()) {
+    assert.deepEqual([after[i][0], after[i][1], after[i][3]], [file, label, version]);
+    assert.ok(Math.abs(after[i][2] - confidence) < 1e-3, `${file}: ${after[i][2]} vs ${confidence}`);
+  }
+  await page.getByTestId("train").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "done", null, { timeout: CHECK_MS });
+  assert.ok(consoleErrors.length > 0 && consoleErrors.every((e) => /WebGPU device was lost|stopped|mapAsync|destroyed|Instance dropped/i.test(e)), JSON.stringify(consoleErrors));
+});

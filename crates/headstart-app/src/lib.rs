@@ -755,6 +755,16 @@ impl<T: Clone> AppState<T> {
                 reason,
                 workers,
             } => {
+                let was_on_gpu = matches!(
+                    self.model_status,
+                    ModelStatus::Ready {
+                        path: ComputePath::WebGpu,
+                        ..
+                    }
+                );
+                if was_on_gpu && path == ComputePath::Cpu {
+                    self.notices.push(Notice::GpuStopped);
+                }
                 self.model_status = ModelStatus::Ready {
                     path,
                     reason,
@@ -2136,6 +2146,32 @@ mod tests {
             reason: "test".into(),
             workers: 2,
         });
+    }
+
+    #[test]
+    fn the_cpu_taking_over_from_a_lost_gpu_is_said_once() {
+        let mut state = ready();
+        let started = |state: &mut State, path| {
+            state.apply::<&str>(Action::WorkersStarted {
+                path,
+                reason: "test".into(),
+                workers: 1,
+            });
+        };
+        started(&mut state, ComputePath::Cpu);
+        assert!(!state.notices.contains(&Notice::GpuStopped));
+        started(&mut state, ComputePath::WebGpu);
+        started(&mut state, ComputePath::Cpu);
+        started(&mut state, ComputePath::Cpu);
+        let said = state.notices.iter().filter(|n| **n == Notice::GpuStopped);
+        assert_eq!(said.count(), 1);
+        assert!(matches!(
+            state.model_status,
+            ModelStatus::Ready {
+                path: ComputePath::Cpu,
+                ..
+            }
+        ));
     }
 
     /// Ready, with two classes of two photos each; returns the first class's id too.

@@ -73,6 +73,8 @@ pub enum Notice {
         /// Why.
         error: ProjectFileError,
     },
+    /// The graphics processor stopped working (its WebGPU device was lost); the CPU took over.
+    GpuStopped,
     /// A change could not be saved; `quota` when the device's storage is full.
     NotSaved {
         /// Whether storage is full.
@@ -128,6 +130,9 @@ impl Notice {
                 "\"{file_name}\" was not opened: {}. Nothing changed.",
                 project_file_reason(error)
             ),
+            Self::GpuStopped => {
+                "The graphics processor stopped working, so Headstart goes on on the CPU (slower). Nothing was lost; a training run it was doing has to be started again.".into()
+            }
             Self::NotSaved { quota: true } => {
                 "Your latest change could not be saved: this device's storage is full. Delete some photos or free space; everything saved before is kept.".into()
             }

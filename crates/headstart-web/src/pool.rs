@@ -165,6 +165,8 @@ pub struct WorkerPool {
     networks_training: HashMap<JobId, usize>,
     /// The compute path and why, once the first worker has started.
     path: Option<(ComputePath, String)>,
+    /// Why the WebGPU worker stopped, once it has: its CPU replacement's badge says so.
+    gpu_failure: Option<String>,
     /// Photo jobs already sent again once after their worker died.
     retried: HashSet<JobId>,
     /// Workers that died, kept so that their handlers, which may be running when they are
@@ -216,6 +218,7 @@ impl WorkerPool {
             network_runs: HashMap::new(),
             networks_training: HashMap::new(),
             path: None,
+            gpu_failure: None,
             retried: HashSet::new(),
             retired: Vec::new(),
             sink,
@@ -263,6 +266,8 @@ impl WorkerPool {
         let load = Object::new();
         Reflect::set(&load, &"glue".into(), &build.glue.into()).map_err(describe)?;
         Reflect::set(&load, &"module".into(), &module).map_err(describe)?;
+        let test_hooks = crate::browser::query_param("test-hooks").is_some();
+        Reflect::set(&load, &"testHooks".into(), &test_hooks.into()).map_err(describe)?;
         worker.post_message(&load).map_err(describe)?;
         Ok(PoolWorker {
             worker,
@@ -305,6 +310,18 @@ impl WorkerPool {
             Ok((Event::Panicked { detail }, _)) => {
                 return Self::on_death(pool, index, generation, detail);
             }
+            // The GPU failed under a photo (a lost or broken device): the worker is replaced on
+            // the CPU path and its photos go again, this one included, as when a worker dies.
+            Ok((
+                Event::PhotoFailed {
+                    error: PhotoError::Compute(detail),
+                    ..
+                },
+                _,
+            )) if pool.borrow().on_webgpu(index) => {
+                let detail = format!("WebGPU failed: {detail}");
+                return Self::on_death(pool, index, generation, detail);
+            }
             Ok((event, attachment)) => pool.borrow_mut().route(index, event, attachment),
             Err(failure) => pool.borrow_mut().record_start(index, Err(failure)),
         };
@@ -336,6 +353,9 @@ impl WorkerPool {
         let mut events = Vec::new();
         let replace = {
             let mut pool = pool.borrow_mut();
+            if pool.on_webgpu(index) {
+                pool.gpu_failure = Some(detail.clone());
+            }
             let dead = &mut pool.workers[index];
             dead.worker.terminate();
             dead.started = Some(Err(detail));
@@ -446,6 +466,13 @@ impl WorkerPool {
             );
             self.workers[index].worker.terminate();
         }
+        let outcome = match (outcome, &self.gpu_failure) {
+            (Ok((ComputePath::Cpu, _)), Some(failure)) if index == TRAINER => Ok((
+                ComputePath::Cpu,
+                format!("WebGPU stopped working ({failure}); the CPU took over"),
+            )),
+            (outcome, _) => outcome,
+        };
         self.workers[index].started = Some(outcome);
         if index == TRAINER && self.trainer_runs() {
             for (request, attachment) in std::mem::take(&mut self.for_trainer) {
@@ -554,6 +581,13 @@ impl WorkerPool {
             .filter(|&index| matches!(self.workers[index].started, Some(Ok(_))))
             .min_by_key(|&index| (busy(index), index))
             .unwrap_or(TRAINER)
+    }
+
+    fn on_webgpu(&self, index: usize) -> bool {
+        matches!(
+            self.workers[index].started,
+            Some(Ok((ComputePath::WebGpu, _)))
+        )
     }
 
     fn trainer_runs(&self) -> bool {
