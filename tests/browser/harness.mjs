@@ -1,6 +1,8 @@
 // Serves dist/ on loopback and drives Debian's Chromium with playwright-core (never a
-// downloaded browser). Every request the page makes is recorded so tests can prove nothing
-// leaves the page's own origin.
+// downloaded browser). Every request a page opened here makes is recorded, and at the end of
+// each test file every one of them must have gone to the page's own origin and carried no body
+// (only GETs): across the files that is a whole session of loading, uploading, training,
+// comparing, classifying, exporting, importing and reloading, with nothing sent anywhere.
 import { createServer } from "node:http";
 import { readFile, readdir, stat, mkdir, writeFile } from "node:fs/promises";
 import { extname, join, normalize, dirname, resolve } from "node:path";
@@ -91,13 +93,19 @@ export async function launchBrowser({ webgpu = true, camera } = {}) {
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args });
 }
 
+/** Every request of every page opened by `openPage` in this test file. */
+const sessionRequests = [];
+
 /** Opens the page in a new tab of `browser` (a browser, or one of its contexts), recording
  * requests and console errors. */
 export async function openPage(browser, origin, query = "") {
   const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
   const requests = [];
   const consoleErrors = [];
-  page.on("request", (request) => requests.push(request.url()));
+  page.on("request", (request) => {
+    requests.push(request.url());
+    sessionRequests.push({ url: request.url(), method: request.method(), bodyBytes: request.postDataBuffer()?.length ?? 0, origin });
+  });
   page.on("console", (message) => {
     if (message.type() === "error") consoleErrors.push(message.text());
   });
@@ -129,6 +137,12 @@ export function servePageInBrowser({ cameraPhoto } = {}) {
   after(async () => {
     await session.browser?.close();
     await session.server?.close();
+    // Nothing left the device: every request went to the page's own origin (or was a blob: or
+    // data: URL inside the page) and was a GET without a body, so no photo went anywhere.
+    const sent = sessionRequests.filter(({ url, method, bodyBytes, origin }) =>
+      !(url.startsWith(origin) || url.startsWith("blob:") || url.startsWith("data:")) || !["GET", "HEAD"].includes(method) || bodyBytes > 0);
+    if (sent.length > 0) throw new Error(`requests that left the page or carried data: ${JSON.stringify(sent.slice(0, 5))}`);
+    if (sessionRequests.length === 0) throw new Error("no request was recorded: the check would prove nothing");
   });
   return session;
 }

@@ -64,6 +64,11 @@ test("a page on WebGPU keeps the worker's WebGPU build for offline use", { timeo
   assert.equal(await page.getByTestId("backend").getAttribute("data-path"), "WebGPU");
   assert.ok(requests.some((url) => url.endsWith("/headstart-worker-webgpu_bg.wasm")));
   await page.waitForFunction(
+    () => document.querySelector('[data-testid="offline"]')?.dataset.state === "ready" && navigator.serviceWorker.controller,
+    null,
+    { timeout: WAIT_MS },
+  );
+  await page.waitForFunction(
     async () => {
       const [name] = await caches.keys();
       return Boolean(name && (await (await caches.open(name)).match("headstart-worker-webgpu_bg.wasm")));

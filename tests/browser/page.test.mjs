@@ -37,7 +37,7 @@ async function trainAndWait(page) {
 }
 
 test("a student trains on uploaded photos and classifies held-out ones on the CPU path", { timeout: TEST_MS }, async () => {
-  const { page, requests, consoleErrors } = await openPage(session.browser, session.server.origin);
+  const { page, consoleErrors } = await openPage(session.browser, session.server.origin);
   const loadStarted = Date.now();
   await waitForReady(page);
   const readyMs = Date.now() - loadStarted;
@@ -171,10 +171,8 @@ test("a student trains on uploaded photos and classifies held-out ones on the CP
   await writeFile(join(artifactsDir, "student-flow.json"), JSON.stringify(timings, null, 2));
   assert.ok(accuracy >= 0.8, `held-out accuracy ${accuracy} (${correct}/${heldOut.length}); chance is 0.33`);
 
-  // Nothing left the device: every request went to the page's own origin.
-  const foreign = requests.filter((url) => !url.startsWith(session.server.origin) && !url.startsWith("blob:") && !url.startsWith("data:"));
-  assert.deepEqual(foreign, []);
-  // ...and the page ran under its own strict policy: its origin only, WebAssembly allowed, its
+  // Nothing left the device (the harness checks every request of every test at the end), and
+  // the page ran under its own strict policy: its origin only, WebAssembly allowed, its
   // one inline bootstrap script by hash, nothing inline otherwise (a violation would be in
   // consoleErrors: the harness records them).
   const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content");
