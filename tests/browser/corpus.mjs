@@ -2,8 +2,30 @@
 // file is committed): each entry is { name, buffer, mimeType, expect } with `expect` "kept" (a
 // photo the page must add) or "refused" (it must be named in a notice, and nothing else lost).
 // Formats only a browser can encode (WebP, a canvas JPEG to put EXIF in) come from `encode`,
-// which runs in the test's browser.
+// which runs in the test's browser; those no browser writes (CMYK JPEG, AVIF, HEIC) from
+// corpus_formats.py, made from the real photo.
 import { deflateSync, crc32 } from "node:zlib";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** `realPhoto` as the files corpus_formats.py writes, by name, with the Python environment
+ * scripts/setup.sh makes for it. */
+async function formatsFromPython(realPhoto) {
+  const dir = await mkdtemp(join(tmpdir(), "corpus-"));
+  try {
+    const source = join(dir, "source.png");
+    await writeFile(source, realPhoto);
+    const cache = process.env.HEADSTART_CACHE ?? join(homedir(), ".cache", "headstart");
+    const script = fileURLToPath(new URL("corpus_formats.py", import.meta.url));
+    const names = execFileSync(join(cache, "corpus-venv", "bin", "python"), [script, source, dir], { encoding: "utf8" }).trim().split("\n");
+    return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await readFile(join(dir, name))])));
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+}
 
 function chunk(kind, data) {
   const length = Buffer.alloc(4);
@@ -90,6 +112,7 @@ async function encode(page, type) {
 export async function corpus(page, realPhoto) {
   const gradient = (x) => [40 + (x % 200), 120, 200 - (x % 150)];
   const jpeg = await encode(page, "image/jpeg");
+  const written = await formatsFromPython(realPhoto);
   const entry = (name, buffer, expect, mimeType = "application/octet-stream") => ({ name, buffer, expect, mimeType });
   return [
     entry("empty.png", Buffer.alloc(0), "refused"),
@@ -105,6 +128,10 @@ export async function corpus(page, realPhoto) {
     entry("bitmap.bmp", bmp(64, 48, gradient), "kept"),
     entry("animated.gif", animatedGif(), "kept"),
     entry("picture.webp", await encode(page, "image/webp"), "kept"),
+    entry("print-cmyk.jpg", written["print-cmyk.jpg"], "kept"),
+    entry("phone.avif", written["phone.avif"], "kept"),
+    // Chromium decodes no HEIC: refused by name (a student's iPhone photo needs exporting as JPEG).
+    entry("iphone.heic", written["iphone.heic"], "refused"),
     entry("rotated-exif.jpg", withExifOrientation(jpeg, 6), "kept"),
     entry('<img src=x onerror=alert("name")>.png', png(8, 8, rows(8, 8, gradient)), "kept"),
     entry("photo\u202Egnp.exe", png(8, 8, rows(8, 8, gradient)), "kept"),

@@ -1,7 +1,7 @@
-// Odd and hostile photos, as a classroom brings them (the corpus is made by corpus.mjs): in one
-// batch of 100 files each odd one is kept and shown correctly or refused by name, every good
-// photo is kept, no script in a file or a file name ever runs, and an EXIF-rotated photo comes
-// out upright.
+// Odd and hostile photos, as a classroom brings them (the corpus is made by corpus.mjs and
+// corpus_formats.py): in one batch of 100 files each odd one is kept and shown correctly or
+// refused by name, every good photo is kept, no script in a file or a file name ever runs, and
+// an EXIF-rotated photo comes out upright.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -38,6 +38,7 @@ test("in a batch of 100 with odd and hostile files, each is kept or refused by n
     if (expect !== "either") assert.equal(outcome[name], expect, name.slice(0, 60));
   }
   assert.equal(await page.getByTestId("class-count").first().textContent(), `${[...shown].length} photos`);
+  assert.match(notices, /"iphone.heic" was skipped: this browser cannot read HEIC photos \(an iPhone's format\); save it as a JPEG first\./);
   // Nothing in a file or a file name ran, or became markup.
   assert.deepEqual(dialogs, []);
   assert.equal(await page.locator('img[src="x"]').count(), 0);

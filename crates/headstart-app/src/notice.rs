@@ -87,12 +87,15 @@ impl Notice {
     pub fn sentence(&self) -> String {
         match self {
             Self::PhotoSkipped { file_name, error } => {
-                format!("\"{file_name}\" was skipped: {}.", photo_reason(error))
+                format!(
+                    "\"{file_name}\" was skipped: {}.",
+                    photo_reason(file_name, error)
+                )
             }
             Self::PhotoNotClassified { file_name, error } => {
                 format!(
                     "\"{file_name}\" was not classified: {}.",
-                    photo_reason(error)
+                    photo_reason(file_name, error)
                 )
             }
             Self::ModelStillLoading => {
@@ -143,8 +146,14 @@ impl Notice {
     }
 }
 
-fn photo_reason(error: &PhotoError) -> String {
+fn photo_reason(file_name: &str, error: &PhotoError) -> String {
+    let extension = file_name.rsplit('.').next().unwrap_or("").to_lowercase();
     match error {
+        // Most browsers read no HEIC/HEIF, the format iPhones save photos in by default.
+        PhotoError::NotAnImage if ["heic", "heif"].contains(&extension.as_str()) => {
+            "this browser cannot read HEIC photos (an iPhone's format); save it as a JPEG first"
+                .into()
+        }
         PhotoError::NotAnImage => "this is not an image the browser can decode".into(),
         PhotoError::TooLarge { width, height } => format!(
             "it is {width} × {height} pixels, more than the {} million a photo may have",
