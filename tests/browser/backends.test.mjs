@@ -144,3 +144,47 @@ test("a WebGPU device lost mid-embedding: the photos are still added on the CPU 
   await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "done", null, { timeout: CHECK_MS });
   assert.ok(consoleErrors.length > 0 && consoleErrors.every((e) => /WebGPU device was lost|stopped|mapAsync|destroyed|Instance dropped/i.test(e)), JSON.stringify(consoleErrors));
 });
+
+// The same loss while a network trains on the GPU (fine-tuning, long enough to be caught
+// mid-run): the run stops with a message, the model trained before stays the model in use and
+// classifies, and the next run trains on the CPU.
+test("a WebGPU device lost mid-training: the run stops with a message, the last model stays, the CPU trains next", { timeout: CHECK_MS * 2 }, async (t) => {
+  const { page, consoleErrors } = await openPage(session.browser, session.server.origin, "?compute=webgpu&test-hooks");
+  await page.getByTestId("ready").waitFor({ timeout: CHECK_MS });
+  if ((await page.getByTestId("backend").getAttribute("data-path")) !== "WebGPU") {
+    t.skip("no usable WebGPU adapter");
+    return;
+  }
+  const cards = page.getByTestId("class-card");
+  await cards.nth(0).getByTestId("class-upload").setInputFiles([photo("bird/crow.png"), photo("bird/owl.png")]);
+  await cards.nth(1).getByTestId("class-upload").setInputFiles([photo("fruit/lemon.png"), photo("fruit/kiwi.png")]);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="class-count"]')].map((e) => e.textContent).join() === "2 photos,2 photos" && !document.querySelector('[data-testid="pending-photos"]'), null, { timeout: CHECK_MS });
+  const state = () => page.getByTestId("train-status").getAttribute("data-state");
+  const train = async (way, epochs) => {
+    await page.getByTestId("train-mode").selectOption(way);
+    await page.getByTestId("epochs").fill(String(epochs));
+    await page.getByTestId("epochs").press("Tab");
+    await page.getByTestId("train").click();
+  };
+  await train("frozen", 20);
+  await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "done", null, { timeout: CHECK_MS });
+  const model = () => page.getByTestId("model-info").evaluate((n) => [n.dataset.version, n.dataset.way]);
+  const lastGood = await model();
+
+  await train("finetune", 200);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="curves"]')?.dataset.epochs) >= 1, null, { timeout: CHECK_MS });
+  assert.equal(await state(), "running");
+  await page.workers()[0].evaluate(() => self.headstartLoseDevice());
+  await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "error", null, { timeout: CHECK_MS });
+  const said = await page.getByTestId("train-status").textContent();
+  await page.waitForFunction(() => document.querySelector('[data-testid="backend"]').dataset.path === "CPU", null, { timeout: CHECK_MS });
+  console.log("device lost while training:", JSON.stringify({ said, lastGood, now: await model() }));
+  assert.deepEqual(await model(), lastGood);
+  await page.getByTestId("predict-upload").setInputFiles([photo("bird/duck.png")]);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="prediction"]').length === 1, null, { timeout: CHECK_MS });
+  assert.equal(await page.getByTestId("prediction").getAttribute("data-model-version"), lastGood[0]);
+  await train("finetune", 2);
+  await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "done", null, { timeout: CHECK_MS });
+  assert.deepEqual((await model())[1], "finetune");
+  assert.ok(consoleErrors.every((e) => /WebGPU device was lost|stopped|mapAsync|destroyed|poisoned|training failed/i.test(e)), JSON.stringify(consoleErrors));
+});
