@@ -98,16 +98,15 @@ test("without WebGPU the page falls back to the CPU and says why", async () => {
   }
 });
 
-// A WebGPU device the browser loses while photos are being embedded (destroyed here from the
-// worker's test hook, as a driver reset would take it): the worker ends, the page goes on on
-// the CPU path, every photo is still added, and the model trained before stays and classifies
-// as before.
-test("a WebGPU device lost mid-embedding: the photos are still added on the CPU and the model stays", { timeout: CHECK_MS + 60_000 }, async (t) => {
+/** The page on WebGPU with its test hooks and two classes of two photos, or nothing (the test
+ * skipped) where the browser offers no usable adapter. `counts(want)` waits for the classes'
+ * counts, joined by commas, with no photo pending. */
+async function openOnWebGpuWithPhotos(t) {
   const { page, consoleErrors } = await openPage(session.browser, session.server.origin, "?compute=webgpu&test-hooks");
   await page.getByTestId("ready").waitFor({ timeout: CHECK_MS });
   if ((await page.getByTestId("backend").getAttribute("data-path")) !== "WebGPU") {
     t.skip("no usable WebGPU adapter");
-    return;
+    return null;
   }
   const cards = page.getByTestId("class-card");
   await cards.nth(0).getByTestId("class-upload").setInputFiles([photo("bird/crow.png"), photo("bird/owl.png")]);
@@ -115,6 +114,17 @@ test("a WebGPU device lost mid-embedding: the photos are still added on the CPU 
   const counts = (want) =>
     page.waitForFunction((want) => [...document.querySelectorAll('[data-testid="class-count"]')].map((e) => e.textContent).join() === want && !document.querySelector('[data-testid="pending-photos"]'), want, { timeout: CHECK_MS });
   await counts("2 photos,2 photos");
+  return { page, consoleErrors, cards, counts };
+}
+
+// A WebGPU device the browser loses while photos are being embedded (destroyed here from the
+// worker's test hook, as a driver reset would take it): the worker ends, the page goes on on
+// the CPU path, every photo is still added, and the model trained before stays and classifies
+// as before.
+test("a WebGPU device lost mid-embedding: the photos are still added on the CPU and the model stays", { timeout: CHECK_MS + 60_000 }, async (t) => {
+  const opened = await openOnWebGpuWithPhotos(t);
+  if (!opened) return;
+  const { page, consoleErrors, cards, counts } = opened;
   await page.getByTestId("train").click();
   await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "done", null, { timeout: CHECK_MS });
   const labels = async () => {
@@ -149,16 +159,9 @@ test("a WebGPU device lost mid-embedding: the photos are still added on the CPU 
 // mid-run): the run stops with a message, the model trained before stays the model in use and
 // classifies, and the next run trains on the CPU.
 test("a WebGPU device lost mid-training: the run stops with a message, the last model stays, the CPU trains next", { timeout: CHECK_MS * 2 }, async (t) => {
-  const { page, consoleErrors } = await openPage(session.browser, session.server.origin, "?compute=webgpu&test-hooks");
-  await page.getByTestId("ready").waitFor({ timeout: CHECK_MS });
-  if ((await page.getByTestId("backend").getAttribute("data-path")) !== "WebGPU") {
-    t.skip("no usable WebGPU adapter");
-    return;
-  }
-  const cards = page.getByTestId("class-card");
-  await cards.nth(0).getByTestId("class-upload").setInputFiles([photo("bird/crow.png"), photo("bird/owl.png")]);
-  await cards.nth(1).getByTestId("class-upload").setInputFiles([photo("fruit/lemon.png"), photo("fruit/kiwi.png")]);
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="class-count"]')].map((e) => e.textContent).join() === "2 photos,2 photos" && !document.querySelector('[data-testid="pending-photos"]'), null, { timeout: CHECK_MS });
+  const opened = await openOnWebGpuWithPhotos(t);
+  if (!opened) return;
+  const { page, consoleErrors } = opened;
   const state = () => page.getByTestId("train-status").getAttribute("data-state");
   const train = async (way, epochs) => {
     await page.getByTestId("train-mode").selectOption(way);
