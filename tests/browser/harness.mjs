@@ -93,13 +93,15 @@ export async function launchBrowser({ webgpu = true, camera } = {}) {
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args });
 }
 
-/** Every request of every page opened by `openPage` in this test file. */
+/** Every request of every page opened by `openPage` in this test file, and how many pages. */
 const sessionRequests = [];
+let pagesOpened = 0;
 
-/** Opens the page in a new tab of `browser` (a browser, or one of its contexts), recording
- * requests and console errors. */
+/** Opens the page in a new tab of `browser` (a browser, 1200 × 1000, or one of its contexts,
+ * at the context's size), recording requests and console errors. */
 export async function openPage(browser, origin, query = "") {
   const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+  pagesOpened += 1;
   const requests = [];
   const consoleErrors = [];
   page.on("request", (request) => {
@@ -142,7 +144,7 @@ export function servePageInBrowser({ cameraPhoto } = {}) {
     const sent = sessionRequests.filter(({ url, method, bodyBytes, origin }) =>
       !(url.startsWith(origin) || url.startsWith("blob:") || url.startsWith("data:")) || !["GET", "HEAD"].includes(method) || bodyBytes > 0);
     if (sent.length > 0) throw new Error(`requests that left the page or carried data: ${JSON.stringify(sent.slice(0, 5))}`);
-    if (sessionRequests.length === 0) throw new Error("no request was recorded: the check would prove nothing");
+    if (pagesOpened > 0 && sessionRequests.length === 0) throw new Error("no request was recorded: the check would prove nothing");
   });
   return session;
 }

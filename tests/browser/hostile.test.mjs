@@ -48,3 +48,19 @@ test("in a batch of 100 with odd and hostile files, each is kept or refused by n
   assert.deepEqual(await size("strip-4000x6.png"), [160, 1]);
   assert.deepEqual(consoleErrors, []);
 });
+
+// A pasted paragraph as a class name, on a phone: cut to the 200 characters a project file
+// holds, and one long word wraps rather than widening the page.
+test("a 2,000-character class name is cut to 200 and the page stays as wide as a phone", { timeout: WAIT_MS }, async () => {
+  const phone = await session.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const { page, consoleErrors } = await openPage(phone, session.server.origin);
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await page.getByTestId("load-samples").click();
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="class-count"]')].every((e) => e.textContent === "5 photos"), null, { timeout: WAIT_MS });
+  const name = page.getByTestId("class-card").nth(0).getByTestId("class-name");
+  await name.fill("x".repeat(2000));
+  assert.equal((await name.inputValue()).length, 200);
+  assert.deepEqual(await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]), [390, 390]);
+  assert.deepEqual(consoleErrors, []);
+  await phone.close();
+});
