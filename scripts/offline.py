@@ -1,8 +1,8 @@
 """Writes the page's service worker, dist/offline.js, from www/offline.js: the list of every
 file of the built page (which it caches so the page works offline) and a version made from
 their contents, so that any change to the page is a new service worker the browser installs.
-The WebGPU build of the model worker is listed apart: it is cached when the page first fetches
-it (only where a GPU is used), never downloaded for the offline copy alone.
+The WebGPU build of the model worker is listed apart: it is cached only when a page whose first
+worker uses it asks (only where a GPU is used), never downloaded for the offline copy alone.
 Run by trunk's post-build hook (trunk.toml) after csp.py, which changes index.html; prints the
 version, the file count and their bytes."""
 import hashlib

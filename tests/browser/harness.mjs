@@ -28,16 +28,16 @@ const mimeTypes = {
 };
 
 /** Starts a static server for dist/ on 127.0.0.1 with a free port. While its `offline` is set
- * it answers nothing: every connection is dropped, as with no network at all. `roots` serves
- * more folders under URL prefixes (`{ "/ort/": folder }`); responses under a prefix listed in
- * `isolated` carry the headers that make a page cross-origin isolated (threads in wasm). Bytes
- * sent are counted per path in `sent`. */
+ * it answers nothing: every connection is dropped, as with no network at all, and the paths
+ * tried are kept in `triedWhileOffline`. `roots` serves more folders under URL prefixes
+ * (`{ "/ort/": folder }`); responses under a prefix listed in `isolated` carry the headers
+ * that make a page cross-origin isolated (threads in wasm). Bytes sent are counted per path
+ * in `sent`. */
 export async function serveDist({ roots = {}, isolated = [] } = {}) {
-  const served = { offline: false, requestsWhileOffline: 0, triedWhileOffline: [], sent: new Map() };
+  const served = { offline: false, triedWhileOffline: [], sent: new Map() };
   const folders = [...Object.entries(roots), ["/", distDir]];
   const server = createServer(async (request, response) => {
     if (served.offline) {
-      served.requestsWhileOffline += 1;
       served.triedWhileOffline.push(request.url);
       request.socket.destroy();
       return;
@@ -148,6 +148,9 @@ export function servePageInBrowser({ cameraPhoto } = {}) {
   });
   return session;
 }
+
+/** The middle value of `values` (the upper one of an even count), for the benchmarks. */
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** The photo files of one class folder under `dir` (relative to the repository or absolute), sorted. */
 export async function photos(dir, className) {

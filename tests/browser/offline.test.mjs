@@ -37,7 +37,7 @@ test("after the first visit the page loads, trains and classifies with no networ
   const reloadStart = Date.now();
   await page.reload();
   await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
-  console.log("ready with no network:", Date.now() - reloadStart, "ms;", session.server.requestsWhileOffline, "connection(s) tried");
+  console.log("ready with no network:", Date.now() - reloadStart, "ms;", session.server.triedWhileOffline.length, "connection(s) tried");
   assert.equal(await page.getByTestId("offline").getAttribute("data-state"), "ready");
   await page.getByTestId("load-samples").click();
   await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
@@ -81,7 +81,7 @@ test("a page on WebGPU keeps the worker's WebGPU build for offline use", { timeo
     assert.ok(Date.now() < deadline, "the WebGPU build never reached the offline copy");
     await page.waitForTimeout(250);
   }
-  const triedBefore = session.server.requestsWhileOffline;
+  const triedBefore = session.server.triedWhileOffline.length;
   session.server.offline = true;
   await page.reload();
   await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });

@@ -6,12 +6,11 @@ import { readFile, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { cpus, totalmem, release } from "node:os";
 import { join } from "node:path";
-import { serveDist, launchBrowser, repoRoot, distDir, photos, waitForCounts } from "../harness.mjs";
+import { serveDist, launchBrowser, repoRoot, distDir, photos, waitForCounts, median } from "../harness.mjs";
 
 const rounds = Number(process.env.ROUNDS ?? 3);
 const WAIT_MS = 600_000;
 const benchDir = join(repoRoot, "tests", "browser", "bench");
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 // 4 classes x 20 photos from the 30 real ones: class i takes 20 in a row from place 10 i.
 const realPhotos = [];

@@ -2,21 +2,15 @@
 // thread's longest task in each phase, each worker's wasm memory, and time to ready, on the
 // release page in headless Chromium. Rounds alternate the pool sizes; medians are reported.
 // Run with scripts/bench-workers.sh (ROUNDS=3 and SIZES="1 2" by default).
-import { readdir, writeFile, mkdir } from "node:fs/promises";
+import { writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { serveDist, launchBrowser, repoRoot, artifactsDir } from "../harness.mjs";
+import { serveDist, launchBrowser, artifactsDir, photos, median } from "../harness.mjs";
 
 const rounds = Number(process.env.ROUNDS ?? 3);
 const sizes = (process.env.SIZES ?? "1 2").split(/\s+/).map(Number);
 const classes = ["bird", "flower", "fruit"];
 const WAIT_MS = 600_000;
 
-async function photos(dir, name) {
-  const files = (await readdir(join(repoRoot, dir, name))).filter((n) => n.endsWith(".png")).sort();
-  return files.map((file) => join(repoRoot, dir, name, file));
-}
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function measure(browser, origin, workers) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
