@@ -5,7 +5,7 @@ use crate::backbone::EfficientNetLite0;
 use crate::embedding::{Embedding, EmbeddingError};
 use crate::head::ClassifierHead;
 use crate::neighbours::NeighbourModel;
-use crate::preprocess::batch_tensor;
+use crate::preprocess::{INPUT_LEN, batch_tensor};
 use crate::protocol::NetworkTraining;
 use crate::training::{ModelWeights, TrainedModel};
 use crate::tune::{TunedTail, scratch_input};
@@ -187,6 +187,46 @@ pub async fn read_rows(tensor: Tensor<2>) -> Result<Vec<Vec<f32>>, ExecutionErro
         .try_to_vec::<f32>()
         .expect("float tensor");
     Ok(values.chunks(columns.max(1)).map(<[f32]>::to_vec).collect())
+}
+
+/// Largest difference between a GPU's embeddings and the CPU's for the GPU to be trusted.
+pub const GPU_TOLERANCE: f32 = 1e-2;
+
+/// Why a GPU backbone is not trusted.
+#[derive(Debug)]
+pub enum GpuDistrust {
+    /// The CPU failed to embed the probe (nothing is known of the GPU).
+    Cpu(InferenceError),
+    /// The GPU failed running the backbone, or gave something that is not an embedding (NaNs).
+    Failed(InferenceError),
+    /// The GPU's embedding differs from the CPU's by this much.
+    Differs(f32),
+}
+
+/// Runs a fixed synthetic image through the backbone on the CPU and on a GPU; failed shaders
+/// can be silent, so a GPU is only trusted when it agrees with the CPU. The two backbones are
+/// separate models: burn's BatchNorm statistics are shared between clones.
+pub async fn check_gpu_against_cpu(
+    cpu: &EfficientNetLite0,
+    cpu_device: &Device,
+    gpu: &EfficientNetLite0,
+    gpu_device: &Device,
+) -> Result<(), GpuDistrust> {
+    let probe: Vec<f32> = (0..INPUT_LEN)
+        .map(|i| ((i * 7919) % 255) as f32 / 128.0 - 1.0)
+        .collect();
+    let images = [probe];
+    let expected = embed(cpu, &images, cpu_device)
+        .await
+        .map_err(GpuDistrust::Cpu)?;
+    let actual = embed(gpu, &images, gpu_device)
+        .await
+        .map_err(GpuDistrust::Failed)?;
+    let difference = max_abs_difference(expected[0].values(), actual[0].values());
+    if difference > GPU_TOLERANCE {
+        return Err(GpuDistrust::Differs(difference));
+    }
+    Ok(())
 }
 
 /// Largest absolute element-wise difference of two equally long vectors.

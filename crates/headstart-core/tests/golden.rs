@@ -4,7 +4,8 @@
 mod support;
 
 use burn::tensor::Device;
-use headstart_core::inference::read_rows;
+use headstart_core::backbone::BackboneConfig;
+use headstart_core::inference::{GPU_TOLERANCE, GpuDistrust, check_gpu_against_cpu, read_rows};
 use headstart_core::preprocess::Normalization;
 use headstart_core::weights::load_imagenet_classifier;
 use support::{backbone, data_file, embed_files, repo_root};
@@ -130,4 +131,21 @@ fn folding_batch_norm_into_the_convolutions_keeps_the_embeddings() {
          3 photos with decoding: {plain_time:?} plain, {folded_time:?} folded"
     );
     assert!(difference <= 1e-4 * largest.max(1.0), "{difference}");
+}
+
+/// The check a GPU passes before it is used (the page's workers, `headstart --device gpu`),
+/// here with two CPU models standing in: the folded backbone agrees with the unfolded one
+/// (folding BatchNorm keeps the function), a randomly initialized one does not.
+#[test]
+fn a_gpu_is_trusted_only_when_its_embedding_of_the_probe_agrees_with_the_cpus() {
+    let device = Device::flex();
+    let unfolded = backbone(&device);
+    let folded = backbone(&device).folded();
+    pollster::block_on(check_gpu_against_cpu(&unfolded, &device, &folded, &device))
+        .expect("the folded backbone agrees with the unfolded one");
+    let untrained = BackboneConfig::new().init(&device);
+    match pollster::block_on(check_gpu_against_cpu(&folded, &device, &untrained, &device)) {
+        Err(GpuDistrust::Differs(difference)) => assert!(difference > GPU_TOLERANCE),
+        result => panic!("an untrained backbone was trusted: {result:?}"),
+    }
 }

@@ -10,8 +10,10 @@ use headstart_core::augment::{AugmentationSettings, augment_rgba};
 use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::embedding::Embedding;
 use headstart_core::head::{HeadTrainer, train_to_end};
-use headstart_core::inference::{LoadedModel, embed, max_abs_difference, network_input};
-use headstart_core::preprocess::{INPUT_LEN, Normalization, batch_tensor, normalize_rgba};
+use headstart_core::inference::{
+    GpuDistrust, LoadedModel, check_gpu_against_cpu, embed, network_input,
+};
+use headstart_core::preprocess::{Normalization, batch_tensor, normalize_rgba};
 use headstart_core::protocol::{
     ComputeChoice, Event, JobId, NetworkTraining, PhotoError, TrainingError, ViewAugmentation,
 };
@@ -21,9 +23,6 @@ use headstart_core::training::{
 use headstart_core::tune::{TuneTrainer, frozen_blocks};
 use headstart_core::weights::load_backbone;
 use web_sys::Blob;
-
-/// Largest difference between GPU and CPU embeddings accepted at start-up.
-const GPU_TOLERANCE: f32 = 1e-2;
 
 /// The loaded backbone on its device.
 pub struct Engine {
@@ -345,28 +344,19 @@ fn ended(job: JobId, result: Result<Option<TrainedModel>, TrainingError>, starte
     }
 }
 
-/// Runs a fixed synthetic image through both backbones; failed shaders can be silent on the
-/// web, so the GPU is only trusted when it agrees with the CPU.
+/// Whether the WebGPU backbone agrees with the CPU's on the core's probe image.
 async fn agree_on_probe(
     cpu: &EfficientNetLite0,
     gpu: &EfficientNetLite0,
     gpu_device: &Device,
 ) -> Result<(), String> {
-    let probe: Vec<f32> = (0..INPUT_LEN)
-        .map(|i| ((i * 7919) % 255) as f32 / 128.0 - 1.0)
-        .collect();
-    let images = [probe];
-    let expected = embed(cpu, &images, &Device::flex())
+    check_gpu_against_cpu(cpu, &Device::flex(), gpu, gpu_device)
         .await
-        .map_err(|e| e.to_string())?;
-    let actual = embed(gpu, &images, gpu_device)
-        .await
-        .map_err(|e| format!("WebGPU failed running the model ({e})"))?;
-    let difference = max_abs_difference(expected[0].values(), actual[0].values());
-    if difference > GPU_TOLERANCE || difference.is_nan() {
-        return Err(format!(
-            "WebGPU results differ from the CPU's by {difference}"
-        ));
-    }
-    Ok(())
+        .map_err(|distrust| match distrust {
+            GpuDistrust::Cpu(error) => error.to_string(),
+            GpuDistrust::Failed(error) => format!("WebGPU failed running the model ({error})"),
+            GpuDistrust::Differs(difference) => {
+                format!("WebGPU results differ from the CPU's by {difference}")
+            }
+        })
 }
