@@ -11,7 +11,7 @@ printf '\n== Formatting\n'
 cargo fmt --all --check
 
 printf '\n== Lints (clippy, warnings are errors)\n'
-cargo clippy --release --locked --workspace --exclude headstart-web --exclude headstart-worker --exclude headstart-worker-webgpu --all-features --all-targets -- -D warnings
+cargo clippy --release --locked --workspace --exclude headstart-web --exclude headstart-worker --exclude headstart-worker-webgpu --features headstart-core/image --all-targets -- -D warnings
 # The worker as its WebGPU build (in one cargo run the feature reaches headstart-worker too):
 # one check of burn for wasm instead of two; only the CPU build's three-line init_webgpu stub
 # goes unlinted.
@@ -25,7 +25,7 @@ grep -q 'gemm-common feature "wasm-simd128-enable"' <<<"$gemm_features" ||
   { echo "gemm's wasm SIMD kernels are off in the model worker: enable burn's simd feature" >&2; exit 1; }
 
 printf '\n== Native tests (release: the backbone is too slow unoptimized)\n'
-cargo test --release --locked --workspace --exclude headstart-web --exclude headstart-worker --exclude headstart-worker-webgpu --all-features
+cargo test --release --locked --workspace --exclude headstart-web --exclude headstart-worker --exclude headstart-worker-webgpu --features headstart-core/image
 
 printf '\n== Release page build\n'
 scripts/build-web.sh

@@ -1,6 +1,7 @@
-//! The model work of the command line: the backbone on the CPU (every core), embeddings in
+//! The model work of the command line: the backbone on the chosen device, embeddings in
 //! batches, each way of training as the page trains it, and classification with any model.
 
+use crate::device::{DeviceChoice, PlaceError, place};
 use crate::photos::{Dataset, Photo};
 use burn::tensor::{Device, Tensor};
 use headstart_core::augment::{augment_rgba, view_seed};
@@ -15,14 +16,23 @@ use headstart_core::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings, Way,
 };
 use headstart_core::tune::{TuneTrainer, frozen_blocks};
-use headstart_core::weights::load_backbone;
 use indicatif::ProgressBar;
 use std::path::Path;
+
+/// Photos run through the network at a time on the CPU, unless `--batch` says otherwise: 1
+/// measured fastest on a 2-core CPU (33 photos a second against 21 at 32; scripts/bench-cli.sh).
+const CPU_BATCH: usize = 1;
+/// Photos run through the network at a time on a GPU, unless `--batch` says otherwise: the
+/// largest activation of 16 photos (96x112x112 floats a photo) takes 77 MB, under the 128 MiB a
+/// storage buffer may be on every adapter (32 failed on Mesa's llvmpipe).
+const GPU_BATCH: usize = 16;
 
 /// The pretrained backbone, BatchNorm folded as in the page's workers.
 pub struct Engine {
     backbone: EfficientNetLite0,
     device: Device,
+    /// Whether `device` is a GPU.
+    on_gpu: bool,
     /// Photos run through the network at a time.
     batch: usize,
 }
@@ -37,28 +47,41 @@ pub struct Trained {
     pub test_probabilities: Vec<Vec<f32>>,
 }
 
-fn compute_error(error: impl std::fmt::Debug) -> String {
-    format!("the computation failed: {error:?}")
-}
-
 impl Engine {
-    /// Loads the converted backbone weights from `weights`, to run `batch` photos at a time.
-    pub fn load(weights: &Path, batch: usize) -> Result<Self, String> {
+    /// Loads the converted backbone weights from `weights` onto the device `choice` names, to
+    /// run `batch` photos at a time (by default the best for that device); says on stderr
+    /// where it computes.
+    pub fn load(
+        weights: &Path,
+        choice: DeviceChoice,
+        batch: Option<usize>,
+    ) -> Result<Self, PlaceError> {
         let bytes = std::fs::read(weights).map_err(|e| {
-            format!(
+            PlaceError::Weights(format!(
                 "cannot read the backbone weights {} ({e}): run scripts/setup.sh, or pass --weights",
                 weights.display()
-            )
+            ))
         })?;
-        let device = Device::flex();
-        let backbone = load_backbone(bytes, &device)
-            .map_err(|e| e.to_string())?
-            .folded();
+        let placed = place(bytes, choice)?;
+        eprintln!("headstart: computing on {}", placed.description);
+        let default_batch = if placed.on_gpu { GPU_BATCH } else { CPU_BATCH };
         Ok(Self {
-            backbone,
-            device,
-            batch: batch.max(1),
+            backbone: placed.backbone,
+            device: placed.device,
+            on_gpu: placed.on_gpu,
+            batch: batch.unwrap_or(default_batch).max(1),
         })
+    }
+
+    /// What to tell the user of a computation that failed, with the likely cure on a GPU.
+    fn compute_error(&self, error: impl std::fmt::Display) -> String {
+        match self.on_gpu {
+            true => format!(
+                "the GPU failed running the model, perhaps out of memory (try --batch below {}): {error}",
+                self.batch
+            ),
+            false => format!("the computation failed: {error}"),
+        }
     }
 
     fn images(&self, photos: &[&[u8]]) -> Tensor<4> {
@@ -83,7 +106,7 @@ impl Engine {
                 .collect();
             embeddings.extend(
                 pollster::block_on(embed(&self.backbone, &images, &self.device))
-                    .map_err(compute_error)?,
+                    .map_err(|e| self.compute_error(e))?,
             );
             progress.inc(chunk.len() as u64);
         }
@@ -104,7 +127,7 @@ impl Engine {
             let images = self.images(&inputs);
             probabilities.extend(
                 pollster::block_on(loaded.classify_images(&self.backbone, images))
-                    .map_err(compute_error)?,
+                    .map_err(|e| self.compute_error(e))?,
             );
             progress.inc(chunk.len() as u64);
         }

@@ -2,10 +2,12 @@
 //! in, the page's model file out; the page's models evaluated and used here.
 
 mod convert;
+mod device;
 mod engine;
 mod photos;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use device::{DeviceChoice, PlaceError};
 use engine::Engine;
 use headstart_core::augment::AugmentationSettings;
 use headstart_core::evaluation::ConfusionMatrix;
@@ -20,7 +22,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const EXIT_CODES: &str = "Exit codes: 0 done; 1 the work failed (missing weights, a file that cannot be written); 2 wrong arguments; 3 the photos cannot be used (no usable photo, fewer than two classes); 4 the model file is refused.";
+const EXIT_CODES: &str = "Exit codes: 0 done; 1 the work failed (missing weights, a file that cannot be written); 2 wrong arguments; 3 the photos cannot be used (no usable photo, fewer than two classes); 4 the model file is refused; 5 --device gpu and no GPU can be used.";
 
 #[derive(Parser)]
 #[command(name = "headstart", version, about = "Transfer learning on EfficientNet-Lite0: embed photos, train any way the page trains, evaluate and predict with the page's model files.", after_help = EXIT_CODES)]
@@ -35,10 +37,14 @@ struct Cli {
     /// Print results as JSON on stdout (progress stays on stderr).
     #[arg(long, global = true)]
     json: bool,
-    /// Photos run through the network at a time (1 measured fastest on a 2-core CPU: 33 photos
-    /// a second against 21 at 32; see scripts/bench-cli.sh).
-    #[arg(long, global = true, default_value_t = 1)]
-    batch: usize,
+    /// Where to compute: `auto` takes a hardware GPU where one works (in a build with the `gpu`
+    /// feature), the CPU otherwise.
+    #[arg(long, global = true, value_enum, default_value_t = DeviceChoice::Auto)]
+    device: DeviceChoice,
+    /// Photos run through the network at a time [default: 1 on the CPU, the fastest on a
+    /// 2-core machine (see scripts/bench-cli.sh); 16 on a GPU, which fits any GPU's buffers].
+    #[arg(long, global = true)]
+    batch: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -160,6 +166,17 @@ enum Failure {
     Photos(String),
     /// The model file is refused.
     Model(String),
+    /// The GPU asked for cannot be used.
+    Device(String),
+}
+
+impl From<PlaceError> for Failure {
+    fn from(error: PlaceError) -> Self {
+        match error {
+            PlaceError::Weights(message) => Self::Work(message),
+            PlaceError::NoGpu(message) => Self::Device(format!("{message}; use --device cpu")),
+        }
+    }
 }
 
 impl From<String> for Failure {
@@ -196,6 +213,7 @@ fn main() -> ExitCode {
                 Failure::Work(message) => (1, message),
                 Failure::Photos(message) => (3, message),
                 Failure::Model(message) => (4, message),
+                Failure::Device(message) => (5, message),
             };
             eprintln!("headstart: {message}");
             ExitCode::from(code)
@@ -244,7 +262,7 @@ fn read_model(path: &Path) -> Result<TrainedModel, Failure> {
 }
 
 fn embed(cli: &Cli, paths: &[PathBuf], model_inputs: bool) -> Result<(), Failure> {
-    let engine = Engine::load(&cli.weights, cli.batch)?;
+    let engine = Engine::load(&cli.weights, cli.device, cli.batch)?;
     let decode = match model_inputs {
         true => decode_model_input,
         false => decode_to_rgba,
@@ -265,7 +283,7 @@ fn embed(cli: &Cli, paths: &[PathBuf], model_inputs: bool) -> Result<(), Failure
 
 fn predict(cli: &Cli, model_path: &Path, paths: &[PathBuf]) -> Result<(), Failure> {
     let model = read_model(model_path)?;
-    let engine = Engine::load(&cli.weights, cli.batch)?;
+    let engine = Engine::load(&cli.weights, cli.device, cli.batch)?;
     let photos = read_photos(paths, decode_to_rgba)?;
     let bar = progress("classifying", photos.len());
     let probabilities = engine.classify(&model, &photos.iter().collect::<Vec<_>>(), &bar)?;
@@ -366,7 +384,7 @@ fn print_measurement(
 
 fn evaluate(cli: &Cli, model_path: &Path, folder: &Path) -> Result<(), Failure> {
     let model = read_model(model_path)?;
-    let engine = Engine::load(&cli.weights, cli.batch)?;
+    let engine = Engine::load(&cli.weights, cli.device, cli.batch)?;
     let bar = progress("decoding", 0);
     let dataset = photos::read_class_folders(folder, &bar).map_err(Failure::Photos)?;
     bar.finish_and_clear();
@@ -496,7 +514,7 @@ fn train(cli: &Cli) -> Result<(), Failure> {
     };
     let way = *way;
     let settings = settings_of(cli)?;
-    let engine = Engine::load(&cli.weights, cli.batch)?;
+    let engine = Engine::load(&cli.weights, cli.device, cli.batch)?;
     let bar = progress("decoding", 0);
     let dataset = photos::read_class_folders(folder, &bar).map_err(Failure::Photos)?;
     bar.finish_and_clear();

@@ -124,3 +124,22 @@ fn unusable_photos_one_class_and_bad_model_files_get_a_message_and_an_exit_code(
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Without the `gpu` feature, `--device gpu` is refused with the way to get it; `auto` computes
+/// on the CPU.
+#[cfg(not(feature = "gpu"))]
+#[test]
+fn the_gpu_asked_of_a_build_without_it_is_refused_with_how_to_build_it() {
+    let output = headstart(&["--device", "gpu", "embed", "www/samples/bird/crow.png"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("built without GPU support"), "{stderr}");
+    assert!(stderr.contains("--features gpu"), "{stderr}");
+    assert!(stderr.contains("use --device cpu"), "{stderr}");
+    assert!(output.stdout.is_empty());
+
+    let output = headstart(&["embed", "www/samples/bird/crow.png"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("computing on the CPU"), "{stderr}");
+}

@@ -1,0 +1,171 @@
+//! Where the command computes: a GPU through burn's wgpu backend (Vulkan, Metal or DirectX 12)
+//! in a build with the `gpu` feature, the CPU (burn's flex backend, every core) otherwise. As in
+//! the page, a GPU is only used once its embedding of a probe image agrees with the CPU's, and a
+//! software adapter (e.g. Mesa's llvmpipe) is slower than the CPU path, so only `--device gpu`
+//! takes one.
+
+use burn::tensor::Device;
+use clap::ValueEnum;
+use headstart_core::backbone::EfficientNetLite0;
+use headstart_core::weights::load_backbone;
+
+/// Which device the user asked for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
+pub enum DeviceChoice {
+    /// A hardware GPU where one works, the CPU otherwise.
+    Auto,
+    /// The CPU.
+    Cpu,
+    /// The GPU, software adapters included; fails when there is none.
+    Gpu,
+}
+
+/// The backbone on its device.
+pub struct Placed {
+    /// The pretrained backbone, BatchNorm folded, on `device`.
+    pub backbone: EfficientNetLite0,
+    /// The device it lives on.
+    pub device: Device,
+    /// Whether that device is a GPU.
+    pub on_gpu: bool,
+    /// What it is, for the user: "the GPU (NVIDIA H200, Vulkan)", "the CPU (16 threads)".
+    pub description: String,
+}
+
+/// Why the backbone could not be placed.
+#[derive(Debug)]
+pub enum PlaceError {
+    /// The weight bytes are not the backbone's.
+    Weights(String),
+    /// `--device gpu` was asked for and no GPU can be used (the reason, for the user).
+    NoGpu(String),
+}
+
+/// Loads the backbone from `weights` on the device `choice` names; `auto` falls back to the CPU
+/// with a note on stderr when a hardware GPU is there but cannot be used.
+pub fn place(weights: Vec<u8>, choice: DeviceChoice) -> Result<Placed, PlaceError> {
+    let cpu_device = Device::flex();
+    let cpu_backbone = load_backbone(weights.clone(), &cpu_device)
+        .map_err(|e| PlaceError::Weights(e.to_string()))?
+        .folded();
+    let on_cpu = |backbone| Placed {
+        backbone,
+        device: Device::flex(),
+        on_gpu: false,
+        description: format!(
+            "the CPU ({} threads)",
+            std::thread::available_parallelism().map_or(1, usize::from)
+        ),
+    };
+    if choice == DeviceChoice::Cpu {
+        return Ok(on_cpu(cpu_backbone));
+    }
+    match place_on_gpu(weights, choice, &cpu_backbone, &cpu_device) {
+        Ok(placed) => Ok(placed),
+        Err(GpuUnused::Declined) => Ok(on_cpu(cpu_backbone)),
+        Err(GpuUnused::Failed(reason)) if choice == DeviceChoice::Auto => {
+            eprintln!("headstart: {reason}; computing on the CPU");
+            Ok(on_cpu(cpu_backbone))
+        }
+        Err(GpuUnused::Failed(reason)) => Err(PlaceError::NoGpu(reason)),
+    }
+}
+
+/// Why the GPU is not used.
+enum GpuUnused {
+    /// `auto` found no hardware GPU: the CPU is the right place, nothing to report.
+    Declined,
+    /// The GPU cannot be used, for this reason.
+    Failed(String),
+}
+
+#[cfg(not(feature = "gpu"))]
+fn place_on_gpu(
+    _weights: Vec<u8>,
+    choice: DeviceChoice,
+    _cpu_backbone: &EfficientNetLite0,
+    _cpu_device: &Device,
+) -> Result<Placed, GpuUnused> {
+    match choice {
+        DeviceChoice::Gpu => Err(GpuUnused::Failed(
+            "this headstart was built without GPU support (build it with `cargo build --release -p headstart-cli --features gpu`)".into(),
+        )),
+        _ => Err(GpuUnused::Declined),
+    }
+}
+
+#[cfg(feature = "gpu")]
+fn place_on_gpu(
+    weights: Vec<u8>,
+    choice: DeviceChoice,
+    cpu_backbone: &EfficientNetLite0,
+    cpu_device: &Device,
+) -> Result<Placed, GpuUnused> {
+    use burn::tensor::wgpu::wgpu::DeviceType;
+    use headstart_core::inference::{GpuDistrust, check_gpu_against_cpu};
+    let adapter = gpu_adapter().ok_or(match choice {
+        DeviceChoice::Gpu => GpuUnused::Failed("no GPU adapter was found".into()),
+        _ => GpuUnused::Declined,
+    })?;
+    if adapter.device_type == DeviceType::Cpu && choice == DeviceChoice::Auto {
+        return Err(GpuUnused::Declined);
+    }
+    let name = format!("{}, {}", adapter.name, adapter.backend);
+    let device = Device::wgpu_options()
+        .init()
+        .map_err(|e| GpuUnused::Failed(format!("the GPU ({name}) failed to start ({e:?})")))?;
+    // A separate model from the bytes: burn's BatchNorm statistics are shared between clones.
+    let backbone = load_backbone(weights, &device)
+        .map_err(|e| GpuUnused::Failed(format!("the GPU ({name}) could not hold the model ({e})")))?
+        .folded();
+    pollster::block_on(check_gpu_against_cpu(
+        cpu_backbone,
+        cpu_device,
+        &backbone,
+        &device,
+    ))
+    .map_err(|distrust| {
+        GpuUnused::Failed(match distrust {
+            GpuDistrust::Cpu(error) => error.to_string(),
+            GpuDistrust::Failed(error) => {
+                format!("the GPU ({name}) failed running the model ({error})")
+            }
+            GpuDistrust::Differs(difference) => {
+                format!("the GPU's results ({name}) differ from the CPU's by {difference}")
+            }
+        })
+    })?;
+    let software = match adapter.device_type {
+        DeviceType::Cpu => ", a software adapter: slower than --device cpu",
+        _ => "",
+    };
+    Ok(Placed {
+        backbone,
+        device,
+        on_gpu: true,
+        description: format!("the GPU ({name}{software})"),
+    })
+}
+
+/// The adapter burn's wgpu runtime takes: of its graphics APIs in order (Vulkan, DirectX 12,
+/// OpenGL; Metal on macOS), the first with a hardware adapter, else the first adapter at all.
+#[cfg(feature = "gpu")]
+fn gpu_adapter() -> Option<burn::tensor::wgpu::wgpu::AdapterInfo> {
+    use burn::backend::AutoGraphicsApi;
+    use burn::tensor::wgpu::wgpu;
+    let mut any = None;
+    for api in AutoGraphicsApi::chain() {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+            backends: api.into(),
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        });
+        let adapters = pollster::block_on(instance.enumerate_adapters(api.into()));
+        for info in adapters.iter().map(wgpu::Adapter::get_info) {
+            if info.device_type != wgpu::DeviceType::Cpu {
+                return Some(info);
+            }
+            any.get_or_insert(info);
+        }
+    }
+    any
+}
