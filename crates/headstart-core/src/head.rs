@@ -572,7 +572,7 @@ mod tests {
             let mut rng = StdRng::seed_from_u64(seed);
             dropout_mask(&mut rng, dropout, 16, &device)
                 .into_data()
-                .to_vec::<f32>()
+                .try_to_vec::<f32>()
                 .unwrap()
         };
         let dropped = mask(7, 0.2);
