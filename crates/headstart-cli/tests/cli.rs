@@ -2,22 +2,14 @@
 //! test, its evaluation on the held-out photos (the confusion matrix checked against the
 //! command's own predictions, photo by photo), and its refusals.
 
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-/// The repository root, read when the test runs (see the core's test support for why).
-fn repo_root() -> PathBuf {
-    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
-    Path::new(&manifest_dir).join("../..")
-}
+use serde_json::Value;
+use std::process::Output;
+use support::{headstart_command, repo_root};
 
 fn headstart(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_headstart"))
-        .current_dir(repo_root())
-        .args(args)
-        .output()
-        .expect("the command runs")
+    headstart_command(args).output().expect("the command runs")
 }
 
 fn json_of(output: &Output) -> Value {

@@ -1,25 +1,19 @@
 //! `headstart --device gpu` against `--device cpu` on real photos: the same embeddings, and
 //! models trained on the GPU (a new head; fine-tuning the last blocks) classifying on both
-//! devices as the models trained on the CPU with the same seed do. Built only with the `gpu` feature: scripts/test-gpu.sh runs it on whatever adapter
-//! the machine has (Mesa's llvmpipe where there is no GPU).
+//! devices as the models trained on the CPU with the same seed do. Built only with the `gpu`
+//! feature: scripts/test-gpu.sh runs it on whatever adapter the machine has (Mesa's llvmpipe
+//! where there is no GPU).
 #![cfg(feature = "gpu")]
 
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-/// The repository root, read when the test runs (see the core's test support for why).
-fn repo_root() -> PathBuf {
-    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
-    Path::new(&manifest_dir).join("../..")
-}
+use serde_json::Value;
+use support::{headstart_command, repo_root};
 
 /// Runs `headstart --device DEVICE ARGS --json`; its JSON, after checking that it computed
 /// where it was asked to.
 fn headstart_json(device: &str, args: &[&str]) -> Value {
-    let output: Output = Command::new(env!("CARGO_BIN_EXE_headstart"))
-        .current_dir(repo_root())
-        .args(["--device", device, "--json"])
+    let output = headstart_command(&["--device", device, "--json"])
         .args(args)
         .output()
         .expect("the command runs");
@@ -184,8 +178,7 @@ fn a_network_fine_tuned_on_the_gpu_is_the_network_fine_tuned_on_the_cpu() {
 #[test]
 fn without_a_hardware_gpu_auto_computes_on_the_cpu_and_without_any_gpu_is_refused() {
     let run = |args: &[&str], hide_drivers: bool| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_headstart"));
-        command.current_dir(repo_root()).args(args);
+        let mut command = headstart_command(args);
         if hide_drivers {
             command
                 .env("VK_ICD_FILENAMES", "/nonexistent.json")
@@ -218,9 +211,7 @@ fn without_a_hardware_gpu_auto_computes_on_the_cpu_and_without_any_gpu_is_refuse
 
 /// Whether the adapter `--device gpu` takes here is a software one (llvmpipe), as it reports.
 fn gpu_adapter_is_software() -> bool {
-    let output = Command::new(env!("CARGO_BIN_EXE_headstart"))
-        .current_dir(repo_root())
-        .args(["--device", "gpu", "embed", "www/samples/bird/crow.png"])
+    let output = headstart_command(&["--device", "gpu", "embed", "www/samples/bird/crow.png"])
         .output()
         .expect("the command runs");
     String::from_utf8_lossy(&output.stderr).contains("a software adapter")
