@@ -7,6 +7,7 @@
 
 mod support;
 
+use headstart_core::inference::max_abs_difference;
 use serde_json::Value;
 use support::{headstart_command, repo_root};
 
@@ -56,14 +57,6 @@ fn probabilities(prediction: &Value) -> Vec<f32> {
         .collect()
 }
 
-fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
 #[test]
 fn embeddings_on_the_gpu_equal_the_cpus() {
     let files = photo_files("tests/photos/held-out");
@@ -76,9 +69,11 @@ fn embeddings_on_the_gpu_equal_the_cpus() {
     let mut worst = 0.0f32;
     for (on_gpu, on_cpu) in gpu.iter().zip(cpu) {
         assert_eq!(on_gpu["file"], on_cpu["file"]);
-        let difference =
-            largest_difference(&floats(&on_gpu["embedding"]), &floats(&on_cpu["embedding"]));
-        assert!(difference < 1e-2, "{}: {difference}", on_gpu["file"]);
+        let file = &on_gpu["file"];
+        let (on_gpu, on_cpu) = (floats(&on_gpu["embedding"]), floats(&on_cpu["embedding"]));
+        assert_eq!((on_gpu.len(), on_cpu.len()), (1280, 1280));
+        let difference = max_abs_difference(&on_gpu, &on_cpu);
+        assert!(difference < 1e-2, "{file}: {difference}");
         worst = worst.max(difference);
     }
     println!("{} photos: largest GPU-CPU difference {worst}", files.len());
@@ -103,7 +98,9 @@ fn assert_same_predictions(expected: &[Value], actual: &[Value], what: &str) {
             "{what}: {}",
             actual["file"]
         );
-        let difference = largest_difference(&probabilities(expected), &probabilities(actual));
+        let (wanted, got) = (probabilities(expected), probabilities(actual));
+        assert_eq!(wanted.len(), got.len());
+        let difference = max_abs_difference(&wanted, &got);
         assert!(
             difference < 1e-3,
             "{what}: {}: {difference}",
@@ -173,8 +170,9 @@ fn a_network_fine_tuned_on_the_gpu_is_the_network_fine_tuned_on_the_cpu() {
     trained_on_the_gpu_as_on_the_cpu("finetune", "3");
 }
 
-/// `auto` takes a hardware GPU and passes a software adapter over for the CPU; with no adapter at all (the Vulkan and
-/// EGL drivers hidden), `auto` computes on the CPU and `--device gpu` is refused.
+/// `auto` takes a hardware GPU and passes a software adapter over for the CPU; with no adapter
+/// at all (the Vulkan and EGL drivers hidden), `auto` computes on the CPU and `--device gpu` is
+/// refused.
 #[test]
 fn without_a_hardware_gpu_auto_computes_on_the_cpu_and_without_any_gpu_is_refused() {
     let run = |args: &[&str], hide_drivers: bool| {
