@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The command line's speed on this machine's CPU (its GPU with DEVICE=gpu): embeddings per
-# second at batch 1 and 32 (16 on a GPU; decoding and weight loading subtracted), and the time to train a new head on about 1,000
-# photos (the 30 real photos, each copied 34 times: a timing, not an accuracy); then its anchor,
-# ONNX Runtime's native CPU runtime on the same weights (scripts/bench_onnxruntime.py).
+# second at batch 1 and 32 (16 on a GPU; decoding and weight loading subtracted), and the time
+# to train a new head on about 1,000 photos (the 30 real photos, each copied 34 times: a timing,
+# not an accuracy); then its anchor, ONNX Runtime's native CPU runtime on the same weights
+# (scripts/bench_onnxruntime.py).
 # Usage: scripts/bench-cli.sh   (after scripts/setup.sh); DEVICE=gpu scripts/bench-cli.sh builds
 # the command with its `gpu` feature and measures it with --device gpu.
 set -euo pipefail

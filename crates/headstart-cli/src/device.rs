@@ -102,7 +102,7 @@ fn place_on_gpu(
     cpu_device: &Device,
 ) -> Result<Placed, GpuUnused> {
     use burn::tensor::wgpu::wgpu::DeviceType;
-    use headstart_core::inference::{GpuDistrust, check_gpu_against_cpu};
+    use headstart_core::inference::check_gpu_against_cpu;
     let adapter = gpu_adapter().ok_or(match choice {
         DeviceChoice::Gpu => GpuUnused::Failed("no GPU adapter was found".into()),
         _ => GpuUnused::Declined,
@@ -124,17 +124,7 @@ fn place_on_gpu(
         &backbone,
         &device,
     ))
-    .map_err(|distrust| {
-        GpuUnused::Failed(match distrust {
-            GpuDistrust::Cpu(error) => error.to_string(),
-            GpuDistrust::Failed(error) => {
-                format!("the GPU ({name}) failed running the model ({error})")
-            }
-            GpuDistrust::Differs(difference) => {
-                format!("the GPU's results ({name}) differ from the CPU's by {difference}")
-            }
-        })
-    })?;
+    .map_err(|distrust| GpuUnused::Failed(distrust.sentence(&format!("the GPU ({name})"))))?;
     let software = match adapter.device_type {
         DeviceType::Cpu => ", a software adapter: slower than --device cpu",
         _ => "",

@@ -203,6 +203,19 @@ pub enum GpuDistrust {
     Differs(f32),
 }
 
+impl GpuDistrust {
+    /// One sentence for the user, naming the GPU as `gpu` ("WebGPU", "the GPU (…)").
+    pub fn sentence(&self, gpu: &str) -> String {
+        match self {
+            Self::Cpu(error) => error.to_string(),
+            Self::Failed(error) => format!("{gpu} failed running the model ({error})"),
+            Self::Differs(difference) => {
+                format!("{gpu} results differ from the CPU's by {difference}")
+            }
+        }
+    }
+}
+
 /// Runs a fixed synthetic image through the backbone on the CPU and on a GPU; failed shaders
 /// can be silent, so a GPU is only trusted when it agrees with the CPU. The two backbones are
 /// separate models: burn's BatchNorm statistics are shared between clones.

@@ -10,9 +10,7 @@ use headstart_core::augment::{AugmentationSettings, augment_rgba};
 use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::embedding::Embedding;
 use headstart_core::head::{HeadTrainer, train_to_end};
-use headstart_core::inference::{
-    GpuDistrust, LoadedModel, check_gpu_against_cpu, embed, network_input,
-};
+use headstart_core::inference::{LoadedModel, check_gpu_against_cpu, embed, network_input};
 use headstart_core::preprocess::{Normalization, batch_tensor, normalize_rgba};
 use headstart_core::protocol::{
     ComputeChoice, Event, JobId, NetworkTraining, PhotoError, TrainingError, ViewAugmentation,
@@ -352,11 +350,5 @@ async fn agree_on_probe(
 ) -> Result<(), String> {
     check_gpu_against_cpu(cpu, &Device::flex(), gpu, gpu_device)
         .await
-        .map_err(|distrust| match distrust {
-            GpuDistrust::Cpu(error) => error.to_string(),
-            GpuDistrust::Failed(error) => format!("WebGPU failed running the model ({error})"),
-            GpuDistrust::Differs(difference) => {
-                format!("WebGPU results differ from the CPU's by {difference}")
-            }
-        })
+        .map_err(|distrust| distrust.sentence("WebGPU"))
 }
