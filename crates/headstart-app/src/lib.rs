@@ -15,6 +15,8 @@ mod notice;
 mod project_file;
 mod samples;
 mod saved;
+#[cfg(test)]
+mod test_support;
 
 pub use live::LiveClassification;
 pub use notice::{Notice, training_failure};
@@ -2121,32 +2123,12 @@ impl<T: Clone> AppState<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::*;
     use headstart_core::embedding::EMBEDDING_DIM;
     use headstart_core::protocol::{NetworkTraining, PhotoError};
     use headstart_core::training::{
         HeadWeights, Metrics, ModelWeights, NetworkWeights, SplitSizes,
     };
-
-    /// Files are their names and thumbnails are strings in these tests.
-    type State = AppState<String>;
-    type Effects = Vec<Effect<&'static str, String>>;
-
-    fn ready() -> State {
-        let mut state = State::new();
-        open(&mut state, None, StorageAccess::Granted);
-        state
-    }
-
-    /// What the page does as it starts: storage opens with `work`, then the workers start.
-    fn open(state: &mut State, work: Option<SavedWork<String>>, access: StorageAccess) {
-        let work = work.map(Box::new);
-        state.apply::<&str>(Action::Restore { work, access });
-        state.apply::<&str>(Action::WorkersStarted {
-            path: ComputePath::Cpu,
-            reason: "test".into(),
-            workers: 2,
-        });
-    }
 
     #[test]
     fn the_cpu_taking_over_from_a_lost_gpu_is_said_once() {
@@ -2172,132 +2154,6 @@ mod tests {
                 ..
             }
         ));
-    }
-
-    /// Ready, with two classes of two photos each; returns the first class's id too.
-    fn trainable() -> (State, ClassId) {
-        let mut state = ready();
-        let (a, b) = (state.classes[0].id, state.classes[1].id);
-        with_photos(&mut state, a, 2);
-        with_photos(&mut state, b, 2);
-        (state, a)
-    }
-
-    fn files(names: &[&'static str]) -> Vec<(String, &'static str)> {
-        names.iter().map(|n| (n.to_string(), *n)).collect()
-    }
-
-    fn sent_jobs(effects: &Effects) -> Vec<JobId> {
-        effects
-            .iter()
-            .filter_map(|effect| match effect {
-                Effect::Send(Request::Embed { job }, _)
-                | Effect::Send(Request::Classify { job, .. }, _)
-                | Effect::Send(Request::Train { job, .. }, _) => Some(*job),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn embedding(value: f32) -> Embedding {
-        Embedding::try_from(vec![value; EMBEDDING_DIM]).unwrap()
-    }
-
-    /// Adds `count` photos to a class and lets the worker answer every one.
-    fn with_photos(state: &mut State, class: ClassId, count: usize) {
-        let names: Vec<&'static str> = (0..count).map(|_| "p.png").collect();
-        let effects = state.apply(Action::AddPhotos(class, files(&names)));
-        for job in sent_jobs(&effects) {
-            state.apply::<&str>(Action::Worker(
-                Event::Embedded {
-                    job,
-                    embedding: embedding(job.0 as f32),
-                },
-                vec![format!("thumb-{}", job.0), format!("input-{}", job.0)],
-            ));
-        }
-    }
-
-    fn report(epoch: usize) -> EpochReport {
-        let metrics = Metrics {
-            loss: 0.5,
-            accuracy: 0.9,
-        };
-        EpochReport {
-            epoch,
-            train: metrics,
-            validation: Some(metrics),
-        }
-    }
-
-    /// A model of trained network layers (none of its tensors: the page never looks inside)
-    /// with one epoch and `params` trained numbers.
-    fn network_model(job: JobId, params: usize) -> TrainedModel {
-        TrainedModel {
-            version: ModelVersion(0),
-            class_names: vec!["a".into(), "b".into()],
-            settings: TrainingSettings::default(),
-            split: SplitSizes {
-                train: 6,
-                views: 0,
-                validation: 2,
-            },
-            history: vec![report(1)],
-            stopped_early: false,
-            restored_epoch: None,
-            validation: Vec::new(),
-            weights: ModelWeights::Network(NetworkWeights {
-                training: NetworkTraining::FineTune,
-                tensors: std::sync::Arc::new(Vec::new()),
-            }),
-            trainable_params: params,
-            training_ms: 900.0 + f64::from(job.0),
-        }
-    }
-
-    /// Finishes the running training with a model of its version and class names.
-    fn finish(state: &mut State, effects: &Effects) -> ModelVersion {
-        let Some(Effect::Send(
-            Request::Train {
-                job,
-                version,
-                class_names,
-                ..
-            },
-            None,
-        )) = effects.first()
-        else {
-            panic!("no training request in {effects:?}");
-        };
-        let classes = class_names.len();
-        let model = TrainedModel {
-            version: *version,
-            class_names: class_names.clone(),
-            settings: TrainingSettings::default(),
-            split: SplitSizes {
-                train: 4,
-                views: 0,
-                validation: 0,
-            },
-            history: vec![report(1)],
-            stopped_early: false,
-            restored_epoch: None,
-            validation: Vec::new(),
-            weights: ModelWeights::Head(HeadWeights {
-                weight: vec![0.0; EMBEDDING_DIM * classes],
-                bias: vec![0.0; classes],
-            }),
-            trainable_params: (EMBEDDING_DIM + 1) * classes,
-            training_ms: 1.0,
-        };
-        state.apply::<&str>(Action::Worker(
-            Event::Trained {
-                job: *job,
-                model: Box::new(model),
-            },
-            vec![],
-        ));
-        *version
     }
 
     #[test]
@@ -2783,39 +2639,6 @@ mod tests {
             state.apply::<&str>(Action::SamplesFailed("404".into()));
         }
         assert_eq!(state.notices.len(), MAX_NOTICES);
-    }
-
-    /// An EmbedInput request: its job, normalization, view and the input it carries.
-    type ViewRequest = (JobId, Normalization, Option<ViewAugmentation>, String);
-
-    /// The EmbedInput requests among the effects, with the input each carries.
-    fn view_requests(effects: &Effects) -> Vec<ViewRequest> {
-        effects
-            .iter()
-            .filter_map(|effect| match effect {
-                Effect::SendWithInput(
-                    Request::EmbedInput {
-                        job,
-                        normalization,
-                        augmentation,
-                    },
-                    input,
-                ) => Some((*job, *normalization, *augmentation, input.clone())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn answer_views(state: &mut State, requests: &[ViewRequest]) -> Effects {
-        let mut effects = Vec::new();
-        for (job, ..) in requests {
-            let event = Event::Embedded {
-                job: *job,
-                embedding: embedding(1000.0 + job.0 as f32),
-            };
-            effects = state.apply(Action::Worker(event, vec![]));
-        }
-        effects
     }
 
     #[test]
@@ -3557,29 +3380,6 @@ mod tests {
         assert_eq!(finish(&mut state, &next), ModelVersion(3));
     }
 
-    /// Runs a storage call that completes at once (the in-memory storage's do).
-    fn at_once<O>(future: impl std::future::Future<Output = O>) -> O {
-        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-        match std::pin::pin!(future).poll(&mut context) {
-            std::task::Poll::Ready(output) => output,
-            std::task::Poll::Pending => panic!("the in-memory storage never waits"),
-        }
-    }
-
-    /// Carries out the state's unsaved changes, as the page does after every action.
-    fn save(state: &mut State, storage: &MemoryStorage<String>) -> Vec<SaveChange<String>> {
-        let changes = state.unsaved_changes();
-        at_once(storage.save(changes.clone())).unwrap();
-        changes
-    }
-
-    /// A fresh page that opens `storage`.
-    fn reopened(storage: &MemoryStorage<String>, access: StorageAccess) -> State {
-        let mut state = State::new();
-        open(&mut state, at_once(storage.load()).unwrap(), access);
-        state
-    }
-
     #[test]
     fn a_reload_restores_classes_photos_settings_and_model_without_embedding_again() {
         let storage = MemoryStorage::default();
@@ -3646,17 +3446,6 @@ mod tests {
             [Effect::Send(Request::Classify { .. }, _)]
         ));
         assert_new_photos_take_new_ids(&mut restored);
-    }
-
-    /// Photos added next get identities no photo in the state has.
-    fn assert_new_photos_take_new_ids(state: &mut State) {
-        let class = state.classes[0].id;
-        let added: Effects = state.apply(Action::AddPhotos(class, files(&["new.png"])));
-        let [job] = sent_jobs(&added)[..] else {
-            panic!("{added:?}")
-        };
-        let mut photos = state.classes.iter().flat_map(|c| &c.photos);
-        assert!(photos.all(|p| p.id.0 < job.0));
     }
 
     #[test]
