@@ -4,7 +4,7 @@
 mod app;
 mod browser;
 mod camera;
-mod curves;
+mod components;
 mod pool;
 mod project_file;
 mod storage;
