@@ -513,7 +513,7 @@ impl Component for App {
                     <Comparison {state} {act} {on_edit} />
                 </main>
                 <footer>
-                    { "The backbone is EfficientNet-Lite0 pretrained on ImageNet; only a new head is trained on your photos (feature extraction). The model runs in background workers, so the page stays responsive." }
+                    { "The backbone is EfficientNet-Lite0, pretrained on ImageNet; the ways to train above decide what learns from your photos. The model runs in background workers, so the page stays responsive." }
                 </footer>
             </div>
         }
