@@ -37,7 +37,9 @@ use headstart_core::embedding::Embedding;
 use headstart_core::evaluation::ConfusionMatrix;
 use headstart_core::model_file;
 use headstart_core::preprocess::Normalization;
-use headstart_core::protocol::{ComputePath, Event, JobId, Request, ViewAugmentation};
+use headstart_core::protocol::{
+    ComputePath, Event, JobId, PhotoError, Request, TrainingError, ViewAugmentation,
+};
 pub use headstart_core::training::Way;
 use headstart_core::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
@@ -482,7 +484,9 @@ struct RunPlan<'a, T> {
     test: Vec<(PhotoId, usize)>,
 }
 
-/// Work handed to a worker and not yet answered.
+/// Work handed to a worker and not yet answered, with what its answer needs. The other jobs
+/// belong to what holds them: the training run, a way of the comparison, the augmentation
+/// preview.
 #[derive(Debug, Clone, PartialEq)]
 enum PendingJob {
     /// A photo being embedded into a class; its id, given when it was asked for, keeps the
@@ -492,30 +496,78 @@ enum PendingJob {
         photo: PhotoId,
         file_name: String,
     },
-    /// A photo being classified by a model; `live` for a frame of the camera.
-    Classify {
-        file_name: String,
-        version: ModelVersion,
-        class_names: Vec<String>,
-        live: bool,
-    },
+    /// A photo being classified by a model.
+    Classify(Classifying),
     /// Another view of a photo being embedded for a training run.
     View { photo: PhotoId, key: ViewKey },
-    /// The augmentation preview being made.
-    Preview,
     /// The final test, with the label of each test photo in the request's order, of the model
     /// in use (`None`) or of a way of the comparison.
     FinalTest {
         way: Option<Way>,
         labels: Vec<usize>,
     },
-    /// An off-the-shelf way of the comparison being made.
-    FitWay(Way),
     /// An imported model whose network layers a worker is checking.
     ImportCheck {
         file_name: String,
         model: Box<TrainedModel>,
     },
+}
+
+/// A photo being classified: what its prediction is shown with.
+#[derive(Debug, Clone, PartialEq)]
+struct Classifying {
+    file_name: String,
+    version: ModelVersion,
+    class_names: Vec<String>,
+    /// Whether it is a frame of the camera.
+    live: bool,
+}
+
+/// Who a worker's event is for.
+enum JobOwner {
+    /// Work handed out and answered now, so no longer pending.
+    Pending(PendingJob),
+    /// The augmentation preview being made.
+    Preview,
+    /// The training run.
+    TrainingRun,
+    /// A way of the comparison, while it trains.
+    ComparisonWay(Way),
+    /// Nobody: the job is stale or unknown.
+    Nobody,
+}
+
+/// What the console hears of an event that its job's owner does not take, or whose job nobody
+/// waits for (a stale or unknown job): a failure's detail, or that nothing waited for it.
+fn unanswered<F, T>(event: &Event) -> Vec<Effect<F, T>> {
+    let log = match event {
+        Event::Embedded { job, .. } => Effect::Log(format!("no photo waits for {job:?}")),
+        Event::Classified { job, .. } => Effect::Log(format!("no prediction waits for {job:?}")),
+        Event::ModelChecked { job, .. } => Effect::Log(format!("no import waits for {job:?}")),
+        Event::Evaluated { job, .. } => Effect::Log(format!("no final test waits for {job:?}")),
+        Event::PhotoFailed { job, error } => photo_failure(*job, error),
+        Event::TrainingFailed { error, .. } => training_failed(error),
+        Event::Previewed { .. }
+        | Event::Epoch { .. }
+        | Event::Trained { .. }
+        | Event::TrainingDiscarded { .. }
+        | Event::Started { .. }
+        | Event::StartFailed { .. }
+        | Event::Panicked { .. }
+        | Event::BackendCheck(_)
+        | Event::Pong => return Vec::new(),
+    };
+    vec![log]
+}
+
+/// The console's line for a photo job that failed, whoever it was for.
+fn photo_failure<F, T>(job: JobId, error: &PhotoError) -> Effect<F, T> {
+    Effect::Log(format!("{job:?} failed: {error:?}"))
+}
+
+/// The console's line for a training run that failed.
+fn training_failed<F, T>(error: &TrainingError) -> Effect<F, T> {
+    Effect::Log(format!("training failed: {error}"))
 }
 
 /// Everything the student can do, and everything the workers report.
@@ -694,6 +746,7 @@ pub struct AppState<T> {
     pub live: Option<LiveClassification<T>>,
     /// What was last saved.
     saved: saved::SavedMarks,
+    /// Work handed to the workers, by job, until it is answered.
     pending: BTreeMap<JobId, PendingJob>,
     /// Training runs started; run N makes model version N.
     runs_started: u32,
@@ -946,8 +999,14 @@ impl<T: Clone> AppState<T> {
         }
     }
 
+    /// A new job's id.
+    fn fresh_job(&mut self) -> JobId {
+        JobId(self.fresh_id())
+    }
+
+    /// Hands out `job`: it waits in the pending work for its answer.
     fn start_job(&mut self, job: PendingJob) -> JobId {
-        let id = JobId(self.fresh_id());
+        let id = self.fresh_job();
         self.pending.insert(id, job);
         id
     }
@@ -996,12 +1055,12 @@ impl<T: Clone> AppState<T> {
         file: F,
         live: bool,
     ) -> (JobId, Effect<F, T>) {
-        let job = self.start_job(PendingJob::Classify {
+        let job = self.start_job(PendingJob::Classify(Classifying {
             file_name,
             version: model.version,
             class_names: model.class_names.clone(),
             live,
-        });
+        }));
         let request = Request::Classify {
             job,
             version: model.version,
@@ -1038,7 +1097,7 @@ impl<T: Clone> AppState<T> {
         let seeds = (1..=PREVIEW_VIEWS)
             .map(|view| view_seed(run_seed, id.0, view))
             .collect();
-        let job = self.start_job(PendingJob::Preview);
+        let job = self.fresh_job();
         self.augment_preview = Some(AugmentPreview {
             photo: id,
             settings,
@@ -1268,7 +1327,7 @@ impl<T: Clone> AppState<T> {
         let photo_ids = photos.iter().map(|photo| photo.id).collect();
         let inputs: Vec<T> = photos.iter().map(|photo| photo.input.clone()).collect();
         let class_names = self.class_names();
-        let job = JobId(self.fresh_id());
+        let job = self.fresh_job();
         // Only the model's runs take a version number: the experiment's model is never used.
         let version = ModelVersion(self.runs_started + 1);
         if purpose == RunPurpose::Model {
@@ -1508,7 +1567,7 @@ impl<T: Clone> AppState<T> {
         let version = ModelVersion(0);
         let mut effects = Vec::new();
         for way in [Way::Centroid, Way::Knn] {
-            let job = self.start_job(PendingJob::FitWay(way));
+            let job = self.fresh_job();
             comparison.result_mut(way).job = Some(job);
             let request = Request::FitNeighbours {
                 job,
@@ -1523,7 +1582,7 @@ impl<T: Clone> AppState<T> {
         }
         // The longest run first: the pool gives each network run the least busy worker.
         for way in [Way::Scratch, Way::Finetune, Way::Lora] {
-            let job = self.start_job(PendingJob::FitWay(way));
+            let job = self.fresh_job();
             comparison.result_mut(way).job = Some(job);
             let request = Request::TrainNetwork {
                 job,
@@ -1539,15 +1598,6 @@ impl<T: Clone> AppState<T> {
         self.comparison = Some(comparison);
         effects.extend(self.train(RunPurpose::Comparison));
         effects
-    }
-
-    /// The comparison's way whose run is `job`, while it trains.
-    fn way_training(&mut self, job: JobId) -> Option<&mut WayResult> {
-        self.comparison
-            .as_mut()?
-            .results
-            .iter_mut()
-            .find(|result| result.job == Some(job) && result.state == WayState::Running)
     }
 
     fn export_model<F>(&self) -> Option<Effect<F, T>> {
@@ -1678,103 +1728,158 @@ impl<T: Clone> AppState<T> {
         }
     }
 
+    /// Hands a worker's event to whoever its job belongs to (see [`JobOwner`]).
     fn on_event<F>(&mut self, event: Event, images: Vec<T>) -> Vec<Effect<F, T>> {
-        let mut images = images.into_iter();
+        // The pool handles the events that name no job: start-up, replacing a worker that
+        // panicked, checks.
+        let Some((job, owner)) = self.owner_of(&event) else {
+            return Vec::new();
+        };
+        match owner {
+            JobOwner::Pending(PendingJob::AddPhoto {
+                class,
+                photo,
+                file_name,
+            }) => self.on_photo_event(class, photo, file_name, event, images),
+            JobOwner::Pending(PendingJob::View { photo, key }) => {
+                self.on_view_event(photo, key, event)
+            }
+            JobOwner::Pending(PendingJob::Classify(classifying)) => {
+                self.on_classify_event(job, classifying, event, images)
+            }
+            JobOwner::Pending(PendingJob::FinalTest { way, labels }) => {
+                self.on_final_test_event(job, way, labels, event)
+            }
+            JobOwner::Pending(PendingJob::ImportCheck { file_name, model }) => {
+                self.on_import_check_event(file_name, *model, event)
+            }
+            JobOwner::Preview => self.on_preview_event(event, images),
+            JobOwner::TrainingRun => self.on_run_event(event),
+            JobOwner::ComparisonWay(way) => self.on_way_event(way, event),
+            JobOwner::Nobody => unanswered(&event),
+        }
+    }
+
+    /// Who `event` is for, found once from its job: a run's reports go to the training run or
+    /// to the comparison's way that trains under that job; any other answer takes its job out
+    /// of the pending work, or is the augmentation preview's. `None` for the events that name
+    /// no job.
+    fn owner_of(&mut self, event: &Event) -> Option<(JobId, JobOwner)> {
+        match *event {
+            Event::Epoch { job, .. }
+            | Event::Trained { job, .. }
+            | Event::TrainingDiscarded { job }
+            | Event::TrainingFailed { job, .. } => {
+                let owner = if self.is_running(job) {
+                    JobOwner::TrainingRun
+                } else if let Some(way) = self.way_training(job) {
+                    JobOwner::ComparisonWay(way)
+                } else {
+                    JobOwner::Nobody
+                };
+                Some((job, owner))
+            }
+            Event::Embedded { job, .. }
+            | Event::Classified { job, .. }
+            | Event::PhotoFailed { job, .. }
+            | Event::Previewed { job }
+            | Event::ModelChecked { job, .. }
+            | Event::Evaluated { job, .. } => {
+                let owner = match self.pending.remove(&job) {
+                    Some(pending) => JobOwner::Pending(pending),
+                    None if self.augment_preview.as_ref().is_some_and(|p| p.job == job) => {
+                        JobOwner::Preview
+                    }
+                    None => JobOwner::Nobody,
+                };
+                Some((job, owner))
+            }
+            Event::Started { .. }
+            | Event::StartFailed { .. }
+            | Event::Panicked { .. }
+            | Event::BackendCheck(_)
+            | Event::Pong => None,
+        }
+    }
+
+    /// A photo being added was embedded, or could not be.
+    fn on_photo_event<F>(
+        &mut self,
+        class: ClassId,
+        id: PhotoId,
+        file_name: String,
+        event: Event,
+        images: Vec<T>,
+    ) -> Vec<Effect<F, T>> {
         match event {
-            Event::Embedded { job, embedding } => match self.pending.remove(&job) {
-                Some(PendingJob::AddPhoto {
+            Event::Embedded { embedding, .. } => {
+                let mut images = images.into_iter();
+                let (Some(thumbnail), Some(input)) = (images.next(), images.next()) else {
+                    return vec![Effect::Log(format!(
+                        "{file_name}: embedded without thumbnail or model input"
+                    ))];
+                };
+                self.revision += 1;
+                self.insert_photo(
                     class,
-                    photo: id,
-                    file_name,
-                }) => {
-                    let (Some(thumbnail), Some(input)) = (images.next(), images.next()) else {
-                        return vec![Effect::Log(format!(
-                            "{file_name}: embedded without thumbnail or model input"
-                        ))];
-                    };
-                    self.revision += 1;
-                    self.insert_photo(
-                        class,
-                        Photo::new(id, file_name, thumbnail, input, embedding),
-                    );
-                }
-                Some(PendingJob::View { photo, key }) => {
-                    if let Some(photo) = self.photo_mut(photo) {
-                        photo.views.insert(key, embedding);
-                    }
-                    if let TrainingState::Preparing { done, .. } = &mut self.training {
-                        *done += 1;
-                    }
-                    return self.continue_run();
-                }
-                _ => return vec![Effect::Log(format!("no photo waits for {job:?}"))],
-            },
-            Event::Evaluated { job, probabilities } => {
-                let Some(PendingJob::FinalTest { way, labels }) = self.pending.remove(&job) else {
-                    return vec![Effect::Log(format!("no final test waits for {job:?}"))];
-                };
-                let correct = match probabilities {
-                    Ok(rows) if rows.len() == labels.len() => rows
-                        .iter()
-                        .zip(&labels)
-                        .filter(|(row, label)| top1(row).0 == **label)
-                        .count(),
-                    outcome => {
-                        self.notify(Notice::CannotTrain(
-                            "The final test failed; try it again.".into(),
-                        ));
-                        return vec![Effect::Log(format!("final test: {outcome:?}"))];
-                    }
-                };
-                match way {
-                    None => {
-                        if let Some(test) = self.final_test.as_mut().filter(|t| t.job == job) {
-                            test.correct = Some(correct);
-                        }
-                    }
-                    Some(way) => {
-                        if let Some(comparison) = &mut self.comparison {
-                            let result = comparison.result_mut(way);
-                            if result.job == Some(job) {
-                                result.test_accuracy =
-                                    Some(correct as f32 / labels.len().max(1) as f32);
-                            }
-                        }
-                    }
-                }
+                    Photo::new(id, file_name, thumbnail, input, embedding),
+                );
+                Vec::new()
             }
-            Event::ModelChecked { job, problem } => {
-                let Some(PendingJob::ImportCheck { file_name, model }) = self.pending.remove(&job)
-                else {
-                    return vec![Effect::Log(format!("no import waits for {job:?}"))];
-                };
-                match problem {
-                    None => self.use_imported(file_name, *model),
-                    Some(detail) => self.notify(Notice::ModelNotImported {
-                        file_name,
-                        error: model_file::ModelFileError::Damaged(detail),
-                    }),
-                }
+            Event::PhotoFailed { job, error } => {
+                let log = photo_failure(job, &error);
+                self.notify(Notice::PhotoSkipped { file_name, error });
+                vec![log]
             }
-            Event::Previewed { job } => {
-                self.pending.remove(&job);
-                if let Some(preview) = &mut self.augment_preview
-                    && preview.job == job
-                {
-                    preview.views = images.collect();
+            other => unanswered(&other),
+        }
+    }
+
+    /// A view a run needs was embedded, or could not be.
+    fn on_view_event<F>(
+        &mut self,
+        photo: PhotoId,
+        key: ViewKey,
+        event: Event,
+    ) -> Vec<Effect<F, T>> {
+        match event {
+            Event::Embedded { embedding, .. } => {
+                if let Some(photo) = self.photo_mut(photo) {
+                    photo.views.insert(key, embedding);
                 }
+                if let TrainingState::Preparing { done, .. } = &mut self.training {
+                    *done += 1;
+                }
+                self.continue_run()
             }
-            Event::Classified { job, probabilities } => {
-                let Some(PendingJob::Classify {
-                    file_name,
-                    version,
-                    class_names,
-                    live,
-                }) = self.pending.remove(&job)
-                else {
-                    return vec![Effect::Log(format!("no prediction waits for {job:?}"))];
-                };
+            Event::PhotoFailed { job, error } => {
+                if matches!(self.training, TrainingState::Preparing { .. }) {
+                    self.training = TrainingState::Failed(VIEW_FAILED);
+                }
+                vec![photo_failure(job, &error)]
+            }
+            other => unanswered(&other),
+        }
+    }
+
+    /// A photo or a camera frame was classified, or could not be.
+    fn on_classify_event<F>(
+        &mut self,
+        job: JobId,
+        classifying: Classifying,
+        event: Event,
+        images: Vec<T>,
+    ) -> Vec<Effect<F, T>> {
+        let Classifying {
+            file_name,
+            version,
+            class_names,
+            live,
+        } = classifying;
+        match event {
+            Event::Classified { probabilities, .. } => {
                 let prediction = images
+                    .into_iter()
                     .next()
                     .filter(|_| probabilities.len() == class_names.len())
                     .map(|thumbnail| Prediction {
@@ -1798,131 +1903,187 @@ impl<T: Clone> AppState<T> {
                         ))];
                     }
                 }
+                Vec::new()
             }
             Event::PhotoFailed { job, error } => {
-                let detail = format!("{job:?} failed: {error:?}");
-                match self.pending.remove(&job) {
-                    Some(PendingJob::AddPhoto { file_name, .. }) => {
-                        self.notify(Notice::PhotoSkipped { file_name, error })
+                let log = photo_failure(job, &error);
+                match live {
+                    true => self.live_classified(job, None),
+                    false => self.notify(Notice::PhotoNotClassified { file_name, error }),
+                }
+                vec![log]
+            }
+            other => unanswered(&other),
+        }
+    }
+
+    /// The final test of the model in use (`way: None`) or of a way of the comparison
+    /// answered, with `labels` the test photos' classes in the request's order.
+    fn on_final_test_event<F>(
+        &mut self,
+        job: JobId,
+        way: Option<Way>,
+        labels: Vec<usize>,
+        event: Event,
+    ) -> Vec<Effect<F, T>> {
+        let Event::Evaluated { probabilities, .. } = event else {
+            return unanswered(&event);
+        };
+        let correct = match probabilities {
+            Ok(rows) if rows.len() == labels.len() => rows
+                .iter()
+                .zip(&labels)
+                .filter(|(row, label)| top1(row).0 == **label)
+                .count(),
+            outcome => {
+                self.notify(Notice::CannotTrain(
+                    "The final test failed; try it again.".into(),
+                ));
+                return vec![Effect::Log(format!("final test: {outcome:?}"))];
+            }
+        };
+        match way {
+            None => {
+                if let Some(test) = self.final_test.as_mut().filter(|t| t.job == job) {
+                    test.correct = Some(correct);
+                }
+            }
+            Some(way) => {
+                if let Some(comparison) = &mut self.comparison {
+                    let result = comparison.result_mut(way);
+                    if result.job == Some(job) {
+                        result.test_accuracy = Some(correct as f32 / labels.len().max(1) as f32);
                     }
-                    Some(PendingJob::Classify { live: true, .. }) => {
-                        self.live_classified(job, None);
-                        return vec![Effect::Log(detail)];
-                    }
-                    Some(PendingJob::Classify { file_name, .. }) => {
-                        self.notify(Notice::PhotoNotClassified { file_name, error })
-                    }
-                    Some(PendingJob::View { .. }) => {
-                        if matches!(self.training, TrainingState::Preparing { .. }) {
-                            self.training = TrainingState::Failed(VIEW_FAILED);
-                        }
-                    }
-                    Some(
-                        PendingJob::Preview
-                        | PendingJob::FinalTest { .. }
-                        | PendingJob::FitWay(_)
-                        | PendingJob::ImportCheck { .. },
-                    )
-                    | None => {}
-                }
-                return vec![Effect::Log(detail)];
-            }
-            Event::Epoch { job, report } => {
-                if let TrainingState::Running {
-                    job: running,
-                    history,
-                    ..
-                } = &mut self.training
-                    && *running == job
-                {
-                    history.push(report);
-                } else if let Some(way) = self.way_training(job) {
-                    way.history.push(report);
                 }
             }
-            Event::Trained { job, model } if self.way_training(job).is_some() => {
-                self.pending.remove(&job);
-                if let Some(way) = self.way_training(job) {
-                    way.finish(*model);
-                }
-            }
-            Event::Trained { job, model } => {
-                if let TrainingState::Running {
-                    job: running,
-                    examples,
-                    test_photos,
-                    revision,
-                    purpose,
-                    ..
-                } = &mut self.training
-                    && *running == job
-                {
-                    match purpose {
-                        RunPurpose::Model => {
-                            self.model_examples = std::mem::take(examples);
-                            self.model_test = ModelTest {
-                                photos: std::mem::take(test_photos),
-                                revision: *revision,
-                            };
-                            self.model = Some(*model);
-                            self.shown_cell = None;
-                        }
-                        RunPurpose::WrongPreprocessing(_) => {
-                            if let Some(experiment) = &mut self.experiment {
-                                experiment.wrong_accuracy = model.validation_accuracy();
-                            }
-                        }
-                        RunPurpose::Comparison => {
-                            if let Some(comparison) = &mut self.comparison {
-                                comparison.result_mut(Way::Frozen).finish(*model);
-                            }
-                        }
-                    }
-                    // The experiment and the comparison leave the model in use as it was.
-                    self.training = match (*purpose, &self.model) {
-                        (RunPurpose::Model, _) | (_, Some(_)) => TrainingState::Done,
-                        (_, None) => TrainingState::Idle,
-                    };
-                }
-            }
-            Event::TrainingDiscarded { job } if self.way_training(job).is_some() => {
-                self.pending.remove(&job);
-                if let Some(way) = self.way_training(job) {
-                    way.state = WayState::Failed;
-                }
-            }
-            Event::TrainingFailed { job, error } if self.way_training(job).is_some() => {
-                self.pending.remove(&job);
-                if let Some(way) = self.way_training(job) {
-                    way.state = WayState::Failed;
-                }
-                return vec![Effect::Log(format!("fine-tuning failed: {error}"))];
-            }
-            Event::TrainingDiscarded { job } => {
-                if self.is_running(job) {
-                    if self.running_purpose() == Some(RunPurpose::Comparison) {
-                        self.frozen_way_failed();
-                    }
-                    self.training = TrainingState::Discarded;
-                }
-            }
-            Event::TrainingFailed { job, error } => {
-                if self.is_running(job) {
-                    if self.running_purpose() == Some(RunPurpose::Comparison) {
-                        self.frozen_way_failed();
-                    }
-                    self.training = TrainingState::Failed(training_failure(&error));
-                }
-                return vec![Effect::Log(format!("training failed: {error}"))];
-            }
-            // The pool handles these: start-up, replacing a worker that panicked, checks.
-            Event::Started { .. }
-            | Event::StartFailed { .. }
-            | Event::Panicked { .. }
-            | Event::BackendCheck(_)
-            | Event::Pong => {}
         }
         Vec::new()
+    }
+
+    /// A worker checked an imported model's network layers.
+    fn on_import_check_event<F>(
+        &mut self,
+        file_name: String,
+        model: TrainedModel,
+        event: Event,
+    ) -> Vec<Effect<F, T>> {
+        let Event::ModelChecked { problem, .. } = event else {
+            return unanswered(&event);
+        };
+        match problem {
+            None => self.use_imported(file_name, model),
+            Some(detail) => self.notify(Notice::ModelNotImported {
+                file_name,
+                error: model_file::ModelFileError::Damaged(detail),
+            }),
+        }
+        Vec::new()
+    }
+
+    /// The augmentation preview's views came.
+    fn on_preview_event<F>(&mut self, event: Event, images: Vec<T>) -> Vec<Effect<F, T>> {
+        let Event::Previewed { .. } = event else {
+            return unanswered(&event);
+        };
+        if let Some(preview) = &mut self.augment_preview {
+            preview.views = images;
+        }
+        Vec::new()
+    }
+
+    /// A report of the training run.
+    fn on_run_event<F>(&mut self, event: Event) -> Vec<Effect<F, T>> {
+        match event {
+            Event::Epoch { report, .. } => {
+                if let TrainingState::Running { history, .. } = &mut self.training {
+                    history.push(report);
+                }
+            }
+            Event::Trained { model, .. } => self.run_trained(*model),
+            Event::TrainingDiscarded { .. } => self.run_ended(TrainingState::Discarded),
+            Event::TrainingFailed { error, .. } => {
+                self.run_ended(TrainingState::Failed(training_failure(&error)));
+                return vec![training_failed(&error)];
+            }
+            other => return unanswered(&other),
+        }
+        Vec::new()
+    }
+
+    /// The training run ended with `model`: the model in use, or the experiment's or the
+    /// comparison's result.
+    fn run_trained(&mut self, model: TrainedModel) {
+        let TrainingState::Running {
+            purpose,
+            examples,
+            test_photos,
+            revision,
+            ..
+        } = &mut self.training
+        else {
+            return;
+        };
+        let purpose = *purpose;
+        match purpose {
+            RunPurpose::Model => {
+                self.model_examples = std::mem::take(examples);
+                self.model_test = ModelTest {
+                    photos: std::mem::take(test_photos),
+                    revision: *revision,
+                };
+                self.model = Some(model);
+                self.shown_cell = None;
+            }
+            RunPurpose::WrongPreprocessing(_) => {
+                if let Some(experiment) = &mut self.experiment {
+                    experiment.wrong_accuracy = model.validation_accuracy();
+                }
+            }
+            RunPurpose::Comparison => {
+                if let Some(comparison) = &mut self.comparison {
+                    comparison.result_mut(Way::Frozen).finish(model);
+                }
+            }
+        }
+        // The experiment and the comparison leave the model in use as it was.
+        self.training = match (purpose, &self.model) {
+            (RunPurpose::Model, _) | (_, Some(_)) => TrainingState::Done,
+            (_, None) => TrainingState::Idle,
+        };
+    }
+
+    /// The training run ended without a model, as `ended`.
+    fn run_ended(&mut self, ended: TrainingState) {
+        if self.running_purpose() == Some(RunPurpose::Comparison) {
+            self.frozen_way_failed();
+        }
+        self.training = ended;
+    }
+
+    /// A report of a way of the comparison, while it trains.
+    fn on_way_event<F>(&mut self, way: Way, event: Event) -> Vec<Effect<F, T>> {
+        let Some(result) = self.comparison.as_mut().map(|c| c.result_mut(way)) else {
+            return unanswered(&event);
+        };
+        match event {
+            Event::Epoch { report, .. } => result.history.push(report),
+            Event::Trained { model, .. } => result.finish(*model),
+            Event::TrainingDiscarded { .. } => result.state = WayState::Failed,
+            Event::TrainingFailed { error, .. } => {
+                result.state = WayState::Failed;
+                return vec![Effect::Log(format!("fine-tuning failed: {error}"))];
+            }
+            other => return unanswered(&other),
+        }
+        Vec::new()
+    }
+
+    /// The comparison's way whose run is `job`, while it trains.
+    fn way_training(&self, job: JobId) -> Option<Way> {
+        let comparison = self.comparison.as_ref()?;
+        (comparison.results.iter())
+            .find(|result| result.job == Some(job) && result.state == WayState::Running)
+            .map(|result| result.way)
     }
 
     fn photo_mut(&mut self, id: PhotoId) -> Option<&mut Photo<T>> {
@@ -1971,7 +2132,7 @@ impl<T: Clone> AppState<T> {
     pub fn photos_being_classified(&self) -> usize {
         self.pending
             .values()
-            .filter(|job| matches!(job, PendingJob::Classify { live: false, .. }))
+            .filter(|job| matches!(job, PendingJob::Classify(Classifying { live: false, .. })))
             .count()
     }
 
