@@ -17,6 +17,7 @@ mod samples;
 mod saved;
 #[cfg(test)]
 mod test_support;
+mod workers;
 
 pub use live::LiveClassification;
 pub use notice::{Notice, training_failure};
@@ -30,6 +31,7 @@ pub use saved::{
     MemoryStorage, ProjectStorage, SaveChange, SavedClass, SavedModelRecord, SavedPhoto,
     SavedProject, SavedWork, StorageAccess, StorageState,
 };
+pub use workers::{MAX_WORKERS, ModelStatus, worker_count};
 
 use headstart_core::augment::{AugmentationSettings, view_seed};
 use headstart_core::dataset::{Split, stratified_split};
@@ -58,19 +60,6 @@ const VIEW_FAILED: &str = "a photo could not be prepared for training";
 
 /// Most notices kept; older ones scroll away.
 pub const MAX_NOTICES: usize = 20;
-
-/// Most model workers the page starts: each holds its own backbone (see the README for the
-/// memory each takes).
-pub const MAX_WORKERS: usize = 4;
-
-/// How many model workers to start on a device with `logical_cores`: one per core, between 1
-/// and [`MAX_WORKERS`]; `requested` (the `?workers=` parameter) overrides the count within the
-/// same bounds. No core is left to the page: it only renders and routes messages, and on two
-/// cores a second worker embedded 1.4x as many photos per second with no long task on the
-/// page's thread either way (`scripts/bench-workers.sh`).
-pub fn worker_count(logical_cores: usize, requested: Option<usize>) -> usize {
-    requested.unwrap_or(logical_cores).clamp(1, MAX_WORKERS)
-}
 
 /// Identity of a class for the page's lifetime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -351,29 +340,6 @@ impl<T> ClassEntry<T> {
             .join(" ")
             .to_lowercase()
     }
-}
-
-/// Loading the pretrained model into the workers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ModelStatus {
-    /// Downloading the weights.
-    Loading {
-        /// Bytes received.
-        received: u64,
-        /// Bytes expected, when the server says.
-        total: Option<u64>,
-    },
-    /// The workers hold the backbone.
-    Ready {
-        /// The compute path they run on.
-        path: ComputePath,
-        /// Why that path.
-        reason: String,
-        /// How many workers embed photos.
-        workers: usize,
-    },
-    /// The model could not start (detail for the console).
-    Failed(String),
 }
 
 /// Where the training run stands.
@@ -809,27 +775,8 @@ impl<T: Clone> AppState<T> {
                 path,
                 reason,
                 workers,
-            } => {
-                let was_on_gpu = matches!(
-                    self.model_status,
-                    ModelStatus::Ready {
-                        path: ComputePath::WebGpu,
-                        ..
-                    }
-                );
-                if was_on_gpu && path == ComputePath::Cpu {
-                    self.notices.push(Notice::GpuStopped);
-                }
-                self.model_status = ModelStatus::Ready {
-                    path,
-                    reason,
-                    workers,
-                };
-            }
-            Action::ModelFailed(detail) => {
-                self.model_status = ModelStatus::Failed(detail.clone());
-                return vec![Effect::Log(format!("model failed to start: {detail}"))];
-            }
+            } => self.workers_started(path, reason, workers),
+            Action::ModelFailed(detail) => return self.model_failed(detail),
             Action::AddClass => {
                 self.add_class();
             }
@@ -2114,12 +2061,6 @@ impl<T: Clone> AppState<T> {
         matches!(self.training, TrainingState::Running { job: running, .. } if running == job)
     }
 
-    /// The model is loaded and the saved work restored: photos may come in.
-    pub fn is_ready(&self) -> bool {
-        matches!(self.model_status, ModelStatus::Ready { .. })
-            && self.storage != StorageState::Opening
-    }
-
     /// Photos still being embedded into classes.
     pub fn photos_being_added(&self) -> usize {
         self.pending
@@ -2290,43 +2231,6 @@ mod tests {
     use headstart_core::training::{
         HeadWeights, Metrics, ModelWeights, NetworkWeights, SplitSizes,
     };
-
-    #[test]
-    fn the_cpu_taking_over_from_a_lost_gpu_is_said_once() {
-        let mut state = ready();
-        let started = |state: &mut State, path| {
-            state.apply::<&str>(Action::WorkersStarted {
-                path,
-                reason: "test".into(),
-                workers: 1,
-            });
-        };
-        started(&mut state, ComputePath::Cpu);
-        assert!(!state.notices.contains(&Notice::GpuStopped));
-        started(&mut state, ComputePath::WebGpu);
-        started(&mut state, ComputePath::Cpu);
-        started(&mut state, ComputePath::Cpu);
-        let said = state.notices.iter().filter(|n| **n == Notice::GpuStopped);
-        assert_eq!(said.count(), 1);
-        assert!(matches!(
-            state.model_status,
-            ModelStatus::Ready {
-                path: ComputePath::Cpu,
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn one_worker_per_core_within_bounds() {
-        assert_eq!(worker_count(0, None), 1);
-        assert_eq!(worker_count(2, None), 2);
-        assert_eq!(worker_count(3, None), 3);
-        assert_eq!(worker_count(16, None), MAX_WORKERS);
-        assert_eq!(worker_count(2, Some(2)), 2);
-        assert_eq!(worker_count(2, Some(0)), 1);
-        assert_eq!(worker_count(2, Some(99)), MAX_WORKERS);
-    }
 
     #[test]
     fn starts_with_two_empty_classes_and_names_new_ones_uniquely() {
