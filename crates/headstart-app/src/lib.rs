@@ -10,6 +10,8 @@
 //! augmented view. The state holds images only as long as something needs them and hands files
 //! straight back in effects.
 
+mod classes;
+mod jobs;
 mod live;
 mod notice;
 mod project_file;
@@ -19,6 +21,9 @@ mod saved;
 mod test_support;
 mod workers;
 
+pub use classes::{
+    ClassEntry, ClassId, MAX_CLASS_NAME_CHARS, Photo, PhotoId, SplitCounts, ViewKey,
+};
 pub use live::LiveClassification;
 pub use notice::{Notice, training_failure};
 pub use project_file::{
@@ -34,19 +39,17 @@ pub use saved::{
 pub use workers::{MAX_WORKERS, ModelStatus, worker_count};
 
 use headstart_core::augment::{AugmentationSettings, view_seed};
-use headstart_core::dataset::{Split, stratified_split};
 use headstart_core::embedding::Embedding;
 use headstart_core::evaluation::ConfusionMatrix;
 use headstart_core::model_file;
 use headstart_core::preprocess::Normalization;
-use headstart_core::protocol::{
-    ComputePath, Event, JobId, PhotoError, Request, TrainingError, ViewAugmentation,
-};
+use headstart_core::protocol::{ComputePath, Event, JobId, Request, ViewAugmentation};
 pub use headstart_core::training::Way;
 use headstart_core::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
     ValidationPrediction, top1,
 };
+use jobs::{PendingJob, photo_failure, training_failed, unanswered};
 use std::collections::{BTreeMap, HashMap};
 
 /// Fewest photos a class needs before training starts (one can go to validation).
@@ -60,70 +63,6 @@ const VIEW_FAILED: &str = "a photo could not be prepared for training";
 
 /// Most notices kept; older ones scroll away.
 pub const MAX_NOTICES: usize = 20;
-
-/// Identity of a class for the page's lifetime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ClassId(pub u32);
-
-/// Identity of a photo for the page's lifetime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PhotoId(pub u32);
-
-/// A photo in a class, reduced to what training and display need.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Photo<T> {
-    /// Identity within the session.
-    pub id: PhotoId,
-    /// The name of the file it came from.
-    pub file_name: String,
-    /// Its small thumbnail.
-    pub thumbnail: T,
-    /// The exact 224x224 image the backbone saw (lossless).
-    pub input: T,
-    /// Cached backbone embedding, computed once when the photo was added.
-    pub embedding: Embedding,
-    /// Cached embeddings of its other views (augmented, or normalized otherwise), made when a
-    /// run first needed them.
-    pub views: HashMap<ViewKey, Embedding>,
-}
-
-/// One way of showing a photo to the backbone other than the plain one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ViewKey {
-    /// How its pixel values became input numbers.
-    pub normalization: Normalization,
-    /// The augmented view, if it is one.
-    pub augmentation: Option<ViewAugmentation>,
-}
-
-impl<T> Photo<T> {
-    /// A photo with its images and embedding, and no other views yet.
-    pub fn new(
-        id: PhotoId,
-        file_name: String,
-        thumbnail: T,
-        input: T,
-        embedding: Embedding,
-    ) -> Self {
-        Self {
-            id,
-            file_name,
-            thumbnail,
-            input,
-            embedding,
-            views: HashMap::new(),
-        }
-    }
-
-    /// The photo's embedding under `key`, if it has been made.
-    pub fn embedding_for(&self, key: &ViewKey) -> Option<&Embedding> {
-        if key.normalization == Normalization::Model && key.augmentation.is_none() {
-            Some(&self.embedding)
-        } else {
-            self.views.get(key)
-        }
-    }
-}
 
 /// What a training run is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,17 +194,6 @@ pub struct PreprocessingExperiment {
     pub wrong_accuracy: Option<f32>,
 }
 
-/// How many photos of a class go to each part of the split.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SplitCounts {
-    /// Photos the model learns from.
-    pub train: usize,
-    /// Photos that measure it while it trains.
-    pub validation: usize,
-    /// Photos kept for the final test.
-    pub test: usize,
-}
-
 /// The test photos of the model in use, and the data it was trained on.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct ModelTest {
@@ -309,37 +237,6 @@ pub struct AugmentPreview<T> {
     /// The views, once made.
     pub views: Vec<T>,
     job: JobId,
-}
-
-/// A class the student defines.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClassEntry<T> {
-    /// Identity within the session.
-    pub id: ClassId,
-    /// The name exactly as the student is typing it (see [`ClassEntry::label`]).
-    pub name: String,
-    /// Its photos, in the order they were added.
-    pub photos: Vec<Photo<T>>,
-}
-
-/// Longest class name, in characters: longer names are cut as they are typed (a project file
-/// holds names up to this long).
-pub const MAX_CLASS_NAME_CHARS: usize = 200;
-
-impl<T> ClassEntry<T> {
-    /// The name as training and predictions use it: without surrounding spaces.
-    pub fn label(&self) -> &str {
-        self.name.trim()
-    }
-
-    /// The name as a student reads it: "Cats", "cats" and "cats  " are one name to them.
-    fn spoken_name(&self) -> String {
-        self.label()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
-    }
 }
 
 /// Where the training run stands.
@@ -450,35 +347,6 @@ struct RunPlan<'a, T> {
     test: Vec<(PhotoId, usize)>,
 }
 
-/// Work handed to a worker and not yet answered, with what its answer needs. The other jobs
-/// belong to what holds them: the training run, a way of the comparison, the augmentation
-/// preview.
-#[derive(Debug, Clone, PartialEq)]
-enum PendingJob {
-    /// A photo being embedded into a class; its id, given when it was asked for, keeps the
-    /// class in the order the student added photos, whichever worker finishes first.
-    AddPhoto {
-        class: ClassId,
-        photo: PhotoId,
-        file_name: String,
-    },
-    /// A photo being classified by a model.
-    Classify(Classifying),
-    /// Another view of a photo being embedded for a training run.
-    View { photo: PhotoId, key: ViewKey },
-    /// The final test, with the label of each test photo in the request's order, of the model
-    /// in use (`None`) or of a way of the comparison.
-    FinalTest {
-        way: Option<Way>,
-        labels: Vec<usize>,
-    },
-    /// An imported model whose network layers a worker is checking.
-    ImportCheck {
-        file_name: String,
-        model: Box<TrainedModel>,
-    },
-}
-
 /// A photo being classified: what its prediction is shown with.
 #[derive(Debug, Clone, PartialEq)]
 struct Classifying {
@@ -487,53 +355,6 @@ struct Classifying {
     class_names: Vec<String>,
     /// Whether it is a frame of the camera.
     live: bool,
-}
-
-/// Who a worker's event is for.
-enum JobOwner {
-    /// Work handed out and answered now, so no longer pending.
-    Pending(PendingJob),
-    /// The augmentation preview being made.
-    Preview,
-    /// The training run.
-    TrainingRun,
-    /// A way of the comparison, while it trains.
-    ComparisonWay(Way),
-    /// Nobody: the job is stale or unknown.
-    Nobody,
-}
-
-/// What the console hears of an event that its job's owner does not take, or whose job nobody
-/// waits for (a stale or unknown job): a failure's detail, or that nothing waited for it.
-fn unanswered<F, T>(event: &Event) -> Vec<Effect<F, T>> {
-    let log = match event {
-        Event::Embedded { job, .. } => Effect::Log(format!("no photo waits for {job:?}")),
-        Event::Classified { job, .. } => Effect::Log(format!("no prediction waits for {job:?}")),
-        Event::ModelChecked { job, .. } => Effect::Log(format!("no import waits for {job:?}")),
-        Event::Evaluated { job, .. } => Effect::Log(format!("no final test waits for {job:?}")),
-        Event::PhotoFailed { job, error } => photo_failure(*job, error),
-        Event::TrainingFailed { error, .. } => training_failed(error),
-        Event::Previewed { .. }
-        | Event::Epoch { .. }
-        | Event::Trained { .. }
-        | Event::TrainingDiscarded { .. }
-        | Event::Started { .. }
-        | Event::StartFailed { .. }
-        | Event::Panicked { .. }
-        | Event::BackendCheck(_)
-        | Event::Pong => return Vec::new(),
-    };
-    vec![log]
-}
-
-/// The console's line for a photo job that failed, whoever it was for.
-fn photo_failure<F, T>(job: JobId, error: &PhotoError) -> Effect<F, T> {
-    Effect::Log(format!("{job:?} failed: {error:?}"))
-}
-
-/// The console's line for a training run that failed.
-fn training_failed<F, T>(error: &TrainingError) -> Effect<F, T> {
-    Effect::Log(format!("training failed: {error}"))
 }
 
 /// Everything the student can do, and everything the workers report.
@@ -780,35 +601,13 @@ impl<T: Clone> AppState<T> {
             Action::AddClass => {
                 self.add_class();
             }
-            Action::RenameClass(id, name) => {
-                if let Some(class) = self.class_mut(id) {
-                    class.name = name.chars().take(MAX_CLASS_NAME_CHARS).collect();
-                    self.revision += 1;
-                }
-            }
-            Action::DeleteClass(id) => {
-                self.classes.retain(|c| c.id != id);
-                self.revision += 1;
-            }
-            Action::DeletePhoto(id) => {
-                for class in &mut self.classes {
-                    class.photos.retain(|p| p.id != id);
-                }
-                self.revision += 1;
-            }
-            Action::MovePhoto(photo, to) => {
-                self.move_photo(photo, to);
-                self.revision += 1;
-            }
+            Action::RenameClass(id, name) => self.rename_class(id, &name),
+            Action::DeleteClass(id) => self.delete_class(id),
+            Action::DeletePhoto(id) => self.delete_photo(id),
+            Action::MovePhoto(photo, to) => self.move_photo(photo, to),
             Action::AddPhotos(class, files) => return self.add_photos(class, files),
-            Action::AddSamples(name, files) => {
-                let class = self.claim_class(&name);
-                return self.add_photos(class, files);
-            }
-            Action::SamplesFailed(detail) => {
-                self.notify(Notice::SamplesUnavailable);
-                return vec![Effect::Log(format!("sample photos: {detail}"))];
-            }
+            Action::AddSamples(name, files) => return self.add_samples(&name, files),
+            Action::SamplesFailed(detail) => return self.samples_failed(detail),
             Action::ChangeSettings(settings) => {
                 return self.change_settings(settings.within_limits());
             }
@@ -865,122 +664,6 @@ impl<T: Clone> AppState<T> {
             Action::SaveFailed { detail, quota } => return self.save_failed(detail, quota),
         }
         Vec::new()
-    }
-
-    fn fresh_id(&mut self) -> u32 {
-        self.next_id += 1;
-        self.next_id
-    }
-
-    /// Adds an empty class named "Class N" (the first free N) and returns its id.
-    fn add_class(&mut self) -> ClassId {
-        let name = (1..)
-            .map(|n| format!("Class {n}"))
-            .find(|name| self.classes.iter().all(|c| c.label() != name))
-            .expect("a free name");
-        self.add_named_class(name)
-    }
-
-    fn add_named_class(&mut self, name: String) -> ClassId {
-        let id = ClassId(self.fresh_id());
-        self.classes.push(ClassEntry {
-            id,
-            name,
-            photos: Vec::new(),
-        });
-        id
-    }
-
-    /// The class a named set of photos (e.g. the samples) goes into: the class of that name,
-    /// else the first empty class still called "Class N" (renamed), else a new class.
-    fn claim_class(&mut self, name: &str) -> ClassId {
-        if let Some(class) = self.classes.iter().find(|c| c.label() == name) {
-            return class.id;
-        }
-        let unused_default = self.classes.iter_mut().find(|c| {
-            c.photos.is_empty()
-                && c.label()
-                    .strip_prefix("Class ")
-                    .is_some_and(|n| n.parse::<u32>().is_ok())
-        });
-        match unused_default {
-            Some(class) => {
-                class.name = name.to_string();
-                class.id
-            }
-            None => self.add_named_class(name.to_string()),
-        }
-    }
-
-    /// Finds a class by id.
-    pub fn class(&self, id: ClassId) -> Option<&ClassEntry<T>> {
-        self.classes.iter().find(|c| c.id == id)
-    }
-
-    fn class_mut(&mut self, id: ClassId) -> Option<&mut ClassEntry<T>> {
-        self.classes.iter_mut().find(|c| c.id == id)
-    }
-
-    fn move_photo(&mut self, id: PhotoId, to: ClassId) {
-        if self.class(to).is_none() {
-            return;
-        }
-        let Some(photo) = self.classes.iter_mut().find_map(|class| {
-            let at = class.photos.iter().position(|p| p.id == id)?;
-            Some(class.photos.remove(at))
-        }) else {
-            return;
-        };
-        if let Some(class) = self.class_mut(to) {
-            let at = class.photos.partition_point(|p| p.id < id);
-            class.photos.insert(at, photo);
-        }
-    }
-
-    /// Puts a photo into its class in id order (the order the student gave photos in); a class
-    /// deleted meanwhile takes no photos, and the photo's images are dropped here.
-    fn insert_photo(&mut self, class: ClassId, photo: Photo<T>) {
-        if let Some(class) = self.class_mut(class) {
-            let at = class.photos.partition_point(|p| p.id < photo.id);
-            class.photos.insert(at, photo);
-        }
-    }
-
-    /// A new job's id.
-    fn fresh_job(&mut self) -> JobId {
-        JobId(self.fresh_id())
-    }
-
-    /// Hands out `job`: it waits in the pending work for its answer.
-    fn start_job(&mut self, job: PendingJob) -> JobId {
-        let id = self.fresh_job();
-        self.pending.insert(id, job);
-        id
-    }
-
-    fn add_photos<F>(&mut self, class: ClassId, files: Vec<(String, F)>) -> Vec<Effect<F, T>> {
-        if !self.is_ready() {
-            self.notify(Notice::ModelStillLoading);
-            return Vec::new();
-        }
-        files
-            .into_iter()
-            .map(|(file_name, file)| {
-                let job = self.embed_into(class, file_name);
-                Effect::Send(Request::Embed { job }, Some(file))
-            })
-            .collect()
-    }
-
-    /// Starts the job of embedding a photo into `class`; its id is taken now, so the class
-    /// keeps the order photos were given in, whichever worker finishes first.
-    fn embed_into(&mut self, class: ClassId, file_name: String) -> JobId {
-        let photo = PhotoId(self.fresh_id());
-        self.start_job(PendingJob::AddPhoto {
-            class,
-            photo,
-            file_name,
-        })
     }
 
     fn classify<F>(&mut self, files: Vec<(String, F)>) -> Vec<Effect<F, T>> {
@@ -1160,50 +843,6 @@ impl<T: Clone> AppState<T> {
         }
     }
 
-    /// Every photo of the classes that have photos, in class order, with its label (the index
-    /// of its class among those).
-    fn labeled_photos(&self) -> (Vec<&Photo<T>>, Vec<usize>) {
-        self.classes
-            .iter()
-            .filter(|c| !c.photos.is_empty())
-            .enumerate()
-            .flat_map(|(label, class)| class.photos.iter().map(move |photo| (photo, label)))
-            .unzip()
-    }
-
-    fn split(&self, labels: &[usize]) -> Split {
-        let settings = &self.settings;
-        stratified_split(
-            labels,
-            settings.validation_fraction,
-            settings.test_fraction,
-            settings.seed,
-        )
-    }
-
-    /// How the next run splits each class: `(class, training, validation, test)` photos.
-    pub fn split_per_class(&self) -> Vec<(ClassId, SplitCounts)> {
-        let (_, labels) = self.labeled_photos();
-        let split = self.split(&labels);
-        let ids: Vec<ClassId> = self
-            .classes
-            .iter()
-            .filter(|c| !c.photos.is_empty())
-            .map(|c| c.id)
-            .collect();
-        let mut counts = vec![SplitCounts::default(); ids.len()];
-        for &i in &split.train {
-            counts[labels[i]].train += 1;
-        }
-        for &i in &split.validation {
-            counts[labels[i]].validation += 1;
-        }
-        for &i in &split.test {
-            counts[labels[i]].test += 1;
-        }
-        ids.into_iter().zip(counts).collect()
-    }
-
     /// Embeds what the preparing run still lacks, or starts its training once nothing is
     /// missing (photos added meanwhile are included).
     fn continue_run<F>(&mut self) -> Vec<Effect<F, T>> {
@@ -1332,15 +971,6 @@ impl<T: Clone> AppState<T> {
                 Effect::Send(request, None)
             }
         })
-    }
-
-    /// The names of the classes that have photos, in label order.
-    fn class_names(&self) -> Vec<String> {
-        self.classes
-            .iter()
-            .filter(|c| !c.photos.is_empty())
-            .map(|c| c.label().to_string())
-            .collect()
     }
 
     /// Sends the model in use and every trained way of the comparison for the final test,
@@ -1675,113 +1305,6 @@ impl<T: Clone> AppState<T> {
         }
     }
 
-    /// Hands a worker's event to whoever its job belongs to (see [`JobOwner`]).
-    fn on_event<F>(&mut self, event: Event, images: Vec<T>) -> Vec<Effect<F, T>> {
-        // The pool handles the events that name no job: start-up, replacing a worker that
-        // panicked, checks.
-        let Some((job, owner)) = self.owner_of(&event) else {
-            return Vec::new();
-        };
-        match owner {
-            JobOwner::Pending(PendingJob::AddPhoto {
-                class,
-                photo,
-                file_name,
-            }) => self.on_photo_event(class, photo, file_name, event, images),
-            JobOwner::Pending(PendingJob::View { photo, key }) => {
-                self.on_view_event(photo, key, event)
-            }
-            JobOwner::Pending(PendingJob::Classify(classifying)) => {
-                self.on_classify_event(job, classifying, event, images)
-            }
-            JobOwner::Pending(PendingJob::FinalTest { way, labels }) => {
-                self.on_final_test_event(job, way, labels, event)
-            }
-            JobOwner::Pending(PendingJob::ImportCheck { file_name, model }) => {
-                self.on_import_check_event(file_name, *model, event)
-            }
-            JobOwner::Preview => self.on_preview_event(event, images),
-            JobOwner::TrainingRun => self.on_run_event(event),
-            JobOwner::ComparisonWay(way) => self.on_way_event(way, event),
-            JobOwner::Nobody => unanswered(&event),
-        }
-    }
-
-    /// Who `event` is for, found once from its job: a run's reports go to the training run or
-    /// to the comparison's way that trains under that job; any other answer takes its job out
-    /// of the pending work, or is the augmentation preview's. `None` for the events that name
-    /// no job.
-    fn owner_of(&mut self, event: &Event) -> Option<(JobId, JobOwner)> {
-        match *event {
-            Event::Epoch { job, .. }
-            | Event::Trained { job, .. }
-            | Event::TrainingDiscarded { job }
-            | Event::TrainingFailed { job, .. } => {
-                let owner = if self.is_running(job) {
-                    JobOwner::TrainingRun
-                } else if let Some(way) = self.way_training(job) {
-                    JobOwner::ComparisonWay(way)
-                } else {
-                    JobOwner::Nobody
-                };
-                Some((job, owner))
-            }
-            Event::Embedded { job, .. }
-            | Event::Classified { job, .. }
-            | Event::PhotoFailed { job, .. }
-            | Event::Previewed { job }
-            | Event::ModelChecked { job, .. }
-            | Event::Evaluated { job, .. } => {
-                let owner = match self.pending.remove(&job) {
-                    Some(pending) => JobOwner::Pending(pending),
-                    None if self.augment_preview.as_ref().is_some_and(|p| p.job == job) => {
-                        JobOwner::Preview
-                    }
-                    None => JobOwner::Nobody,
-                };
-                Some((job, owner))
-            }
-            Event::Started { .. }
-            | Event::StartFailed { .. }
-            | Event::Panicked { .. }
-            | Event::BackendCheck(_)
-            | Event::Pong => None,
-        }
-    }
-
-    /// A photo being added was embedded, or could not be.
-    fn on_photo_event<F>(
-        &mut self,
-        class: ClassId,
-        id: PhotoId,
-        file_name: String,
-        event: Event,
-        images: Vec<T>,
-    ) -> Vec<Effect<F, T>> {
-        match event {
-            Event::Embedded { embedding, .. } => {
-                let mut images = images.into_iter();
-                let (Some(thumbnail), Some(input)) = (images.next(), images.next()) else {
-                    return vec![Effect::Log(format!(
-                        "{file_name}: embedded without thumbnail or model input"
-                    ))];
-                };
-                self.revision += 1;
-                self.insert_photo(
-                    class,
-                    Photo::new(id, file_name, thumbnail, input, embedding),
-                );
-                Vec::new()
-            }
-            Event::PhotoFailed { job, error } => {
-                let log = photo_failure(job, &error);
-                self.notify(Notice::PhotoSkipped { file_name, error });
-                vec![log]
-            }
-            other => unanswered(&other),
-        }
-    }
-
     /// A view a run needs was embedded, or could not be.
     fn on_view_event<F>(
         &mut self,
@@ -2033,21 +1556,6 @@ impl<T: Clone> AppState<T> {
             .map(|result| result.way)
     }
 
-    fn photo_mut(&mut self, id: PhotoId) -> Option<&mut Photo<T>> {
-        self.classes
-            .iter_mut()
-            .flat_map(|class| class.photos.iter_mut())
-            .find(|photo| photo.id == id)
-    }
-
-    /// The photo of that id, with its class.
-    pub fn photo(&self, id: PhotoId) -> Option<(&ClassEntry<T>, &Photo<T>)> {
-        self.classes.iter().find_map(|class| {
-            let photo = class.photos.iter().find(|photo| photo.id == id)?;
-            Some((class, photo))
-        })
-    }
-
     fn running_purpose(&self) -> Option<RunPurpose> {
         match &self.training {
             TrainingState::Preparing { purpose, .. } | TrainingState::Running { purpose, .. } => {
@@ -2059,14 +1567,6 @@ impl<T: Clone> AppState<T> {
 
     fn is_running(&self, job: JobId) -> bool {
         matches!(self.training, TrainingState::Running { job: running, .. } if running == job)
-    }
-
-    /// Photos still being embedded into classes.
-    pub fn photos_being_added(&self) -> usize {
-        self.pending
-            .values()
-            .filter(|job| matches!(job, PendingJob::AddPhoto { .. }))
-            .count()
     }
 
     /// Photos still being classified.
@@ -2231,121 +1731,6 @@ mod tests {
     use headstart_core::training::{
         HeadWeights, Metrics, ModelWeights, NetworkWeights, SplitSizes,
     };
-
-    #[test]
-    fn starts_with_two_empty_classes_and_names_new_ones_uniquely() {
-        let mut state = State::new();
-        assert_eq!(state.classes.len(), 2);
-        assert_eq!(state.classes[1].name, "Class 2");
-        let first = state.classes[0].id;
-        state.apply::<&str>(Action::RenameClass(first, "  Birds ".into()));
-        assert_eq!(state.classes[0].name, "  Birds ");
-        assert_eq!(state.classes[0].label(), "Birds");
-        state.apply::<&str>(Action::AddClass);
-        assert_eq!(state.classes[2].name, "Class 1");
-    }
-
-    #[test]
-    fn photos_wait_for_the_model_and_count_as_pending_until_answered() {
-        let mut state = State::new();
-        let class = state.classes[0].id;
-        let effects = state.apply(Action::AddPhotos(class, files(&["a.png"])));
-        assert!(effects.is_empty());
-        assert_eq!(state.notices, vec![Notice::ModelStillLoading]);
-
-        let mut state = ready();
-        let effects = state.apply(Action::AddPhotos(class, files(&["a.png", "b.png"])));
-        let jobs = sent_jobs(&effects);
-        assert_eq!(jobs.len(), 2);
-        assert!(matches!(
-            effects[0],
-            Effect::Send(Request::Embed { .. }, Some("a.png"))
-        ));
-        assert_eq!(state.photos_being_added(), 2);
-        assert_eq!(
-            state.training_blocker().unwrap(),
-            "Wait until all photos are added."
-        );
-
-        state.apply::<&str>(Action::Worker(
-            Event::Embedded {
-                job: jobs[0],
-                embedding: embedding(1.0),
-            },
-            vec!["thumb-a".into(), "input-a".into()],
-        ));
-        let effects: Effects = state.apply(Action::Worker(
-            Event::PhotoFailed {
-                job: jobs[1],
-                error: PhotoError::NotAnImage,
-            },
-            vec![],
-        ));
-        assert!(matches!(effects[0], Effect::Log(_)));
-        assert_eq!(state.photos_being_added(), 0);
-        assert_eq!(state.classes[0].photos.len(), 1);
-        assert_eq!(state.classes[0].photos[0].thumbnail, "thumb-a");
-        assert_eq!(
-            state.notices.last().unwrap().sentence(),
-            "\"b.png\" was skipped: this is not an image the browser can decode."
-        );
-    }
-
-    #[test]
-    fn photos_keep_the_order_they_were_added_in_whichever_worker_finishes_first() {
-        let mut state = ready();
-        let class = state.classes[0].id;
-        let jobs = sent_jobs(&state.apply(Action::AddPhotos(class, files(&["a", "b", "c"]))));
-        for &job in jobs.iter().rev() {
-            state.apply::<&str>(Action::Worker(
-                Event::Embedded {
-                    job,
-                    embedding: embedding(job.0 as f32),
-                },
-                vec![format!("thumb-{}", job.0), format!("input-{}", job.0)],
-            ));
-        }
-        let names: Vec<&str> = state.classes[0]
-            .photos
-            .iter()
-            .map(|p| p.file_name.as_str())
-            .collect();
-        assert_eq!(names, vec!["a", "b", "c"]);
-    }
-
-    #[test]
-    fn a_photo_for_a_deleted_class_is_dropped() {
-        let mut state = ready();
-        let class = state.classes[0].id;
-        let jobs = sent_jobs(&state.apply(Action::AddPhotos(class, files(&["a.png"]))));
-        state.apply::<&str>(Action::DeleteClass(class));
-        state.apply::<&str>(Action::Worker(
-            Event::Embedded {
-                job: jobs[0],
-                embedding: embedding(1.0),
-            },
-            vec!["thumb".into(), "input".into()],
-        ));
-        assert_eq!(state.classes.len(), 1);
-        assert!(state.classes[0].photos.is_empty());
-        assert_eq!(state.photos_being_added(), 0);
-    }
-
-    #[test]
-    fn samples_fill_unused_default_classes_before_adding_new_ones() {
-        let mut state = ready();
-        let first = state.classes[0].id;
-        with_photos(&mut state, first, 1);
-        state.apply(Action::AddSamples("bird".into(), files(&["owl.png"])));
-        assert_eq!(state.classes[1].name, "bird");
-        state.apply(Action::AddSamples("flower".into(), files(&["rose.png"])));
-        assert_eq!(state.classes.len(), 3);
-        assert_eq!(state.classes[2].name, "flower");
-        state.apply(Action::AddSamples("bird".into(), files(&["hen.png"])));
-        assert_eq!(state.classes.len(), 3);
-        assert_eq!(state.classes[0].name, "Class 1");
-        assert_eq!(state.photos_being_added(), 3);
-    }
 
     #[test]
     fn training_needs_two_named_distinct_classes_with_enough_photos() {
