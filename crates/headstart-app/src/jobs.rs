@@ -3,7 +3,7 @@
 //! owner's handler, in the module of that kind of work. An event that finds nobody (a stale or
 //! unknown job), or an owner that does not take it, is only logged.
 
-use crate::Classifying;
+use crate::classify::Classifying;
 use crate::{AppState, ClassId, Effect, PhotoId, ViewKey};
 use headstart_core::protocol::{Event, JobId, PhotoError, TrainingError};
 use headstart_core::training::{TrainedModel, Way};

@@ -11,8 +11,10 @@
 //! straight back in effects.
 
 mod classes;
+mod classify;
 mod jobs;
 mod live;
+mod model;
 mod notice;
 mod project_file;
 mod samples;
@@ -24,7 +26,9 @@ mod workers;
 pub use classes::{
     ClassEntry, ClassId, MAX_CLASS_NAME_CHARS, Photo, PhotoId, SplitCounts, ViewKey,
 };
+pub use classify::Prediction;
 pub use live::LiveClassification;
+pub use model::ValidationPhoto;
 pub use notice::{Notice, training_failure};
 pub use project_file::{
     ClassLayout, FilePart, ImportChoice, ImportedPhoto, ImportedProject, PhotoLayout,
@@ -40,14 +44,12 @@ pub use workers::{MAX_WORKERS, ModelStatus, worker_count};
 
 use headstart_core::augment::{AugmentationSettings, view_seed};
 use headstart_core::embedding::Embedding;
-use headstart_core::evaluation::ConfusionMatrix;
-use headstart_core::model_file;
 use headstart_core::preprocess::Normalization;
 use headstart_core::protocol::{ComputePath, Event, JobId, Request, ViewAugmentation};
 pub use headstart_core::training::Way;
 use headstart_core::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
-    ValidationPrediction, top1,
+    top1,
 };
 use jobs::{PendingJob, photo_failure, training_failed, unanswered};
 use std::collections::{BTreeMap, HashMap};
@@ -298,43 +300,6 @@ impl TrainingState {
     }
 }
 
-/// One classified photo, labelled by the model that classified it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Prediction<T> {
-    /// The file it came from.
-    pub file_name: String,
-    /// Its thumbnail.
-    pub thumbnail: T,
-    /// The model that made it.
-    pub model_version: ModelVersion,
-    /// `(class name, probability)` for every class of that model, in its order.
-    pub probabilities: Vec<(String, f32)>,
-}
-
-impl<T> Prediction<T> {
-    /// The most probable class and its probability.
-    pub fn top(&self) -> (&str, f32) {
-        let values: Vec<f32> = self.probabilities.iter().map(|(_, p)| *p).collect();
-        let (index, probability) = top1(&values);
-        (self.probabilities[index].0.as_str(), probability)
-    }
-}
-
-/// A validation photo and what the model said of it (by class index into the model's classes).
-#[derive(Debug, PartialEq)]
-pub struct ValidationPhoto<'a, T> {
-    /// The photo.
-    pub photo: &'a Photo<T>,
-    /// The class it was in when the model trained.
-    pub truth: usize,
-    /// The class the model chose.
-    pub predicted: usize,
-    /// The probability it gave that class.
-    pub confidence: f32,
-    /// Whether the photo has left that class since (moved, or its class renamed).
-    pub moved: bool,
-}
-
 /// What a run trains on, from the seeded split of the current photos: its examples (the
 /// training and validation photos, in class order), their labels, which are for validation,
 /// the embedding of each example it needs (every example under the run's normalization, and
@@ -345,16 +310,6 @@ struct RunPlan<'a, T> {
     validation: Vec<usize>,
     needs: Vec<(usize, ViewKey)>,
     test: Vec<(PhotoId, usize)>,
-}
-
-/// A photo being classified: what its prediction is shown with.
-#[derive(Debug, Clone, PartialEq)]
-struct Classifying {
-    file_name: String,
-    version: ModelVersion,
-    class_names: Vec<String>,
-    /// Whether it is a frame of the camera.
-    live: bool,
 }
 
 /// Everything the student can do, and everything the workers report.
@@ -640,10 +595,7 @@ impl<T: Clone> AppState<T> {
                 }
             }
             Action::StopTraining => return self.stop_training(),
-            Action::ShowCell(truth, predicted) => {
-                let cell = Some((truth, predicted));
-                self.shown_cell = if self.shown_cell == cell { None } else { cell };
-            }
+            Action::ShowCell(truth, predicted) => self.show_cell(truth, predicted),
             Action::Classify(files) => return self.classify(files),
             Action::ClearPredictions => self.predictions.clear(),
             Action::Live(on) => self.set_live(on),
@@ -664,39 +616,6 @@ impl<T: Clone> AppState<T> {
             Action::SaveFailed { detail, quota } => return self.save_failed(detail, quota),
         }
         Vec::new()
-    }
-
-    fn classify<F>(&mut self, files: Vec<(String, F)>) -> Vec<Effect<F, T>> {
-        let Some(model) = self.model.clone().filter(|_| self.is_ready()) else {
-            self.notify(Notice::TrainFirst);
-            return Vec::new();
-        };
-        files
-            .into_iter()
-            .map(|(file_name, file)| self.classify_file(&model, file_name, file, false).1)
-            .collect()
-    }
-
-    /// Starts classifying one file (a photo, or a camera frame when `live`) with `model`.
-    fn classify_file<F>(
-        &mut self,
-        model: &TrainedModel,
-        file_name: String,
-        file: F,
-        live: bool,
-    ) -> (JobId, Effect<F, T>) {
-        let job = self.start_job(PendingJob::Classify(Classifying {
-            file_name,
-            version: model.version,
-            class_names: model.class_names.clone(),
-            live,
-        }));
-        let request = Request::Classify {
-            job,
-            version: model.version,
-            model: Some(Box::new(model.clone())),
-        };
-        (job, Effect::Send(request, Some(file)))
     }
 
     fn change_settings<F>(&mut self, settings: TrainingSettings) -> Vec<Effect<F, T>> {
@@ -1177,55 +1096,6 @@ impl<T: Clone> AppState<T> {
         effects
     }
 
-    fn export_model<F>(&self) -> Option<Effect<F, T>> {
-        let model = self.model.as_ref()?;
-        Some(Effect::Download {
-            file_name: format!("headstart-model-{}.hsm", model.version),
-            bytes: model_file::write(model),
-        })
-    }
-
-    /// Makes a valid model file the model in use, with the next version number; anything
-    /// else leaves the model as it was and says why.
-    /// A model file's network layers are checked by a worker before the model is used;
-    /// anything else is used at once.
-    fn import_model<F>(&mut self, file_name: String, bytes: &[u8]) -> Option<Effect<F, T>> {
-        match model_file::read(bytes, ModelVersion(0)) {
-            Ok(model) if model.weights.needs_model_input() => {
-                let model = Box::new(model);
-                let pending = PendingJob::ImportCheck {
-                    file_name,
-                    model: model.clone(),
-                };
-                let job = self.start_job(pending);
-                Some(Effect::Send(Request::CheckModel { job, model }, None))
-            }
-            Ok(model) => {
-                self.use_imported(file_name, model);
-                None
-            }
-            Err(error) => {
-                self.notify(Notice::ModelNotImported { file_name, error });
-                None
-            }
-        }
-    }
-
-    /// Makes an imported model the model in use, with the next version number.
-    fn use_imported(&mut self, file_name: String, mut model: TrainedModel) {
-        self.runs_started += 1;
-        let version = ModelVersion(self.runs_started);
-        model.version = version;
-        self.model = Some(model);
-        self.model_examples = Vec::new();
-        self.model_test = ModelTest {
-            photos: Vec::new(),
-            revision: self.revision,
-        };
-        self.shown_cell = None;
-        self.notify(Notice::ModelImported { version, file_name });
-    }
-
     fn predict_place(&mut self, place: usize, way: Way) {
         if place >= self.predicted_places.len() {
             return;
@@ -1332,61 +1202,6 @@ impl<T: Clone> AppState<T> {
         }
     }
 
-    /// A photo or a camera frame was classified, or could not be.
-    fn on_classify_event<F>(
-        &mut self,
-        job: JobId,
-        classifying: Classifying,
-        event: Event,
-        images: Vec<T>,
-    ) -> Vec<Effect<F, T>> {
-        let Classifying {
-            file_name,
-            version,
-            class_names,
-            live,
-        } = classifying;
-        match event {
-            Event::Classified { probabilities, .. } => {
-                let prediction = images
-                    .into_iter()
-                    .next()
-                    .filter(|_| probabilities.len() == class_names.len())
-                    .map(|thumbnail| Prediction {
-                        file_name: file_name.clone(),
-                        thumbnail,
-                        model_version: version,
-                        probabilities: class_names
-                            .iter()
-                            .cloned()
-                            .zip(probabilities.clone())
-                            .collect(),
-                    });
-                match prediction {
-                    _ if live => self.live_classified(job, prediction),
-                    Some(prediction) => self.predictions.insert(0, prediction),
-                    None => {
-                        return vec![Effect::Log(format!(
-                            "{file_name}: {} probabilities for {} classes, or no thumbnail",
-                            probabilities.len(),
-                            class_names.len()
-                        ))];
-                    }
-                }
-                Vec::new()
-            }
-            Event::PhotoFailed { job, error } => {
-                let log = photo_failure(job, &error);
-                match live {
-                    true => self.live_classified(job, None),
-                    false => self.notify(Notice::PhotoNotClassified { file_name, error }),
-                }
-                vec![log]
-            }
-            other => unanswered(&other),
-        }
-    }
-
     /// The final test of the model in use (`way: None`) or of a way of the comparison
     /// answered, with `labels` the test photos' classes in the request's order.
     fn on_final_test_event<F>(
@@ -1426,26 +1241,6 @@ impl<T: Clone> AppState<T> {
                     }
                 }
             }
-        }
-        Vec::new()
-    }
-
-    /// A worker checked an imported model's network layers.
-    fn on_import_check_event<F>(
-        &mut self,
-        file_name: String,
-        model: TrainedModel,
-        event: Event,
-    ) -> Vec<Effect<F, T>> {
-        let Event::ModelChecked { problem, .. } = event else {
-            return unanswered(&event);
-        };
-        match problem {
-            None => self.use_imported(file_name, model),
-            Some(detail) => self.notify(Notice::ModelNotImported {
-                file_name,
-                error: model_file::ModelFileError::Damaged(detail),
-            }),
         }
         Vec::new()
     }
@@ -1569,14 +1364,6 @@ impl<T: Clone> AppState<T> {
         matches!(self.training, TrainingState::Running { job: running, .. } if running == job)
     }
 
-    /// Photos still being classified.
-    pub fn photos_being_classified(&self) -> usize {
-        self.pending
-            .values()
-            .filter(|job| matches!(job, PendingJob::Classify(Classifying { live: false, .. })))
-            .count()
-    }
-
     /// Why training cannot start now, in words for the student; `None` when it can.
     /// Whether a run is preparing or training (settings and the way are fixed meanwhile).
     pub fn training_busy(&self) -> bool {
@@ -1632,89 +1419,6 @@ impl<T: Clone> AppState<T> {
         None
     }
 
-    /// The model's confusion matrix on its validation photos.
-    pub fn confusion(&self) -> Option<ConfusionMatrix> {
-        let model = self.model.as_ref()?;
-        Some(ConfusionMatrix::new(
-            model.class_names.len(),
-            &model.validation,
-        ))
-    }
-
-    /// The validation photos of a confusion-matrix cell, with the probability the model gave
-    /// the predicted class, most confident first. Photos deleted since training are left out.
-    pub fn cell_photos(&self, truth: usize, predicted: usize) -> Vec<(&Photo<T>, f32)> {
-        self.validation_photos(|p| p.label == truth && p.predicted() == predicted)
-            .into_iter()
-            .map(|shown| (shown.photo, shown.confidence))
-            .collect()
-    }
-
-    /// The validation photos the model got wrong and that are still in the class it learned
-    /// them under, most confident first: a confident mistake often means a photo in the wrong
-    /// class.
-    pub fn mistakes(&self) -> Vec<ValidationPhoto<'_, T>> {
-        let mut mistakes = self.validation_photos(|p| p.label != p.predicted());
-        mistakes.retain(|mistake| !mistake.moved);
-        mistakes
-    }
-
-    /// The model's validation photos that `keep` selects, with what it said, most confident
-    /// first. Photos deleted since training are left out.
-    fn validation_photos(
-        &self,
-        keep: impl Fn(&ValidationPrediction) -> bool,
-    ) -> Vec<ValidationPhoto<'_, T>> {
-        let Some(model) = &self.model else {
-            return Vec::new();
-        };
-        // One pass over the photos, not one per validation example: the view asks on every
-        // render.
-        let by_id: HashMap<PhotoId, (&ClassEntry<T>, &Photo<T>)> = self
-            .classes
-            .iter()
-            .flat_map(|class| {
-                class
-                    .photos
-                    .iter()
-                    .map(move |photo| (photo.id, (class, photo)))
-            })
-            .collect();
-        let mut photos: Vec<ValidationPhoto<'_, T>> = model
-            .validation
-            .iter()
-            .filter(|p| keep(p))
-            .filter_map(|p| {
-                let (class, photo) = *by_id.get(self.model_examples.get(p.example)?)?;
-                let predicted = p.predicted();
-                Some(ValidationPhoto {
-                    photo,
-                    truth: p.label,
-                    predicted,
-                    confidence: *p.probabilities.get(predicted)?,
-                    moved: model.class_names.get(p.label).map(String::as_str)
-                        != Some(class.label()),
-                })
-            })
-            .collect();
-        photos.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-        photos
-    }
-
-    /// Whether the classes changed since the model was trained (names, or classes with photos).
-    /// (Compares names only: the view asks on every render, and copying every embedding each
-    /// time would grow with the dataset.)
-    pub fn classes_changed_since_training(&self) -> bool {
-        self.model.as_ref().is_some_and(|model| {
-            let trained = self
-                .classes
-                .iter()
-                .filter(|c| !c.photos.is_empty())
-                .map(ClassEntry::label);
-            !trained.eq(model.class_names.iter().map(String::as_str))
-        })
-    }
-
     fn notify(&mut self, notice: Notice) {
         self.notices.push(notice);
         let excess = self.notices.len().saturating_sub(MAX_NOTICES);
@@ -1727,10 +1431,8 @@ mod tests {
     use super::*;
     use crate::test_support::*;
     use headstart_core::embedding::EMBEDDING_DIM;
-    use headstart_core::protocol::{NetworkTraining, PhotoError};
-    use headstart_core::training::{
-        HeadWeights, Metrics, ModelWeights, NetworkWeights, SplitSizes,
-    };
+    use headstart_core::protocol::NetworkTraining;
+    use headstart_core::training::{Metrics, ValidationPrediction};
 
     #[test]
     fn training_needs_two_named_distinct_classes_with_enough_photos() {
@@ -1829,187 +1531,6 @@ mod tests {
             vec![(b, counts(1, 1, 0)), (c, counts(1, 1, 1))]
         );
         assert!(views.is_empty(), "augmentation is off by default");
-    }
-
-    #[test]
-    fn each_run_gets_a_new_version_and_predictions_keep_the_model_that_made_them() {
-        let (mut state, a) = trainable();
-        let refused: Effects = state.apply(Action::Classify(files(&["early.png"])));
-        assert!(refused.is_empty());
-        assert_eq!(state.notices.last(), Some(&Notice::TrainFirst));
-
-        let effects = state.apply(Action::Train);
-        state.apply::<&str>(Action::Worker(
-            Event::Epoch {
-                job: sent_jobs(&effects)[0],
-                report: report(1),
-            },
-            vec![],
-        ));
-        assert!(matches!(
-            state.training,
-            TrainingState::Running { ref history, .. } if history.len() == 1
-        ));
-        assert_eq!(finish(&mut state, &effects), ModelVersion(1));
-        assert_eq!(state.training.name(), "done");
-        assert!(!state.classes_changed_since_training());
-
-        // A batch is classified by model 1 while the student renames a class and retrains.
-        let first_batch = sent_jobs(&state.apply(Action::Classify(files(&["x.png", "y.png"]))));
-        assert_eq!(state.photos_being_classified(), 2);
-        state.apply::<&str>(Action::RenameClass(a, "Cats".into()));
-        assert!(state.classes_changed_since_training());
-        assert_eq!(
-            state.training_blocker(),
-            None,
-            "classifying does not block training"
-        );
-        let retrain = state.apply(Action::Train);
-        assert_eq!(finish(&mut state, &retrain), ModelVersion(2));
-        let second_batch = sent_jobs(&state.apply(Action::Classify(files(&["z.png"]))));
-        for job in first_batch.iter().chain(&second_batch) {
-            state.apply::<&str>(Action::Worker(
-                Event::Classified {
-                    job: *job,
-                    probabilities: vec![0.25, 0.75],
-                },
-                vec!["thumb".into(), "input".into()],
-            ));
-        }
-        let labelled: Vec<(u32, &str)> = state
-            .predictions
-            .iter()
-            .map(|p| (p.model_version.0, p.probabilities[0].0.as_str()))
-            .collect();
-        assert_eq!(labelled, vec![(2, "Cats"), (1, "Class 1"), (1, "Class 1")]);
-        assert_eq!(state.predictions[0].top(), ("Class 2", 0.75));
-        assert_eq!(state.photos_being_classified(), 0);
-        state.apply::<&str>(Action::ClearPredictions);
-        assert!(state.predictions.is_empty());
-    }
-
-    #[test]
-    fn confusion_cells_show_the_photos_that_landed_there() {
-        let (mut state, _) = trainable();
-        let photo =
-            |state: &State, class: usize, index: usize| state.classes[class].photos[index].id;
-        let misread = photo(&state, 0, 1);
-        let effects: Effects = state.apply(Action::Train);
-        let Some(Effect::Send(
-            Request::Train {
-                job, class_names, ..
-            },
-            None,
-        )) = effects.first()
-        else {
-            panic!("no training request");
-        };
-        let validation = vec![
-            ValidationPrediction {
-                example: 1,
-                label: 0,
-                probabilities: vec![0.3, 0.7],
-            },
-            ValidationPrediction {
-                example: 3,
-                label: 1,
-                probabilities: vec![0.1, 0.9],
-            },
-        ];
-        let model = TrainedModel {
-            version: ModelVersion(1),
-            class_names: class_names.clone(),
-            settings: TrainingSettings::default(),
-            split: SplitSizes {
-                train: 2,
-                views: 0,
-                validation: 2,
-            },
-            history: vec![report(1)],
-            stopped_early: false,
-            restored_epoch: None,
-            validation,
-            weights: ModelWeights::Head(HeadWeights {
-                weight: vec![0.0; EMBEDDING_DIM * 2],
-                bias: vec![0.0; 2],
-            }),
-            trainable_params: (EMBEDDING_DIM + 1) * 2,
-            training_ms: 1.0,
-        };
-        let job = *job;
-        state.apply::<&str>(Action::Worker(
-            Event::Trained {
-                job,
-                model: Box::new(model),
-            },
-            vec![],
-        ));
-        let matrix = state.confusion().unwrap();
-        assert_eq!(matrix.total(), 2);
-        assert_eq!((matrix.count(0, 1), matrix.count(1, 1)), (1, 1));
-        let shown: Vec<(PhotoId, f32)> = state
-            .cell_photos(0, 1)
-            .iter()
-            .map(|(p, probability)| (p.id, *probability))
-            .collect();
-        assert_eq!(shown, vec![(misread, 0.7)]);
-        assert!(state.cell_photos(0, 0).is_empty());
-
-        state.apply::<&str>(Action::ShowCell(0, 1));
-        assert_eq!(state.shown_cell, Some((0, 1)));
-        state.apply::<&str>(Action::ShowCell(0, 1));
-        assert_eq!(state.shown_cell, None);
-        let mistakes = state.mistakes();
-        assert_eq!(mistakes.len(), 1);
-        assert_eq!(
-            (
-                mistakes[0].photo.id,
-                mistakes[0].truth,
-                mistakes[0].predicted
-            ),
-            (misread, 0, 1)
-        );
-
-        // Fixing the label: the photo moves, embedding and all, to the class the model chose.
-        let (from, to) = (state.classes[0].id, state.classes[1].id);
-        state.apply::<&str>(Action::MovePhoto(misread, to));
-        assert!(
-            state.mistakes().is_empty(),
-            "a moved photo is no longer listed"
-        );
-        assert_eq!(state.class(from).unwrap().photos.len(), 1);
-        assert!(
-            state
-                .class(to)
-                .unwrap()
-                .photos
-                .iter()
-                .any(|p| p.id == misread)
-        );
-        let photos: usize = state.classes.iter().map(|c| c.photos.len()).sum();
-        assert_eq!(photos, 4);
-        state.apply::<&str>(Action::DeletePhoto(misread));
-        assert!(
-            state.cell_photos(0, 1).is_empty(),
-            "a deleted photo is not shown"
-        );
-    }
-
-    #[test]
-    fn a_prediction_that_does_not_fit_its_model_is_logged_not_shown() {
-        let (mut state, _) = trainable();
-        let train = state.apply(Action::Train);
-        finish(&mut state, &train);
-        let jobs = sent_jobs(&state.apply(Action::Classify(files(&["x.png"]))));
-        let effects: Effects = state.apply(Action::Worker(
-            Event::Classified {
-                job: jobs[0],
-                probabilities: vec![1.0],
-            },
-            vec!["thumb".into(), "input".into()],
-        ));
-        assert!(matches!(effects[0], Effect::Log(_)));
-        assert!(state.predictions.is_empty());
     }
 
     #[test]
@@ -2400,58 +1921,6 @@ mod tests {
     }
 
     #[test]
-    fn an_imported_network_model_is_used_only_once_a_worker_found_its_layers_fit() {
-        let mut state = ready();
-        // Its classifier fits its two classes; the rest only a worker can check.
-        let mut model = network_model(JobId(1), 1_491_203);
-        let classifier = |name: &str, shape: Vec<usize>| headstart_core::training::NamedTensor {
-            name: format!("classifier.linear.{name}"),
-            values: vec![0.0; shape.iter().product()],
-            shape,
-        };
-        model.weights = ModelWeights::Network(NetworkWeights {
-            training: NetworkTraining::FineTune,
-            tensors: std::sync::Arc::new(vec![
-                classifier("bias", vec![2]),
-                classifier("weight", vec![EMBEDDING_DIM, 2]),
-            ]),
-        });
-        let file = model_file::write(&model);
-        let check = |state: &mut State| -> JobId {
-            let effects: Effects =
-                state.apply(Action::ImportModel("tuned.hsm".into(), file.clone()));
-            let [Effect::Send(Request::CheckModel { job, model }, None)] = effects.as_slice()
-            else {
-                panic!("no check in {effects:?}");
-            };
-            assert_eq!(model.weights.way(), Way::Finetune);
-            assert!(state.model.is_none(), "not in use before the check");
-            *job
-        };
-        let job = check(&mut state);
-        let problem = Some("blocks.0.expand.conv.weight is [1], not [1152, 192, 1, 1]".into());
-        state.apply::<&str>(Action::Worker(Event::ModelChecked { job, problem }, vec![]));
-        assert!(state.model.is_none());
-        assert!(matches!(
-            state.notices.last(),
-            Some(Notice::ModelNotImported {
-                error: model_file::ModelFileError::Damaged(_),
-                ..
-            })
-        ));
-        let job = check(&mut state);
-        state.apply::<&str>(Action::Worker(
-            Event::ModelChecked { job, problem: None },
-            vec![],
-        ));
-        let model = state.model.as_ref().expect("in use once checked");
-        assert_eq!(
-            (model.version, model.weights.way()),
-            (ModelVersion(1), Way::Finetune)
-        );
-    }
-
-    #[test]
     fn the_final_test_uses_only_the_kept_photos_and_goes_stale_when_anything_changes() {
         let mut state = ready();
         let (a, b) = (state.classes[0].id, state.classes[1].id);
@@ -2787,47 +2256,6 @@ mod tests {
             state.comparison_is_stale(),
             "the photos changed since it ran"
         );
-    }
-
-    #[test]
-    fn an_exported_model_imports_as_the_next_model_and_a_bad_file_changes_nothing() {
-        let (mut state, _) = trainable();
-        let nothing: Effects = state.apply(Action::ExportModel);
-        assert!(nothing.is_empty(), "no model to export yet");
-        let effects: Effects = state.apply(Action::Train);
-        finish(&mut state, &effects);
-        let exported: Effects = state.apply(Action::ExportModel);
-        let [Effect::Download { file_name, bytes }] = exported.as_slice() else {
-            panic!("no download in {exported:?}");
-        };
-        assert_eq!(file_name, "headstart-model-1.hsm");
-        let before = state.model.clone().unwrap();
-
-        let mut damaged = bytes.clone();
-        damaged.truncate(bytes.len() / 2);
-        state.apply::<&str>(Action::ImportModel("half.hsm".into(), damaged));
-        assert_eq!(state.model.as_ref(), Some(&before));
-        assert!(matches!(
-            state.notices.last(),
-            Some(Notice::ModelNotImported { file_name, .. }) if file_name == "half.hsm"
-        ));
-
-        state.apply::<&str>(Action::ImportModel("model.hsm".into(), bytes.clone()));
-        let imported = state.model.clone().unwrap();
-        assert_eq!(imported.version, ModelVersion(2));
-        assert_eq!(imported.weights, before.weights);
-        assert_eq!(imported.class_names, before.class_names);
-        assert!(
-            imported.validation.is_empty(),
-            "its validation photos belong to another page"
-        );
-        // It classifies, and the next run is model 3.
-        let classify: Effects = state.apply(Action::Classify(files(&["new.png"])));
-        assert!(
-            matches!(classify.as_slice(), [Effect::Send(Request::Classify { version, model: Some(model), .. }, _)] if *version == ModelVersion(2) && model.version == *version)
-        );
-        let next: Effects = state.apply(Action::Train);
-        assert_eq!(finish(&mut state, &next), ModelVersion(3));
     }
 
     #[test]
@@ -3265,87 +2693,5 @@ mod tests {
             photo_summary(&reopened(&storage, StorageAccess::Granted)),
             photo_summary(&state)
         );
-    }
-
-    #[test]
-    fn live_classification_takes_one_camera_frame_at_a_time_and_keeps_only_the_latest() {
-        let (mut state, _) = trainable();
-        state.apply::<&str>(Action::Live(true));
-        assert!(state.live.is_none(), "no model yet");
-        assert_eq!(state.notices.last(), Some(&Notice::TrainFirst));
-        let effects: Effects = state.apply(Action::Train);
-        finish(&mut state, &effects);
-        state.apply::<&str>(Action::Live(true));
-        assert!(state.wants_live_frame());
-
-        let sent: Effects = state.apply(Action::LiveFrame("frame-1"));
-        let [Effect::Send(Request::Classify { job, .. }, Some("frame-1"))] = sent[..] else {
-            panic!("{sent:?}")
-        };
-        assert!(!state.wants_live_frame(), "one frame at a time");
-        assert!(
-            state.apply::<&str>(Action::LiveFrame("frame-2")).is_empty(),
-            "dropped"
-        );
-        assert_eq!(
-            state.photos_being_classified(),
-            0,
-            "a frame is not a photo being classified"
-        );
-        let classified = |job, p: f32| {
-            Action::<&str, String>::Worker(
-                Event::Classified {
-                    job,
-                    probabilities: vec![p, 1.0 - p],
-                },
-                vec!["frame-thumb".into()],
-            )
-        };
-        state.apply(classified(job, 0.9));
-        let live = state.live.as_ref().unwrap();
-        assert_eq!(
-            (live.frames, live.latest.as_ref().unwrap().top().1),
-            (1, 0.9)
-        );
-        assert!(
-            state.predictions.is_empty(),
-            "frames do not fill the predictions"
-        );
-        assert!(state.wants_live_frame());
-
-        let sent: Effects = state.apply(Action::LiveFrame("frame-3"));
-        let [Effect::Send(Request::Classify { job, .. }, _)] = sent[..] else {
-            panic!("{sent:?}")
-        };
-        state.apply::<&str>(Action::Worker(
-            Event::PhotoFailed {
-                job,
-                error: PhotoError::NotAnImage,
-            },
-            vec![],
-        ));
-        assert!(
-            state.wants_live_frame(),
-            "a failed frame frees the way for the next"
-        );
-        assert!(
-            !state
-                .notices
-                .iter()
-                .any(|n| matches!(n, Notice::PhotoNotClassified { .. }))
-        );
-
-        let sent: Effects = state.apply(Action::LiveFrame("frame-4"));
-        let [Effect::Send(Request::Classify { job, .. }, _)] = sent[..] else {
-            panic!("{sent:?}")
-        };
-        state.apply::<&str>(Action::Live(false));
-        state.apply(classified(job, 0.2));
-        assert!(
-            state.live.is_none() && state.predictions.is_empty(),
-            "a late frame is dropped"
-        );
-        state.apply::<&str>(Action::CameraFailed("NotAllowedError".into()));
-        assert_eq!(state.notices.last(), Some(&Notice::CameraUnavailable));
     }
 }

@@ -66,3 +66,92 @@ impl<T: Clone> AppState<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::{Effects, finish, trainable};
+    use crate::{Action, Effect, Notice};
+    use headstart_core::protocol::{Event, PhotoError, Request};
+
+    #[test]
+    fn live_classification_takes_one_camera_frame_at_a_time_and_keeps_only_the_latest() {
+        let (mut state, _) = trainable();
+        state.apply::<&str>(Action::Live(true));
+        assert!(state.live.is_none(), "no model yet");
+        assert_eq!(state.notices.last(), Some(&Notice::TrainFirst));
+        let effects: Effects = state.apply(Action::Train);
+        finish(&mut state, &effects);
+        state.apply::<&str>(Action::Live(true));
+        assert!(state.wants_live_frame());
+
+        let sent: Effects = state.apply(Action::LiveFrame("frame-1"));
+        let [Effect::Send(Request::Classify { job, .. }, Some("frame-1"))] = sent[..] else {
+            panic!("{sent:?}")
+        };
+        assert!(!state.wants_live_frame(), "one frame at a time");
+        assert!(
+            state.apply::<&str>(Action::LiveFrame("frame-2")).is_empty(),
+            "dropped"
+        );
+        assert_eq!(
+            state.photos_being_classified(),
+            0,
+            "a frame is not a photo being classified"
+        );
+        let classified = |job, p: f32| {
+            Action::<&str, String>::Worker(
+                Event::Classified {
+                    job,
+                    probabilities: vec![p, 1.0 - p],
+                },
+                vec!["frame-thumb".into()],
+            )
+        };
+        state.apply(classified(job, 0.9));
+        let live = state.live.as_ref().unwrap();
+        assert_eq!(
+            (live.frames, live.latest.as_ref().unwrap().top().1),
+            (1, 0.9)
+        );
+        assert!(
+            state.predictions.is_empty(),
+            "frames do not fill the predictions"
+        );
+        assert!(state.wants_live_frame());
+
+        let sent: Effects = state.apply(Action::LiveFrame("frame-3"));
+        let [Effect::Send(Request::Classify { job, .. }, _)] = sent[..] else {
+            panic!("{sent:?}")
+        };
+        state.apply::<&str>(Action::Worker(
+            Event::PhotoFailed {
+                job,
+                error: PhotoError::NotAnImage,
+            },
+            vec![],
+        ));
+        assert!(
+            state.wants_live_frame(),
+            "a failed frame frees the way for the next"
+        );
+        assert!(
+            !state
+                .notices
+                .iter()
+                .any(|n| matches!(n, Notice::PhotoNotClassified { .. }))
+        );
+
+        let sent: Effects = state.apply(Action::LiveFrame("frame-4"));
+        let [Effect::Send(Request::Classify { job, .. }, _)] = sent[..] else {
+            panic!("{sent:?}")
+        };
+        state.apply::<&str>(Action::Live(false));
+        state.apply(classified(job, 0.2));
+        assert!(
+            state.live.is_none() && state.predictions.is_empty(),
+            "a late frame is dropped"
+        );
+        state.apply::<&str>(Action::CameraFailed("NotAllowedError".into()));
+        assert_eq!(state.notices.last(), Some(&Notice::CameraUnavailable));
+    }
+}
