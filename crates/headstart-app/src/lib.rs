@@ -12,10 +12,13 @@
 
 mod classes;
 mod classify;
+mod comparison;
+mod final_test;
 mod jobs;
 mod live;
 mod model;
 mod notice;
+mod preview;
 mod project_file;
 mod samples;
 mod saved;
@@ -27,9 +30,13 @@ pub use classes::{
     ClassEntry, ClassId, MAX_CLASS_NAME_CHARS, Photo, PhotoId, SplitCounts, ViewKey,
 };
 pub use classify::Prediction;
+pub use comparison::{Comparison, WayResult, WayState};
+pub use final_test::FinalTest;
+use final_test::ModelTest;
 pub use live::LiveClassification;
 pub use model::ValidationPhoto;
 pub use notice::{Notice, training_failure};
+pub use preview::{AugmentPreview, PREVIEW_VIEWS, PreprocessingExperiment};
 pub use project_file::{
     ClassLayout, FilePart, ImportChoice, ImportedPhoto, ImportedProject, PhotoLayout,
     ProjectFileError, ProjectFileOptions, ProjectLayout, embeddings_of, header_length, read_layout,
@@ -42,23 +49,18 @@ pub use saved::{
 };
 pub use workers::{MAX_WORKERS, ModelStatus, worker_count};
 
-use headstart_core::augment::{AugmentationSettings, view_seed};
-use headstart_core::embedding::Embedding;
+use headstart_core::augment::view_seed;
 use headstart_core::preprocess::Normalization;
 use headstart_core::protocol::{ComputePath, Event, JobId, Request, ViewAugmentation};
 pub use headstart_core::training::Way;
 use headstart_core::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
-    top1,
 };
 use jobs::{PendingJob, photo_failure, training_failed, unanswered};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Fewest photos a class needs before training starts (one can go to validation).
 pub const MIN_PHOTOS_PER_CLASS: usize = 2;
-
-/// Augmented views the preview shows.
-pub const PREVIEW_VIEWS: usize = 6;
 
 /// Why a run stopped while its views were being made, for the student.
 const VIEW_FAILED: &str = "a photo could not be prepared for training";
@@ -85,160 +87,6 @@ impl RunPurpose {
             Self::WrongPreprocessing(normalization) => normalization,
         }
     }
-}
-
-/// Where one way of the comparison stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WayState {
-    /// Training.
-    Running,
-    /// Trained; measured on validation (and on the test photos after the final test).
-    Done,
-    /// It failed or was stopped.
-    Failed,
-}
-
-impl WayState {
-    /// The `data-state` the automation contract exposes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Running => "running",
-            Self::Done => "done",
-            Self::Failed => "error",
-        }
-    }
-}
-
-/// One way's result in the comparison.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WayResult {
-    /// The way.
-    pub way: Way,
-    /// Where it stands.
-    pub state: WayState,
-    /// Numbers it learns (0 for the ways that only remember the training photos).
-    pub trainable_params: usize,
-    /// Training time in milliseconds, once done.
-    pub training_ms: Option<f64>,
-    /// Accuracy on the validation photos, once done.
-    pub validation_accuracy: Option<f32>,
-    /// Accuracy on the test photos, after the final test.
-    pub test_accuracy: Option<f32>,
-    /// Its learning curves (gradient-trained ways).
-    pub history: Vec<EpochReport>,
-    /// The model it made, once done.
-    model: Option<TrainedModel>,
-    job: Option<JobId>,
-}
-
-impl WayResult {
-    /// The way's run ended with `model`.
-    fn finish(&mut self, model: TrainedModel) {
-        self.state = WayState::Done;
-        self.validation_accuracy = model.validation_accuracy();
-        self.trainable_params = model.trainable_params;
-        self.training_ms = Some(model.training_ms);
-        self.history = model.history.clone();
-        self.model = Some(model);
-    }
-}
-
-/// The comparison: every way trained on the same split, next to the ranking the student
-/// predicted before it ran.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Comparison {
-    /// The student's predicted ranking, best first.
-    pub predicted: Vec<Way>,
-    /// One result per way, in [`Way::ALL`] order.
-    pub results: Vec<WayResult>,
-    /// The test photos of its split, with their labels.
-    test_photos: Vec<(PhotoId, usize)>,
-    /// The settings it ran with.
-    settings: TrainingSettings,
-    /// [`AppState::revision`] when it ran.
-    revision: u32,
-}
-
-impl Comparison {
-    /// The settings it ran with.
-    pub fn settings(&self) -> &TrainingSettings {
-        &self.settings
-    }
-
-    /// The ways by test accuracy, best first, once every way has one.
-    pub fn ranking(&self) -> Option<Vec<Way>> {
-        let mut scored: Vec<(Way, f32)> = self
-            .results
-            .iter()
-            .map(|result| Some((result.way, result.test_accuracy?)))
-            .collect::<Option<_>>()?;
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-        Some(scored.into_iter().map(|(way, _)| way).collect())
-    }
-
-    fn result_mut(&mut self, way: Way) -> &mut WayResult {
-        let at = self.results.iter().position(|r| r.way == way);
-        &mut self.results[at.expect("every way has a result")]
-    }
-}
-
-/// The wrong-preprocessing experiment: validation accuracy with the right inputs and with wrong
-/// ones, on the same photos, split and settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PreprocessingExperiment {
-    /// The wrong normalization tried.
-    pub normalization: Normalization,
-    /// The model it is compared with.
-    pub model_version: ModelVersion,
-    /// That model's validation accuracy (at its kept epoch).
-    pub correct_accuracy: Option<f32>,
-    /// Validation accuracy with the wrong inputs; `None` while the run is going.
-    pub wrong_accuracy: Option<f32>,
-}
-
-/// The test photos of the model in use, and the data it was trained on.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct ModelTest {
-    photos: Vec<(PhotoId, usize)>,
-    revision: u32,
-}
-
-/// The final test: the model in use on the photos kept aside, used once, at the end.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FinalTest {
-    /// The model tested.
-    pub model_version: ModelVersion,
-    /// Test photos it got right; `None` while it runs.
-    pub correct: Option<usize>,
-    /// Test photos.
-    pub total: usize,
-    /// The settings when it ran.
-    settings: TrainingSettings,
-    /// [`AppState::revision`] when it ran.
-    revision: u32,
-    job: JobId,
-}
-
-impl FinalTest {
-    /// Share of the test photos the model got right, once known.
-    pub fn accuracy(&self) -> Option<f32> {
-        Some(self.correct? as f32 / self.total.max(1) as f32)
-    }
-}
-
-/// The augmentation preview: views of one photo, as training would make them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AugmentPreview<T> {
-    /// The photo shown.
-    pub photo: PhotoId,
-    /// The augmentations the views were made with.
-    pub settings: AugmentationSettings,
-    /// Which set of views ("Show other views" asks for the next); round 0 shows the first
-    /// views training makes of this photo.
-    pub round: u64,
-    /// The views, once made.
-    pub views: Vec<T>,
-    job: JobId,
 }
 
 /// Where the training run stands.
@@ -567,20 +415,16 @@ impl<T: Clone> AppState<T> {
                 return self.change_settings(settings.within_limits());
             }
             Action::ResetSettings => return self.change_settings(TrainingSettings::default()),
-            Action::PreviewAugmentation => {
-                let round = self.augment_preview.as_ref().map_or(0, |p| p.round + 1);
-                return self.preview_augmentation(round).into_iter().collect();
-            }
+            Action::PreviewAugmentation => return self.show_other_views(),
             Action::ChooseTrainWay(way) => {
                 if !self.training_busy() {
                     self.train_way = way;
                 }
             }
             Action::Train => return self.train(RunPurpose::Model),
-            Action::WrongPreprocessing(Some(normalization)) => {
-                return self.run_experiment(normalization);
+            Action::WrongPreprocessing(normalization) => {
+                return self.wrong_preprocessing(normalization);
             }
-            Action::WrongPreprocessing(None) => self.experiment = None,
             Action::FinalTest => return self.final_test(),
             Action::PredictPlace(place, way) => self.predict_place(place, way),
             Action::RunComparison => return self.run_comparison(),
@@ -588,12 +432,7 @@ impl<T: Clone> AppState<T> {
             Action::ImportModel(file_name, bytes) => {
                 return self.import_model(file_name, &bytes).into_iter().collect();
             }
-            Action::InspectPhoto(photo) => {
-                self.inspected = (self.inspected != Some(photo)).then_some(photo);
-                if self.augment_preview.is_some() {
-                    return self.preview_augmentation(0).into_iter().collect();
-                }
-            }
+            Action::InspectPhoto(photo) => return self.inspect_photo(photo),
             Action::StopTraining => return self.stop_training(),
             Action::ShowCell(truth, predicted) => self.show_cell(truth, predicted),
             Action::Classify(files) => return self.classify(files),
@@ -626,69 +465,6 @@ impl<T: Clone> AppState<T> {
         } else {
             Vec::new()
         }
-    }
-
-    /// The photo the preprocessing view and the augmentation preview show: the one the student
-    /// tapped, else the first.
-    pub fn shown_photo(&self) -> Option<(&ClassEntry<T>, &Photo<T>)> {
-        self.inspected.and_then(|id| self.photo(id)).or_else(|| {
-            let class = self.classes.iter().find(|c| !c.photos.is_empty())?;
-            Some((class, class.photos.first()?))
-        })
-    }
-
-    /// Asks for views of the shown photo under the current augmentation settings.
-    fn preview_augmentation<F>(&mut self, round: u64) -> Option<Effect<F, T>> {
-        let (_, photo) = self.shown_photo()?;
-        let (id, input) = (photo.id, photo.input.clone());
-        let settings = self.settings.augmentation;
-        let run_seed = self.settings.seed.wrapping_add(round);
-        let seeds = (1..=PREVIEW_VIEWS)
-            .map(|view| view_seed(run_seed, id.0, view))
-            .collect();
-        let job = self.fresh_job();
-        self.augment_preview = Some(AugmentPreview {
-            photo: id,
-            settings,
-            round,
-            views: Vec::new(),
-            job,
-        });
-        let request = Request::PreviewAugmentation {
-            job,
-            settings,
-            seeds,
-        };
-        Some(Effect::SendWithInput(request, input))
-    }
-
-    fn run_experiment<F>(&mut self, normalization: Normalization) -> Vec<Effect<F, T>> {
-        let Some(model) = &self.model else {
-            self.notify(Notice::CannotTrain(
-                "Train the model first: the experiment compares with it.".into(),
-            ));
-            return Vec::new();
-        };
-        if model.weights.way() != Way::Frozen {
-            self.notify(Notice::CannotTrain(
-                "The experiment retrains a new head: train one with \"Frozen backbone + new head\" first.".into(),
-            ));
-            return Vec::new();
-        }
-        let experiment = PreprocessingExperiment {
-            normalization,
-            model_version: model.version,
-            correct_accuracy: model.validation_accuracy(),
-            wrong_accuracy: None,
-        };
-        let effects = self.train(RunPurpose::WrongPreprocessing(normalization));
-        if matches!(
-            self.training,
-            TrainingState::Preparing { .. } | TrainingState::Running { .. }
-        ) {
-            self.experiment = Some(experiment);
-        }
-        effects
     }
 
     /// Starts a run: first the views it needs that are not cached yet, then the training.
@@ -892,251 +668,6 @@ impl<T: Clone> AppState<T> {
         })
     }
 
-    /// Sends the model in use and every trained way of the comparison for the final test,
-    /// each with its own split's test photos.
-    fn final_test<F>(&mut self) -> Vec<Effect<F, T>> {
-        if let Some(reason) = self.final_test_blocker() {
-            self.notify(Notice::CannotTrain(reason.into()));
-            return Vec::new();
-        }
-        /// What to test (the model in use: `None`), with what, on which labelled photos.
-        type Test = (Option<Way>, TrainedModel, Vec<(PhotoId, usize)>);
-        let mut tests: Vec<Test> = Vec::new();
-        if let Some(model) = &self.model
-            && !self.model_test.photos.is_empty()
-        {
-            tests.push((None, model.clone(), self.model_test.photos.clone()));
-        }
-        if let Some(comparison) = &self.comparison {
-            for result in &comparison.results {
-                if let Some(model) = &result.model {
-                    let photos = comparison.test_photos.clone();
-                    tests.push((Some(result.way), model.clone(), photos));
-                }
-            }
-        }
-        self.final_tests_run += 1;
-        tests
-            .into_iter()
-            .map(|(way, model, photos)| {
-                // Network layers need the photos themselves; the other ways their embeddings.
-                let photos = self.photos_of(&photos);
-                let labels: Vec<usize> = photos.iter().map(|(_, label)| *label).collect();
-                let needs_inputs = model.weights.needs_model_input();
-                let (embeddings, inputs): (Vec<Embedding>, Vec<T>) = if needs_inputs {
-                    (
-                        Vec::new(),
-                        photos.iter().map(|(p, _)| p.input.clone()).collect(),
-                    )
-                } else {
-                    (
-                        photos.iter().map(|(p, _)| p.embedding.clone()).collect(),
-                        Vec::new(),
-                    )
-                };
-                let total = labels.len();
-                let job = self.start_job(PendingJob::FinalTest { way, labels });
-                match way {
-                    None => {
-                        self.final_test = Some(FinalTest {
-                            model_version: model.version,
-                            correct: None,
-                            total,
-                            settings: self.settings.clone(),
-                            revision: self.revision,
-                            job,
-                        })
-                    }
-                    Some(way) => {
-                        if let Some(comparison) = &mut self.comparison {
-                            let result = comparison.result_mut(way);
-                            result.test_accuracy = None;
-                            result.job = Some(job);
-                        }
-                    }
-                }
-                let request = Request::Evaluate {
-                    job,
-                    model: Box::new(model),
-                    embeddings,
-                };
-                match needs_inputs {
-                    true => Effect::SendWithInputs(request, inputs),
-                    false => Effect::Send(request, None),
-                }
-            })
-            .collect()
-    }
-
-    /// `photos` with their labels; photos deleted since are left out.
-    fn photos_of(&self, photos: &[(PhotoId, usize)]) -> Vec<(&Photo<T>, usize)> {
-        let by_id: HashMap<PhotoId, &Photo<T>> = self
-            .classes
-            .iter()
-            .flat_map(|class| class.photos.iter().map(|photo| (photo.id, photo)))
-            .collect();
-        photos
-            .iter()
-            .filter_map(|(id, label)| Some((*by_id.get(id)?, *label)))
-            .collect()
-    }
-
-    /// Why the final test cannot run now, in words for the student; `None` when it can.
-    pub fn final_test_blocker(&self) -> Option<&'static str> {
-        let comparison_done = self
-            .comparison
-            .as_ref()
-            .is_some_and(|c| c.results.iter().any(|r| r.model.is_some()));
-        if self.model.is_none() && !comparison_done {
-            return Some("Train a model or run the comparison first.");
-        }
-        if self.model_test.photos.is_empty()
-            && self
-                .comparison
-                .as_ref()
-                .is_none_or(|c| c.test_photos.is_empty())
-        {
-            return Some("No photos were kept for the test: set a test share and train again.");
-        }
-        if self
-            .pending
-            .values()
-            .any(|job| matches!(job, PendingJob::FinalTest { .. }))
-        {
-            return Some("The final test is running.");
-        }
-        None
-    }
-
-    /// Trains every way on the same split of the current photos, after the student recorded
-    /// a predicted ranking.
-    fn run_comparison<F>(&mut self) -> Vec<Effect<F, T>> {
-        let Some(predicted) = self.predicted_ranking() else {
-            self.notify(Notice::CannotTrain(
-                "First choose your prediction: which way will do best?".into(),
-            ));
-            return Vec::new();
-        };
-        if let Some(reason) = self.training_blocker() {
-            self.notify(Notice::CannotTrain(reason));
-            return Vec::new();
-        }
-        let plan = self.run_plan(RunPurpose::Comparison);
-        let examples: Vec<LabeledEmbedding> = plan
-            .photos
-            .iter()
-            .zip(&plan.labels)
-            .map(|(photo, &label)| LabeledEmbedding {
-                embedding: photo.embedding.clone(),
-                label,
-            })
-            .collect();
-        let inputs: Vec<T> = plan
-            .photos
-            .iter()
-            .map(|photo| photo.input.clone())
-            .collect();
-        let (labels, validation, test_photos) = (plan.labels, plan.validation, plan.test);
-        let class_names = self.class_names();
-        let mut comparison = Comparison {
-            predicted,
-            results: Way::ALL
-                .into_iter()
-                .map(|way| WayResult {
-                    way,
-                    state: WayState::Running,
-                    // Each way reports its count when done.
-                    trainable_params: 0,
-                    training_ms: None,
-                    validation_accuracy: None,
-                    test_accuracy: None,
-                    history: Vec::new(),
-                    model: None,
-                    job: None,
-                })
-                .collect(),
-            test_photos,
-            settings: self.settings.clone(),
-            revision: self.revision,
-        };
-        // The comparison's models are never used to classify: they take no version number.
-        let version = ModelVersion(0);
-        let mut effects = Vec::new();
-        for way in [Way::Centroid, Way::Knn] {
-            let job = self.fresh_job();
-            comparison.result_mut(way).job = Some(job);
-            let request = Request::FitNeighbours {
-                job,
-                version,
-                class_names: class_names.clone(),
-                kind: way.neighbour_kind().expect("an off-the-shelf way"),
-                examples: examples.clone(),
-                validation: validation.clone(),
-                settings: self.settings.clone(),
-            };
-            effects.push(Effect::Send(request, None));
-        }
-        // The longest run first: the pool gives each network run the least busy worker.
-        for way in [Way::Scratch, Way::Finetune, Way::Lora] {
-            let job = self.fresh_job();
-            comparison.result_mut(way).job = Some(job);
-            let request = Request::TrainNetwork {
-                job,
-                version,
-                class_names: class_names.clone(),
-                kind: way.network_training().expect("a network way"),
-                labels: labels.clone(),
-                validation: validation.clone(),
-                settings: self.settings.clone(),
-            };
-            effects.push(Effect::SendWithInputs(request, inputs.clone()));
-        }
-        self.comparison = Some(comparison);
-        effects.extend(self.train(RunPurpose::Comparison));
-        effects
-    }
-
-    fn predict_place(&mut self, place: usize, way: Way) {
-        if place >= self.predicted_places.len() {
-            return;
-        }
-        let previous = self.predicted_places[place];
-        if let Some(elsewhere) = self.predicted_places.iter().position(|w| *w == Some(way)) {
-            self.predicted_places[elsewhere] = previous;
-        }
-        self.predicted_places[place] = Some(way);
-    }
-
-    /// The student's predicted ranking, best first, once every place is chosen.
-    pub fn predicted_ranking(&self) -> Option<Vec<Way>> {
-        self.predicted_places.iter().copied().collect()
-    }
-
-    /// Marks the comparison's frozen way as failed (its run was stopped or failed).
-    fn frozen_way_failed(&mut self) {
-        if let Some(comparison) = &mut self.comparison {
-            comparison.result_mut(Way::Frozen).state = WayState::Failed;
-        }
-    }
-
-    /// Whether the photos, classes or settings changed since the comparison ran: its results no
-    /// longer describe what is on the page.
-    pub fn comparison_is_stale(&self) -> bool {
-        self.comparison.as_ref().is_some_and(|comparison| {
-            comparison.revision != self.revision || comparison.settings != self.settings
-        })
-    }
-
-    /// Whether the photos, classes or settings changed since the final test ran, or the model
-    /// in use is not the one tested: the result no longer describes what is on the page.
-    pub fn final_test_is_stale(&self) -> bool {
-        self.final_test.as_ref().is_some_and(|test| {
-            test.revision != self.revision
-                || test.settings != self.settings
-                || self.model.as_ref().map(|m| m.version) != Some(test.model_version)
-        })
-    }
-
     fn stop_training<F>(&mut self) -> Vec<Effect<F, T>> {
         // The comparison's network runs train beside the training state's run.
         let networks: Vec<JobId> = self
@@ -1202,60 +733,6 @@ impl<T: Clone> AppState<T> {
         }
     }
 
-    /// The final test of the model in use (`way: None`) or of a way of the comparison
-    /// answered, with `labels` the test photos' classes in the request's order.
-    fn on_final_test_event<F>(
-        &mut self,
-        job: JobId,
-        way: Option<Way>,
-        labels: Vec<usize>,
-        event: Event,
-    ) -> Vec<Effect<F, T>> {
-        let Event::Evaluated { probabilities, .. } = event else {
-            return unanswered(&event);
-        };
-        let correct = match probabilities {
-            Ok(rows) if rows.len() == labels.len() => rows
-                .iter()
-                .zip(&labels)
-                .filter(|(row, label)| top1(row).0 == **label)
-                .count(),
-            outcome => {
-                self.notify(Notice::CannotTrain(
-                    "The final test failed; try it again.".into(),
-                ));
-                return vec![Effect::Log(format!("final test: {outcome:?}"))];
-            }
-        };
-        match way {
-            None => {
-                if let Some(test) = self.final_test.as_mut().filter(|t| t.job == job) {
-                    test.correct = Some(correct);
-                }
-            }
-            Some(way) => {
-                if let Some(comparison) = &mut self.comparison {
-                    let result = comparison.result_mut(way);
-                    if result.job == Some(job) {
-                        result.test_accuracy = Some(correct as f32 / labels.len().max(1) as f32);
-                    }
-                }
-            }
-        }
-        Vec::new()
-    }
-
-    /// The augmentation preview's views came.
-    fn on_preview_event<F>(&mut self, event: Event, images: Vec<T>) -> Vec<Effect<F, T>> {
-        let Event::Previewed { .. } = event else {
-            return unanswered(&event);
-        };
-        if let Some(preview) = &mut self.augment_preview {
-            preview.views = images;
-        }
-        Vec::new()
-    }
-
     /// A report of the training run.
     fn on_run_event<F>(&mut self, event: Event) -> Vec<Effect<F, T>> {
         match event {
@@ -1300,9 +777,7 @@ impl<T: Clone> AppState<T> {
                 self.shown_cell = None;
             }
             RunPurpose::WrongPreprocessing(_) => {
-                if let Some(experiment) = &mut self.experiment {
-                    experiment.wrong_accuracy = model.validation_accuracy();
-                }
+                self.experiment_trained(&model);
             }
             RunPurpose::Comparison => {
                 if let Some(comparison) = &mut self.comparison {
@@ -1323,32 +798,6 @@ impl<T: Clone> AppState<T> {
             self.frozen_way_failed();
         }
         self.training = ended;
-    }
-
-    /// A report of a way of the comparison, while it trains.
-    fn on_way_event<F>(&mut self, way: Way, event: Event) -> Vec<Effect<F, T>> {
-        let Some(result) = self.comparison.as_mut().map(|c| c.result_mut(way)) else {
-            return unanswered(&event);
-        };
-        match event {
-            Event::Epoch { report, .. } => result.history.push(report),
-            Event::Trained { model, .. } => result.finish(*model),
-            Event::TrainingDiscarded { .. } => result.state = WayState::Failed,
-            Event::TrainingFailed { error, .. } => {
-                result.state = WayState::Failed;
-                return vec![Effect::Log(format!("fine-tuning failed: {error}"))];
-            }
-            other => return unanswered(&other),
-        }
-        Vec::new()
-    }
-
-    /// The comparison's way whose run is `job`, while it trains.
-    fn way_training(&self, job: JobId) -> Option<Way> {
-        let comparison = self.comparison.as_ref()?;
-        (comparison.results.iter())
-            .find(|result| result.job == Some(job) && result.state == WayState::Running)
-            .map(|result| result.way)
     }
 
     fn running_purpose(&self) -> Option<RunPurpose> {
@@ -1430,9 +879,9 @@ impl<T: Clone> AppState<T> {
 mod tests {
     use super::*;
     use crate::test_support::*;
-    use headstart_core::embedding::EMBEDDING_DIM;
+    use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
     use headstart_core::protocol::NetworkTraining;
-    use headstart_core::training::{Metrics, ValidationPrediction};
+    use headstart_core::training::ValidationPrediction;
 
     #[test]
     fn training_needs_two_named_distinct_classes_with_enough_photos() {
@@ -1702,121 +1151,6 @@ mod tests {
     }
 
     #[test]
-    fn changing_augmentation_previews_views_of_the_first_photo() {
-        let (mut state, _) = trainable();
-        let mut settings = state.settings.clone();
-        settings.optimizer.learning_rate = 0.01;
-        let nothing: Effects = state.apply(Action::ChangeSettings(settings.clone()));
-        assert!(nothing.is_empty(), "only augmentation changes the preview");
-        settings.augmentation.color = true;
-        let effects: Effects = state.apply(Action::ChangeSettings(settings));
-        let first = state.classes[0].photos[0].input.clone();
-        let [
-            Effect::SendWithInput(
-                Request::PreviewAugmentation {
-                    job,
-                    settings,
-                    seeds,
-                },
-                input,
-            ),
-        ] = effects.as_slice()
-        else {
-            panic!("no preview request in {effects:?}");
-        };
-        assert!(settings.color);
-        assert_eq!(seeds.len(), PREVIEW_VIEWS);
-        assert_eq!(input, &first);
-        let old_job = *job;
-
-        // "Show other views" asks again with other seeds; the older answer is ignored.
-        let more: Effects = state.apply(Action::PreviewAugmentation);
-        let [
-            Effect::SendWithInput(
-                Request::PreviewAugmentation {
-                    job, seeds: other, ..
-                },
-                _,
-            ),
-        ] = more.as_slice()
-        else {
-            panic!("no preview request in {more:?}");
-        };
-        assert!(other.iter().all(|seed| !seeds.contains(seed)));
-        let views = |n: usize| (0..n).map(|i| format!("view-{i}")).collect::<Vec<_>>();
-        state.apply::<&str>(Action::Worker(Event::Previewed { job: old_job }, views(6)));
-        assert!(state.augment_preview.as_ref().unwrap().views.is_empty());
-        state.apply::<&str>(Action::Worker(Event::Previewed { job: *job }, views(6)));
-        let preview = state.augment_preview.as_ref().unwrap();
-        assert_eq!((preview.round, preview.views.len()), (1, 6));
-    }
-
-    #[test]
-    fn the_wrong_preprocessing_experiment_trains_aside_and_never_replaces_the_model() {
-        let (mut state, _) = trainable();
-        let refused: Effects =
-            state.apply(Action::WrongPreprocessing(Some(Normalization::ZeroToOne)));
-        assert!(refused.is_empty(), "it needs a model to compare with");
-        let effects: Effects = state.apply(Action::Train);
-        let version = finish(&mut state, &effects);
-
-        let effects: Effects =
-            state.apply(Action::WrongPreprocessing(Some(Normalization::ZeroToOne)));
-        let requests = view_requests(&effects);
-        assert_eq!(requests.len(), 4, "every photo, normalized wrongly");
-        assert!(
-            requests
-                .iter()
-                .all(|r| r.1 == Normalization::ZeroToOne && r.2.is_none())
-        );
-        let effects = answer_views(&mut state, &requests);
-        let [
-            Effect::Send(
-                Request::Train {
-                    job,
-                    examples,
-                    class_names,
-                    version: run_version,
-                    ..
-                },
-                None,
-            ),
-        ] = effects.as_slice()
-        else {
-            panic!("no training request in {effects:?}");
-        };
-        assert!(examples.iter().all(|e| e.embedding.values()[0] >= 1000.0));
-        let mut model = state.model.clone().unwrap();
-        model.version = *run_version;
-        model.class_names = class_names.clone();
-        model.history[0].validation = Some(Metrics {
-            loss: 2.0,
-            accuracy: 0.25,
-        });
-        state.apply::<&str>(Action::Worker(
-            Event::Trained {
-                job: *job,
-                model: Box::new(model),
-            },
-            vec![],
-        ));
-        assert_eq!(
-            state.model.as_ref().unwrap().version,
-            version,
-            "the model stays"
-        );
-        let experiment = state.experiment.clone().unwrap();
-        assert_eq!(experiment.wrong_accuracy, Some(0.25));
-        assert_eq!(experiment.correct_accuracy, Some(0.9));
-        assert_eq!(experiment.model_version, version);
-        // The next real run is model 2, not 3.
-        let next: Effects = state.apply(Action::Train);
-        assert_eq!(finish(&mut state, &next), ModelVersion(2));
-        state.apply::<&str>(Action::WrongPreprocessing(None));
-        assert!(state.experiment.is_none());
-    }
-
-    #[test]
     fn the_train_button_trains_the_chosen_way_and_its_model_classifies_and_is_tested() {
         let mut state = ready();
         let (a, b) = (state.classes[0].id, state.classes[1].id);
@@ -1918,344 +1252,6 @@ mod tests {
         let refused: Effects =
             state.apply(Action::WrongPreprocessing(Some(Normalization::ZeroToOne)));
         assert!(refused.is_empty() && state.experiment.is_none());
-    }
-
-    #[test]
-    fn the_final_test_uses_only_the_kept_photos_and_goes_stale_when_anything_changes() {
-        let mut state = ready();
-        let (a, b) = (state.classes[0].id, state.classes[1].id);
-        with_photos(&mut state, a, 5);
-        with_photos(&mut state, b, 5);
-        assert_eq!(
-            state.final_test_blocker(),
-            Some("Train a model or run the comparison first.")
-        );
-        let effects: Effects = state.apply(Action::Train);
-        let Some(Effect::Send(Request::Train { examples, .. }, None)) = effects.first() else {
-            panic!("no training request");
-        };
-        assert_eq!(examples.len(), 8, "one photo per class kept for the test");
-        let trained_on: Vec<f32> = examples.iter().map(|e| e.embedding.values()[0]).collect();
-        let version = finish(&mut state, &effects);
-
-        let effects: Effects = state.apply(Action::FinalTest);
-        let [
-            Effect::Send(
-                Request::Evaluate {
-                    job,
-                    model,
-                    embeddings,
-                },
-                None,
-            ),
-        ] = effects.as_slice()
-        else {
-            panic!("no evaluation in {effects:?}");
-        };
-        assert_eq!(model.version, version);
-        assert_eq!(embeddings.len(), 2);
-        assert!(
-            embeddings
-                .iter()
-                .all(|e| !trained_on.contains(&e.values()[0]))
-        );
-        assert_eq!(
-            state.final_test_blocker(),
-            Some("The final test is running.")
-        );
-
-        // The first test photo is right, the second wrong.
-        let rows = vec![vec![0.9, 0.1], vec![0.8, 0.2]];
-        state.apply::<&str>(Action::Worker(
-            Event::Evaluated {
-                job: *job,
-                probabilities: Ok(rows),
-            },
-            vec![],
-        ));
-        let test = state.final_test.clone().unwrap();
-        assert_eq!((test.correct, test.total), (Some(1), 2));
-        assert_eq!(test.accuracy(), Some(0.5));
-        assert_eq!(state.final_tests_run, 1);
-        assert!(!state.final_test_is_stale());
-
-        // A setting changed back and forth is no change; a photo removed is.
-        let mut settings = state.settings.clone();
-        settings.dropout = 0.5;
-        state.apply::<&str>(Action::ChangeSettings(settings));
-        assert!(state.final_test_is_stale());
-        state.apply::<&str>(Action::ResetSettings);
-        assert!(!state.final_test_is_stale());
-        let some_photo = state.classes[0].photos[0].id;
-        state.apply::<&str>(Action::DeletePhoto(some_photo));
-        assert!(state.final_test_is_stale());
-    }
-
-    #[test]
-    fn the_comparison_trains_every_way_on_one_split_and_tests_them_all_at_once() {
-        let mut state = ready();
-        let (a, b) = (state.classes[0].id, state.classes[1].id);
-        with_photos(&mut state, a, 5);
-        with_photos(&mut state, b, 5);
-        let refused: Effects = state.apply(Action::RunComparison);
-        assert!(refused.is_empty(), "the prediction comes first");
-        let predicted = vec![
-            Way::Finetune,
-            Way::Frozen,
-            Way::Knn,
-            Way::Centroid,
-            Way::Lora,
-            Way::Scratch,
-        ];
-        // Places chosen in any order; choosing a taken way swaps it.
-        for (place, way) in [(4, Way::Frozen), (1, Way::Frozen), (0, Way::Finetune)] {
-            state.apply::<&str>(Action::PredictPlace(place, way));
-        }
-        assert_eq!(
-            state.predicted_places[4], None,
-            "Frozen moved from 5th to 2nd"
-        );
-        for (place, way) in [
-            (2, Way::Knn),
-            (3, Way::Centroid),
-            (4, Way::Lora),
-            (5, Way::Scratch),
-        ] {
-            state.apply::<&str>(Action::PredictPlace(place, way));
-        }
-        assert_eq!(state.predicted_ranking(), Some(predicted.clone()));
-        state.apply::<&str>(Action::PredictPlace(5, Way::Knn));
-        assert_eq!(state.predicted_places[2], Some(Way::Scratch), "swapped");
-        state.apply::<&str>(Action::PredictPlace(2, Way::Knn));
-
-        let effects: Effects = state.apply(Action::RunComparison);
-        let (mut fits, mut networks, mut train) = (Vec::new(), Vec::new(), None);
-        for effect in &effects {
-            match effect {
-                Effect::Send(
-                    Request::FitNeighbours {
-                        job,
-                        kind,
-                        examples,
-                        validation,
-                        ..
-                    },
-                    None,
-                ) => fits.push((*job, *kind, examples.len(), validation.clone())),
-                Effect::Send(Request::Train { validation, .. }, None) => {
-                    train = Some(validation.clone())
-                }
-                Effect::SendWithInputs(
-                    Request::TrainNetwork {
-                        job,
-                        kind,
-                        labels,
-                        validation,
-                        ..
-                    },
-                    inputs,
-                ) => networks.push((*job, *kind, labels.len(), validation.clone(), inputs.len())),
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-        // Every way gets the same 8 training and validation photos and the same validation part;
-        // the network runs get the photos themselves.
-        let train_validation = train.expect("the frozen way trains");
-        assert_eq!(fits.len(), 2);
-        assert!(fits.iter().all(|f| f.2 == 8 && f.3 == train_validation));
-        assert_eq!(fits[1].1, Way::Knn.neighbour_kind().unwrap());
-        let kinds: Vec<NetworkTraining> = networks.iter().map(|n| n.1).collect();
-        let ways = [Way::Scratch, Way::Finetune, Way::Lora];
-        assert_eq!(kinds, ways.map(|w| w.network_training().unwrap()));
-        assert!(
-            networks
-                .iter()
-                .all(|n| n.2 == 8 && n.3 == train_validation && n.4 == 8)
-        );
-        let (scratch_job, tune_job, lora_job) = (networks[0].0, networks[1].0, networks[2].0);
-        // Stop reaches both network runs too (this copy of the page is thrown away).
-        let mut stopped = state.clone();
-        let stops: Effects = stopped.apply(Action::StopTraining);
-        for job in [tune_job, lora_job, scratch_job] {
-            assert!(stops.contains(&Effect::Send(Request::StopTraining { job }, None)));
-        }
-        let results = |state: &State| state.comparison.clone().unwrap().results;
-        assert!(results(&state).iter().all(|r| r.state == WayState::Running));
-
-        let names = vec!["a".to_string(), "b".to_string()];
-        // Class 0 points along the first half of the axes, class 1 along the second.
-        let examples = [0, 1, 0].map(|label: usize| LabeledEmbedding {
-            embedding: Embedding::try_from(
-                (0..EMBEDDING_DIM)
-                    .map(|i| f32::from(u8::from((i < EMBEDDING_DIM / 2) == (label == 0))))
-                    .collect::<Vec<f32>>(),
-            )
-            .unwrap(),
-            label,
-        });
-        for (job, kind, ..) in &fits {
-            let model = headstart_core::neighbours::fit_model(
-                ModelVersion(0),
-                names.clone(),
-                *kind,
-                &examples,
-                &[2],
-                TrainingSettings::default(),
-            );
-            let model = Box::new(model);
-            state.apply::<&str>(Action::Worker(Event::Trained { job: *job, model }, vec![]));
-        }
-        let train_effects: Effects = effects
-            .iter()
-            .filter(|e| matches!(e, Effect::Send(Request::Train { .. }, None)))
-            .cloned()
-            .collect();
-        finish(&mut state, &train_effects);
-        for (job, params) in [
-            (tune_job, 1_491_203),
-            (lora_job, 25_859),
-            (scratch_job, 3_374_851),
-        ] {
-            for event in [
-                Event::Epoch {
-                    job,
-                    report: report(1),
-                },
-                Event::Trained {
-                    job,
-                    model: Box::new(network_model(job, params)),
-                },
-            ] {
-                state.apply::<&str>(Action::Worker(event, vec![]));
-            }
-        }
-        assert!(
-            state.model.is_none(),
-            "the comparison never replaces the model"
-        );
-        let done = results(&state);
-        assert!(done.iter().all(|r| r.state == WayState::Done));
-        assert_eq!(
-            done[0].validation_accuracy,
-            Some(1.0),
-            "its validation predictions"
-        );
-        assert_eq!(done[2].trainable_params, 2 * 1281);
-        assert_eq!(done[3].trainable_params, 1_491_203);
-        assert_eq!(done[4].trainable_params, 25_859);
-        assert_eq!(done[5].trainable_params, 3_374_851);
-        assert_eq!(done[3].validation_accuracy, Some(0.9));
-        assert_eq!(done[5].history.len(), 1);
-
-        // One final test measures every way on the same two test photos.
-        let effects: Effects = state.apply(Action::FinalTest);
-        assert_eq!(effects.len(), 6);
-        for (i, effect) in effects.iter().enumerate() {
-            let (job, count) = match effect {
-                Effect::Send(
-                    Request::Evaluate {
-                        job, embeddings, ..
-                    },
-                    None,
-                ) => (*job, embeddings.len()),
-                Effect::SendWithInputs(
-                    Request::Evaluate {
-                        job,
-                        model,
-                        embeddings,
-                    },
-                    inputs,
-                ) if model.weights.needs_model_input() && embeddings.is_empty() => {
-                    (*job, inputs.len())
-                }
-                _ => panic!("no evaluation in {effect:?}"),
-            };
-            assert_eq!(count, 2);
-            // Centroid, fine-tuning and LoRA get both right, kNN and scratch one, the head none.
-            let rows = match i {
-                0 | 3 | 4 => vec![vec![1.0, 0.0], vec![0.0, 1.0]],
-                1 | 5 => vec![vec![1.0, 0.0], vec![1.0, 0.0]],
-                _ => vec![vec![0.0, 1.0], vec![1.0, 0.0]],
-            };
-            state.apply::<&str>(Action::Worker(
-                Event::Evaluated {
-                    job,
-                    probabilities: Ok(rows),
-                },
-                vec![],
-            ));
-        }
-        let comparison = state.comparison.clone().unwrap();
-        let accuracies: Vec<Option<f32>> =
-            comparison.results.iter().map(|r| r.test_accuracy).collect();
-        assert_eq!(
-            accuracies,
-            vec![
-                Some(1.0),
-                Some(0.5),
-                Some(0.0),
-                Some(1.0),
-                Some(1.0),
-                Some(0.5)
-            ]
-        );
-        assert_eq!(
-            comparison.ranking(),
-            Some(vec![
-                Way::Centroid,
-                Way::Finetune,
-                Way::Lora,
-                Way::Knn,
-                Way::Scratch,
-                Way::Frozen
-            ])
-        );
-        assert_eq!(comparison.predicted, predicted);
-        assert_eq!(state.final_tests_run, 1);
-        assert!(!state.comparison_is_stale());
-        // A reload keeps the results (not the ways' models) and the prediction beside them.
-        let storage = MemoryStorage::default();
-        save(&mut state, &storage);
-        let restored = reopened(&storage, StorageAccess::Granted);
-        let restored_comparison = restored.comparison.as_ref().unwrap();
-        assert_eq!(restored_comparison.ranking(), comparison.ranking());
-        assert_eq!(restored_comparison.predicted, predicted);
-        for (before, after) in comparison.results.iter().zip(&restored_comparison.results) {
-            assert_eq!(
-                (
-                    before.way,
-                    before.state,
-                    before.trainable_params,
-                    before.training_ms
-                ),
-                (
-                    after.way,
-                    after.state,
-                    after.trainable_params,
-                    after.training_ms
-                )
-            );
-            assert_eq!(
-                (
-                    before.validation_accuracy,
-                    before.test_accuracy,
-                    &before.history
-                ),
-                (
-                    after.validation_accuracy,
-                    after.test_accuracy,
-                    &after.history
-                )
-            );
-        }
-        assert!(!restored.comparison_is_stale());
-        assert_eq!(restored.final_tests_run, 1);
-        let some_photo = state.classes[1].photos[0].id;
-        state.apply::<&str>(Action::DeletePhoto(some_photo));
-        assert!(
-            state.comparison_is_stale(),
-            "the photos changed since it ran"
-        );
     }
 
     #[test]
