@@ -2,8 +2,9 @@
 //! the same split of the same photos; the final test ranks them.
 
 use crate::jobs::unanswered;
+use crate::run_plan::RunData;
 use crate::{AppState, Effect, Notice, PhotoId, RunPurpose};
-use headstart_core::protocol::{Event, JobId, Request};
+use headstart_core::protocol::{Event, JobId};
 use headstart_core::training::{
     EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings, Way,
 };
@@ -53,6 +54,21 @@ pub struct WayResult {
 }
 
 impl WayResult {
+    /// `way`, starting to train (each way reports its count of numbers when done).
+    fn running(way: Way) -> Self {
+        Self {
+            way,
+            state: WayState::Running,
+            trainable_params: 0,
+            training_ms: None,
+            validation_accuracy: None,
+            test_accuracy: None,
+            history: Vec::new(),
+            model: None,
+            job: None,
+        }
+    }
+
     /// The way's run ended with `model`.
     pub(crate) fn finish(&mut self, model: TrainedModel) {
         self.state = WayState::Done;
@@ -118,74 +134,48 @@ impl<T: Clone> AppState<T> {
             return Vec::new();
         }
         let plan = self.run_plan(RunPurpose::Comparison);
-        let examples: Vec<LabeledEmbedding> = plan
-            .photos
-            .iter()
-            .zip(&plan.labels)
-            .map(|(photo, &label)| LabeledEmbedding {
-                embedding: photo.embedding.clone(),
-                label,
-            })
-            .collect();
-        let inputs: Vec<T> = plan
-            .photos
-            .iter()
-            .map(|photo| photo.input.clone())
-            .collect();
-        let (labels, validation, test_photos) = (plan.labels, plan.validation, plan.test);
-        let class_names = self.class_names();
-        let mut comparison = Comparison {
-            predicted,
-            results: Way::ALL
-                .into_iter()
-                .map(|way| WayResult {
-                    way,
-                    state: WayState::Running,
-                    // Each way reports its count when done.
-                    trainable_params: 0,
-                    training_ms: None,
-                    validation_accuracy: None,
-                    test_accuracy: None,
-                    history: Vec::new(),
-                    model: None,
-                    job: None,
+        let data = RunData {
+            class_names: self.class_names(),
+            examples: (plan.photos.iter().zip(&plan.labels))
+                .map(|(photo, &label)| LabeledEmbedding {
+                    embedding: photo.embedding.clone(),
+                    label,
                 })
                 .collect(),
-            test_photos,
+            views: Vec::new(),
+            inputs: plan
+                .photos
+                .iter()
+                .map(|photo| photo.input.clone())
+                .collect(),
+            labels: plan.labels,
+            validation: plan.validation,
+        };
+        let mut comparison = Comparison {
+            predicted,
+            results: Way::ALL.into_iter().map(WayResult::running).collect(),
+            test_photos: plan.test,
             settings: self.settings.clone(),
             revision: self.revision,
         };
         // The comparison's models are never used to classify: they take no version number.
         let version = ModelVersion(0);
         let mut effects = Vec::new();
-        for way in [Way::Centroid, Way::Knn] {
+        // The frozen way is the training run, below. The network runs go longest first: the
+        // pool gives each the least busy worker.
+        for way in [
+            Way::Centroid,
+            Way::Knn,
+            Way::Scratch,
+            Way::Finetune,
+            Way::Lora,
+        ] {
             let job = self.fresh_job();
             comparison.result_mut(way).job = Some(job);
-            let request = Request::FitNeighbours {
-                job,
-                version,
-                class_names: class_names.clone(),
-                kind: way.neighbour_kind().expect("an off-the-shelf way"),
-                examples: examples.clone(),
-                validation: validation.clone(),
-                settings: self.settings.clone(),
-            };
-            effects.push(Effect::Send(request, None));
-        }
-        // The longest run first: the pool gives each network run the least busy worker.
-        for way in [Way::Scratch, Way::Finetune, Way::Lora] {
-            let job = self.fresh_job();
-            comparison.result_mut(way).job = Some(job);
-            let request = Request::TrainNetwork {
-                job,
-                version,
-                class_names: class_names.clone(),
-                kind: way.network_training().expect("a network way"),
-                labels: labels.clone(),
-                validation: validation.clone(),
-                settings: self.settings.clone(),
-            };
-            effects.push(Effect::SendWithInputs(request, inputs.clone()));
+            effects.push(
+                data.clone()
+                    .request(way, job, version, self.settings.clone()),
+            );
         }
         self.comparison = Some(comparison);
         effects.extend(self.train(RunPurpose::Comparison));
@@ -206,6 +196,13 @@ impl<T: Clone> AppState<T> {
     /// The student's predicted ranking, best first, once every place is chosen.
     pub fn predicted_ranking(&self) -> Option<Vec<Way>> {
         self.predicted_places.iter().copied().collect()
+    }
+
+    /// The comparison's frozen way, trained by the training run, ended with `model`.
+    pub(crate) fn frozen_way_trained(&mut self, model: TrainedModel) {
+        if let Some(comparison) = &mut self.comparison {
+            comparison.result_mut(Way::Frozen).finish(model);
+        }
     }
 
     /// Marks the comparison's frozen way as failed (its run was stopped or failed).
@@ -258,7 +255,7 @@ mod tests {
     };
     use crate::{Action, MemoryStorage, StorageAccess};
     use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
-    use headstart_core::protocol::NetworkTraining;
+    use headstart_core::protocol::{NetworkTraining, Request};
 
     #[test]
     fn the_comparison_trains_every_way_on_one_split_and_tests_them_all_at_once() {
