@@ -54,6 +54,13 @@ impl<T: Clone> AppState<T> {
         vec![effect]
     }
 
+    /// The camera could not start (`detail` for the console).
+    pub(crate) fn camera_failed<F>(&mut self, detail: String) -> Vec<Effect<F, T>> {
+        self.notify(Notice::CameraUnavailable);
+        self.live = None;
+        vec![Effect::Log(format!("camera: {detail}"))]
+    }
+
     /// A live frame's outcome: its prediction, or `None` when it failed.
     pub(crate) fn live_classified(&mut self, job: JobId, prediction: Option<Prediction<T>>) {
         let Some(live) = self.live.as_mut().filter(|live| live.waiting == Some(job)) else {

@@ -1,11 +1,14 @@
 //! What the page tells the student, each as one plain sentence made here and nowhere else. The
 //! detail a developer needs goes to the console through [`crate::Effect::Log`].
 
-use crate::ProjectFileError;
+use crate::{AppState, ProjectFileError};
 use headstart_core::image_size::MAX_PHOTO_PIXELS;
 use headstart_core::model_file::ModelFileError;
 use headstart_core::protocol::{PhotoError, TrainingError};
 use headstart_core::training::ModelVersion;
+
+/// Most notices kept; older ones scroll away.
+pub const MAX_NOTICES: usize = 20;
 
 /// Something the student should know about, shown in the notices list.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,5 +196,14 @@ pub fn training_failure(error: &TrainingError) -> &'static str {
         | TrainingError::LabelOutOfRange(_)
         | TrainingError::InvalidSplit(_) => "the photos did not make a valid training set",
         TrainingError::Compute(_) => "the computer's model engine failed",
+    }
+}
+
+impl<T: Clone> AppState<T> {
+    /// Tells the student `notice`; the oldest beyond [`MAX_NOTICES`] scroll away.
+    pub(crate) fn notify(&mut self, notice: Notice) {
+        self.notices.push(notice);
+        let excess = self.notices.len().saturating_sub(MAX_NOTICES);
+        self.notices.drain(..excess);
     }
 }

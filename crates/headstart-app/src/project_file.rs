@@ -533,3 +533,313 @@ impl<T: Clone> AppState<T> {
         self.revision += 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{
+        Effects, State, assert_new_photos_take_new_ids, finish, ready, reopened, save, trainable,
+        with_photos,
+    };
+    use crate::{Action, MemoryStorage, Notice, StorageAccess};
+
+    /// The project file's bytes, as the page joins its parts (images here are their text).
+    fn project_file_bytes(state: &State, options: ProjectFileOptions) -> Vec<u8> {
+        let parts = state.project_file(options, |image| image.len() as u64);
+        parts
+            .into_iter()
+            .flat_map(|part| match part {
+                FilePart::Bytes(bytes) => bytes,
+                FilePart::Image(text) => text.into_bytes(),
+            })
+            .collect()
+    }
+
+    /// Opens project file bytes as the page does: header, layout, then the parts it names.
+    fn open_project(bytes: &[u8]) -> Result<ImportedProject<String>, ProjectFileError> {
+        let length = header_length(bytes, bytes.len() as u64)?;
+        let header = &bytes[8..8 + length as usize];
+        let layout = read_layout(header, bytes.len() as u64)?;
+        let part = |range: &std::ops::Range<u64>| &bytes[range.start as usize..range.end as usize];
+        let text = |range| String::from_utf8(part(range).to_vec()).unwrap();
+        let mut embeddings = match &layout.embeddings {
+            Some(range) => Some(embeddings_of(part(range), layout.photos())?.into_iter()),
+            None => None,
+        };
+        Ok(ImportedProject {
+            file_name: "class.hsp".into(),
+            classes: (layout.classes.iter())
+                .map(|class| {
+                    let photos = (class.photos.iter())
+                        .map(|photo| ImportedPhoto {
+                            file_name: photo.file_name.clone(),
+                            thumbnail: text(&photo.thumbnail),
+                            input: text(&photo.input),
+                            embedding: embeddings.as_mut().and_then(Iterator::next),
+                        })
+                        .collect();
+                    (class.name.clone(), photos)
+                })
+                .collect(),
+            settings: layout.settings.clone(),
+            train_way: layout.train_way,
+            model_file: layout.model.as_ref().map(|range| part(range).to_vec()),
+        })
+    }
+
+    /// A trained project with named classes, as a teacher would export it.
+    fn teachers_project() -> State {
+        let (mut state, a) = trainable();
+        let b = state.classes[1].id;
+        state.apply::<&str>(Action::RenameClass(a, "cats".into()));
+        state.apply::<&str>(Action::RenameClass(b, "dogs".into()));
+        with_photos(&mut state, b, 1);
+        let mut settings = state.settings.clone();
+        settings.epochs = 9;
+        state.apply::<&str>(Action::ChangeSettings(settings));
+        let effects: Effects = state.apply(Action::Train);
+        finish(&mut state, &effects);
+        state
+    }
+
+    /// A photo as a project file carries it: file name, thumbnail, model input, embedding.
+    type PhotoContents = (String, String, String, Embedding);
+
+    /// Each class's name and photos.
+    fn photo_summary(state: &State) -> Vec<(String, Vec<PhotoContents>)> {
+        (state.classes.iter())
+            .map(|c| {
+                let photos = (c.photos.iter())
+                    .map(|p| {
+                        (
+                            p.file_name.clone(),
+                            p.thumbnail.clone(),
+                            p.input.clone(),
+                            p.embedding.clone(),
+                        )
+                    })
+                    .collect();
+                (c.name.clone(), photos)
+            })
+            .collect()
+    }
+
+    const EVERYTHING: ProjectFileOptions = ProjectFileOptions {
+        embeddings: true,
+        model: true,
+    };
+
+    #[test]
+    fn a_project_file_opens_in_a_new_page_with_its_classes_photos_embeddings_and_model() {
+        let teacher = teachers_project();
+        let bytes = project_file_bytes(&teacher, EVERYTHING);
+        // Any safetensors reader opens it.
+        let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        assert_eq!(
+            file.tensor("embeddings").unwrap().shape(),
+            [5, EMBEDDING_DIM]
+        );
+        assert_eq!(
+            file.tensor("photo.000000.input").unwrap().data(),
+            teacher.classes[0].photos[0].input.as_bytes()
+        );
+
+        let mut student = ready();
+        let effects: Effects =
+            student.apply(Action::OpenProject(Box::new(open_project(&bytes).unwrap())));
+        assert!(
+            effects.is_empty(),
+            "nothing to embed and a head model to check: {effects:?}"
+        );
+        assert_eq!(photo_summary(&student), photo_summary(&teacher));
+        assert_eq!(student.settings.epochs, 9);
+        let model = student.model.as_ref().expect("the model came too");
+        assert_eq!(model.weights, teacher.model.as_ref().unwrap().weights);
+        assert!(matches!(
+            student.notices.last(),
+            Some(Notice::ModelImported { .. })
+        ));
+        assert!(
+            student
+                .notices
+                .iter()
+                .any(|n| matches!(n, Notice::ProjectOpened { photos: 5, .. }))
+        );
+        // The student's photos take new identities, which never collide with later ones.
+        assert_new_photos_take_new_ids(&mut student);
+    }
+
+    #[test]
+    fn a_project_file_without_embeddings_sends_each_model_input_to_be_embedded() {
+        let teacher = teachers_project();
+        let options = ProjectFileOptions {
+            embeddings: false,
+            model: false,
+        };
+        let bytes = project_file_bytes(&teacher, options);
+        let mut student = ready();
+        let effects: Effects =
+            student.apply(Action::OpenProject(Box::new(open_project(&bytes).unwrap())));
+        let inputs: Vec<&String> = effects
+            .iter()
+            .map(|effect| match effect {
+                Effect::SendWithInput(Request::Embed { .. }, input) => input,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let teacher_inputs: Vec<&String> = teacher
+            .classes
+            .iter()
+            .flat_map(|c| &c.photos)
+            .map(|p| &p.input)
+            .collect();
+        assert_eq!(inputs, teacher_inputs);
+        assert_eq!(student.photos_being_added(), 5);
+        assert!(student.model.is_none());
+        assert_eq!(
+            student
+                .classes
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>(),
+            ["cats", "dogs"]
+        );
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_project_file_is_refused_with_its_reason() {
+        let bytes = project_file_bytes(&teachers_project(), EVERYTHING);
+        let mut cut = bytes.clone();
+        cut.truncate(bytes.len() - 10);
+        assert!(matches!(
+            open_project(&cut),
+            Err(ProjectFileError::Damaged(_))
+        ));
+        assert!(matches!(
+            open_project(&bytes[..4]),
+            Err(ProjectFileError::NotAProjectFile(_))
+        ));
+        assert!(matches!(
+            open_project(b"not a project file at all"),
+            Err(ProjectFileError::NotAProjectFile(_))
+        ));
+        let model_file =
+            headstart_core::model_file::write(teachers_project().model.as_ref().unwrap());
+        assert!(matches!(
+            open_project(&model_file),
+            Err(ProjectFileError::NotAProjectFile(_))
+        ));
+        let edit = |from: &str, to: &str| {
+            let text = String::from_utf8_lossy(&bytes).replacen(from, to, 1);
+            assert_ne!(text.as_bytes(), &bytes[..], "{from} is in the file");
+            open_project(text.as_bytes())
+        };
+        assert!(
+            matches!(edit(r#"format_version":"1"#, r#"format_version":"9"#), Err(ProjectFileError::OtherVersion(v)) if v == "9")
+        );
+        assert!(matches!(
+            edit("efficientnet-lite0", "efficientnet-lite4"),
+            Err(ProjectFileError::OtherBackbone(_))
+        ));
+        assert!(matches!(
+            edit("[5,1280]", "[4,1280]"),
+            Err(ProjectFileError::Damaged(_))
+        ));
+        // Claims no reader may act on (the header edited and its length written again): a
+        // shape far larger than the file, one whose size overflows, a class name with script.
+        let header_length = header_length(&bytes[..8], bytes.len() as u64).unwrap() as usize;
+        let header = std::str::from_utf8(&bytes[8..8 + header_length]).unwrap();
+        let edit_header = |from: &str, to: &str| {
+            assert!(header.contains(from), "{from} is in the header");
+            let header = header.replacen(from, to, 1);
+            let mut file = (header.len() as u64).to_le_bytes().to_vec();
+            file.extend_from_slice(header.as_bytes());
+            file.extend_from_slice(&bytes[8 + header_length..]);
+            open_project(&file)
+        };
+        for claim in ["[500000000,1280]", "[4611686018427387904,1280]"] {
+            assert!(matches!(
+                edit_header("[5,1280]", claim),
+                Err(ProjectFileError::Damaged(_))
+            ));
+        }
+        let scripted = edit_header("cats", "<script>alert(1)</script>").unwrap();
+        assert_eq!(scripted.classes[0].0, "<script>alert(1)</script>");
+        let mut state = ready();
+        let before = state.clone();
+        state.apply::<&str>(Action::ProjectFileRefused(
+            "cut.hsp".into(),
+            ProjectFileError::Damaged("x".into()),
+        ));
+        assert_eq!(state.classes, before.classes);
+        assert!(
+            matches!(state.notices.last(), Some(Notice::ProjectNotOpened { file_name, .. }) if file_name == "cut.hsp")
+        );
+    }
+
+    #[test]
+    fn opening_a_project_into_work_asks_first_then_merges_or_replaces() {
+        let bytes = project_file_bytes(&teachers_project(), EVERYTHING);
+        let (mut state, a) = trainable();
+        state.apply::<&str>(Action::RenameClass(a, "cats".into()));
+        let before = state.clone();
+        let open = |state: &mut State| {
+            let classes = state.classes.clone();
+            let effects: Effects =
+                state.apply(Action::OpenProject(Box::new(open_project(&bytes).unwrap())));
+            assert!(effects.is_empty());
+            assert!(state.pending_import.is_some(), "the student is asked first");
+            assert!(
+                state.classes == classes,
+                "nothing changes before the answer"
+            );
+        };
+        open(&mut state);
+        state.apply::<&str>(Action::ResolveImport(ImportChoice::Cancel));
+        assert!(state.pending_import.is_none());
+        assert!(state.classes == before.classes);
+
+        open(&mut state);
+        state.apply::<&str>(Action::ResolveImport(ImportChoice::Merge));
+        let counts: Vec<(&str, usize)> = state
+            .classes
+            .iter()
+            .map(|c| (c.label(), c.photos.len()))
+            .collect();
+        assert_eq!(
+            counts,
+            [("cats", 4), ("Class 2", 2), ("dogs", 3)],
+            "cats merged, dogs added"
+        );
+        assert!(
+            state.model.is_none(),
+            "a merge keeps this project's model (none)"
+        );
+
+        open(&mut state);
+        state.apply::<&str>(Action::ResolveImport(ImportChoice::Replace));
+        let counts: Vec<(&str, usize)> = state
+            .classes
+            .iter()
+            .map(|c| (c.label(), c.photos.len()))
+            .collect();
+        assert_eq!(counts, [("cats", 2), ("dogs", 3)]);
+        assert!(state.model.is_some());
+    }
+
+    #[test]
+    fn a_replaced_project_leaves_storage_with_only_the_files_photos() {
+        let storage = MemoryStorage::default();
+        let bytes = project_file_bytes(&teachers_project(), EVERYTHING);
+        let (mut state, _) = trainable();
+        save(&mut state, &storage);
+        state.apply::<&str>(Action::OpenProject(Box::new(open_project(&bytes).unwrap())));
+        state.apply::<&str>(Action::ResolveImport(ImportChoice::Replace));
+        save(&mut state, &storage);
+        assert_eq!(storage.photos_held(), 5);
+        assert_eq!(
+            photo_summary(&reopened(&storage, StorageAccess::Granted)),
+            photo_summary(&state)
+        );
+    }
+}

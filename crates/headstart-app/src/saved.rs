@@ -567,3 +567,151 @@ impl<T: Clone> AppState<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{
+        Effects, State, assert_new_photos_take_new_ids, files, finish, open, reopened, save,
+        trainable, with_photos,
+    };
+    use crate::{Action, Notice};
+    use headstart_core::protocol::Request;
+
+    #[test]
+    fn a_reload_restores_classes_photos_settings_and_model_without_embedding_again() {
+        let storage = MemoryStorage::default();
+        let mut state = State::new();
+        assert!(
+            save(&mut state, &storage).is_empty(),
+            "nothing is saved before storage opened"
+        );
+        open(&mut state, None, StorageAccess::Granted);
+        let (a, b) = (state.classes[0].id, state.classes[1].id);
+        state.apply::<&str>(Action::RenameClass(a, "cats".into()));
+        with_photos(&mut state, a, 3);
+        with_photos(&mut state, b, 3);
+        let mut settings = state.settings.clone();
+        settings.epochs = 7;
+        state.apply::<&str>(Action::ChangeSettings(settings));
+        let effects: Effects = state.apply(Action::Train);
+        finish(&mut state, &effects);
+        let validation = ValidationPrediction {
+            example: 1,
+            label: 0,
+            probabilities: vec![0.25, 0.75],
+        };
+        state.model.as_mut().unwrap().validation = vec![validation];
+        let first = save(&mut state, &storage);
+        assert!(
+            matches!(first.as_slice(), [SaveChange::PutPhotos(p), SaveChange::Model(Some(_)), SaveChange::Project(_)] if p.len() == 6)
+        );
+        assert!(
+            save(&mut state, &storage).is_empty(),
+            "only changes are saved"
+        );
+        let moved = state.classes[0].photos[0].id;
+        state.apply::<&str>(Action::MovePhoto(moved, b));
+        assert!(
+            matches!(
+                save(&mut state, &storage).as_slice(),
+                [SaveChange::Project(_)]
+            ),
+            "a move changes the project's record, not the photo"
+        );
+
+        let mut restored = reopened(&storage, StorageAccess::Granted);
+        assert_eq!(restored.classes, state.classes);
+        assert_eq!(restored.settings.epochs, 7);
+        assert_eq!(
+            restored.model, state.model,
+            "with its validation predictions"
+        );
+        assert!(matches!(
+            restored.notices.last(),
+            Some(Notice::Restored {
+                photos: 6,
+                model: true
+            })
+        ));
+        assert!(save(&mut restored, &storage).is_empty(), "nothing changed");
+        // Nothing is embedded again, and the restored model classifies and can be tested.
+        assert_eq!(restored.photos_being_added(), 0);
+        assert!(restored.final_test_blocker().is_none());
+        let classify: Effects = restored.apply(Action::Classify(files(&["new.png"])));
+        assert!(matches!(
+            classify.as_slice(),
+            [Effect::Send(Request::Classify { .. }, _)]
+        ));
+        assert_new_photos_take_new_ids(&mut restored);
+    }
+
+    #[test]
+    fn deleted_photos_and_classes_leave_storage_and_a_new_project_clears_it() {
+        let storage = MemoryStorage::default();
+        let (mut state, a) = trainable();
+        save(&mut state, &storage);
+        assert_eq!(storage.photos_held(), 4);
+        let gone = state.classes[1].photos[0].id;
+        state.apply::<&str>(Action::DeletePhoto(gone));
+        assert!(
+            matches!(save(&mut state, &storage).as_slice(), [SaveChange::DeletePhotos(ids), SaveChange::Project(_)] if ids == &vec![gone])
+        );
+        state.apply::<&str>(Action::DeleteClass(a));
+        save(&mut state, &storage);
+        assert_eq!(storage.photos_held(), 1);
+
+        state.apply::<&str>(Action::NewProject);
+        let changes = save(&mut state, &storage);
+        assert!(matches!(changes.first(), Some(SaveChange::Clear)));
+        assert_eq!(storage.photos_held(), 0);
+        let restored = reopened(&storage, StorageAccess::Granted);
+        assert_eq!(restored.classes.len(), 2);
+        assert!(restored.classes.iter().all(|c| c.photos.is_empty()));
+        assert!(restored.model.is_none());
+    }
+
+    #[test]
+    fn a_second_tab_shows_the_saved_work_but_never_writes_it() {
+        let storage = MemoryStorage::default();
+        let (mut state, a) = trainable();
+        save(&mut state, &storage);
+        let mut second = reopened(&storage, StorageAccess::HeldByAnotherTab);
+        assert_eq!(second.classes, state.classes);
+        assert_eq!(second.storage, StorageState::HeldByAnotherTab);
+        assert!(second.notices.contains(&Notice::OpenInAnotherTab));
+        second.apply::<&str>(Action::DeleteClass(a));
+        second.apply::<&str>(Action::NewProject);
+        assert!(save(&mut second, &storage).is_empty());
+        assert_eq!(
+            reopened(&storage, StorageAccess::Granted).classes,
+            state.classes
+        );
+    }
+
+    #[test]
+    fn a_failed_save_is_said_once_and_the_next_change_saves_everything_again() {
+        let storage = MemoryStorage::default();
+        let (mut state, a) = trainable();
+        let lost = state.unsaved_changes();
+        assert!(!lost.is_empty());
+        let failure = || Action::SaveFailed {
+            detail: "QuotaExceededError".into(),
+            quota: true,
+        };
+        state.apply::<&str>(failure());
+        state.apply::<&str>(failure());
+        let said = state
+            .notices
+            .iter()
+            .filter(|n| **n == Notice::NotSaved { quota: true });
+        assert_eq!(said.count(), 1);
+        state.apply::<&str>(Action::RenameClass(a, "dogs".into()));
+        save(&mut state, &storage);
+        assert_eq!(storage.photos_held(), 4);
+        assert_eq!(
+            reopened(&storage, StorageAccess::Granted).classes,
+            state.classes
+        );
+    }
+}
