@@ -38,6 +38,10 @@ impl FinalTest {
     }
 }
 
+/// One test of the final test: what it tests (the model in use: `None`), with what model, on
+/// which test photos with their labels.
+type Test = (Option<Way>, TrainedModel, Vec<(PhotoId, usize)>);
+
 impl<T: Clone> AppState<T> {
     /// Sends the model in use and every trained way of the comparison for the final test,
     /// each with its own split's test photos.
@@ -46,8 +50,17 @@ impl<T: Clone> AppState<T> {
             self.notify(Notice::CannotTrain(reason.into()));
             return Vec::new();
         }
-        /// What to test (the model in use: `None`), with what, on which labelled photos.
-        type Test = (Option<Way>, TrainedModel, Vec<(PhotoId, usize)>);
+        let tests = self.final_tests();
+        self.final_tests_run += 1;
+        tests
+            .into_iter()
+            .map(|test| self.start_final_test(test))
+            .collect()
+    }
+
+    /// What the final test tests: the model in use, if it kept test photos, and every way of
+    /// the comparison that made a model.
+    fn final_tests(&self) -> Vec<Test> {
         let mut tests: Vec<Test> = Vec::new();
         if let Some(model) = &self.model
             && !self.model_test.photos.is_empty()
@@ -62,57 +75,56 @@ impl<T: Clone> AppState<T> {
                 }
             }
         }
-        self.final_tests_run += 1;
         tests
-            .into_iter()
-            .map(|(way, model, photos)| {
-                // Network layers need the photos themselves; the other ways their embeddings.
-                let photos = self.photos_of(&photos);
-                let labels: Vec<usize> = photos.iter().map(|(_, label)| *label).collect();
-                let needs_inputs = model.weights.needs_model_input();
-                let (embeddings, inputs): (Vec<Embedding>, Vec<T>) = if needs_inputs {
-                    (
-                        Vec::new(),
-                        photos.iter().map(|(p, _)| p.input.clone()).collect(),
-                    )
-                } else {
-                    (
-                        photos.iter().map(|(p, _)| p.embedding.clone()).collect(),
-                        Vec::new(),
-                    )
-                };
-                let total = labels.len();
-                let job = self.start_job(PendingJob::FinalTest { way, labels });
-                match way {
-                    None => {
-                        self.final_test = Some(FinalTest {
-                            model_version: model.version,
-                            correct: None,
-                            total,
-                            settings: self.settings.clone(),
-                            revision: self.revision,
-                            job,
-                        })
-                    }
-                    Some(way) => {
-                        if let Some(comparison) = &mut self.comparison {
-                            let result = comparison.result_mut(way);
-                            result.test_accuracy = None;
-                            result.job = Some(job);
-                        }
-                    }
-                }
-                let request = Request::Evaluate {
+    }
+
+    /// Starts one test: its job, its result waiting on the page, and its request.
+    fn start_final_test<F>(&mut self, (way, model, photos): Test) -> Effect<F, T> {
+        // Network layers need the photos themselves; the other ways their embeddings.
+        let photos = self.photos_of(&photos);
+        let labels: Vec<usize> = photos.iter().map(|(_, label)| *label).collect();
+        let needs_inputs = model.weights.needs_model_input();
+        let (embeddings, inputs): (Vec<Embedding>, Vec<T>) = if needs_inputs {
+            (
+                Vec::new(),
+                photos.iter().map(|(p, _)| p.input.clone()).collect(),
+            )
+        } else {
+            (
+                photos.iter().map(|(p, _)| p.embedding.clone()).collect(),
+                Vec::new(),
+            )
+        };
+        let total = labels.len();
+        let job = self.start_job(PendingJob::FinalTest { way, labels });
+        match way {
+            None => {
+                self.final_test = Some(FinalTest {
+                    model_version: model.version,
+                    correct: None,
+                    total,
+                    settings: self.settings.clone(),
+                    revision: self.revision,
                     job,
-                    model: Box::new(model),
-                    embeddings,
-                };
-                match needs_inputs {
-                    true => Effect::SendWithInputs(request, inputs),
-                    false => Effect::Send(request, None),
+                })
+            }
+            Some(way) => {
+                if let Some(comparison) = &mut self.comparison {
+                    let result = comparison.result_mut(way);
+                    result.test_accuracy = None;
+                    result.job = Some(job);
                 }
-            })
-            .collect()
+            }
+        }
+        let request = Request::Evaluate {
+            job,
+            model: Box::new(model),
+            embeddings,
+        };
+        match needs_inputs {
+            true => Effect::SendWithInputs(request, inputs),
+            false => Effect::Send(request, None),
+        }
     }
 
     /// `photos` with their labels; photos deleted since are left out.

@@ -213,26 +213,7 @@ pub fn read_layout(header: &[u8], file_bytes: u64) -> Result<ProjectLayout, Proj
     let manifest: Manifest = serde_json::from_str(field("project").unwrap_or(""))
         .map_err(|e| damaged(format!("project: {e}")))?;
     let data_start = 8 + header.len() as u64;
-    let data_bytes = file_bytes - data_start.min(file_bytes);
-    // Every tensor: its type, its length from its shape, its place inside the data.
-    let mut tensors: HashMap<String, (String, Vec<u64>, Range<u64>)> = HashMap::new();
-    for (name, value) in entries {
-        let entry: Entry =
-            serde_json::from_value(value).map_err(|e| damaged(format!("{name}: {e}")))?;
-        let [start, end] = entry.data_offsets;
-        let element = match entry.dtype.as_str() {
-            "U8" => 1,
-            "F32" => 4,
-            other => return Err(damaged(format!("{name} is {other}"))),
-        };
-        let length = (entry.shape.iter())
-            .try_fold(element, |n: u64, d| n.checked_mul(*d))
-            .ok_or_else(|| damaged(format!("{name} is too large")))?;
-        if start > end || end > data_bytes || end - start != length {
-            return Err(damaged(format!("{name} lies outside the file")));
-        }
-        tensors.insert(name, (entry.dtype, entry.shape, start..end));
-    }
+    let mut tensors = tensor_table(entries, file_bytes - data_start.min(file_bytes))?;
     let mut take = |name: &str, dtype: &str| -> Result<Option<(Vec<u64>, Range<u64>)>, _> {
         match tensors.remove(name) {
             Some((kind, shape, range)) if kind == dtype => Ok(Some((
@@ -292,6 +273,37 @@ pub fn read_layout(header: &[u8], file_bytes: u64) -> Result<ProjectLayout, Proj
         embeddings,
         model,
     })
+}
+
+/// A tensor the header lists: its type, its shape and its place inside the data.
+type TensorEntry = (String, Vec<u64>, Range<u64>);
+
+/// Every tensor of the header's `entries`, by name, its length checked against its shape and
+/// the data (`data_bytes` long).
+fn tensor_table(
+    entries: HashMap<String, serde_json::Value>,
+    data_bytes: u64,
+) -> Result<HashMap<String, TensorEntry>, ProjectFileError> {
+    let damaged = |detail: String| ProjectFileError::Damaged(detail);
+    let mut tensors = HashMap::new();
+    for (name, value) in entries {
+        let entry: Entry =
+            serde_json::from_value(value).map_err(|e| damaged(format!("{name}: {e}")))?;
+        let [start, end] = entry.data_offsets;
+        let element = match entry.dtype.as_str() {
+            "U8" => 1,
+            "F32" => 4,
+            other => return Err(damaged(format!("{name} is {other}"))),
+        };
+        let length = (entry.shape.iter())
+            .try_fold(element, |n: u64, d| n.checked_mul(*d))
+            .ok_or_else(|| damaged(format!("{name} is too large")))?;
+        if start > end || end > data_bytes || end - start != length {
+            return Err(damaged(format!("{name} lies outside the file")));
+        }
+        tensors.insert(name, (entry.dtype, entry.shape, start..end));
+    }
+    Ok(tensors)
 }
 
 /// The embeddings of a project file's `photos` photos, from the bytes of its `embeddings` part.

@@ -272,6 +272,41 @@ pub(crate) struct SavedMarks {
     project: Option<SavedProject>,
 }
 
+/// The saved classes with their photos, taken from `photos`; also how many photos they list
+/// that storage did not hold.
+fn restored_classes<T>(
+    classes: Vec<SavedClass>,
+    photos: &mut HashMap<u32, SavedPhoto<T>>,
+) -> (Vec<ClassEntry<T>>, usize) {
+    let mut missing = 0;
+    let classes = classes
+        .into_iter()
+        .map(|class| ClassEntry {
+            id: ClassId(class.id),
+            name: class.name,
+            photos: class
+                .photos
+                .into_iter()
+                .filter_map(|id| {
+                    let photo = photos.remove(&id);
+                    missing += usize::from(photo.is_none());
+                    photo
+                })
+                .map(|saved| {
+                    Photo::new(
+                        saved.id,
+                        saved.file_name,
+                        saved.thumbnail,
+                        saved.input,
+                        saved.embedding,
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    (classes, missing)
+}
+
 impl<T: Clone> AppState<T> {
     /// What the page's storage held when it opened, and whether this page may save: the saved
     /// project replaces the empty one, and from then on every change is saved.
@@ -302,6 +337,7 @@ impl<T: Clone> AppState<T> {
         effects
     }
 
+    /// Makes the saved work the page's: its classes and photos, settings, model and results.
     fn adopt_saved<F>(&mut self, work: SavedWork<T>) -> Vec<Effect<F, T>> {
         let SavedWork {
             project,
@@ -310,33 +346,8 @@ impl<T: Clone> AppState<T> {
         } = work;
         let mut photos: HashMap<u32, SavedPhoto<T>> =
             photos.into_iter().map(|p| (p.id.0, p)).collect();
-        let mut missing = 0;
-        self.classes = project
-            .classes
-            .into_iter()
-            .map(|class| ClassEntry {
-                id: ClassId(class.id),
-                name: class.name,
-                photos: class
-                    .photos
-                    .into_iter()
-                    .filter_map(|id| {
-                        let photo = photos.remove(&id);
-                        missing += usize::from(photo.is_none());
-                        photo
-                    })
-                    .map(|saved| {
-                        Photo::new(
-                            saved.id,
-                            saved.file_name,
-                            saved.thumbnail,
-                            saved.input,
-                            saved.embedding,
-                        )
-                    })
-                    .collect(),
-            })
-            .collect();
+        let (classes, missing) = restored_classes(project.classes, &mut photos);
+        self.classes = classes;
         self.settings = project.settings.within_limits();
         self.train_way = project.train_way;
         if project.predicted_places.len() == self.predicted_places.len() {
@@ -348,24 +359,7 @@ impl<T: Clone> AppState<T> {
         self.revision += 1;
         let mut effects = Vec::new();
         if let (Some(record), Some(file)) = (project.model, model_file) {
-            match model_file::read(&file, ModelVersion(record.version)) {
-                Ok(model) => {
-                    self.model = Some(TrainedModel {
-                        validation: record.validation,
-                        ..model
-                    });
-                    self.model_examples = record.example_photos.into_iter().map(PhotoId).collect();
-                    self.model_test = ModelTest {
-                        photos: (record.test_photos.into_iter())
-                            .map(|(id, class)| (PhotoId(id), class))
-                            .collect(),
-                        revision: self.revision,
-                    };
-                }
-                Err(error) => effects.push(Effect::Log(format!(
-                    "the saved model could not be read: {error}"
-                ))),
-            }
+            effects.extend(self.adopt_saved_model(record, &file));
         }
         // Storage holds what was just read: only what differs from it is saved again. Photos
         // it holds that no class lists (a crash between two saves) are deleted by the next save;
@@ -379,12 +373,61 @@ impl<T: Clone> AppState<T> {
             model_version: self.model.as_ref().map(|m| Some(m.version)),
             project: Some(self.saved_project()),
         };
-        // Results that described other photos stay, marked out of date.
+        self.adopt_saved_results(project.comparison, project.final_test);
+        let restored = self.classes.iter().map(|c| c.photos.len()).sum();
+        self.notify(Notice::Restored {
+            photos: restored,
+            model: self.model.is_some(),
+        });
+        if missing > 0 || !photos.is_empty() {
+            effects.push(Effect::Log(format!(
+                "restored {restored} photos; {missing} listed were missing and {} held were not listed",
+                photos.len()
+            )));
+        }
+        effects
+    }
+
+    /// Makes the saved model the model in use, with what it was trained on; a model file that
+    /// cannot be read is logged.
+    fn adopt_saved_model<F>(
+        &mut self,
+        record: SavedModelRecord,
+        file: &[u8],
+    ) -> Option<Effect<F, T>> {
+        match model_file::read(file, ModelVersion(record.version)) {
+            Ok(model) => {
+                self.model = Some(TrainedModel {
+                    validation: record.validation,
+                    ..model
+                });
+                self.model_examples = record.example_photos.into_iter().map(PhotoId).collect();
+                self.model_test = ModelTest {
+                    photos: (record.test_photos.into_iter())
+                        .map(|(id, class)| (PhotoId(id), class))
+                        .collect(),
+                    revision: self.revision,
+                };
+                None
+            }
+            Err(error) => Some(Effect::Log(format!(
+                "the saved model could not be read: {error}"
+            ))),
+        }
+    }
+
+    /// The saved comparison's and final test's results; those that described other photos
+    /// stay, marked out of date.
+    fn adopt_saved_results(
+        &mut self,
+        comparison: Option<SavedComparison>,
+        final_test: Option<SavedFinalTest>,
+    ) {
         let revision_then = |current: bool| match current {
             true => self.revision,
             false => self.revision - 1,
         };
-        self.comparison = project.comparison.map(|saved| Comparison {
+        self.comparison = comparison.map(|saved| Comparison {
             predicted: saved.predicted,
             results: (saved.results.into_iter())
                 .map(|result| WayResult {
@@ -409,7 +452,7 @@ impl<T: Clone> AppState<T> {
             settings: saved.settings,
             revision: revision_then(saved.current),
         });
-        self.final_test = project.final_test.map(|saved| FinalTest {
+        self.final_test = final_test.map(|saved| FinalTest {
             model_version: ModelVersion(saved.model_version),
             correct: Some(saved.correct),
             total: saved.total,
@@ -417,18 +460,6 @@ impl<T: Clone> AppState<T> {
             revision: revision_then(saved.current),
             job: JobId(0),
         });
-        let restored = self.classes.iter().map(|c| c.photos.len()).sum();
-        self.notify(Notice::Restored {
-            photos: restored,
-            model: self.model.is_some(),
-        });
-        if missing > 0 || !photos.is_empty() {
-            effects.push(Effect::Log(format!(
-                "restored {restored} photos; {missing} listed were missing and {} held were not listed",
-                photos.len()
-            )));
-        }
-        effects
     }
 
     /// "New project": every class, photo, model and result goes; the model stays loaded. The
