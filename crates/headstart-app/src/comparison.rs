@@ -4,7 +4,7 @@
 use crate::jobs::unanswered;
 use crate::run_plan::RunData;
 use crate::{AppState, Effect, Notice, PhotoId, RunPurpose};
-use headstart_core::protocol::{Event, JobId};
+use headstart_core::protocol::{Event, JobId, Request};
 use headstart_core::training::{
     EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings, Way,
 };
@@ -182,6 +182,8 @@ impl<T: Clone> AppState<T> {
         effects
     }
 
+    /// The student's prediction: `way` at `place` (0 = best); a way already at another place
+    /// swaps with the one that was here.
     pub(crate) fn predict_place(&mut self, place: usize, way: Way) {
         if place >= self.predicted_places.len() {
             return;
@@ -196,6 +198,18 @@ impl<T: Clone> AppState<T> {
     /// The student's predicted ranking, best first, once every place is chosen.
     pub fn predicted_ranking(&self) -> Option<Vec<Way>> {
         self.predicted_places.iter().copied().collect()
+    }
+
+    /// Stops the comparison's network runs that still train (after their current epoch).
+    pub(crate) fn stop_network_ways<F>(&self) -> Vec<Effect<F, T>> {
+        self.comparison
+            .iter()
+            .flat_map(|comparison| &comparison.results)
+            .filter(|r| matches!(r.way, Way::Finetune | Way::Lora | Way::Scratch))
+            .filter(|r| r.state == WayState::Running)
+            .filter_map(|r| r.job)
+            .map(|job| Effect::Send(Request::StopTraining { job }, None))
+            .collect()
     }
 
     /// The comparison's frozen way, trained by the training run, ended with `model`.
@@ -255,7 +269,7 @@ mod tests {
     };
     use crate::{Action, MemoryStorage, StorageAccess};
     use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
-    use headstart_core::protocol::{NetworkTraining, Request};
+    use headstart_core::protocol::NetworkTraining;
 
     #[test]
     fn the_comparison_trains_every_way_on_one_split_and_tests_them_all_at_once() {

@@ -38,7 +38,7 @@ pub(crate) enum PendingJob {
 }
 
 /// Who a worker's event is for.
-pub(crate) enum JobOwner {
+enum JobOwner {
     /// Work handed out and answered now, so no longer pending.
     Pending(PendingJob),
     /// The augmentation preview being made.
@@ -85,6 +85,8 @@ pub(crate) fn training_failed<F, T>(error: &TrainingError) -> Effect<F, T> {
 }
 
 impl<T: Clone> AppState<T> {
+    /// A new identity, for a class, a photo or a job: one count for all, so that no identity
+    /// comes twice in the page's lifetime.
     pub(crate) fn fresh_id(&mut self) -> u32 {
         self.next_id += 1;
         self.next_id

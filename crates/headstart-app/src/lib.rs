@@ -2,7 +2,7 @@
 //! and the [`Effect`]s the view must carry out (messages to the model workers, console logs).
 //! No browser types and no burn: the view (`headstart-web`) renders [`AppState`], turns clicks,
 //! uploads and worker events into actions, and carries out what [`AppState::apply`] returns, so
-//! every rule below is tested natively.
+//! every rule in this crate is tested natively.
 //!
 //! Two things stay opaque here: a photo file the student gave (`F`, a browser `Blob` in the
 //! page) and an image a worker made (`T`, a self-revoking object URL of its blob in the page):
@@ -239,6 +239,7 @@ pub struct AppState<T> {
     pending: BTreeMap<JobId, PendingJob>,
     /// Training runs started; run N makes model version N.
     runs_started: u32,
+    /// The last identity handed out (see [`Self::fresh_id`]).
     next_id: u32,
 }
 

@@ -4,7 +4,7 @@
 
 use crate::jobs::{training_failed, unanswered};
 use crate::run_plan::{RunData, RunPlan, VIEW_FAILED};
-use crate::{AppState, ClassEntry, Effect, ModelTest, Notice, PhotoId, WayState, training_failure};
+use crate::{AppState, ClassEntry, Effect, ModelTest, Notice, PhotoId, training_failure};
 use headstart_core::preprocess::Normalization;
 use headstart_core::protocol::{Event, JobId, Request};
 use headstart_core::training::{EpochReport, ModelVersion, TrainedModel, TrainingSettings, Way};
@@ -25,6 +25,8 @@ pub enum RunPurpose {
 }
 
 impl RunPurpose {
+    /// How the run's inputs are normalized: wrongly for the experiment, as the model expects
+    /// otherwise.
     pub(crate) fn normalization(self) -> Normalization {
         match self {
             Self::Model | Self::Comparison => Normalization::Model,
@@ -169,24 +171,15 @@ impl<T: Clone> AppState<T> {
         Some(data.request(way, job, version, self.settings.clone()))
     }
 
+    /// The Stop button: the comparison's network runs, which train beside the training run,
+    /// stop too.
     pub(crate) fn stop_training<F>(&mut self) -> Vec<Effect<F, T>> {
-        // The comparison's network runs train beside the training state's run.
-        let networks: Vec<JobId> = self
-            .comparison
-            .iter()
-            .flat_map(|comparison| &comparison.results)
-            .filter(|r| matches!(r.way, Way::Finetune | Way::Lora | Way::Scratch))
-            .filter(|r| r.state == WayState::Running)
-            .filter_map(|r| r.job)
-            .collect();
-        let mut effects: Vec<Effect<F, T>> = networks
-            .into_iter()
-            .map(|job| Effect::Send(Request::StopTraining { job }, None))
-            .collect();
+        let mut effects = self.stop_network_ways();
         effects.extend(self.stop_training_run());
         effects
     }
 
+    /// Stops the training run: a running one after its current epoch, a preparing one at once.
     fn stop_training_run<F>(&mut self) -> Option<Effect<F, T>> {
         match &mut self.training {
             TrainingState::Running { job, stopping, .. } => {
@@ -250,9 +243,7 @@ impl<T: Clone> AppState<T> {
                 self.model = Some(model);
                 self.shown_cell = None;
             }
-            RunPurpose::WrongPreprocessing(_) => {
-                self.experiment_trained(&model);
-            }
+            RunPurpose::WrongPreprocessing(_) => self.experiment_trained(&model),
             RunPurpose::Comparison => self.frozen_way_trained(model),
         }
         // The experiment and the comparison leave the model in use as it was.
@@ -270,6 +261,7 @@ impl<T: Clone> AppState<T> {
         self.training = ended;
     }
 
+    /// What the run preparing or training is for.
     fn running_purpose(&self) -> Option<RunPurpose> {
         match &self.training {
             TrainingState::Preparing { purpose, .. } | TrainingState::Running { purpose, .. } => {
@@ -279,11 +271,11 @@ impl<T: Clone> AppState<T> {
         }
     }
 
+    /// Whether `job` is the training run's, while it trains.
     pub(crate) fn is_running(&self, job: JobId) -> bool {
         matches!(self.training, TrainingState::Running { job: running, .. } if running == job)
     }
 
-    /// Why training cannot start now, in words for the student; `None` when it can.
     /// Whether a run is preparing or training (settings and the way are fixed meanwhile).
     pub fn training_busy(&self) -> bool {
         matches!(
@@ -292,14 +284,12 @@ impl<T: Clone> AppState<T> {
         )
     }
 
+    /// Why training cannot start now, in words for the student; `None` when it can.
     pub fn training_blocker(&self) -> Option<String> {
         if !self.is_ready() {
             return Some("The model is still loading.".into());
         }
-        if matches!(
-            self.training,
-            TrainingState::Preparing { .. } | TrainingState::Running { .. }
-        ) {
+        if self.training_busy() {
             return Some("Training is already running.".into());
         }
         if self.photos_being_added() > 0 {
