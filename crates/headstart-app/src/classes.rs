@@ -126,6 +126,7 @@ impl<T: Clone> AppState<T> {
         self.add_named_class(name)
     }
 
+    /// Adds an empty class of that name and returns its id.
     pub(crate) fn add_named_class(&mut self, name: String) -> ClassId {
         let id = ClassId(self.fresh_id());
         self.classes.push(ClassEntry {
@@ -162,6 +163,7 @@ impl<T: Clone> AppState<T> {
         self.classes.iter().find(|c| c.id == id)
     }
 
+    /// Finds a class by id, to change it.
     fn class_mut(&mut self, id: ClassId) -> Option<&mut ClassEntry<T>> {
         self.classes.iter_mut().find(|c| c.id == id)
     }
@@ -193,6 +195,8 @@ impl<T: Clone> AppState<T> {
         }
     }
 
+    /// Photo files for a class: each goes to the workers to be embedded, once the model is
+    /// ready.
     pub(crate) fn add_photos<F>(
         &mut self,
         class: ClassId,
@@ -230,6 +234,7 @@ impl<T: Clone> AppState<T> {
         })
     }
 
+    /// Finds a photo by id, to change it.
     pub(crate) fn photo_mut(&mut self, id: PhotoId) -> Option<&mut Photo<T>> {
         self.classes
             .iter_mut()
@@ -289,6 +294,7 @@ impl<T: Clone> AppState<T> {
             .unzip()
     }
 
+    /// The seeded split of photos with these labels, under the current settings.
     pub(crate) fn split(&self, labels: &[usize]) -> Split {
         let settings = &self.settings;
         stratified_split(

@@ -40,6 +40,7 @@ pub(crate) struct Classifying {
 }
 
 impl<T: Clone> AppState<T> {
+    /// Photo files to classify with the model in use (once there is one).
     pub(crate) fn classify<F>(&mut self, files: Vec<(String, F)>) -> Vec<Effect<F, T>> {
         let Some(model) = self.model.clone().filter(|_| self.is_ready()) else {
             self.notify(Notice::TrainFirst);

@@ -113,6 +113,7 @@ impl Comparison {
         Some(scored.into_iter().map(|(way, _)| way).collect())
     }
 
+    /// The result of `way`.
     pub(crate) fn result_mut(&mut self, way: Way) -> &mut WayResult {
         let at = self.results.iter().position(|r| r.way == way);
         &mut self.results[at.expect("every way has a result")]

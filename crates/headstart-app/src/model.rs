@@ -25,6 +25,7 @@ pub struct ValidationPhoto<'a, T> {
 }
 
 impl<T: Clone> AppState<T> {
+    /// "Export model": the model in use as a model file to download.
     pub(crate) fn export_model<F>(&self) -> Option<Effect<F, T>> {
         let model = self.model.as_ref()?;
         Some(Effect::Download {

@@ -3,7 +3,7 @@
 //! with wrongly normalized inputs, to compare with the model).
 
 use crate::jobs::unanswered;
-use crate::{AppState, ClassEntry, Effect, Notice, Photo, PhotoId, RunPurpose, TrainingState};
+use crate::{AppState, ClassEntry, Effect, Notice, Photo, PhotoId, RunPurpose};
 use headstart_core::augment::{AugmentationSettings, view_seed};
 use headstart_core::preprocess::Normalization;
 use headstart_core::protocol::{Event, JobId, Request};
@@ -91,6 +91,8 @@ impl<T: Clone> AppState<T> {
         Vec::new()
     }
 
+    /// Runs the wrong-preprocessing experiment: the head of the model in use trained again on
+    /// inputs normalized with `normalization`.
     pub(crate) fn run_experiment<F>(&mut self, normalization: Normalization) -> Vec<Effect<F, T>> {
         let Some(model) = &self.model else {
             self.notify(Notice::CannotTrain(
@@ -111,10 +113,7 @@ impl<T: Clone> AppState<T> {
             wrong_accuracy: None,
         };
         let effects = self.train(RunPurpose::WrongPreprocessing(normalization));
-        if matches!(
-            self.training,
-            TrainingState::Preparing { .. } | TrainingState::Running { .. }
-        ) {
+        if self.training_busy() {
             self.experiment = Some(experiment);
         }
         effects

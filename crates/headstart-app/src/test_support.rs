@@ -19,6 +19,7 @@ use headstart_core::training::{
 pub(crate) type State = AppState<String>;
 pub(crate) type Effects = Vec<Effect<&'static str, String>>;
 
+/// A page whose storage opened empty and whose workers started.
 pub(crate) fn ready() -> State {
     let mut state = State::new();
     open(&mut state, None, StorageAccess::Granted);
@@ -45,10 +46,12 @@ pub(crate) fn trainable() -> (State, ClassId) {
     (state, a)
 }
 
+/// Files named `names`, each its name.
 pub(crate) fn files(names: &[&'static str]) -> Vec<(String, &'static str)> {
     names.iter().map(|n| (n.to_string(), *n)).collect()
 }
 
+/// The jobs of the embedding, classifying and training requests among the effects.
 pub(crate) fn sent_jobs(effects: &Effects) -> Vec<JobId> {
     effects
         .iter()
@@ -61,6 +64,7 @@ pub(crate) fn sent_jobs(effects: &Effects) -> Vec<JobId> {
         .collect()
 }
 
+/// An embedding of `value` everywhere.
 pub(crate) fn embedding(value: f32) -> Embedding {
     Embedding::try_from(vec![value; EMBEDDING_DIM]).unwrap()
 }
@@ -80,6 +84,7 @@ pub(crate) fn with_photos(state: &mut State, class: ClassId, count: usize) {
     }
 }
 
+/// An epoch's report: loss 0.5 and accuracy 0.9, in training and validation.
 pub(crate) fn report(epoch: usize) -> EpochReport {
     let metrics = Metrics {
         loss: 0.5,
@@ -183,6 +188,7 @@ pub(crate) fn view_requests(effects: &Effects) -> Vec<ViewRequest> {
         .collect()
 }
 
+/// Lets the worker embed every view asked for; returns the effects of the last answer.
 pub(crate) fn answer_views(state: &mut State, requests: &[ViewRequest]) -> Effects {
     let mut effects = Vec::new();
     for (job, ..) in requests {
