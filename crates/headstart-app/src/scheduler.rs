@@ -1,0 +1,1093 @@
+//! The rules of the page's pool of model workers, as plain data: which worker each request goes
+//! to, and what follows when a worker loads, starts, answers or dies. The page's pool
+//! (`headstart-web`) owns the browser's workers and carries out the [`Command`]s returned here;
+//! `A` is what goes beside a request (a browser value in the page).
+//!
+//! Photo jobs queue here and go to the least busy worker; a worker keeps the model it last
+//! classified with, so each model goes to each worker once and later photos carry only its
+//! version. A head's training run goes to the first worker, which then gets photo jobs only when
+//! it is the only one; a network run (fine-tuning, LoRA, from scratch) goes to the started
+//! worker with the least network training to do, and its stop follows it. Only the first worker
+//! may take the GPU; on the CPU path the pool grows to its size one worker at a time. A worker
+//! that dies (a panic, an uncaught error, the GPU failing under a photo) is replaced on the CPU
+//! path: its photos are sent again once, then reported, and a run it was training fails.
+
+use headstart_core::protocol::{
+    ComputeChoice, ComputePath, Event, JobId, NetworkTraining, PhotoError, Request, TrainingError,
+};
+use headstart_core::training::ModelVersion;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+/// Most photo jobs a worker holds at once: one computing while the next one decodes.
+const JOBS_PER_WORKER: usize = 2;
+
+/// Most workers replaced in a session before the pool gives up (a crash on every start).
+const MAX_REPLACEMENTS: usize = 8;
+
+/// The index of the worker that trains.
+const TRAINER: usize = 0;
+
+/// One worker of the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerId {
+    /// Its slot in the pool.
+    pub index: usize,
+    /// How many workers that slot had before it: tells its events from those of the one it
+    /// replaced.
+    pub generation: u32,
+}
+
+/// Which build of the model worker a worker loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// The CPU path only.
+    Cpu,
+    /// burn's WebGPU backend as well.
+    WebGpu,
+}
+
+/// A request for one worker, with what goes beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post<A> {
+    /// The worker's slot.
+    pub worker: usize,
+    /// The request.
+    pub request: Request,
+    /// What goes beside it.
+    pub attachment: Option<A>,
+}
+
+/// A worker to create, handed `build` to load; once its wasm runs, ask
+/// [`Scheduler::worker_loaded`] how it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spawn {
+    /// The new worker: in a new slot, or in place of the dead one in its slot.
+    pub worker: WorkerId,
+    /// What it loads.
+    pub build: Build,
+}
+
+/// Why a worker is ended (detail for the console).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ending {
+    /// It died.
+    Died(String),
+    /// Its backbone could not be loaded.
+    DidNotStart(String),
+}
+
+/// What the page hears from the pool.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Report<A> {
+    /// The first worker holds the backbone, or the number of workers changed.
+    Ready {
+        /// Their compute path.
+        path: ComputePath,
+        /// Why that path.
+        reason: String,
+        /// How many take work.
+        workers: usize,
+    },
+    /// The model cannot run (detail for the console).
+    Failed(String),
+    /// A worker's event, with its attachment, or one the pool makes for a worker that died.
+    Worker(Event, Option<A>),
+}
+
+/// What the page's pool must do, in order (the reports may wait until the rest is done).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command<A> {
+    /// Send a request to a worker.
+    Post(Post<A>),
+    /// Create a worker; if it cannot be, tell [`Scheduler::spawn_failed`].
+    Spawn(Spawn),
+    /// End the worker in a slot: it takes no more work.
+    Terminate {
+        /// The worker's slot.
+        worker: usize,
+        /// Why.
+        ending: Ending,
+    },
+    /// Tell the page.
+    Tell(Report<A>),
+}
+
+/// A photo job as sent, kept until answered so that it can be sent again.
+#[derive(Debug)]
+struct PhotoJob<A> {
+    job: JobId,
+    request: Request,
+    attachment: Option<A>,
+}
+
+/// The job of a request about one photo (any worker can take it), `None` for the others.
+fn photo_job(request: &Request) -> Option<JobId> {
+    match request {
+        Request::Embed { job }
+        | Request::Classify { job, .. }
+        | Request::EmbedInput { job, .. }
+        | Request::PreviewAugmentation { job, .. } => Some(*job),
+        _ => None,
+    }
+}
+
+/// What the pool knows of the worker in one slot.
+#[derive(Debug)]
+struct Slot<A> {
+    /// Which of the slot's workers it is.
+    generation: u32,
+    /// How it started: `None` while loading.
+    started: Option<Result<(ComputePath, String), String>>,
+    /// Photo jobs sent and not yet answered.
+    photo_jobs: Vec<PhotoJob<A>>,
+    /// The version of the model this worker was last sent to classify with: it keeps that
+    /// model, so the next photos go without it.
+    classifying: Option<ModelVersion>,
+}
+
+impl<A> Slot<A> {
+    /// A worker just created, loading.
+    fn new(generation: u32) -> Self {
+        Self {
+            generation,
+            started: None,
+            photo_jobs: Vec::new(),
+            classifying: None,
+        }
+    }
+
+    fn runs(&self) -> bool {
+        matches!(self.started, Some(Ok(_)))
+    }
+}
+
+/// The pool's bookkeeping: its workers, the work waiting and the runs in progress.
+#[derive(Debug)]
+pub struct Scheduler<A> {
+    /// The worker in each slot.
+    workers: Vec<Slot<A>>,
+    /// How many workers the pool grows to on the CPU path.
+    size: usize,
+    /// The compute path asked for, for the first worker.
+    choice: ComputeChoice,
+    /// Whether the page has the WebGPU build, for the first worker.
+    webgpu_build: bool,
+    /// Photo jobs waiting for a worker with room.
+    queue: VecDeque<PhotoJob<A>>,
+    /// Requests for the trainer sent while it was (re)starting, delivered once it runs.
+    for_trainer: Vec<(Request, Option<A>)>,
+    /// The training run the trainer is working on.
+    training: Option<JobId>,
+    /// The worker of each network run (fine-tuning, LoRA, from scratch), where its stop goes.
+    network_runs: HashMap<JobId, usize>,
+    /// Network runs still training, with what each costs (from scratch, about twice the others).
+    networks_training: BTreeMap<JobId, usize>,
+    /// The compute path and why, once the first worker has started.
+    path: Option<(ComputePath, String)>,
+    /// Why the WebGPU worker stopped, once it has: its CPU replacement's badge says so.
+    gpu_failure: Option<String>,
+    /// Photo jobs already sent again once after their worker died.
+    retried: HashSet<JobId>,
+    /// How many workers have been replaced.
+    replacements: usize,
+}
+
+impl<A: Clone> Scheduler<A> {
+    /// A pool that grows to `size` workers on the CPU path, its first worker starting with
+    /// `choice` (on the WebGPU build when `webgpu_build`); returns the first worker to create.
+    pub fn new(size: usize, choice: ComputeChoice, webgpu_build: bool) -> (Self, Spawn) {
+        let scheduler = Self {
+            workers: vec![Slot::new(0)],
+            size: size.max(1),
+            choice,
+            webgpu_build,
+            queue: VecDeque::new(),
+            for_trainer: Vec::new(),
+            training: None,
+            network_runs: HashMap::new(),
+            networks_training: BTreeMap::new(),
+            path: None,
+            gpu_failure: None,
+            retried: HashSet::new(),
+            replacements: 0,
+        };
+        let first = scheduler.spawn(TRAINER, 0);
+        (scheduler, first)
+    }
+
+    /// The worker to create in slot `index`: only the very first may take the GPU; a
+    /// replacement runs on the CPU.
+    fn spawn(&self, index: usize, generation: u32) -> Spawn {
+        let build = match (index, generation) {
+            (TRAINER, 0) if self.webgpu_build => Build::WebGpu,
+            _ => Build::Cpu,
+        };
+        Spawn {
+            worker: WorkerId { index, generation },
+            build,
+        }
+    }
+
+    /// Whether `id` is the worker now in its slot, not one it replaced.
+    fn is_current(&self, id: WorkerId) -> bool {
+        self.workers
+            .get(id.index)
+            .is_some_and(|w| w.generation == id.generation)
+    }
+
+    /// Worker `id`'s wasm runs: what it is to start the backbone with ([`Request::Start`],
+    /// which the page sends with the weights), `None` if a later worker replaced it. Only the
+    /// very first worker may take the GPU; a replacement runs on the CPU.
+    pub fn worker_loaded(&self, id: WorkerId) -> Option<ComputeChoice> {
+        self.is_current(id)
+            .then_some(match (id.index, id.generation) {
+                (TRAINER, 0) => self.choice,
+                _ => ComputeChoice::Cpu,
+            })
+    }
+
+    /// How many workers are up and take work.
+    fn running(&self) -> usize {
+        self.workers.iter().filter(|w| w.runs()).count()
+    }
+
+    fn trainer_runs(&self) -> bool {
+        self.workers[TRAINER].runs()
+    }
+
+    fn on_webgpu(&self, index: usize) -> bool {
+        matches!(
+            self.workers[index].started,
+            Some(Ok((ComputePath::WebGpu, _)))
+        )
+    }
+
+    /// Sends a request: photo jobs queue for the least busy worker; a network run goes to the
+    /// started worker training the fewest (so two runs use two cores), and what concerns it
+    /// later to that worker; the rest go to the trainer.
+    pub fn send(&mut self, request: Request, attachment: Option<A>) -> Vec<Post<A>> {
+        if let Request::Train { job, .. } = &request {
+            self.training = Some(*job);
+        }
+        let owner = match &request {
+            Request::TrainNetwork { job, kind, .. } => {
+                let index = self.least_busy_trainer();
+                let cost = match kind {
+                    NetworkTraining::FromScratch => 2,
+                    NetworkTraining::FineTune | NetworkTraining::Lora => 1,
+                };
+                self.network_runs.insert(*job, index);
+                self.networks_training.insert(*job, cost);
+                Some(index)
+            }
+            Request::StopTraining { job } => self.network_runs.get(job).copied(),
+            _ => None,
+        };
+        if let Some(worker) = owner.filter(|&index| index != TRAINER) {
+            return vec![Post {
+                worker,
+                request,
+                attachment,
+            }];
+        }
+        match photo_job(&request) {
+            Some(job) => {
+                self.queue.push_back(PhotoJob {
+                    job,
+                    request,
+                    attachment,
+                });
+                self.pump()
+            }
+            None if self.trainer_runs() => vec![Post {
+                worker: TRAINER,
+                request,
+                attachment,
+            }],
+            // A worker still loading would drop it: its loader takes only the wasm.
+            None => {
+                self.for_trainer.push((request, attachment));
+                Vec::new()
+            }
+        }
+    }
+
+    /// The started worker with the least network training to do (the trainer on ties).
+    fn least_busy_trainer(&self) -> usize {
+        let busy = |index: usize| -> usize {
+            self.networks_training
+                .iter()
+                .filter(|(job, _)| self.network_runs.get(job) == Some(&index))
+                .map(|(_, cost)| cost)
+                .sum()
+        };
+        (0..self.workers.len())
+            .filter(|&index| self.workers[index].runs())
+            .min_by_key(|&index| (busy(index), index))
+            .unwrap_or(TRAINER)
+    }
+
+    /// Worker `id` sent `event`: what the pool does about it. On the CPU path the pool grows by
+    /// one worker once the last one has started (or failed to).
+    pub fn on_event(
+        &mut self,
+        id: WorkerId,
+        event: Event,
+        attachment: Option<A>,
+    ) -> Vec<Command<A>> {
+        if !self.is_current(id) {
+            return Vec::new();
+        }
+        let mut commands = match event {
+            Event::Panicked { detail } => return self.worker_died(id, detail),
+            // The GPU failed under a photo (a lost or broken device): the worker is replaced on
+            // the CPU path and its photos go again, this one included, as when a worker dies.
+            Event::PhotoFailed {
+                error: PhotoError::Compute(detail),
+                ..
+            } if self.on_webgpu(id.index) => {
+                return self.worker_died(id, format!("WebGPU failed: {detail}"));
+            }
+            event => self.route(id.index, event, attachment),
+        };
+        if self.should_grow() {
+            let index = self.workers.len();
+            self.workers.push(Slot::new(0));
+            commands.push(Command::Spawn(self.spawn(index, 0)));
+        }
+        commands
+    }
+
+    /// Whether another worker should start now: the last one has started on the CPU path and
+    /// the pool is not full.
+    fn should_grow(&self) -> bool {
+        let last_started = self.workers.last().is_some_and(|w| w.started.is_some());
+        let on_cpu = matches!(
+            &self.workers[TRAINER].started,
+            Some(Ok((ComputePath::Cpu, _)))
+        );
+        on_cpu && last_started && self.workers.len() < self.size
+    }
+
+    /// Bookkeeping for a worker's event, which the page then hears.
+    fn route(&mut self, index: usize, event: Event, attachment: Option<A>) -> Vec<Command<A>> {
+        match &event {
+            Event::Started { path, reason } => {
+                return self.record_start(index, Ok((*path, reason.clone())));
+            }
+            Event::StartFailed { detail } => return self.record_start(index, Err(detail.clone())),
+            Event::Embedded { job, .. }
+            | Event::Classified { job, .. }
+            | Event::Previewed { job }
+            | Event::PhotoFailed { job, .. } => self.workers[index]
+                .photo_jobs
+                .retain(|photo| photo.job != *job),
+            Event::Trained { job, .. }
+            | Event::TrainingDiscarded { job }
+            | Event::TrainingFailed { job, .. }
+                if self.networks_training.remove(job).is_some() => {}
+            // The comparison's off-the-shelf ways end with a model too, beside the head's run.
+            Event::Trained { job, .. }
+            | Event::TrainingDiscarded { job }
+            | Event::TrainingFailed { job, .. }
+                if self.training == Some(*job) =>
+            {
+                self.training = None
+            }
+            _ => {}
+        }
+        let mut commands = self.pump_commands();
+        commands.push(Command::Tell(Report::Worker(event, attachment)));
+        commands
+    }
+
+    /// Notes how a worker started. The first decides the compute path and makes the pool
+    /// ready, or its failure fails the pool; each later one joins it, or is ended and gets no
+    /// work if it failed.
+    fn record_start(
+        &mut self,
+        index: usize,
+        outcome: Result<(ComputePath, String), String>,
+    ) -> Vec<Command<A>> {
+        let mut commands = Vec::new();
+        if let Err(detail) = &outcome {
+            commands.push(Command::Terminate {
+                worker: index,
+                ending: Ending::DidNotStart(detail.clone()),
+            });
+        }
+        let outcome = match (outcome, &self.gpu_failure) {
+            (Ok((ComputePath::Cpu, _)), Some(failure)) if index == TRAINER => Ok((
+                ComputePath::Cpu,
+                format!("WebGPU stopped working ({failure}); the CPU took over"),
+            )),
+            (outcome, _) => outcome,
+        };
+        self.workers[index].started = Some(outcome);
+        if index == TRAINER && self.trainer_runs() {
+            let held = std::mem::take(&mut self.for_trainer);
+            commands.extend(held.into_iter().map(|(request, attachment)| {
+                Command::Post(Post {
+                    worker: TRAINER,
+                    request,
+                    attachment,
+                })
+            }));
+        }
+        commands.extend(self.pump_commands());
+        match self.workers[TRAINER].started.clone() {
+            Some(Ok((path, reason))) => {
+                self.path.get_or_insert((path, reason.clone()));
+                commands.push(Command::Tell(Report::Ready {
+                    path,
+                    reason,
+                    workers: self.running(),
+                }));
+            }
+            Some(Err(detail)) if index == TRAINER => {
+                commands.push(Command::Tell(Report::Failed(detail)));
+            }
+            _ => {}
+        }
+        commands
+    }
+
+    /// Worker `id` died (a panic, an uncaught error): it is ended and replaced in its slot
+    /// (at most [`MAX_REPLACEMENTS`] times), its photos go back to the queue (or are reported,
+    /// the second time), and a run it was training fails.
+    pub fn worker_died(&mut self, id: WorkerId, detail: String) -> Vec<Command<A>> {
+        if !self.is_current(id) {
+            return Vec::new();
+        }
+        let index = id.index;
+        let mut commands = vec![Command::Terminate {
+            worker: index,
+            ending: Ending::Died(detail.clone()),
+        }];
+        if self.on_webgpu(index) {
+            self.gpu_failure = Some(detail.clone());
+        }
+        let dead = &mut self.workers[index];
+        dead.started = Some(Err(detail));
+        for photo in std::mem::take(&mut dead.photo_jobs).into_iter().rev() {
+            if self.retried.insert(photo.job) {
+                self.queue.push_front(photo);
+            } else {
+                let error = PhotoError::Compute("a model worker stopped twice on it".into());
+                let failed = Event::PhotoFailed {
+                    job: photo.job,
+                    error,
+                };
+                commands.push(Command::Tell(Report::Worker(failed, None)));
+            }
+        }
+        if index == TRAINER
+            && let Some(job) = self.training.take()
+        {
+            let error = TrainingError::Compute("the training worker stopped".into());
+            let failed = Event::TrainingFailed { job, error };
+            commands.push(Command::Tell(Report::Worker(failed, None)));
+        }
+        let lost: Vec<JobId> = self
+            .networks_training
+            .keys()
+            .copied()
+            .filter(|job| self.network_runs.get(job) == Some(&index))
+            .collect();
+        for job in lost {
+            self.networks_training.remove(&job);
+            let error = TrainingError::Compute("the worker training it stopped".into());
+            let failed = Event::TrainingFailed { job, error };
+            commands.push(Command::Tell(Report::Worker(failed, None)));
+        }
+        if self.replacements < MAX_REPLACEMENTS {
+            self.replacements += 1;
+            self.workers[index] = Slot::new(id.generation + 1);
+            commands.push(Command::Spawn(self.spawn(index, id.generation + 1)));
+        } else {
+            let failure = Report::Failed("model workers keep stopping".into());
+            commands.push(Command::Tell(failure));
+        }
+        commands.extend(self.pump_commands());
+        // The badge shows one worker fewer until the replacement has loaded.
+        if let Some((path, reason)) = self.path.clone() {
+            commands.push(Command::Tell(Report::Ready {
+                path,
+                reason,
+                workers: self.running(),
+            }));
+        }
+        commands
+    }
+
+    /// The worker of a [`Command::Spawn`] could not be created (`error`): a new slot is given
+    /// up until the next event; a replacement is not counted, its slot stays without a running
+    /// worker, and the pool reports the failure.
+    pub fn spawn_failed(&mut self, id: WorkerId, error: String) -> Option<Report<A>> {
+        if id.generation == 0 {
+            self.workers.truncate(id.index);
+            return None;
+        }
+        self.replacements -= 1;
+        self.workers[id.index].started = Some(Err(error.clone()));
+        Some(Report::Failed(error))
+    }
+
+    fn pump_commands(&mut self) -> Vec<Command<A>> {
+        self.pump().into_iter().map(Command::Post).collect()
+    }
+
+    /// Hands queued photo jobs to workers with room for them.
+    fn pump(&mut self) -> Vec<Post<A>> {
+        let mut posts = Vec::new();
+        loop {
+            let only_one = self.running() == 1;
+            let training = self.training.is_some();
+            let free = self
+                .workers
+                .iter()
+                .enumerate()
+                .filter(|(index, w)| {
+                    w.runs()
+                        && w.photo_jobs.len() < JOBS_PER_WORKER
+                        && (only_one || !training || *index != TRAINER)
+                })
+                .min_by_key(|(_, w)| w.photo_jobs.len())
+                .map(|(index, _)| index);
+            // A job leaves the queue only once a worker can take it.
+            let Some(index) = free else { return posts };
+            let Some(photo) = self.queue.pop_front() else {
+                return posts;
+            };
+            let worker = &mut self.workers[index];
+            let request = match &photo.request {
+                // The worker holds this model already: the photo goes without it.
+                Request::Classify { job, version, .. } if worker.classifying == Some(*version) => {
+                    Request::Classify {
+                        job: *job,
+                        version: *version,
+                        model: None,
+                    }
+                }
+                request => {
+                    if let Request::Classify { version, .. } = request {
+                        worker.classifying = Some(*version);
+                    }
+                    request.clone()
+                }
+            };
+            posts.push(Post {
+                worker: index,
+                request,
+                attachment: photo.attachment.clone(),
+            });
+            worker.photo_jobs.push(photo);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use headstart_core::embedding::EMBEDDING_DIM;
+    use headstart_core::training::{
+        HeadWeights, ModelWeights, SplitSizes, TrainedModel, TrainingSettings,
+    };
+
+    /// The attachment: a photo's number.
+    type Commands = Vec<Command<u32>>;
+
+    fn id(index: usize, generation: u32) -> WorkerId {
+        WorkerId { index, generation }
+    }
+
+    fn embed(job: u32) -> Request {
+        Request::Embed { job: JobId(job) }
+    }
+
+    /// A worker's answer to a photo it could not decode.
+    fn not_an_image(job: u32) -> Event {
+        Event::PhotoFailed {
+            job: JobId(job),
+            error: PhotoError::NotAnImage,
+        }
+    }
+
+    fn train(job: u32) -> Request {
+        Request::Train {
+            job: JobId(job),
+            version: ModelVersion(job),
+            class_names: vec!["a".into(), "b".into()],
+            examples: Vec::new(),
+            validation: Vec::new(),
+            views: Vec::new(),
+            settings: TrainingSettings::default(),
+        }
+    }
+
+    fn train_network(job: u32, kind: NetworkTraining) -> Request {
+        Request::TrainNetwork {
+            job: JobId(job),
+            version: ModelVersion(job),
+            class_names: vec!["a".into(), "b".into()],
+            kind,
+            labels: Vec::new(),
+            validation: Vec::new(),
+            settings: TrainingSettings::default(),
+        }
+    }
+
+    fn stop(job: u32) -> Request {
+        Request::StopTraining { job: JobId(job) }
+    }
+
+    fn classify(job: u32, version: u32) -> Request {
+        let model = TrainedModel {
+            version: ModelVersion(version),
+            class_names: vec!["a".into(), "b".into()],
+            settings: TrainingSettings::default(),
+            split: SplitSizes {
+                train: 2,
+                views: 0,
+                validation: 0,
+            },
+            history: Vec::new(),
+            stopped_early: false,
+            restored_epoch: None,
+            validation: Vec::new(),
+            weights: ModelWeights::Head(HeadWeights {
+                weight: vec![0.0; EMBEDDING_DIM * 2],
+                bias: vec![0.0; 2],
+            }),
+            trainable_params: 0,
+            training_ms: 0.0,
+        };
+        Request::Classify {
+            job: JobId(job),
+            version: ModelVersion(version),
+            model: Some(Box::new(model)),
+        }
+    }
+
+    fn ready(workers: usize) -> Report<u32> {
+        Report::Ready {
+            path: ComputePath::Cpu,
+            reason: "SIMD".into(),
+            workers,
+        }
+    }
+
+    /// Worker `id` loads its wasm and then, on the CPU path, the backbone.
+    fn start(pool: &mut Scheduler<u32>, id: WorkerId) -> Commands {
+        assert!(pool.worker_loaded(id).is_some(), "{id:?} is not current");
+        let started = Event::Started {
+            path: ComputePath::Cpu,
+            reason: "SIMD".into(),
+        };
+        pool.on_event(id, started, None)
+    }
+
+    /// A pool of `size` workers, all started on the CPU path.
+    fn started(size: usize) -> Scheduler<u32> {
+        let (mut pool, first) = Scheduler::new(size, ComputeChoice::Cpu, false);
+        let mut next = Some(first.worker);
+        while let Some(worker) = next {
+            next = spawns(&start(&mut pool, worker)).first().map(|s| s.worker);
+        }
+        assert_eq!(pool.running(), size);
+        pool
+    }
+
+    /// Two started workers, photo 1 on worker 0 and photo 2 on worker 1, which dies: the
+    /// pool, and what followed the death.
+    fn worker_1_dies_with_a_photo() -> (Scheduler<u32>, Commands) {
+        let mut pool = started(2);
+        let sent: Vec<_> = (1..=2).flat_map(|n| pool.send(embed(n), Some(n))).collect();
+        assert_eq!(destinations(&sent), [(0, 1), (1, 2)]);
+        let died = pool.worker_died(id(1, 0), "unreachable".into());
+        (pool, died)
+    }
+
+    fn posted(commands: &[Command<u32>]) -> Vec<Post<u32>> {
+        let post = |command: &Command<u32>| match command {
+            Command::Post(post) => Some(post.clone()),
+            _ => None,
+        };
+        commands.iter().filter_map(post).collect()
+    }
+
+    fn spawns(commands: &[Command<u32>]) -> Vec<Spawn> {
+        let spawn = |command: &Command<u32>| match command {
+            Command::Spawn(spawn) => Some(*spawn),
+            _ => None,
+        };
+        commands.iter().filter_map(spawn).collect()
+    }
+
+    fn reports(commands: &[Command<u32>]) -> Vec<Report<u32>> {
+        let report = |command: &Command<u32>| match command {
+            Command::Tell(report) => Some(report.clone()),
+            _ => None,
+        };
+        commands.iter().filter_map(report).collect()
+    }
+
+    /// Which worker got which job.
+    fn destinations(posts: &[Post<u32>]) -> Vec<(usize, u32)> {
+        let job = |request: &Request| match request {
+            Request::Train { job, .. }
+            | Request::TrainNetwork { job, .. }
+            | Request::StopTraining { job } => *job,
+            request => photo_job(request).expect("a request with a job"),
+        };
+        let destination = |post: &Post<u32>| (post.worker, job(&post.request).0);
+        posts.iter().map(destination).collect()
+    }
+
+    #[test]
+    fn photos_go_to_the_least_busy_worker_two_at_a_time() {
+        let mut pool = started(2);
+        let sent: Vec<_> = (1..=5).flat_map(|n| pool.send(embed(n), Some(n))).collect();
+        assert_eq!(destinations(&sent), [(0, 1), (1, 2), (0, 3), (1, 4)]);
+        let photo = |post: &Post<u32>| photo_job(&post.request).map(|job| job.0);
+        assert!(sent.iter().all(|post| post.attachment == photo(post)));
+        // Worker 1 answers a photo: the fifth goes to it, and the page hears the answer.
+        let answered = pool.on_event(id(1, 0), not_an_image(2), Some(20));
+        assert_eq!(destinations(&posted(&answered)), [(1, 5)]);
+        assert_eq!(posted(&answered)[0].attachment, Some(5));
+        assert_eq!(
+            reports(&answered),
+            [Report::Worker(not_an_image(2), Some(20))]
+        );
+    }
+
+    #[test]
+    fn while_a_head_trains_the_trainer_takes_photos_only_when_it_is_the_only_worker() {
+        let mut pool = started(2);
+        assert_eq!(destinations(&pool.send(train(1), None)), [(0, 1)]);
+        let photos: Vec<_> = (2..=4).flat_map(|n| pool.send(embed(n), Some(n))).collect();
+        assert_eq!(destinations(&photos), [(1, 2), (1, 3)]);
+        // The run ends: the trainer takes the photo that waited.
+        let ended = Event::TrainingDiscarded { job: JobId(1) };
+        assert_eq!(
+            destinations(&posted(&pool.on_event(id(0, 0), ended, None))),
+            [(0, 4)]
+        );
+
+        let mut alone = started(1);
+        alone.send(train(1), None);
+        assert_eq!(destinations(&alone.send(embed(2), Some(2))), [(0, 2)]);
+    }
+
+    #[test]
+    fn network_runs_go_to_the_worker_with_the_least_network_training_and_scratch_counts_double() {
+        use NetworkTraining::{FineTune, FromScratch, Lora};
+        let mut pool = started(2);
+        let runs = [(1, FromScratch), (2, FineTune), (3, Lora), (4, FineTune)];
+        let sent: Vec<_> = runs
+            .into_iter()
+            .flat_map(|(job, kind)| pool.send(train_network(job, kind), None))
+            .collect();
+        // From scratch costs worker 0 two; the next two runs (one each) go to worker 1 until it
+        // has as much to do; on a tie the trainer takes the run.
+        assert_eq!(destinations(&sent), [(0, 1), (1, 2), (1, 3), (0, 4)]);
+        // Worker 1's runs end: it has the least to do again.
+        for job in [2, 3] {
+            let ended = Event::TrainingDiscarded { job: JobId(job) };
+            pool.on_event(id(1, 0), ended, None);
+        }
+        let next = pool.send(train_network(5, FromScratch), None);
+        assert_eq!(destinations(&next), [(1, 5)]);
+    }
+
+    #[test]
+    fn a_stop_goes_to_the_worker_training_its_run() {
+        let mut pool = started(2);
+        pool.send(train_network(1, NetworkTraining::FromScratch), None);
+        pool.send(train_network(2, NetworkTraining::FineTune), None);
+        assert_eq!(destinations(&pool.send(stop(2), None)), [(1, 2)]);
+        assert_eq!(destinations(&pool.send(stop(1), None)), [(0, 1)]);
+        // A head's run is the trainer's.
+        pool.send(train(3), None);
+        assert_eq!(destinations(&pool.send(stop(3), None)), [(0, 3)]);
+    }
+
+    #[test]
+    fn a_photo_classified_with_a_model_the_worker_holds_goes_without_it() {
+        let mut pool = started(2);
+        let sent: Vec<_> = [(1, 1), (2, 1), (3, 1), (4, 2)]
+            .into_iter()
+            .flat_map(|(job, version)| pool.send(classify(job, version), Some(job)))
+            .collect();
+        let with_model: Vec<_> = sent
+            .iter()
+            .map(|post| match &post.request {
+                Request::Classify { model, .. } => (post.worker, model.is_some()),
+                other => panic!("sent {other:?}"),
+            })
+            .collect();
+        // Each worker gets model 1 once, and model 2 when it first classifies with it.
+        assert_eq!(with_model, [(0, true), (1, true), (0, false), (1, true)]);
+        assert_eq!(destinations(&sent), [(0, 1), (1, 2), (0, 3), (1, 4)]);
+    }
+
+    #[test]
+    fn a_dead_workers_photos_are_sent_again_once_then_reported_failed() {
+        let (mut pool, died) = worker_1_dies_with_a_photo();
+        // Its photo goes to the worker left, and the badge counts one worker.
+        assert_eq!(
+            died[0],
+            Command::Terminate {
+                worker: 1,
+                ending: Ending::Died("unreachable".into())
+            }
+        );
+        assert_eq!(destinations(&posted(&died)), [(0, 2)]);
+        assert_eq!(posted(&died)[0].attachment, Some(2));
+        assert_eq!(reports(&died), [ready(1)]);
+        // Worker 0 dies with both: photo 2 has been sent again once already and fails; photo 1
+        // waits for a worker.
+        let died = pool.worker_died(id(0, 0), "unreachable".into());
+        assert!(posted(&died).is_empty());
+        let failed = Event::PhotoFailed {
+            job: JobId(2),
+            error: PhotoError::Compute("a model worker stopped twice on it".into()),
+        };
+        assert_eq!(reports(&died), [Report::Worker(failed, None), ready(0)]);
+        assert_eq!(destinations(&posted(&start(&mut pool, id(1, 1)))), [(1, 1)]);
+    }
+
+    #[test]
+    fn a_dead_trainer_fails_the_head_it_was_training() {
+        let mut pool = started(2);
+        pool.send(train(1), None);
+        let died = pool.worker_died(id(0, 0), "unreachable".into());
+        let failed = Event::TrainingFailed {
+            job: JobId(1),
+            error: TrainingError::Compute("the training worker stopped".into()),
+        };
+        assert_eq!(reports(&died), [Report::Worker(failed, None), ready(1)]);
+        // No run trains any more: worker 1 is not kept for it, its replacement gets photos.
+        start(&mut pool, id(0, 1));
+        let photos: Vec<_> = (2..=3).flat_map(|n| pool.send(embed(n), Some(n))).collect();
+        assert_eq!(destinations(&photos), [(0, 2), (1, 3)]);
+    }
+
+    #[test]
+    fn a_network_run_fails_when_its_worker_dies() {
+        let mut pool = started(2);
+        pool.send(train_network(1, NetworkTraining::FromScratch), None);
+        pool.send(train_network(2, NetworkTraining::FineTune), None);
+        let died = pool.worker_died(id(1, 0), "unreachable".into());
+        let failed = Event::TrainingFailed {
+            job: JobId(2),
+            error: TrainingError::Compute("the worker training it stopped".into()),
+        };
+        assert_eq!(reports(&died), [Report::Worker(failed, None), ready(1)]);
+        // Run 1 trains on: the trainer's replacement would fail it, worker 1's does not.
+        let died = pool.worker_died(id(1, 1), "unreachable".into());
+        assert_eq!(reports(&died), [ready(1)]);
+    }
+
+    #[test]
+    fn events_from_a_replaced_worker_are_ignored() {
+        let (mut pool, died) = worker_1_dies_with_a_photo();
+        assert_eq!(
+            spawns(&died),
+            [Spawn {
+                worker: id(1, 1),
+                build: Build::Cpu
+            }]
+        );
+        // The old worker's late answer, load and death change nothing.
+        assert!(pool.on_event(id(1, 0), not_an_image(2), None).is_empty());
+        assert_eq!(pool.worker_loaded(id(1, 0)), None);
+        assert!(pool.worker_died(id(1, 0), "again".into()).is_empty());
+        // Its replacement is heard.
+        assert_eq!(pool.worker_loaded(id(1, 1)), Some(ComputeChoice::Cpu));
+        assert_eq!(reports(&start(&mut pool, id(1, 1))), [ready(2)]);
+    }
+
+    #[test]
+    fn the_pool_grows_one_worker_at_a_time_on_the_cpu_path_only() {
+        let (mut pool, first) = Scheduler::<u32>::new(3, ComputeChoice::Cpu, false);
+        assert_eq!(
+            first,
+            Spawn {
+                worker: id(0, 0),
+                build: Build::Cpu
+            }
+        );
+        let started = start(&mut pool, first.worker);
+        let second = Spawn {
+            worker: id(1, 0),
+            build: Build::Cpu,
+        };
+        assert_eq!(started, [Command::Tell(ready(1)), Command::Spawn(second)]);
+        // Nothing more until that one has started or failed to; one that failed is ended.
+        assert_eq!(
+            pool.on_event(id(0, 0), Event::Pong, None),
+            [Command::Tell(Report::Worker(Event::Pong, None))]
+        );
+        let failed = Event::StartFailed {
+            detail: "out of memory".into(),
+        };
+        let third = Spawn {
+            worker: id(2, 0),
+            build: Build::Cpu,
+        };
+        assert_eq!(
+            pool.on_event(id(1, 0), failed, None),
+            [
+                Command::Terminate {
+                    worker: 1,
+                    ending: Ending::DidNotStart("out of memory".into())
+                },
+                Command::Tell(ready(1)),
+                Command::Spawn(third)
+            ]
+        );
+        assert_eq!(start(&mut pool, id(2, 0)), [Command::Tell(ready(2))]);
+
+        // On WebGPU the first worker stays alone.
+        let (mut gpu, first) = Scheduler::<u32>::new(3, ComputeChoice::Auto, true);
+        assert_eq!(first.build, Build::WebGpu);
+        assert_eq!(gpu.worker_loaded(first.worker), Some(ComputeChoice::Auto));
+        let started = Event::Started {
+            path: ComputePath::WebGpu,
+            reason: "a hardware adapter".into(),
+        };
+        let ready = Report::Ready {
+            path: ComputePath::WebGpu,
+            reason: "a hardware adapter".into(),
+            workers: 1,
+        };
+        assert_eq!(
+            gpu.on_event(first.worker, started, None),
+            [Command::Tell(ready)]
+        );
+    }
+
+    #[test]
+    fn a_first_worker_that_cannot_start_fails_the_pool() {
+        let (mut pool, first) = Scheduler::<u32>::new(2, ComputeChoice::Cpu, false);
+        let failed = Event::StartFailed {
+            detail: "no SIMD".into(),
+        };
+        assert_eq!(
+            pool.on_event(first.worker, failed, None),
+            [
+                Command::Terminate {
+                    worker: 0,
+                    ending: Ending::DidNotStart("no SIMD".into())
+                },
+                Command::Tell(Report::Failed("no SIMD".into()))
+            ]
+        );
+    }
+
+    #[test]
+    fn replacements_stop_after_max_replacements() {
+        let mut pool = started(1);
+        for generation in 0..MAX_REPLACEMENTS as u32 {
+            let died = pool.worker_died(id(0, generation), "crashed".into());
+            assert_eq!(spawns(&died).len(), 1, "replacement {generation}");
+        }
+        let last = id(0, MAX_REPLACEMENTS as u32);
+        let died = pool.worker_died(last, "crashed".into());
+        assert!(spawns(&died).is_empty());
+        let gave_up = Report::Failed("model workers keep stopping".into());
+        assert_eq!(reports(&died), [gave_up, ready(0)]);
+    }
+
+    #[test]
+    fn a_worker_that_cannot_be_created_is_tried_again_or_fails_the_pool() {
+        // A new slot: the pool tries again after the next event.
+        let (mut pool, first) = Scheduler::<u32>::new(2, ComputeChoice::Cpu, false);
+        let grown = spawns(&start(&mut pool, first.worker));
+        assert_eq!(pool.spawn_failed(grown[0].worker, "no".into()), None);
+        assert_eq!(
+            spawns(&pool.on_event(first.worker, Event::Pong, None)),
+            grown
+        );
+        // A replacement: the pool fails.
+        let died = pool.worker_died(first.worker, "unreachable".into());
+        let replacement = spawns(&died)[0].worker;
+        assert_eq!(
+            pool.spawn_failed(replacement, "too many workers".into()),
+            Some(Report::Failed("too many workers".into()))
+        );
+    }
+
+    #[test]
+    fn requests_for_the_trainer_wait_until_it_runs() {
+        let (mut pool, first) = Scheduler::<u32>::new(1, ComputeChoice::Cpu, false);
+        assert!(pool.send(Request::Ping, Some(7)).is_empty());
+        let ping = Post {
+            worker: 0,
+            request: Request::Ping,
+            attachment: Some(7),
+        };
+        assert_eq!(
+            posted(&start(&mut pool, first.worker)),
+            std::slice::from_ref(&ping)
+        );
+        // Again while its replacement starts.
+        pool.worker_died(first.worker, "unreachable".into());
+        assert!(pool.send(Request::Ping, Some(7)).is_empty());
+        assert_eq!(posted(&start(&mut pool, id(0, 1))), [ping]);
+    }
+
+    #[test]
+    fn a_gpu_failing_under_a_photo_hands_its_work_to_the_cpu_and_the_badge_says_why() {
+        let (mut pool, first) = Scheduler::<u32>::new(2, ComputeChoice::Auto, true);
+        let started = Event::Started {
+            path: ComputePath::WebGpu,
+            reason: "a hardware adapter".into(),
+        };
+        pool.on_event(first.worker, started, None);
+        pool.send(embed(1), Some(1));
+        let lost = Event::PhotoFailed {
+            job: JobId(1),
+            error: PhotoError::Compute("device lost".into()),
+        };
+        let lost = pool.on_event(first.worker, lost, None);
+        let died = Ending::Died("WebGPU failed: device lost".into());
+        assert_eq!(
+            lost[0],
+            Command::Terminate {
+                worker: 0,
+                ending: died
+            }
+        );
+        let replacement = Spawn {
+            worker: id(0, 1),
+            build: Build::Cpu,
+        };
+        assert_eq!(spawns(&lost), [replacement]);
+        // The photo is not reported: it goes again, to the replacement, on the CPU.
+        assert!(posted(&lost).is_empty());
+        assert!(
+            !reports(&lost)
+                .iter()
+                .any(|r| matches!(r, Report::Worker(..)))
+        );
+        assert_eq!(pool.worker_loaded(id(0, 1)), Some(ComputeChoice::Cpu));
+        let replaced = start(&mut pool, id(0, 1));
+        assert_eq!(destinations(&posted(&replaced)), [(0, 1)]);
+        let ready = Report::Ready {
+            path: ComputePath::Cpu,
+            reason: "WebGPU stopped working (WebGPU failed: device lost); the CPU took over".into(),
+            workers: 1,
+        };
+        assert_eq!(reports(&replaced), [ready]);
+        // On the CPU the pool grows, and a photo the CPU fails on is only reported.
+        assert_eq!(spawns(&replaced).len(), 1);
+        let failed = Event::PhotoFailed {
+            job: JobId(1),
+            error: PhotoError::Compute("out of memory".into()),
+        };
+        let answered = pool.on_event(id(0, 1), failed.clone(), None);
+        assert_eq!(reports(&answered), [Report::Worker(failed, None)]);
+    }
+}
