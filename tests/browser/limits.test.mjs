@@ -41,7 +41,7 @@ test("a photo too large to decode is refused by name, a large one is used, and t
   await page.getByTestId("class-card").nth(0).getByTestId("class-upload").setInputFiles([liar, large, text, ...good]);
   await waitForCounts(page, ["3 photos", "0 photos"]);
   const notices = await page.getByTestId("notices").textContent();
-  assert.match(notices, /"claims-50000x50000.png" was skipped: it is 50000 × 50000 pixels, more than the 200 million a photo may have\./);
+  assert.match(notices, /"claims-50000x50000.png" was skipped: it is 50,000 × 50,000 pixels, more than the 200 million a photo may have\./);
   assert.match(notices, /"notes.jpg" was skipped: this is not an image the browser can decode\./);
   const names = await page.getByTestId("class-card").nth(0).locator("img").evaluateAll((imgs) => imgs.map((i) => i.alt));
   assert.deepEqual(names.sort(), ["large-6400x4800.png", ...good.map((f) => f.split("/").at(-1))].sort());

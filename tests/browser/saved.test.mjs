@@ -92,7 +92,7 @@ test("a reload brings back classes, photos and the trained model without embeddi
   assert.equal(await page.getByTestId("epochs").inputValue(), "12");
   assert.equal(await page.getByTestId("model-info").textContent(), modelBefore);
   assert.deepEqual(await confusion(page), confusionBefore, "the validation results came back too");
-  assert.match(await page.getByTestId("notices").textContent(), /Welcome back: your classes and 15 photo\(s\) and your model are here/);
+  assert.match(await page.getByTestId("notices").textContent(), /Welcome back: your classes and 15 photos and your model are here/);
   assert.equal(await page.evaluate(() => window.__embeddedAny), false, "no photo was embedded again");
   assert.deepEqual(await pageProbabilities(page, queries), before, "the restored model classifies exactly as before");
 

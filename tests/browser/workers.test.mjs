@@ -145,12 +145,12 @@ test("Stop ends a training run, keeps what was trained and the photos, and the p
   await setEpochs(page, 5000);
   await page.getByTestId("train").click();
   // Wait until a few epochs have run, then stop.
-  await page.waitForFunction(() => /Epoch ([5-9]|\d\d+) of 5000/.test(document.querySelector('[data-testid="train-status"]').textContent), null, { timeout: WAIT_MS });
+  await page.waitForFunction(() => /Epoch ([5-9]|\d\d+) of 5,000/.test(document.querySelector('[data-testid="train-status"]').textContent), null, { timeout: WAIT_MS });
   await page.getByTestId("stop-training").click();
   assert.equal(await waitForTraining(page), "done");
   const status = page.getByTestId("train-status");
   assert.equal(await status.getAttribute("data-stopped-early"), "true");
-  const stoppedAt = (await status.textContent()).match(/Stopped after epoch (\d+) of 5000; kept the model/);
+  const stoppedAt = (await status.textContent()).match(/Stopped after epoch (\d+) of 5,000; kept the model/);
   assert.ok(stoppedAt, await status.textContent());
   // The learning curves show every epoch that ran, and no more.
   assert.equal(await page.getByTestId("curves").getAttribute("data-epochs"), stoppedAt[1]);
@@ -290,13 +290,33 @@ test("a model worker that crashes is replaced: its photos are still added and th
   assert.ok(consoleErrors.length > 0 && consoleErrors.every((e) => /crash|stopped|unreachable|RuntimeError|panicked/i.test(e)), JSON.stringify(consoleErrors));
 });
 
-test("a panic in the page shows one banner that says what happened and what to do", { timeout: WAIT_MS }, async () => {
+test("a panic in the page shows one banner that says what happened and what to do, and a reload brings the work back", { timeout: WAIT_MS }, async () => {
   const { page, consoleErrors } = await openPage(session.browser, session.server.origin, "?test-hooks");
   await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await page.getByTestId("load-samples").click();
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  // Every photo's save has landed.
+  const savedPhotos = () =>
+    new Promise((resolve, reject) => {
+      const open = indexedDB.open("headstart");
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const count = open.result.transaction("photos").objectStore("photos").count();
+        count.onsuccess = () => resolve(count.result);
+      };
+    });
+  for (let tries = 0; (await page.evaluate(savedPhotos)) < 15; tries++) {
+    assert.ok(tries < 600, "the photos were saved");
+    await page.waitForTimeout(200);
+  }
   for (let i = 0; i < 2; i++) await page.evaluate(() => window.headstartPanicPage()).catch(() => {});
   const banner = page.getByTestId("fatal-error");
   assert.equal(await banner.count(), 1, "one banner, however many panics");
   assert.equal(await banner.getAttribute("role"), "alert");
-  assert.match(await banner.textContent(), /internal error.*Nothing was sent anywhere.*Reload the page/s);
+  assert.match(await banner.textContent(), /internal error.*Nothing was sent anywhere.*Reload the page.*work.*comes back/s);
   assert.ok(consoleErrors.some((e) => /a test asked the page to panic/.test(e)), JSON.stringify(consoleErrors));
+  await page.reload();
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  assert.equal(await page.getByTestId("fatal-error").count(), 0);
 });

@@ -380,8 +380,9 @@ impl<T: Clone> AppState<T> {
 mod tests {
     use super::*;
     use crate::test_support::{Effects, State, embedding, files, ready, sent_jobs, with_photos};
-    use crate::{Action, Effect};
+    use crate::{Action, Blocker, Effect};
     use headstart_core::protocol::PhotoError;
+    use headstart_text::Catalog;
 
     #[test]
     fn starts_with_two_empty_classes_and_names_new_ones_uniquely() {
@@ -413,10 +414,7 @@ mod tests {
             Effect::Send(Request::Embed { .. }, Some("a.png"))
         ));
         assert_eq!(state.photos_being_added(), 2);
-        assert_eq!(
-            state.training_blocker().unwrap(),
-            "Wait until all photos are added."
-        );
+        assert_eq!(state.training_blocker(), Some(Blocker::PhotosBeingAdded));
 
         state.apply::<&str>(Action::Worker(
             Event::Embedded {
@@ -437,7 +435,7 @@ mod tests {
         assert_eq!(state.classes[0].photos.len(), 1);
         assert_eq!(state.classes[0].photos[0].thumbnail, "thumb-a");
         assert_eq!(
-            state.notices.last().unwrap().sentence(),
+            Catalog::english().render(&state.notices.last().unwrap().message()),
             "\"b.png\" was skipped: this is not an image the browser can decode."
         );
     }

@@ -69,7 +69,7 @@ impl<T: Clone> AppState<T> {
         let request = Request::Classify {
             job,
             version: model.version,
-            model: Some(Box::new(model.clone())),
+            model: Some(Box::new(TrainedModel::clone(model))),
         };
         (job, Effect::Send(request, Some(file)))
     }

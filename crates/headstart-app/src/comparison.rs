@@ -1,6 +1,8 @@
 //! The comparison of ways to train: the student predicts a ranking, then every way trains on
 //! the same split of the same photos; the final test ranks them.
 
+use std::rc::Rc;
+use crate::Blocker;
 use crate::jobs::unanswered;
 use crate::run_plan::RunData;
 use crate::{AppState, Effect, Notice, PhotoId, RunPurpose};
@@ -48,8 +50,8 @@ pub struct WayResult {
     pub test_accuracy: Option<f32>,
     /// Its learning curves (gradient-trained ways).
     pub history: Vec<EpochReport>,
-    /// The model it made, once done.
-    pub(crate) model: Option<TrainedModel>,
+    /// The model it made, once done (shared, as the model in use is).
+    pub(crate) model: Option<Rc<TrainedModel>>,
     pub(crate) job: Option<JobId>,
 }
 
@@ -76,7 +78,7 @@ impl WayResult {
         self.trainable_params = model.trainable_params;
         self.training_ms = Some(model.training_ms);
         self.history = model.history.clone();
-        self.model = Some(model);
+        self.model = Some(Rc::new(model));
     }
 }
 
@@ -125,13 +127,11 @@ impl<T: Clone> AppState<T> {
     /// a predicted ranking.
     pub(crate) fn run_comparison<F>(&mut self) -> Vec<Effect<F, T>> {
         let Some(predicted) = self.predicted_ranking() else {
-            self.notify(Notice::CannotTrain(
-                "First choose your prediction: which way will do best?".into(),
-            ));
+            self.notify(Notice::Blocked(Blocker::PredictFirst));
             return Vec::new();
         };
-        if let Some(reason) = self.training_blocker() {
-            self.notify(Notice::CannotTrain(reason));
+        if let Some(blocker) = self.training_blocker() {
+            self.notify(Notice::Blocked(blocker));
             return Vec::new();
         }
         let plan = self.run_plan(RunPurpose::Comparison);

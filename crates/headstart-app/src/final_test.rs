@@ -1,6 +1,8 @@
 //! The final test: the model in use and every trained way of the comparison on the photos each
 //! kept aside, used once, at the end; its result goes stale when anything it measured changes.
 
+use std::rc::Rc;
+use crate::Blocker;
 use crate::jobs::{PendingJob, unanswered};
 use crate::{AppState, Effect, Notice, Photo, PhotoId};
 use headstart_core::embedding::Embedding;
@@ -40,14 +42,14 @@ impl FinalTest {
 
 /// One test of the final test: what it tests (the model in use: `None`), with what model, on
 /// which test photos with their labels.
-type Test = (Option<Way>, TrainedModel, Vec<(PhotoId, usize)>);
+type Test = (Option<Way>, Rc<TrainedModel>, Vec<(PhotoId, usize)>);
 
 impl<T: Clone> AppState<T> {
     /// Sends the model in use and every trained way of the comparison for the final test,
     /// each with its own split's test photos.
     pub(crate) fn final_test<F>(&mut self) -> Vec<Effect<F, T>> {
-        if let Some(reason) = self.final_test_blocker() {
-            self.notify(Notice::CannotTrain(reason.into()));
+        if let Some(blocker) = self.final_test_blocker() {
+            self.notify(Notice::Blocked(blocker));
             return Vec::new();
         }
         let tests = self.final_tests();
@@ -118,7 +120,7 @@ impl<T: Clone> AppState<T> {
         }
         let request = Request::Evaluate {
             job,
-            model: Box::new(model),
+            model: Box::new(TrainedModel::clone(&model)),
             embeddings,
         };
         match needs_inputs {
@@ -140,14 +142,14 @@ impl<T: Clone> AppState<T> {
             .collect()
     }
 
-    /// Why the final test cannot run now, in words for the student; `None` when it can.
-    pub fn final_test_blocker(&self) -> Option<&'static str> {
+    /// Why the final test cannot run now; `None` when it can.
+    pub fn final_test_blocker(&self) -> Option<Blocker> {
         let comparison_done = self
             .comparison
             .as_ref()
             .is_some_and(|c| c.results.iter().any(|r| r.model.is_some()));
         if self.model.is_none() && !comparison_done {
-            return Some("Train a model or run the comparison first.");
+            return Some(Blocker::FinalTestNeedsModel);
         }
         if self.model_test.photos.is_empty()
             && self
@@ -155,14 +157,14 @@ impl<T: Clone> AppState<T> {
                 .as_ref()
                 .is_none_or(|c| c.test_photos.is_empty())
         {
-            return Some("No photos were kept for the test: set a test share and train again.");
+            return Some(Blocker::FinalTestNoPhotos);
         }
         if self
             .pending
             .values()
             .any(|job| matches!(job, PendingJob::FinalTest { .. }))
         {
-            return Some("The final test is running.");
+            return Some(Blocker::FinalTestRunning);
         }
         None
     }
@@ -196,9 +198,7 @@ impl<T: Clone> AppState<T> {
                 .filter(|(row, label)| top1(row).0 == **label)
                 .count(),
             outcome => {
-                self.notify(Notice::CannotTrain(
-                    "The final test failed; try it again.".into(),
-                ));
+                self.notify(Notice::FinalTestFailed);
                 return vec![Effect::Log(format!("final test: {outcome:?}"))];
             }
         };
@@ -224,7 +224,7 @@ impl<T: Clone> AppState<T> {
 #[cfg(test)]
 mod tests {
     use crate::test_support::{Effects, finish, ready, with_photos};
-    use crate::{Action, Effect};
+    use crate::{Action, Blocker, Effect};
     use headstart_core::protocol::{Event, Request};
 
     #[test]
@@ -235,7 +235,7 @@ mod tests {
         with_photos(&mut state, b, 5);
         assert_eq!(
             state.final_test_blocker(),
-            Some("Train a model or run the comparison first.")
+            Some(Blocker::FinalTestNeedsModel)
         );
         let effects: Effects = state.apply(Action::Train);
         let Some(Effect::Send(Request::Train { examples, .. }, None)) = effects.first() else {
@@ -266,10 +266,7 @@ mod tests {
                 .iter()
                 .all(|e| !trained_on.contains(&e.values()[0]))
         );
-        assert_eq!(
-            state.final_test_blocker(),
-            Some("The final test is running.")
-        );
+        assert_eq!(state.final_test_blocker(), Some(Blocker::FinalTestRunning));
 
         // The first test photo is right, the second wrong.
         let rows = vec![vec![0.9, 0.1], vec![0.8, 0.2]];

@@ -23,6 +23,7 @@ mod project_file;
 mod run_plan;
 mod samples;
 mod saved;
+pub mod scheduler;
 #[cfg(test)]
 mod test_support;
 mod training;
@@ -34,10 +35,11 @@ pub use classes::{
 pub use classify::Prediction;
 pub use comparison::{Comparison, WayResult, WayState};
 pub use final_test::FinalTest;
+use std::rc::Rc;
 use final_test::ModelTest;
 pub use live::LiveClassification;
 pub use model::ValidationPhoto;
-pub use notice::{MAX_NOTICES, Notice, training_failure};
+pub use notice::{Blocker, MAX_NOTICES, Notice, RunFailure, compute_reason};
 pub use preview::{AugmentPreview, PREVIEW_VIEWS, PreprocessingExperiment};
 pub use project_file::{
     ClassLayout, FilePart, ImportChoice, ImportedPhoto, ImportedProject, PhotoLayout,
@@ -53,7 +55,7 @@ pub use training::{MIN_PHOTOS_PER_CLASS, RunPurpose, TrainingState};
 pub use workers::{MAX_WORKERS, ModelStatus, worker_count};
 
 use headstart_core::preprocess::Normalization;
-use headstart_core::protocol::{ComputePath, Event, JobId, Request};
+use headstart_core::protocol::{ComputePath, ComputeReason, Event, JobId, Request};
 pub use headstart_core::training::Way;
 use headstart_core::training::{TrainedModel, TrainingSettings};
 use jobs::PendingJob;
@@ -74,7 +76,7 @@ pub enum Action<F, T> {
         /// Their compute path.
         path: ComputePath,
         /// Why that path.
-        reason: String,
+        reason: ComputeReason,
         /// How many embed.
         workers: usize,
     },
@@ -199,8 +201,10 @@ pub struct AppState<T> {
     pub train_way: Way,
     /// The training run.
     pub training: TrainingState,
-    /// The model predictions use: the last run's that produced one.
-    pub model: Option<TrainedModel>,
+    /// The model predictions use: the last run's that produced one. Shared: the page copies
+    /// its state on every change, and a model of nearest neighbours holds every photo's
+    /// embedding.
+    pub model: Option<Rc<TrainedModel>>,
     /// The photo behind each of [`Self::model`]'s examples, by example index.
     model_examples: Vec<PhotoId>,
     /// What [`Self::model`] was trained on, for its final test.

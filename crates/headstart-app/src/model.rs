@@ -1,6 +1,7 @@
 //! The model in use: exported and imported as a model file, and what it says of its
 //! validation photos (the confusion matrix, the photos of a cell, its confident mistakes).
 
+use std::rc::Rc;
 use crate::jobs::{PendingJob, unanswered};
 use crate::{AppState, ClassEntry, Effect, ModelTest, Notice, Photo, PhotoId};
 use headstart_core::evaluation::ConfusionMatrix;
@@ -69,7 +70,7 @@ impl<T: Clone> AppState<T> {
         self.runs_started += 1;
         let version = ModelVersion(self.runs_started);
         model.version = version;
-        self.model = Some(model);
+        self.model = Some(Rc::new(model));
         self.model_examples = Vec::new();
         self.model_test = ModelTest {
             photos: Vec::new(),

@@ -1,11 +1,15 @@
-//! What the page tells the student, each as one plain sentence made here and nowhere else. The
-//! detail a developer needs goes to the console through [`crate::Effect::Log`].
+//! What the page tells the student, as typed values: a [`Notice`] in the notices list, a
+//! [`Blocker`] saying why something cannot start, a [`RunFailure`] saying why a run ended
+//! without a model. Each turns into a [`Message`] of the catalog here (ids and arguments, never
+//! words); the view renders it in the page's language. The detail a developer needs goes to the
+//! console through [`crate::Effect::Log`].
 
 use crate::{AppState, ProjectFileError};
 use headstart_core::image_size::MAX_PHOTO_PIXELS;
 use headstart_core::model_file::ModelFileError;
-use headstart_core::protocol::{PhotoError, TrainingError};
+use headstart_core::protocol::{ComputeReason, GpuDisagreement, PhotoError, TrainingError};
 use headstart_core::training::ModelVersion;
+use headstart_text::{Arg, Message, text};
 
 /// Most notices kept; older ones scroll away.
 pub const MAX_NOTICES: usize = 20;
@@ -31,8 +35,10 @@ pub enum Notice {
     ModelStillLoading,
     /// Photos were given to classify before any model was trained.
     TrainFirst,
-    /// Training cannot start; the reason says why.
-    CannotTrain(String),
+    /// Something the student asked for cannot start now.
+    Blocked(Blocker),
+    /// The final test did not come back whole.
+    FinalTestFailed,
     /// The built-in sample photos could not be fetched.
     SamplesUnavailable,
     /// A model file was imported and is now the model in use.
@@ -86,116 +92,225 @@ pub enum Notice {
 }
 
 impl Notice {
-    /// The sentence the student reads.
-    pub fn sentence(&self) -> String {
+    /// What the student reads.
+    pub fn message(&self) -> Message {
         match self {
-            Self::PhotoSkipped { file_name, error } => {
-                format!(
-                    "\"{file_name}\" was skipped: {}.",
-                    photo_reason(file_name, error)
-                )
-            }
-            Self::PhotoNotClassified { file_name, error } => {
-                format!(
-                    "\"{file_name}\" was not classified: {}.",
-                    photo_reason(file_name, error)
-                )
-            }
-            Self::ModelStillLoading => {
-                "The model is still loading; add the photos again in a moment.".into()
-            }
-            Self::TrainFirst => "Train the model before classifying photos.".into(),
-            Self::CannotTrain(reason) => reason.clone(),
-            Self::SamplesUnavailable => {
-                "The sample photos could not be loaded; check the connection and try again.".into()
-            }
-            Self::ModelImported { version, file_name } => {
-                format!("\"{file_name}\" is now model {version}: classify photos with it.")
-            }
-            Self::ModelNotImported { file_name, error } => format!(
-                "\"{file_name}\" was not imported: {}. The model in use is unchanged.",
-                model_file_reason(error)
+            Self::PhotoSkipped { file_name, error } => text!(
+                "notice-photo-skipped",
+                file_name = file_name,
+                reason = photo_reason(file_name, error)
             ),
-            Self::Restored { photos, model } => format!(
-                "Welcome back: your classes and {photos} photo(s){} are here as you left them.",
-                if *model { " and your model" } else { "" }
+            Self::PhotoNotClassified { file_name, error } => text!(
+                "notice-photo-not-classified",
+                file_name = file_name,
+                reason = photo_reason(file_name, error)
             ),
-            Self::OpenInAnotherTab => {
-                "Headstart is open in another tab, which saves your work. Changes made in this tab will not be saved: close it and use the other one.".into()
-            }
-            Self::NotSaving => {
-                "This browser does not let the page save, so your work will be lost on reload. Export the model to keep it.".into()
-            }
-            Self::CameraUnavailable => {
-                "The camera could not start: allow the camera for this page (in the address bar), or add photos from files.".into()
-            }
-            Self::ProjectOpened { file_name, photos } => {
-                format!("\"{file_name}\" is open: {photos} photo(s) added.")
-            }
-            Self::ProjectNotOpened { file_name, error } => format!(
-                "\"{file_name}\" was not opened: {}. Nothing changed.",
-                project_file_reason(error)
+            Self::ModelStillLoading => text!("notice-model-still-loading"),
+            Self::TrainFirst => text!("notice-train-first"),
+            Self::Blocked(blocker) => blocker.message(),
+            Self::FinalTestFailed => text!("notice-final-test-failed"),
+            Self::SamplesUnavailable => text!("notice-samples-unavailable"),
+            Self::ModelImported { version, file_name } => text!(
+                "notice-model-imported",
+                file_name = file_name,
+                version = version.0
             ),
-            Self::GpuStopped => {
-                "The graphics processor stopped working, so Headstart goes on on the CPU (slower). Nothing was lost; a training run it was doing has to be started again.".into()
-            }
-            Self::NotSaved { quota: true } => {
-                "Your latest change could not be saved: this device's storage is full. Delete some photos or free space; everything saved before is kept.".into()
-            }
-            Self::NotSaved { quota: false } => {
-                "Your latest change could not be saved. Export the model to keep it; everything saved before is kept.".into()
-            }
+            Self::ModelNotImported { file_name, error } => text!(
+                "notice-model-not-imported",
+                file_name = file_name,
+                reason = model_file_reason(error)
+            ),
+            Self::Restored { photos, model } => text!(
+                "notice-restored",
+                photos = *photos,
+                model = if *model { "yes" } else { "no" }
+            ),
+            Self::OpenInAnotherTab => text!("notice-open-in-another-tab"),
+            Self::NotSaving => text!("notice-not-saving"),
+            Self::CameraUnavailable => text!("notice-camera-unavailable"),
+            Self::ProjectOpened { file_name, photos } => text!(
+                "notice-project-opened",
+                file_name = file_name,
+                photos = *photos
+            ),
+            Self::ProjectNotOpened { file_name, error } => text!(
+                "notice-project-not-opened",
+                file_name = file_name,
+                reason = project_file_reason(error)
+            ),
+            Self::GpuStopped => text!("notice-gpu-stopped"),
+            Self::NotSaved { quota: true } => text!("notice-not-saved-full"),
+            Self::NotSaved { quota: false } => text!("notice-not-saved"),
         }
     }
 }
 
-fn photo_reason(file_name: &str, error: &PhotoError) -> String {
+/// Why something the student asked for cannot start now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    /// The pretrained model is still loading.
+    ModelLoading,
+    /// A run is preparing or training.
+    TrainingRunning,
+    /// Photos are still being added.
+    PhotosBeingAdded,
+    /// Fewer than two classes have photos.
+    TwoClasses,
+    /// A class has no name.
+    ClassNeedsName,
+    /// Two classes have names a student reads as one (this one, as typed).
+    DuplicateName(String),
+    /// This class has fewer photos than training needs.
+    TooFewPhotos {
+        /// The class.
+        class: String,
+        /// The photos it needs at least.
+        needed: usize,
+    },
+    /// The wrong-preprocessing experiment compares with a model: none is trained.
+    ExperimentNeedsModel,
+    /// The experiment retrains a head: the model in use is not one.
+    ExperimentNeedsHead,
+    /// The comparison waits for the student's predicted ranking.
+    PredictFirst,
+    /// The final test has no model to test.
+    FinalTestNeedsModel,
+    /// No photos were kept for the final test.
+    FinalTestNoPhotos,
+    /// The final test is running.
+    FinalTestRunning,
+    /// A new project waits until the run stops.
+    StopBeforeNewProject,
+    /// Opening a project file waits until the run stops.
+    StopBeforeOpeningProject,
+}
+
+impl Blocker {
+    /// What the student reads.
+    pub fn message(&self) -> Message {
+        match self {
+            Self::ModelLoading => text!("blocker-model-loading"),
+            Self::TrainingRunning => text!("blocker-training-running"),
+            Self::PhotosBeingAdded => text!("blocker-photos-being-added"),
+            Self::TwoClasses => text!("blocker-two-classes"),
+            Self::ClassNeedsName => text!("blocker-class-needs-name"),
+            Self::DuplicateName(name) => text!("blocker-duplicate-name", name = name),
+            Self::TooFewPhotos { class, needed } => {
+                text!("blocker-too-few-photos", name = class, count = *needed)
+            }
+            Self::ExperimentNeedsModel => text!("blocker-experiment-needs-model"),
+            Self::ExperimentNeedsHead => text!("blocker-experiment-needs-head"),
+            Self::PredictFirst => text!("blocker-predict-first"),
+            Self::FinalTestNeedsModel => text!("blocker-final-test-needs-model"),
+            Self::FinalTestNoPhotos => text!("blocker-final-test-no-photos"),
+            Self::FinalTestRunning => text!("blocker-final-test-running"),
+            Self::StopBeforeNewProject => text!("blocker-stop-before-new-project"),
+            Self::StopBeforeOpeningProject => text!("blocker-stop-before-opening-project"),
+        }
+    }
+}
+
+/// Why a training run ended without a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunFailure {
+    /// The photos did not make a valid training set.
+    InvalidSet,
+    /// The model engine failed.
+    Compute,
+    /// A view of a photo could not be made.
+    View,
+}
+
+impl RunFailure {
+    /// What the student reads, inside the run's status.
+    pub fn message(self) -> Message {
+        match self {
+            Self::InvalidSet => text!("run-failure-invalid-set"),
+            Self::Compute => text!("run-failure-compute"),
+            Self::View => text!("run-failure-view"),
+        }
+    }
+}
+
+impl From<&TrainingError> for RunFailure {
+    fn from(error: &TrainingError) -> Self {
+        match error {
+            TrainingError::TooFewClasses
+            | TrainingError::LabelOutOfRange(_)
+            | TrainingError::InvalidSplit(_) => Self::InvalidSet,
+            TrainingError::Compute(_) => Self::Compute,
+        }
+    }
+}
+
+/// Why the model runs where it runs, for the badge.
+pub fn compute_reason(reason: &ComputeReason) -> Message {
+    match reason {
+        ComputeReason::CpuRequested => text!("compute-reason-cpu-requested"),
+        ComputeReason::NoWebGpu => text!("compute-reason-no-webgpu"),
+        ComputeReason::NoAdapter => text!("compute-reason-no-adapter"),
+        ComputeReason::AdapterFailed(detail) => {
+            text!("compute-reason-adapter-failed", detail = detail)
+        }
+        ComputeReason::SoftwareAdapter(adapter) => {
+            text!("compute-reason-software-adapter", adapter = adapter)
+        }
+        ComputeReason::WebGpuNotLoaded => text!("compute-reason-webgpu-not-loaded"),
+        ComputeReason::WebGpuFailed(detail) => {
+            text!("compute-reason-webgpu-failed", detail = detail)
+        }
+        ComputeReason::ModelNotLoaded(detail) => {
+            text!("compute-reason-model-not-loaded", detail = detail)
+        }
+        ComputeReason::GpuDistrusted(GpuDisagreement::CpuFailed(detail)) => {
+            text!("gpu-distrust-cpu", detail = detail)
+        }
+        ComputeReason::GpuDistrusted(GpuDisagreement::GpuFailed(detail)) => {
+            text!("gpu-distrust-failed", detail = detail)
+        }
+        ComputeReason::GpuDistrusted(GpuDisagreement::Differs(difference)) => text!(
+            "gpu-distrust-differs",
+            difference = Arg::decimal(*difference, 4)
+        ),
+        ComputeReason::WebGpu(adapter) => text!("compute-reason-webgpu-adapter", adapter = adapter),
+        ComputeReason::GpuStopped(detail) => text!("compute-reason-gpu-stopped", detail = detail),
+    }
+}
+
+fn photo_reason(file_name: &str, error: &PhotoError) -> Message {
     let extension = file_name.rsplit('.').next().unwrap_or("").to_lowercase();
     match error {
         // Most browsers read no HEIC/HEIF, the format iPhones save photos in by default.
         PhotoError::NotAnImage if ["heic", "heif"].contains(&extension.as_str()) => {
-            "this browser cannot read HEIC photos (an iPhone's format); save it as a JPEG first"
-                .into()
+            text!("photo-reason-heic")
         }
-        PhotoError::NotAnImage => "this is not an image the browser can decode".into(),
-        PhotoError::TooLarge { width, height } => format!(
-            "it is {width} × {height} pixels, more than the {} million a photo may have",
-            MAX_PHOTO_PIXELS / 1_000_000
+        PhotoError::NotAnImage => text!("photo-reason-not-an-image"),
+        PhotoError::TooLarge { width, height } => text!(
+            "photo-reason-too-large",
+            width = *width,
+            height = *height,
+            millions = MAX_PHOTO_PIXELS / 1_000_000
         ),
-        PhotoError::Compute(_) => "the model failed on this photo; try it again".into(),
+        PhotoError::Compute(_) => text!("photo-reason-compute"),
     }
 }
 
-fn model_file_reason(error: &ModelFileError) -> &'static str {
+fn model_file_reason(error: &ModelFileError) -> Message {
     match error {
-        ModelFileError::TooLarge(_) => "it is far larger than any model file",
-        ModelFileError::NotAModelFile(_) => "it is not a Headstart model file",
-        ModelFileError::OtherVersion(_) => {
-            "it was saved by another version of Headstart that this page cannot read"
-        }
-        ModelFileError::OtherBackbone(_) => "it was trained on another pretrained network",
-        ModelFileError::Damaged(_) => "the file is damaged or was edited",
+        ModelFileError::TooLarge(_) => text!("model-file-reason-too-large"),
+        ModelFileError::NotAModelFile(_) => text!("model-file-reason-not-a-model-file"),
+        ModelFileError::OtherVersion(_) => text!("model-file-reason-other-version"),
+        ModelFileError::OtherBackbone(_) => text!("model-file-reason-other-backbone"),
+        ModelFileError::Damaged(_) => text!("model-file-reason-damaged"),
     }
 }
 
-fn project_file_reason(error: &ProjectFileError) -> &'static str {
+fn project_file_reason(error: &ProjectFileError) -> Message {
     match error {
-        ProjectFileError::NotAProjectFile(_) => "it is not a Headstart project file",
-        ProjectFileError::OtherVersion(_) => {
-            "it was saved by another version of Headstart that this page cannot read"
-        }
-        ProjectFileError::OtherBackbone(_) => "it was made for another pretrained network",
-        ProjectFileError::Damaged(_) => "the file is damaged or was edited",
-    }
-}
-
-/// Why a training run ended without a model, in words for the student.
-pub fn training_failure(error: &TrainingError) -> &'static str {
-    match error {
-        TrainingError::TooFewClasses
-        | TrainingError::LabelOutOfRange(_)
-        | TrainingError::InvalidSplit(_) => "the photos did not make a valid training set",
-        TrainingError::Compute(_) => "the computer's model engine failed",
+        ProjectFileError::NotAProjectFile(_) => text!("project-file-reason-not-a-project-file"),
+        ProjectFileError::OtherVersion(_) => text!("project-file-reason-other-version"),
+        ProjectFileError::OtherBackbone(_) => text!("project-file-reason-other-backbone"),
+        ProjectFileError::Damaged(_) => text!("project-file-reason-damaged"),
     }
 }
 

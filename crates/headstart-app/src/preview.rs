@@ -2,6 +2,7 @@
 //! training would make them) and the wrong-preprocessing experiment (the model's training again
 //! with wrongly normalized inputs, to compare with the model).
 
+use crate::Blocker;
 use crate::jobs::unanswered;
 use crate::{AppState, ClassEntry, Effect, Notice, Photo, PhotoId, RunPurpose};
 use headstart_core::augment::{AugmentationSettings, view_seed};
@@ -95,15 +96,11 @@ impl<T: Clone> AppState<T> {
     /// inputs normalized with `normalization`.
     pub(crate) fn run_experiment<F>(&mut self, normalization: Normalization) -> Vec<Effect<F, T>> {
         let Some(model) = &self.model else {
-            self.notify(Notice::CannotTrain(
-                "Train the model first: the experiment compares with it.".into(),
-            ));
+            self.notify(Notice::Blocked(Blocker::ExperimentNeedsModel));
             return Vec::new();
         };
         if model.weights.way() != Way::Frozen {
-            self.notify(Notice::CannotTrain(
-                "The experiment retrains a new head: train one with \"Frozen backbone + new head\" first.".into(),
-            ));
+            self.notify(Notice::Blocked(Blocker::ExperimentNeedsHead));
             return Vec::new();
         }
         let experiment = PreprocessingExperiment {
@@ -250,7 +247,7 @@ mod tests {
             panic!("no training request in {effects:?}");
         };
         assert!(examples.iter().all(|e| e.embedding.values()[0] >= 1000.0));
-        let mut model = state.model.clone().unwrap();
+        let mut model = TrainedModel::clone(state.model.as_ref().unwrap());
         model.version = *run_version;
         model.class_names = class_names.clone();
         model.history[0].validation = Some(Metrics {

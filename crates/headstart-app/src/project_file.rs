@@ -17,6 +17,7 @@
 //! the other way: [`header_length`] from the first 8 bytes, then [`read_layout`] checks the
 //! whole header against the file's size before the page takes anything out of the file.
 
+use crate::Blocker;
 use crate::{AppState, ClassId, Effect, Notice, Photo, PhotoId};
 use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
 use headstart_core::model_file::{
@@ -430,9 +431,7 @@ impl<T: Clone> AppState<T> {
     /// student chooses to replace or merge ([`ImportChoice`]).
     pub(crate) fn import_project<F>(&mut self, project: ImportedProject<T>) -> Vec<Effect<F, T>> {
         if self.training_busy() {
-            self.notify(Notice::CannotTrain(
-                "Stop the training run before opening a project.".into(),
-            ));
+            self.notify(Notice::Blocked(Blocker::StopBeforeOpeningProject));
             return Vec::new();
         }
         if !self.is_ready() {

@@ -1,6 +1,7 @@
 //! What a run trains on: the seeded split of the current photos and the embeddings it needs,
 //! made by the workers before the training starts (each view once: photos keep them).
 
+use crate::RunFailure;
 use crate::jobs::{PendingJob, photo_failure, unanswered};
 use crate::{AppState, Effect, Photo, PhotoId, RunPurpose, TrainingState, ViewKey};
 use headstart_core::augment::view_seed;
@@ -8,9 +9,6 @@ use headstart_core::protocol::{Event, JobId, Request, ViewAugmentation};
 use headstart_core::training::{
     AugmentedView, LabeledEmbedding, ModelVersion, TrainingSettings, Way,
 };
-
-/// Why a run stopped while its views were being made, for the student.
-pub(crate) const VIEW_FAILED: &str = "a photo could not be prepared for training";
 
 /// What a run trains on, from the seeded split of the current photos: its examples (the
 /// training and validation photos, in class order), their labels, which are for validation,
@@ -235,7 +233,7 @@ impl<T: Clone> AppState<T> {
             }
             Event::PhotoFailed { job, error } => {
                 if matches!(self.training, TrainingState::Preparing { .. }) {
-                    self.training = TrainingState::Failed(VIEW_FAILED);
+                    self.training = TrainingState::Failed(RunFailure::View);
                 }
                 vec![photo_failure(job, &error)]
             }

@@ -8,6 +8,8 @@
 //! Storage itself is a platform need: [`ProjectStorage`] is what the page's IndexedDB store
 //! provides, and [`MemoryStorage`] the same in memory for native tests.
 
+use std::rc::Rc;
+use crate::Blocker;
 use crate::{
     AppState, ClassEntry, ClassId, Comparison, Effect, FinalTest, ModelTest, Notice, Photo,
     PhotoId, WayResult, WayState,
@@ -397,10 +399,10 @@ impl<T: Clone> AppState<T> {
     ) -> Option<Effect<F, T>> {
         match model_file::read(file, ModelVersion(record.version)) {
             Ok(model) => {
-                self.model = Some(TrainedModel {
+                self.model = Some(Rc::new(TrainedModel {
                     validation: record.validation,
                     ..model
-                });
+                }));
                 self.model_examples = record.example_photos.into_iter().map(PhotoId).collect();
                 self.model_test = ModelTest {
                     photos: (record.test_photos.into_iter())
@@ -466,9 +468,7 @@ impl<T: Clone> AppState<T> {
     /// next [`Self::unsaved_changes`] starts with [`SaveChange::Clear`].
     pub(crate) fn new_project<F>(&mut self) -> Vec<Effect<F, T>> {
         if self.training_busy() {
-            self.notify(Notice::CannotTrain(
-                "Stop the training run before starting a new project.".into(),
-            ));
+            self.notify(Notice::Blocked(Blocker::StopBeforeNewProject));
             return Vec::new();
         }
         self.reset_project();
@@ -528,7 +528,7 @@ impl<T: Clone> AppState<T> {
         let model_version = self.model.as_ref().map(|m| m.version);
         if self.saved.model_version != Some(model_version) {
             changes.push(SaveChange::Model(
-                self.model.as_ref().map(model_file::write),
+                self.model.as_deref().map(model_file::write),
             ));
             self.saved.model_version = Some(model_version);
         }
@@ -632,7 +632,7 @@ mod tests {
             label: 0,
             probabilities: vec![0.25, 0.75],
         };
-        state.model.as_mut().unwrap().validation = vec![validation];
+        Rc::make_mut(state.model.as_mut().unwrap()).validation = vec![validation];
         let first = save(&mut state, &storage);
         assert!(
             matches!(first.as_slice(), [SaveChange::PutPhotos(p), SaveChange::Model(Some(_)), SaveChange::Project(_)] if p.len() == 6)

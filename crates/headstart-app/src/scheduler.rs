@@ -13,7 +13,8 @@
 //! path: its photos are sent again once, then reported, and a run it was training fails.
 
 use headstart_core::protocol::{
-    ComputeChoice, ComputePath, Event, JobId, NetworkTraining, PhotoError, Request, TrainingError,
+    ComputeChoice, ComputePath, ComputeReason, Event, JobId, NetworkTraining, PhotoError, Request,
+    TrainingError,
 };
 use headstart_core::training::ModelVersion;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -84,7 +85,7 @@ pub enum Report<A> {
         /// Their compute path.
         path: ComputePath,
         /// Why that path.
-        reason: String,
+        reason: ComputeReason,
         /// How many take work.
         workers: usize,
     },
@@ -137,7 +138,7 @@ struct Slot<A> {
     /// Which of the slot's workers it is.
     generation: u32,
     /// How it started: `None` while loading.
-    started: Option<Result<(ComputePath, String), String>>,
+    started: Option<Result<(ComputePath, ComputeReason), String>>,
     /// Photo jobs sent and not yet answered.
     photo_jobs: Vec<PhotoJob<A>>,
     /// The version of the model this worker was last sent to classify with: it keeps that
@@ -183,7 +184,7 @@ pub struct Scheduler<A> {
     /// Network runs still training, with what each costs (from scratch, about twice the others).
     networks_training: BTreeMap<JobId, usize>,
     /// The compute path and why, once the first worker has started.
-    path: Option<(ComputePath, String)>,
+    path: Option<(ComputePath, ComputeReason)>,
     /// Why the WebGPU worker stopped, once it has: its CPU replacement's badge says so.
     gpu_failure: Option<String>,
     /// Photo jobs already sent again once after their worker died.
@@ -407,7 +408,7 @@ impl<A: Clone> Scheduler<A> {
     fn record_start(
         &mut self,
         index: usize,
-        outcome: Result<(ComputePath, String), String>,
+        outcome: Result<(ComputePath, ComputeReason), String>,
     ) -> Vec<Command<A>> {
         let mut commands = Vec::new();
         if let Err(detail) = &outcome {
@@ -417,10 +418,9 @@ impl<A: Clone> Scheduler<A> {
             });
         }
         let outcome = match (outcome, &self.gpu_failure) {
-            (Ok((ComputePath::Cpu, _)), Some(failure)) if index == TRAINER => Ok((
-                ComputePath::Cpu,
-                format!("WebGPU stopped working ({failure}); the CPU took over"),
-            )),
+            (Ok((ComputePath::Cpu, _)), Some(failure)) if index == TRAINER => {
+                Ok((ComputePath::Cpu, ComputeReason::GpuStopped(failure.clone())))
+            }
             (outcome, _) => outcome,
         };
         self.workers[index].started = Some(outcome);
@@ -672,7 +672,7 @@ mod tests {
     fn ready(workers: usize) -> Report<u32> {
         Report::Ready {
             path: ComputePath::Cpu,
-            reason: "SIMD".into(),
+            reason: ComputeReason::CpuRequested,
             workers,
         }
     }
@@ -682,7 +682,7 @@ mod tests {
         assert!(pool.worker_loaded(id).is_some(), "{id:?} is not current");
         let started = Event::Started {
             path: ComputePath::Cpu,
-            reason: "SIMD".into(),
+            reason: ComputeReason::CpuRequested,
         };
         pool.on_event(id, started, None)
     }
@@ -955,11 +955,11 @@ mod tests {
         assert_eq!(gpu.worker_loaded(first.worker), Some(ComputeChoice::Auto));
         let started = Event::Started {
             path: ComputePath::WebGpu,
-            reason: "a hardware adapter".into(),
+            reason: ComputeReason::WebGpu("a hardware adapter".into()),
         };
         let ready = Report::Ready {
             path: ComputePath::WebGpu,
-            reason: "a hardware adapter".into(),
+            reason: ComputeReason::WebGpu("a hardware adapter".into()),
             workers: 1,
         };
         assert_eq!(
@@ -1043,7 +1043,7 @@ mod tests {
         let (mut pool, first) = Scheduler::<u32>::new(2, ComputeChoice::Auto, true);
         let started = Event::Started {
             path: ComputePath::WebGpu,
-            reason: "a hardware adapter".into(),
+            reason: ComputeReason::WebGpu("a hardware adapter".into()),
         };
         pool.on_event(first.worker, started, None);
         pool.send(embed(1), Some(1));
@@ -1077,7 +1077,7 @@ mod tests {
         assert_eq!(destinations(&posted(&replaced)), [(0, 1)]);
         let ready = Report::Ready {
             path: ComputePath::Cpu,
-            reason: "WebGPU stopped working (WebGPU failed: device lost); the CPU took over".into(),
+            reason: ComputeReason::GpuStopped("WebGPU failed: device lost".into()),
             workers: 1,
         };
         assert_eq!(reports(&replaced), [ready]);

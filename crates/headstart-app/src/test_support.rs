@@ -8,7 +8,7 @@ use crate::{
 use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
 use headstart_core::preprocess::Normalization;
 use headstart_core::protocol::{
-    ComputePath, Event, JobId, NetworkTraining, Request, ViewAugmentation,
+    ComputePath, ComputeReason, Event, JobId, NetworkTraining, Request, ViewAugmentation,
 };
 use headstart_core::training::{
     EpochReport, HeadWeights, Metrics, ModelVersion, ModelWeights, NetworkWeights, SplitSizes,
@@ -32,7 +32,7 @@ pub(crate) fn open(state: &mut State, work: Option<SavedWork<String>>, access: S
     state.apply::<&str>(Action::Restore { work, access });
     state.apply::<&str>(Action::WorkersStarted {
         path: ComputePath::Cpu,
-        reason: "test".into(),
+        reason: ComputeReason::CpuRequested,
         workers: 2,
     });
 }

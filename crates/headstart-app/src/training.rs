@@ -2,9 +2,10 @@
 //! embedded, stopping it, and what comes of its end. One run trains at a time; the settings and
 //! the way are fixed while it does.
 
+use std::rc::Rc;
 use crate::jobs::{training_failed, unanswered};
-use crate::run_plan::{RunData, RunPlan, VIEW_FAILED};
-use crate::{AppState, ClassEntry, Effect, ModelTest, Notice, PhotoId, training_failure};
+use crate::run_plan::{RunData, RunPlan};
+use crate::{AppState, Blocker, ClassEntry, Effect, ModelTest, Notice, PhotoId, RunFailure};
 use headstart_core::preprocess::Normalization;
 use headstart_core::protocol::{Event, JobId, Request};
 use headstart_core::training::{EpochReport, ModelVersion, TrainedModel, TrainingSettings, Way};
@@ -76,8 +77,8 @@ pub enum TrainingState {
     Done,
     /// The student stopped the run before its first epoch ended: no model came of it.
     Discarded,
-    /// The run failed; the reason is for the student.
-    Failed(&'static str),
+    /// The run failed, for this reason.
+    Failed(RunFailure),
 }
 
 impl TrainingState {
@@ -109,8 +110,8 @@ impl<T: Clone> AppState<T> {
 
     /// Starts a run: first the views it needs that are not cached yet, then the training.
     pub(crate) fn train<F>(&mut self, purpose: RunPurpose) -> Vec<Effect<F, T>> {
-        if let Some(reason) = self.training_blocker() {
-            self.notify(Notice::CannotTrain(reason));
+        if let Some(blocker) = self.training_blocker() {
+            self.notify(Notice::Blocked(blocker));
             return Vec::new();
         }
         self.training = TrainingState::Preparing {
@@ -126,7 +127,7 @@ impl<T: Clone> AppState<T> {
         let plan = self.run_plan(purpose);
         // continue_run starts training only once every embedding is there.
         let Some((examples, views)) = plan.embeddings() else {
-            self.training = TrainingState::Failed(VIEW_FAILED);
+            self.training = TrainingState::Failed(RunFailure::View);
             return None;
         };
         let photo_ids = plan.photos.iter().map(|photo| photo.id).collect();
@@ -211,7 +212,7 @@ impl<T: Clone> AppState<T> {
             Event::Trained { model, .. } => self.run_trained(*model),
             Event::TrainingDiscarded { .. } => self.run_ended(TrainingState::Discarded),
             Event::TrainingFailed { error, .. } => {
-                self.run_ended(TrainingState::Failed(training_failure(&error)));
+                self.run_ended(TrainingState::Failed(RunFailure::from(&error)));
                 return vec![training_failed(&error)];
             }
             other => return unanswered(&other),
@@ -240,7 +241,7 @@ impl<T: Clone> AppState<T> {
                     photos: std::mem::take(test_photos),
                     revision: *revision,
                 };
-                self.model = Some(model);
+                self.model = Some(Rc::new(model));
                 self.shown_cell = None;
             }
             RunPurpose::WrongPreprocessing(_) => self.experiment_trained(&model),
@@ -284,16 +285,16 @@ impl<T: Clone> AppState<T> {
         )
     }
 
-    /// Why training cannot start now, in words for the student; `None` when it can.
-    pub fn training_blocker(&self) -> Option<String> {
+    /// Why training cannot start now; `None` when it can.
+    pub fn training_blocker(&self) -> Option<Blocker> {
         if !self.is_ready() {
-            return Some("The model is still loading.".into());
+            return Some(Blocker::ModelLoading);
         }
         if self.training_busy() {
-            return Some("Training is already running.".into());
+            return Some(Blocker::TrainingRunning);
         }
         if self.photos_being_added() > 0 {
-            return Some("Wait until all photos are added.".into());
+            return Some(Blocker::PhotosBeingAdded);
         }
         let with_photos: Vec<&ClassEntry<T>> = self
             .classes
@@ -301,29 +302,26 @@ impl<T: Clone> AppState<T> {
             .filter(|c| !c.photos.is_empty())
             .collect();
         if with_photos.len() < 2 {
-            return Some("Add photos to at least two classes.".into());
+            return Some(Blocker::TwoClasses);
         }
         if self.classes.iter().any(|c| c.label().is_empty()) {
-            return Some("Every class needs a name.".into());
+            return Some(Blocker::ClassNeedsName);
         }
         let mut names: Vec<(String, &str)> = (self.classes.iter())
             .map(|class| (class.spoken_name(), class.label()))
             .collect();
         names.sort_unstable();
         if let Some(pair) = names.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-            return Some(format!(
-                "Two classes are both called \"{}\"; rename one.",
-                pair[1].1
-            ));
+            return Some(Blocker::DuplicateName(pair[1].1.to_string()));
         }
         if let Some(class) = with_photos
             .iter()
             .find(|c| c.photos.len() < MIN_PHOTOS_PER_CLASS)
         {
-            return Some(format!(
-                "\"{}\" needs at least {MIN_PHOTOS_PER_CLASS} photos.",
-                class.label()
-            ));
+            return Some(Blocker::TooFewPhotos {
+                class: class.label().to_string(),
+                needed: MIN_PHOTOS_PER_CLASS,
+            });
         }
         None
     }
@@ -349,44 +347,39 @@ mod tests {
     fn training_needs_two_named_distinct_classes_with_enough_photos() {
         let mut state = ready();
         let (a, b) = (state.classes[0].id, state.classes[1].id);
-        assert_eq!(
-            state.training_blocker().unwrap(),
-            "Add photos to at least two classes."
-        );
+        assert_eq!(state.training_blocker(), Some(Blocker::TwoClasses));
         with_photos(&mut state, a, 3);
         with_photos(&mut state, b, 1);
         assert_eq!(
-            state.training_blocker().unwrap(),
-            "\"Class 2\" needs at least 2 photos."
+            state.training_blocker(),
+            Some(Blocker::TooFewPhotos {
+                class: "Class 2".into(),
+                needed: 2
+            })
         );
         with_photos(&mut state, b, 1);
         state.apply::<&str>(Action::RenameClass(b, "Class 1".into()));
-        assert!(
-            state
-                .training_blocker()
-                .unwrap()
-                .contains("both called \"Class 1\"")
+        assert_eq!(
+            state.training_blocker(),
+            Some(Blocker::DuplicateName("Class 1".into()))
         );
         // Names a student reads as the same one: case and spaces aside.
         state.apply::<&str>(Action::RenameClass(a, "Wild  cats".into()));
         state.apply::<&str>(Action::RenameClass(b, " wild CATS".into()));
-        assert!(state.training_blocker().unwrap().contains("both called \""));
+        assert!(matches!(
+            state.training_blocker(),
+            Some(Blocker::DuplicateName(_))
+        ));
         state.apply::<&str>(Action::RenameClass(a, "Class 1".into()));
         state.apply::<&str>(Action::RenameClass(b, "".into()));
-        assert_eq!(
-            state.training_blocker().unwrap(),
-            "Every class needs a name."
-        );
+        assert_eq!(state.training_blocker(), Some(Blocker::ClassNeedsName));
         state.apply::<&str>(Action::RenameClass(b, "   ".into()));
-        assert_eq!(
-            state.training_blocker().unwrap(),
-            "Every class needs a name."
-        );
+        assert_eq!(state.training_blocker(), Some(Blocker::ClassNeedsName));
         let refused: Effects = state.apply(Action::Train);
         assert!(refused.is_empty());
         assert_eq!(
             state.notices.last(),
-            Some(&Notice::CannotTrain("Every class needs a name.".into()))
+            Some(&Notice::Blocked(Blocker::ClassNeedsName))
         );
         // A 2,000-character name (a pasted paragraph) is cut to what a project file holds.
         state.apply::<&str>(Action::RenameClass(b, "é".repeat(2000)));
@@ -396,10 +389,7 @@ mod tests {
         let effects: Effects = state.apply(Action::Train);
         assert_eq!(sent_jobs(&effects).len(), 1);
         assert_eq!(state.training.name(), "running");
-        assert_eq!(
-            state.training_blocker().unwrap(),
-            "Training is already running."
-        );
+        assert_eq!(state.training_blocker(), Some(Blocker::TrainingRunning));
     }
 
     #[test]
@@ -513,9 +503,8 @@ mod tests {
         ));
         assert_eq!(state.training.name(), "error");
         assert!(matches!(&effects[0], Effect::Log(detail) if detail.contains("device lost")));
-        assert!(
-            matches!(state.training, TrainingState::Failed(reason) if !reason.contains("device"))
-        );
+        // The student reads the kind of failure, never the engine's own words.
+        assert_eq!(state.training, TrainingState::Failed(RunFailure::Compute));
 
         for _ in 0..(MAX_NOTICES + 5) {
             state.apply::<&str>(Action::SamplesFailed("404".into()));
@@ -600,7 +589,7 @@ mod tests {
         let classify: Effects = state.apply(Action::Classify(files(&["new.png"])));
         assert!(matches!(
             classify.as_slice(),
-            [Effect::Send(Request::Classify { model: Some(sent), .. }, Some("new.png"))] if **sent == model
+            [Effect::Send(Request::Classify { model: Some(sent), .. }, Some("new.png"))] if **sent == *model
         ));
         let test: Effects = state.apply(Action::FinalTest);
         let [
@@ -617,7 +606,7 @@ mod tests {
             panic!("no evaluation in {test:?}");
         };
         assert_eq!(
-            (**tested == model, embeddings.len(), inputs.len()),
+            (**tested == *model, embeddings.len(), inputs.len()),
             (true, 0, 2)
         );
 

@@ -2,7 +2,7 @@
 //! Photos come in once the workers hold it (and the saved work is restored).
 
 use crate::{AppState, Effect, Notice, StorageState};
-use headstart_core::protocol::ComputePath;
+use headstart_core::protocol::{ComputePath, ComputeReason};
 
 /// Most model workers the page starts: each holds its own backbone (see the README for the
 /// memory each takes).
@@ -32,7 +32,7 @@ pub enum ModelStatus {
         /// The compute path they run on.
         path: ComputePath,
         /// Why that path.
-        reason: String,
+        reason: ComputeReason,
         /// How many workers embed photos.
         workers: usize,
     },
@@ -49,7 +49,12 @@ impl<T: Clone> AppState<T> {
 
     /// The worker pool is up on `path`; the student hears when the CPU took over from a GPU
     /// that was lost.
-    pub(crate) fn workers_started(&mut self, path: ComputePath, reason: String, workers: usize) {
+    pub(crate) fn workers_started(
+        &mut self,
+        path: ComputePath,
+        reason: ComputeReason,
+        workers: usize,
+    ) {
         let was_on_gpu = matches!(
             self.model_status,
             ModelStatus::Ready {
@@ -86,7 +91,7 @@ mod tests {
         let started = |state: &mut State, path| {
             state.apply::<&str>(Action::WorkersStarted {
                 path,
-                reason: "test".into(),
+                reason: ComputeReason::CpuRequested,
                 workers: 1,
             });
         };

@@ -5,6 +5,7 @@
 
 pub mod envelope;
 
+use headstart_core::protocol::ComputeReason;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -48,20 +49,22 @@ pub struct AdapterInfo {
     pub description: String,
 }
 
-/// Asks the browser for a WebGPU adapter without creating a device, from a window or a worker.
-pub async fn probe_adapter() -> Result<AdapterInfo, String> {
-    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).map_err(describe)?;
-    let gpu = Reflect::get(&navigator, &"gpu".into()).map_err(describe)?;
+/// Asks the browser for a WebGPU adapter without creating a device, from a window or a worker;
+/// without one, why the CPU path runs.
+pub async fn probe_adapter() -> Result<AdapterInfo, ComputeReason> {
+    let failed = |error| ComputeReason::AdapterFailed(describe(error));
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).map_err(failed)?;
+    let gpu = Reflect::get(&navigator, &"gpu".into()).map_err(failed)?;
     if gpu.is_undefined() || gpu.is_null() {
-        return Err("this browser does not offer WebGPU here".into());
+        return Err(ComputeReason::NoWebGpu);
     }
     let request: Function = Reflect::get(&gpu, &"requestAdapter".into())
-        .map_err(describe)?
+        .map_err(failed)?
         .unchecked_into();
-    let promise: Promise = request.call0(&gpu).map_err(describe)?.unchecked_into();
-    let adapter = JsFuture::from(promise).await.map_err(describe)?;
+    let promise: Promise = request.call0(&gpu).map_err(failed)?.unchecked_into();
+    let adapter = JsFuture::from(promise).await.map_err(failed)?;
     if adapter.is_null() || adapter.is_undefined() {
-        return Err("the browser found no WebGPU adapter".into());
+        return Err(ComputeReason::NoAdapter);
     }
     let info = Reflect::get(&adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
     let text = |object: &JsValue, key: &str| {

@@ -62,6 +62,45 @@ impl ComputePath {
     }
 }
 
+/// Why the model runs on the path it runs on: the badge says it, in the page's words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ComputeReason {
+    /// The CPU was asked for (`?compute=cpu`).
+    CpuRequested,
+    /// The browser offers no WebGPU here.
+    NoWebGpu,
+    /// The browser found no WebGPU adapter.
+    NoAdapter,
+    /// Asking the browser for an adapter failed (its words, for the curious).
+    AdapterFailed(String),
+    /// The adapter is a software one, slower than the CPU path (as the browser names it).
+    SoftwareAdapter(String),
+    /// The page loaded the worker build without WebGPU.
+    WebGpuNotLoaded,
+    /// WebGPU failed to start (burn's words).
+    WebGpuFailed(String),
+    /// WebGPU could not hold the pretrained model (burn's words).
+    ModelNotLoaded(String),
+    /// WebGPU ran the probe image but was not trusted.
+    GpuDistrusted(GpuDisagreement),
+    /// WebGPU runs the model, on this adapter.
+    WebGpu(String),
+    /// WebGPU stopped working later (what failed); the CPU took over.
+    GpuStopped(String),
+}
+
+/// Why a GPU's embedding of the probe image was not trusted (see the core's
+/// `inference::check_gpu_against_cpu`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum GpuDisagreement {
+    /// The CPU failed to embed the probe, so nothing is known of the GPU.
+    CpuFailed(String),
+    /// The GPU failed running the backbone, or gave no embedding.
+    GpuFailed(String),
+    /// The GPU's embedding differs from the CPU's by this much.
+    Differs(f32),
+}
+
 /// What the page asks a worker to do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
@@ -201,8 +240,8 @@ pub enum Event {
     Started {
         /// The path it runs on.
         path: ComputePath,
-        /// Why that path, for the badge's tooltip.
-        reason: String,
+        /// Why that path, for the badge.
+        reason: ComputeReason,
     },
     /// The backbone could not be loaded.
     StartFailed {
@@ -357,7 +396,7 @@ impl std::error::Error for TrainingError {}
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum BackendCheck {
     /// No WebGPU adapter: nothing to compare.
-    Skipped(String),
+    Skipped(ComputeReason),
     /// Both backends ran; the largest differences found.
     Compared {
         /// The adapter, as the browser describes it.

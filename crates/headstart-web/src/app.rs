@@ -18,6 +18,7 @@ use crate::components::{
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
 use crate::project_file::{open_project_file, project_file_blob};
 use crate::storage::{IndexedDbStorage, StorageError, bytes_used, claim_saving};
+use crate::text::tr;
 use camera::{CameraMsg, CameraOn, camera_callback};
 use headstart_app::{
     Action, AppState, Effect, ModelStatus, PROJECT_FILE_NAME, ProjectFileOptions, ProjectStorage,
@@ -375,9 +376,7 @@ impl App {
 
     fn new_project(&mut self) {
         let confirmed = crate::browser::window()
-            .confirm_with_message(
-                "Start a new project? Every class, photo and model on this device will be deleted.",
-            )
+            .confirm_with_message(&tr!("new-project-confirm"))
             .unwrap_or(false);
         if confirmed {
             self.apply(Action::NewProject);
@@ -512,9 +511,7 @@ impl Component for App {
                     <Classify state={state.clone()} act={act.clone()} />
                     <Comparison {state} {act} {on_edit} />
                 </main>
-                <footer>
-                    { "The backbone is EfficientNet-Lite0, pretrained on ImageNet; the ways to train above decide what learns from your photos. The model runs in background workers, so the page stays responsive." }
-                </footer>
+                <footer>{ tr!("footer") }</footer>
             </div>
         }
     }

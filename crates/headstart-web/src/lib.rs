@@ -8,15 +8,19 @@ mod components;
 mod pool;
 mod project_file;
 mod storage;
+mod text;
 
+use crate::text::tr;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Replaces a silent dead page with a message saying what happened and what to do. Installed
 /// through yew's `set_custom_panic_hook`: a plain `std::panic::set_hook` is overwritten by yew's
-/// own console-only hook when the app renders, and the banner never showed.
+/// own console-only hook when the app renders, and the banner never showed. Its text is
+/// rendered here, once: the hook looks nothing up in the catalog while the page panics.
 fn install_panic_banner() {
-    yew::set_custom_panic_hook(Box::new(|info| {
+    let text = tr!("fatal-error");
+    yew::set_custom_panic_hook(Box::new(move |info| {
         web_sys::console::error_1(&info.to_string().into());
         let Some(document) = web_sys::window().and_then(|w| w.document()) else {
             return;
@@ -30,19 +34,28 @@ fn install_panic_banner() {
         banner.set_id("fatal-error");
         let _ = banner.set_attribute("role", "alert");
         let _ = banner.set_attribute("data-testid", "fatal-error");
-        banner.set_text_content(Some(
-            "Headstart stopped because of an internal error. Nothing was sent anywhere. \
-             Reload the page to start again; photos added in this session must be added again.",
-        ));
+        banner.set_text_content(Some(&text));
         if let Some(body) = document.body() {
             let _ = body.prepend_with_node_1(banner.unchecked_ref());
         }
     }));
 }
 
+/// The document's title and language, in the page's language.
+fn name_document() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    document.set_title(&tr!("page-title"));
+    if let Some(html) = document.document_element() {
+        let _ = html.set_attribute("lang", text::language());
+    }
+}
+
 /// Entry point, run once when the module is instantiated.
 #[wasm_bindgen(start)]
 pub fn start() {
     install_panic_banner();
+    name_document();
     yew::Renderer::<app::App>::new().render();
 }

@@ -8,7 +8,7 @@ use crate::browser::{fetch_bytes, window};
 use headstart_app::scheduler::{Build, Command, Ending, Report, Scheduler, Spawn, WorkerId};
 use headstart_browser::describe;
 use headstart_browser::envelope;
-use headstart_core::protocol::{ComputeChoice, ComputePath, Event, Request};
+use headstart_core::protocol::{ComputeChoice, ComputePath, ComputeReason, Event, Request};
 use js_sys::{Object, Reflect, Uint8Array, WebAssembly};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -44,7 +44,7 @@ pub enum PoolEvent {
         /// Their compute path.
         path: ComputePath,
         /// Why that path.
-        reason: String,
+        reason: ComputeReason,
         /// How many take work.
         workers: usize,
     },

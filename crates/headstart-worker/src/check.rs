@@ -59,7 +59,9 @@ async fn compare_on(
     .unchecked_into();
     let weights = Uint8Array::new(&weights).to_vec();
     stage("starting WebGPU");
-    let gpu = init_webgpu().await?;
+    let gpu = init_webgpu()
+        .await
+        .map_err(|reason| format!("{reason:?}"))?;
     let cpu = engine.device().clone();
     stage("embedding a real photo on the CPU");
     let (image, _) = engine

@@ -6,66 +6,63 @@
 
 use burn::tensor::Device;
 use headstart_browser::probe_adapter;
-pub use headstart_core::protocol::{ComputeChoice, ComputePath};
+pub use headstart_core::protocol::{ComputeChoice, ComputePath, ComputeReason};
 
-/// The chosen device and, when it is the CPU, why.
+/// The chosen device and why.
 pub struct Compute {
     /// The device models and tensors live on.
     pub device: Device,
     /// Which backend it is.
     pub path: ComputePath,
-    /// Why this path was taken, for the badge's tooltip.
-    pub reason: String,
+    /// Why this path was taken, for the badge.
+    pub reason: ComputeReason,
 }
 
 impl Compute {
     /// The CPU path, with the reason.
-    pub fn cpu(reason: impl Into<String>) -> Self {
+    pub fn cpu(reason: ComputeReason) -> Self {
         Self {
             device: Device::flex(),
             path: ComputePath::Cpu,
-            reason: reason.into(),
+            reason,
         }
     }
 }
 
 /// Initializes burn's WebGPU runtime.
 #[cfg(feature = "webgpu")]
-pub async fn init_webgpu() -> Result<Device, String> {
+pub async fn init_webgpu() -> Result<Device, ComputeReason> {
     Device::wgpu_options()
         .graphics_api(burn::tensor::wgpu::WgpuBackend::WebGpu)
         .init_async()
         .await
-        .map_err(|error| format!("{error:?}"))
+        .map_err(|error| ComputeReason::WebGpuFailed(format!("{error:?}")))
 }
 
 /// This build has no WebGPU runtime.
 #[cfg(not(feature = "webgpu"))]
-pub async fn init_webgpu() -> Result<Device, String> {
-    Err("the page loaded this worker without WebGPU".into())
+pub async fn init_webgpu() -> Result<Device, ComputeReason> {
+    Err(ComputeReason::WebGpuNotLoaded)
 }
 
 /// Picks the device for `choice`, never failing: the CPU is always there.
 pub async fn choose(choice: ComputeChoice) -> Compute {
     if choice == ComputeChoice::Cpu {
-        return Compute::cpu("the CPU was requested");
+        return Compute::cpu(ComputeReason::CpuRequested);
     }
     let adapter = match probe_adapter().await {
         Ok(adapter) => adapter,
         Err(reason) => return Compute::cpu(reason),
     };
     if adapter.is_fallback && choice == ComputeChoice::Auto {
-        return Compute::cpu(format!(
-            "WebGPU here is a software adapter ({}), slower than the CPU path",
-            adapter.description
-        ));
+        return Compute::cpu(ComputeReason::SoftwareAdapter(adapter.description));
     }
     match init_webgpu().await {
         Ok(device) => Compute {
             device,
             path: ComputePath::WebGpu,
-            reason: format!("WebGPU adapter: {}", adapter.description),
+            reason: ComputeReason::WebGpu(adapter.description),
         },
-        Err(error) => Compute::cpu(format!("WebGPU failed to start ({error})")),
+        Err(reason) => Compute::cpu(reason),
     }
 }

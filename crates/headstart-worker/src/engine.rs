@@ -2,7 +2,7 @@
 //! network layers on kept model inputs) and classification with any model. One engine per
 //! worker.
 
-use crate::compute::{Compute, ComputePath, choose};
+use crate::compute::{Compute, ComputePath, ComputeReason, choose};
 use crate::photo::{DecodeError, DecodedPhoto, decode_input, decode_photo, encode_jpeg};
 use crate::scope::yield_to_event_loop;
 use burn::tensor::{Device, Tensor};
@@ -10,10 +10,13 @@ use headstart_core::augment::{AugmentationSettings, augment_rgba};
 use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::embedding::Embedding;
 use headstart_core::head::{HeadTrainer, train_to_end};
-use headstart_core::inference::{LoadedModel, check_gpu_against_cpu, embed, network_input};
+use headstart_core::inference::{
+    GpuDistrust, LoadedModel, check_gpu_against_cpu, embed, network_input,
+};
 use headstart_core::preprocess::{Normalization, batch_tensor, normalize_rgba};
 use headstart_core::protocol::{
-    ComputeChoice, Event, JobId, NetworkTraining, PhotoError, TrainingError, ViewAugmentation,
+    ComputeChoice, Event, GpuDisagreement, JobId, NetworkTraining, PhotoError, TrainingError,
+    ViewAugmentation,
 };
 use headstart_core::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
@@ -106,7 +109,7 @@ impl Engine {
                     }
                 }
                 Err(error) => {
-                    compute = Compute::cpu(format!("WebGPU could not hold the model ({error})"))
+                    compute = Compute::cpu(ComputeReason::ModelNotLoaded(error.to_string()))
                 }
             }
         }
@@ -347,8 +350,14 @@ async fn agree_on_probe(
     cpu: &EfficientNetLite0,
     gpu: &EfficientNetLite0,
     gpu_device: &Device,
-) -> Result<(), String> {
+) -> Result<(), ComputeReason> {
     check_gpu_against_cpu(cpu, &Device::flex(), gpu, gpu_device)
         .await
-        .map_err(|distrust| distrust.sentence("WebGPU"))
+        .map_err(|distrust| {
+            ComputeReason::GpuDistrusted(match distrust {
+                GpuDistrust::Cpu(error) => GpuDisagreement::CpuFailed(error.to_string()),
+                GpuDistrust::Failed(error) => GpuDisagreement::GpuFailed(error.to_string()),
+                GpuDistrust::Differs(difference) => GpuDisagreement::Differs(difference),
+            })
+        })
 }

@@ -2,6 +2,8 @@
 
 use super::{SharedState, checked, selected};
 use crate::browser::now_ms;
+use crate::text::tr;
+use headstart_text::Arg;
 use yew::prelude::*;
 
 /// What the page shows of a camera that is on.
@@ -37,7 +39,7 @@ pub fn Camera(props: &CameraProps) -> Html {
         return html! {
             <div class="camera">
                 <button data-testid="webcam-start" disabled={!props.state.is_ready()}
-                    onclick={props.on_start.reform(|_| None)}>{ "📷 Use the camera" }</button>
+                    onclick={props.on_start.reform(|_| None)}>{ tr!("camera-start") }</button>
             </div>
         };
     };
@@ -47,7 +49,7 @@ pub fn Camera(props: &CameraProps) -> Html {
             <div class="row">
                 if shown.devices.len() > 1 {
                     <label class="setting">
-                        { "Camera" }
+                        { tr!("camera-choose") }
                         <select data-testid="camera-select" onchange={props.on_start.reform(|event: Event| Some(selected(event)))}>
                             { for shown.devices.iter().map(|(id, label)| html! {
                                 <option value={id.clone()} selected={shown.device.as_ref() == Some(id)}>{ label.clone() }</option>
@@ -55,11 +57,11 @@ pub fn Camera(props: &CameraProps) -> Html {
                         </select>
                     </label>
                 }
-                <button data-testid="camera-switch" title="Front or back camera"
-                    onclick={props.on_start.reform(|_| None)}>{ "Switch camera" }</button>
-                <button data-testid="camera-stop" onclick={props.on_stop.reform(|_| ())}>{ "Stop the camera" }</button>
+                <button data-testid="camera-switch" title={tr!("camera-switch-title")}
+                    onclick={props.on_start.reform(|_| None)}>{ tr!("camera-switch") }</button>
+                <button data-testid="camera-stop" onclick={props.on_stop.reform(|_| ())}>{ tr!("camera-stop") }</button>
             </div>
-            <p class="hint">{ "Tap a class's Capture button for one photo; hold it to take several." }</p>
+            <p class="hint">{ tr!("camera-hint") }</p>
             <Live state={props.state.clone()} live_since={shown.live_since} on_live={props.on_live.clone()} />
         </div>
     }
@@ -93,15 +95,15 @@ fn Live(props: &LiveProps) -> Html {
                     data-fps={live.map(|live| format!("{:.1}", per_second(live.frames)))}
                     disabled={state.model.is_none()}
                     onchange={props.on_live.reform(checked)} />
-                { "Classify the camera live" }
+                { tr!("live-classify") }
             </label>
             if let Some((live, prediction)) = latest {
                 <p class="live-prediction" data-testid="live-prediction" role="status"
                     data-label={prediction.top().0.to_string()} data-confidence={prediction.top().1.to_string()}
                     data-frames={live.frames.to_string()} data-model-version={prediction.model_version.to_string()}
                     data-fps={format!("{:.1}", per_second(live.frames))}>
-                    <strong>{ format!("{} ({:.0}%)", prediction.top().0, prediction.top().1 * 100.0) }</strong>
-                    { format!(" · model {} · {:.1} frames/s", prediction.model_version, per_second(live.frames)) }
+                    <strong>{ tr!("live-prediction", label = prediction.top().0, confidence = Arg::percent(prediction.top().1)) }</strong>
+                    { tr!("live-prediction-detail", version = prediction.model_version.0, fps = Arg::decimal(per_second(live.frames), 1)) }
                 </p>
             }
         </div>

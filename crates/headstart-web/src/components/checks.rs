@@ -1,7 +1,10 @@
 //! The diagnostic checks: `?check=backends` (WebGPU against the CPU on a real photo) and
 //! `?check=messages` (the cost of one message to a worker).
 
+use crate::text::tr;
+use headstart_app::compute_reason;
 use headstart_core::protocol::BackendCheck;
+use headstart_text::Arg;
 use yew::prelude::*;
 
 /// Round trips measured by `?check=messages`.
@@ -16,13 +19,15 @@ pub struct BackendCheckProps {
 #[function_component]
 pub fn BackendCheckReport(props: &BackendCheckProps) -> Html {
     let (state, text, differences) = match &props.outcome {
-        None => (
-            "running",
-            "Comparing WebGPU with the CPU…".to_string(),
+        None => ("running", tr!("backend-check-running"), None),
+        Some(BackendCheck::Skipped(reason)) => (
+            "skipped",
+            tr!("backend-check-skipped", reason = compute_reason(reason)),
             None,
         ),
-        Some(BackendCheck::Skipped(reason)) => ("skipped", format!("Skipped: {reason}."), None),
-        Some(BackendCheck::Failed(error)) => ("error", format!("WebGPU failed: {error}."), None),
+        Some(BackendCheck::Failed(error)) => {
+            ("error", tr!("backend-check-failed", detail = error), None)
+        }
         Some(BackendCheck::Compared {
             adapter,
             embedding_difference,
@@ -30,10 +35,13 @@ pub fn BackendCheckReport(props: &BackendCheckProps) -> Html {
             same_predictions,
         }) => (
             "done",
-            format!(
-                "On {adapter}: the photo's embedding differs by at most {embedding_difference:e}, \
-                 class probabilities by at most {probability_difference:e}; \
-                 same predicted classes: {same_predictions}."
+            // The differences are tiny (1e-7): shown in scientific notation, as a diagnostic.
+            tr!(
+                "backend-check-compared",
+                adapter = adapter,
+                embedding = format!("{embedding_difference:e}"),
+                probability = format!("{probability_difference:e}"),
+                same = same_predictions.to_string(),
             ),
             Some((
                 *embedding_difference,
@@ -47,7 +55,7 @@ pub fn BackendCheckReport(props: &BackendCheckProps) -> Html {
             data-embedding-difference={differences.map(|d| d.0.to_string())}
             data-probability-difference={differences.map(|d| d.1.to_string())}
             data-same-predictions={differences.map(|d| d.2.to_string())}>
-            <h2>{ "WebGPU versus CPU" }</h2>
+            <h2>{ tr!("backend-check-heading") }</h2>
             <p>{ text }</p>
         </section>
     }
@@ -70,8 +78,8 @@ pub fn MessageCheckReport(props: &MessageCheckProps) -> Html {
     html! {
         <section class="step" data-testid="message-check" data-state={if done { "done" } else { "running" }}
             data-median-ms={median.to_string()} data-max-ms={max.to_string()} data-count={round_trips.len().to_string()}>
-            <h2>{ "Cost of one message to a worker" }</h2>
-            <p>{ format!("{} round trips: median {median:.2} ms, longest {max:.2} ms.", round_trips.len()) }</p>
+            <h2>{ tr!("message-check-heading") }</h2>
+            <p>{ tr!("message-check", count = round_trips.len(), median = Arg::decimal(median, 2), longest = Arg::decimal(max, 2)) }</p>
         </section>
     }
 }

@@ -3,6 +3,7 @@
 
 use super::{PageAction, SharedState, allow_drop, dropped_files, input_files};
 use crate::browser::ObjectUrl;
+use crate::text::tr;
 use headstart_app::{Action, ClassId, MAX_CLASS_NAME_CHARS, PhotoId, SplitCounts};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -39,7 +40,7 @@ pub fn Classes(props: &ClassesProps) -> Html {
     let splits = state.split_per_class();
     html! {
         <section class="step classes">
-            <h2>{ "1. Classes and photos" }</h2>
+            <h2>{ tr!("classes-heading") }</h2>
             <div class="class-list">
                 { for state.classes.iter().map(|class| {
                     let split = splits.iter().find(|(id, _)| *id == class.id).map(|(_, counts)| *counts);
@@ -50,11 +51,11 @@ pub fn Classes(props: &ClassesProps) -> Html {
                 }) }
             </div>
             <div class="row">
-                <button data-testid="add-class" onclick={props.act.reform(|_| Action::AddClass)}>{ "+ Add a class" }</button>
+                <button data-testid="add-class" onclick={props.act.reform(|_| Action::AddClass)}>{ tr!("add-class") }</button>
                 <button data-testid="load-samples" disabled={!state.is_ready()}
-                    onclick={props.on_load_samples.reform(|_| ())}>{ "Try sample photos" }</button>
+                    onclick={props.on_load_samples.reform(|_| ())}>{ tr!("load-samples") }</button>
                 if pending > 0 {
-                    <span class="working" data-testid="pending-photos" role="status">{ format!("Working on {pending} photo(s)…") }</span>
+                    <span class="working" data-testid="pending-photos" role="status">{ tr!("photos-pending", count = pending) }</span>
                 }
             </div>
             { props.children.clone() }
@@ -86,7 +87,6 @@ fn ClassCard(props: &ClassCardProps) -> Html {
         return html! {};
     };
     let (id, act) = (class.id, &props.act);
-    let count = class.photos.len();
     html! {
         <div class="class-card" data-testid="class-card"
             ondragover={Callback::from(allow_drop)}
@@ -94,14 +94,15 @@ fn ClassCard(props: &ClassCardProps) -> Html {
             <div class="class-head">
                 // Every keystroke goes to the state: yew rewrites the input from the state on
                 // each render, which would wipe a half-typed name when a photo finishes.
-                <input data-testid="class-name" aria-label="Class name" value={class.name.clone()}
+                <input data-testid="class-name" aria-label={tr!("class-name-label")} value={class.name.clone()}
                     maxlength={MAX_CLASS_NAME_CHARS.to_string()}
                     oninput={act.reform(move |event: InputEvent| {
                         let input: HtmlInputElement = event.target_unchecked_into();
                         Action::RenameClass(id, input.value())
                     })} />
-                <span class="count" data-testid="class-count">{ format!("{count} photo{}", if count == 1 { "" } else { "s" }) }</span>
-                <button class="delete" data-testid="delete-class" title="Delete this class and its photos" aria-label={format!("Delete class {}", class.label())}
+                <span class="count" data-testid="class-count">{ tr!("photo-count", count = class.photos.len()) }</span>
+                <button class="delete" data-testid="delete-class" title={tr!("delete-class-title")}
+                    aria-label={tr!("delete-class-label", name = class.label())}
                     onclick={act.reform(move |_| Action::DeleteClass(id))}>{ "✕" }</button>
             </div>
             <div class="thumbs">
@@ -113,11 +114,11 @@ fn ClassCard(props: &ClassCardProps) -> Html {
             if let Some(split) = props.split {
                 <p class="class-split" data-testid="class-split" data-train={split.train.to_string()}
                     data-validation={split.validation.to_string()} data-test={split.test.to_string()}>
-                    { format!("{} to train · {} to validate · {} for the final test", split.train, split.validation, split.test) }
+                    { tr!("class-split", train = split.train, validation = split.validation, test = split.test) }
                 </p>
             }
             <label class="upload">
-                { "Add photos (or drop them here)" }
+                { tr!("add-photos") }
                 <input type="file" accept="image/*" multiple=true data-testid="class-upload"
                     onchange={act.reform(move |event: Event| Action::AddPhotos(id, input_files(&event)))} />
             </label>
@@ -142,11 +143,13 @@ fn PhotoThumb(props: &PhotoThumbProps) -> Html {
     let (id, file_name) = (props.id, &props.file_name);
     html! {
         <figure class="thumb">
-            <button class="inspect" title="See what the model sees" aria-label={format!("See what the model sees of {file_name}")}
+            <button class="inspect" title={tr!("inspect-photo-title")}
+                aria-label={tr!("inspect-photo-label", file_name = file_name.as_str())}
                 onclick={props.act.reform(move |_| Action::InspectPhoto(id))}>
                 <img src={props.thumbnail.as_str().to_string()} alt={file_name.clone()} title={file_name.clone()} />
             </button>
-            <button class="remove" title="Remove this photo" aria-label={format!("Remove {file_name}")}
+            <button class="remove" title={tr!("remove-photo-title")}
+                aria-label={tr!("remove-photo-label", file_name = file_name.as_str())}
                 onclick={props.act.reform(move |_| Action::DeletePhoto(id))}>{ "✕" }</button>
         </figure>
     }
@@ -165,7 +168,7 @@ fn CaptureButton(props: &CaptureButtonProps) -> Html {
     let (id, capture) = (props.id, &props.capture);
     let one = capture.one.clone();
     html! {
-        <button class="capture" data-testid="capture" title="Tap for one photo from the camera; hold for a burst"
+        <button class="capture" data-testid="capture" title={tr!("capture-title")}
             onpointerdown={capture.start.reform(move |event: PointerEvent| {
                 let _ = event.target_unchecked_into::<web_sys::Element>().set_pointer_capture(event.pointer_id());
                 id
@@ -173,7 +176,7 @@ fn CaptureButton(props: &CaptureButtonProps) -> Html {
             onpointerup={capture.stop.reform(|_: PointerEvent| ())}
             onpointercancel={capture.stop.reform(|_: PointerEvent| ())}
             onclick={move |event: MouseEvent| if event.detail() == 0 { one.emit(id) }}>
-            { "📷 Capture (hold for more)" }
+            { tr!("capture") }
         </button>
     }
 }

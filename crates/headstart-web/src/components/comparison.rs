@@ -5,9 +5,12 @@ use super::curves::view_ways_curves;
 use super::number_setting::{NumberSetting, edit_with};
 use super::{
     PageAction, SettingsEditProps, SharedState, StateActProps, StateProps, act_on_select,
-    format_count, percent_or_dash,
+    percent_or_dash, way_label, way_short_label,
 };
+use crate::text::{self, tr};
 use headstart_app::{Action, Way, WayResult, WayState};
+use headstart_core::training::BACKBONE_BLOCKS;
+use headstart_text::Arg;
 use yew::prelude::*;
 
 /// Ways in order, as the ranking's `data-` attributes name them: "frozen>lora".
@@ -23,9 +26,9 @@ fn ranking_name(ranking: &[Way]) -> String {
 fn ranking_label(ranking: &[Way]) -> String {
     ranking
         .iter()
-        .map(|way| way.short_label())
+        .map(|way| way_short_label(*way))
         .collect::<Vec<_>>()
-        .join(" > ")
+        .join(&tr!("ranking-separator"))
 }
 
 #[function_component]
@@ -39,16 +42,16 @@ pub fn Comparison(props: &SettingsEditProps) -> Html {
     let blocked = state.training_blocker().is_some() || chosen.is_none();
     html! {
         <section class="step compare" data-testid="compare">
-            <h2>{ "4. Compare ways to train" }</h2>
-            <p>{ "The same photos and split, six ways: the class average of the pretrained features (nearest centroid), the 5 most similar training photos voting (nearest neighbours), a new head on top of the frozen network, a new head trained together with the network's last blocks (fine-tuning), small LoRA corrections to those blocks while they stay frozen, and the same network learning from your photos alone (from scratch, at half resolution so that it finishes in a few minutes). Which will do best on photos it never saw? Predict first, then run." }</p>
+            <h2>{ tr!("compare-heading") }</h2>
+            <p>{ tr!("compare-intro") }</p>
             <FineTuningSettings state={state.clone()} act={act.clone()} on_edit={props.on_edit.clone()} />
             <div class="row">
                 <PredictedRanking state={state.clone()} act={act.clone()} chosen={chosen.clone()} />
                 <button data-testid="compare-run" class="primary" disabled={blocked || comparing}
-                    title={if chosen.is_none() { "Choose your prediction first" } else { "Train every way on the same split" }}
-                    onclick={act.reform(|_| Action::RunComparison)}>{ "Compare" }</button>
+                    title={if chosen.is_none() { tr!("compare-run-title-predict") } else { tr!("compare-run-title") }}
+                    onclick={act.reform(|_| Action::RunComparison)}>{ tr!("compare-run") }</button>
                 if comparing {
-                    <button data-testid="compare-stop" onclick={act.reform(|_| Action::StopTraining)}>{ "Stop" }</button>
+                    <button data-testid="compare-stop" onclick={act.reform(|_| Action::StopTraining)}>{ tr!("stop") }</button>
                 }
             </div>
             <ComparisonResults state={state.clone()} />
@@ -65,11 +68,11 @@ fn FineTuningSettings(props: &SettingsEditProps) -> Html {
     let on_edit = &props.on_edit;
     html! {
         <div class="settings-grid">
-            <NumberSetting name="unfreeze-blocks" label="Blocks to fine-tune" help="How many of the network's last blocks (of 16) learn too. Their BatchNorm statistics stay as pretrained: a few photos are too few to re-estimate them."
+            <NumberSetting name="unfreeze-blocks" label={tr!("unfreeze-blocks")} help={tr!("unfreeze-blocks-help", blocks = BACKBONE_BLOCKS)}
                 value={fine_tuning.unfrozen_blocks as f64} step={1.0} disabled={busy} on_value={edit_with(on_edit, |s, v| s.fine_tuning.unfrozen_blocks = v as usize)} />
-            <NumberSetting name="backbone_learning_rate" label="Their learning rate" help="Pretrained layers learn with smaller steps than the new head, so they keep what they know."
+            <NumberSetting name="backbone_learning_rate" label={tr!("backbone-learning-rate")} help={tr!("backbone-learning-rate-help")}
                 value={fine_tuning.backbone_learning_rate} step={0.00001} disabled={busy} on_value={edit_with(on_edit, |s, v| s.fine_tuning.backbone_learning_rate = v)} />
-            <NumberSetting name="lora-rank" label="LoRA rank" help="LoRA keeps those blocks frozen and learns a small correction beside each 1x1 layer: rank r adds r numbers per channel in and out (1 to 64)."
+            <NumberSetting name="lora-rank" label={tr!("lora-rank")} help={tr!("lora-rank-help")}
                 value={fine_tuning.lora_rank as f64} step={1.0} disabled={busy} on_value={edit_with(on_edit, |s, v| s.fine_tuning.lora_rank = v as usize)} />
         </div>
     }
@@ -92,12 +95,12 @@ fn PredictedRanking(props: &PredictedRankingProps) -> Html {
         });
         html! {
             <label class="place">
-                <span>{ format!("{}.", place + 1) }</span>
+                <span>{ tr!("prediction-place", place = place + 1) }</span>
                 <select data-testid="predicted-place" data-place={(place + 1).to_string()}
-                    aria-label={format!("Place {}", place + 1)} onchange={on_choose}>
-                    <option value="" selected={way.is_none()} disabled=true>{ "choose…" }</option>
+                    aria-label={tr!("prediction-place-label", place = place + 1)} onchange={on_choose}>
+                    <option value="" selected={way.is_none()} disabled=true>{ tr!("prediction-choose") }</option>
                     { for Way::ALL.into_iter().map(|option| html! {
-                        <option value={option.name()} selected={*way == Some(option)}>{ option.short_label() }</option>
+                        <option value={option.name()} selected={*way == Some(option)}>{ way_short_label(option) }</option>
                     }) }
                 </select>
             </label>
@@ -105,7 +108,7 @@ fn PredictedRanking(props: &PredictedRankingProps) -> Html {
     };
     html! {
         <fieldset class="prediction-places" data-testid="predicted-ranking" data-ranking={props.chosen.clone()}>
-            <legend>{ "Your prediction, best first" }</legend>
+            <legend>{ tr!("prediction-places") }</legend>
             { for props.state.predicted_places.iter().enumerate().map(place_select) }
         </fieldset>
     }
@@ -120,18 +123,18 @@ fn ComparisonResults(props: &StateProps) -> Html {
         return html! {};
     };
     let curves = (comparison.results.iter())
-        .map(|r| (r.way.name(), r.way.short_label(), r.history.as_slice()))
+        .map(|r| (r.way.name(), way_short_label(r.way), r.history.as_slice()))
         .collect::<Vec<_>>();
     html! {
         <>
             <div class="table-scroll">
                 <table class="compare-table">
                     <thead><tr>
-                        <th scope="col">{ "Way" }</th>
-                        <th scope="col">{ "Numbers learned" }</th>
-                        <th scope="col">{ "Training time" }</th>
-                        <th scope="col">{ "Validation" }</th>
-                        <th scope="col">{ "Final test" }</th>
+                        <th scope="col">{ tr!("compare-way") }</th>
+                        <th scope="col">{ tr!("compare-params") }</th>
+                        <th scope="col">{ tr!("compare-time") }</th>
+                        <th scope="col">{ tr!("compare-validation") }</th>
+                        <th scope="col">{ tr!("compare-test") }</th>
                     </tr></thead>
                     <tbody>
                         { for comparison.results.iter().map(|result| html! {
@@ -140,8 +143,8 @@ fn ComparisonResults(props: &StateProps) -> Html {
                                 data-train-ms={result.training_ms.map(|ms| ms.to_string())}
                                 data-validation-accuracy={result.validation_accuracy.map(|a| a.to_string())}
                                 data-test-accuracy={result.test_accuracy.map(|a| a.to_string())}>
-                                <th scope="row">{ result.way.label() }</th>
-                                <td>{ format_count(result.trainable_params) }</td>
+                                <th scope="row">{ way_label(result.way) }</th>
+                                <td>{ tr!("number", value = result.trainable_params) }</td>
                                 <td>{ training_time(result, state.settings.epochs) }</td>
                                 <td>{ percent_or_dash(result.validation_accuracy) }</td>
                                 <td>{ percent_or_dash(result.test_accuracy) }</td>
@@ -150,17 +153,17 @@ fn ComparisonResults(props: &StateProps) -> Html {
                     </tbody>
                 </table>
             </div>
-            <p class="setting-help">{ "Nearest centroid and nearest neighbours learn nothing: they keep the training photos' features (or their class averages) and compare. The head learns 1,281 numbers per class; fine-tuning also changes the last blocks; LoRA learns only small corrections beside them (compare the counts); from scratch, every number of the network is learned from these photos alone. Their learning curves:" }</p>
+            <p class="setting-help">{ tr!("compare-explained") }</p>
             { view_ways_curves(&curves, comparison.settings().epochs) }
             if state.comparison_is_stale() {
-                <p class="hint" data-testid="compare-stale">{ "Photos, classes or settings changed since this comparison ran: compare again for results that match them." }</p>
+                <p class="hint" data-testid="compare-stale">{ tr!("compare-stale") }</p>
             }
             <p data-testid="ranking" data-predicted={ranking_name(&comparison.predicted)}
                 data-measured={comparison.ranking().map(|r| ranking_name(&r))}>
-                { format!("You predicted: {}.", ranking_label(&comparison.predicted)) }
+                { tr!("ranking-predicted", ranking = ranking_label(&comparison.predicted)) }
                 { match comparison.ranking() {
-                    Some(measured) => format!(" Measured on the test photos: {}.", ranking_label(&measured)),
-                    None => " Press Final test below to measure every way on the test photos.".to_string(),
+                    Some(measured) => tr!("ranking-measured", ranking = ranking_label(&measured)),
+                    None => tr!("ranking-press-final-test"),
                 } }
             </p>
         </>
@@ -170,14 +173,16 @@ fn ComparisonResults(props: &StateProps) -> Html {
 /// A way's training time, or how far it got of `epochs` while it trains.
 fn training_time(result: &WayResult, epochs: usize) -> String {
     match (result.state, result.training_ms) {
-        (WayState::Running, _) if !result.history.is_empty() => {
-            format!("epoch {} of {epochs}…", result.history.len())
-        }
-        (WayState::Running, _) => "training…".to_string(),
-        (WayState::Failed, _) => "stopped".to_string(),
-        (WayState::Done, Some(ms)) if ms < 1000.0 => format!("{ms:.0} ms"),
-        (WayState::Done, Some(ms)) => format!("{:.1} s", ms / 1000.0),
-        (WayState::Done, None) => "–".to_string(),
+        (WayState::Running, _) if !result.history.is_empty() => tr!(
+            "compare-epoch",
+            epoch = result.history.len(),
+            epochs = epochs
+        ),
+        (WayState::Running, _) => tr!("compare-training"),
+        (WayState::Failed, _) => tr!("compare-stopped"),
+        (WayState::Done, Some(ms)) if ms < 1000.0 => tr!("duration-ms", ms = Arg::decimal(ms, 0)),
+        (WayState::Done, Some(ms)) => tr!("duration-s", seconds = Arg::decimal(ms / 1000.0, 1)),
+        (WayState::Done, None) => tr!("no-value"),
     }
 }
 
@@ -194,23 +199,23 @@ fn FinalTest(props: &StateActProps) -> Html {
     html! {
         <div class="final-test">
             <button data-testid="final-test" disabled={blocker.is_some() || state.training_busy()}
-                title={blocker.unwrap_or("Measure the model once on the photos kept aside")}
-                onclick={props.act.reform(|_| Action::FinalTest)}>{ "Final test" }</button>
-            <span class="setting-help">{ "Use it once, at the end: the test photos were never used while training or choosing settings." }</span>
+                title={blocker.as_ref().map_or_else(|| tr!("final-test-title"), |blocker| text::render(&blocker.message()))}
+                onclick={props.act.reform(|_| Action::FinalTest)}>{ tr!("final-test") }</button>
+            <span class="setting-help">{ tr!("final-test-help") }</span>
             if let Some(test) = &state.final_test {
                 <p data-testid="final-test-result" data-model-version={test.model_version.to_string()}
                     data-accuracy={test.accuracy().map(|a| a.to_string())} data-total={test.total.to_string()}
                     data-stale={stale.to_string()} data-tests-run={state.final_tests_run.to_string()}
                     class={classes!("final-result", stale.then_some("stale"))}>
                     { match test.correct {
-                        None => "Testing…".to_string(),
-                        Some(correct) => format!("Final test of model {}: {correct} of {} test photos right ({:.0}%).", test.model_version, test.total, test.accuracy().unwrap_or(0.0) * 100.0),
+                        None => tr!("final-testing"),
+                        Some(correct) => tr!("final-test-result", version = test.model_version.0, correct = correct, total = test.total, accuracy = Arg::percent(test.accuracy().unwrap_or(0.0))),
                     } }
                     if stale {
-                        { " Photos, classes, settings or the model changed since: this result is out of date." }
+                        { tr!("final-test-stale") }
                     }
                     if reused {
-                        { format!(" The test photos have now been used {} times: choosing by them makes this number too hopeful.", state.final_tests_run) }
+                        { tr!("final-test-reused", times = state.final_tests_run) }
                     }
                 </p>
             }

@@ -3,8 +3,10 @@
 
 use super::{PageAction, StateActProps, StateProps, act_on_select, percent_or_dash};
 use crate::browser::ObjectUrl;
+use crate::text::tr;
 use headstart_app::{Action, ClassId, ValidationPhoto};
 use headstart_core::evaluation::ConfusionMatrix;
+use headstart_text::Arg;
 use yew::prelude::*;
 
 #[function_component]
@@ -14,13 +16,13 @@ pub fn Confusion(props: &StateActProps) -> Html {
         return html! {};
     };
     let body = if matrix.total() == 0 {
-        html! { <p>{ "No photos were held back for validation: add more photos to each class to see what the model confuses." }</p> }
+        html! { <p>{ tr!("confusion-no-validation") }</p> }
     } else {
         confusion_table(props, &model.class_names, &matrix)
     };
     html! {
         <section class="step confusion" data-testid="confusion-matrix">
-            <h2>{ format!("What model {} confuses, on the {} validation photos", model.version, matrix.total()) }</h2>
+            <h2>{ tr!("confusion-heading", version = model.version.0, photos = matrix.total()) }</h2>
             { body }
             <CellPhotos state={state.clone()} />
             <Mistakes state={state.clone()} act={props.act.clone()} />
@@ -48,12 +50,12 @@ fn confusion_table(props: &StateActProps, names: &[String], matrix: &ConfusionMa
     html! {
         <div class="table-scroll">
         <table>
-            <caption>{ "Rows: the true class. Columns: what the model said. Tap a number to see those photos." }</caption>
+            <caption>{ tr!("confusion-caption") }</caption>
             <thead>
                 <tr>
                     <th></th>
                     { for names.iter().map(|name| html! { <th scope="col">{ name.clone() }</th> }) }
-                    <th scope="col">{ "right" }</th>
+                    <th scope="col">{ tr!("confusion-right") }</th>
                 </tr>
             </thead>
             <tbody>
@@ -81,12 +83,12 @@ fn CellPhotos(props: &StateProps) -> Html {
     let (truth_name, predicted_name) = (&model.class_names[truth], &model.class_names[predicted]);
     html! {
         <div class="cell-photos" data-testid="cell-photos" data-count={photos.len().to_string()}>
-            <p>{ format!("{} photo(s) of {truth_name} that the model called {predicted_name}:", photos.len()) }</p>
+            <p>{ tr!("cell-photos", count = photos.len(), truth = truth_name, predicted = predicted_name) }</p>
             <div class="thumbs">
                 { for photos.iter().map(|(photo, probability)| html! {
                     <figure class="thumb" data-file={photo.file_name.clone()}>
                         <img src={photo.thumbnail.as_str().to_string()} alt={photo.file_name.clone()} title={photo.file_name.clone()} />
-                        <figcaption>{ format!("{:.0}%", probability * 100.0) }</figcaption>
+                        <figcaption>{ tr!("percent", share = Arg::percent(*probability)) }</figcaption>
                     </figure>
                 }) }
             </div>
@@ -112,8 +114,8 @@ fn Mistakes(props: &StateActProps) -> Html {
         .collect();
     html! {
         <div class="mistakes" data-testid="mistakes">
-            <h3>{ "Mistakes, most confident first" }</h3>
-            <p class="hint">{ "A confident mistake can be a photo in the wrong class: move it, or remove it, then train again." }</p>
+            <h3>{ tr!("mistakes-heading") }</h3>
+            <p class="hint">{ tr!("mistakes-hint") }</p>
             <ul>
                 { for mistakes.iter().map(|mistake| mistake_item(mistake, &model.class_names, &classes, &props.act)) }
             </ul>
@@ -142,14 +144,14 @@ fn mistake_item(
         <li class="mistake" data-testid="mistake" data-file={mistake.photo.file_name.clone()}
             data-true={truth.clone()} data-predicted={predicted.clone()}>
             <img src={mistake.photo.thumbnail.as_str().to_string()} alt={mistake.photo.file_name.clone()} />
-            <span>{ format!("In {truth}, the model said {predicted} ({:.0}%)", mistake.confidence * 100.0) }</span>
-            <select data-testid="move-photo" aria-label="Move this photo to another class" onchange={on_move}>
-                <option value="" selected=true>{ "Move to…" }</option>
+            <span>{ tr!("mistake", truth = truth, predicted = predicted, confidence = Arg::percent(mistake.confidence)) }</span>
+            <select data-testid="move-photo" aria-label={tr!("move-photo-label")} onchange={on_move}>
+                <option value="" selected=true>{ tr!("move-photo") }</option>
                 { for classes.iter().enumerate().map(|(index, (_, name))| html! {
                     <option value={index.to_string()}>{ name.clone() }</option>
                 }) }
             </select>
-            <button data-testid="remove-photo" onclick={act.reform(move |_| Action::DeletePhoto(id))}>{ "Remove" }</button>
+            <button data-testid="remove-photo" onclick={act.reform(move |_| Action::DeletePhoto(id))}>{ tr!("remove-photo") }</button>
         </li>
     }
 }

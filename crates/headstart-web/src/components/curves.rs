@@ -2,7 +2,9 @@
 //! validation photos, drawn as two small SVG charts that scale with the screen; and the
 //! comparison's ways on one pair of such charts.
 
+use crate::text::tr;
 use headstart_core::training::{EpochReport, Metrics};
+use headstart_text::Arg;
 use yew::prelude::*;
 
 /// The drawing area of one chart, in SVG units.
@@ -16,7 +18,7 @@ const RIGHT: f32 = 12.0;
 
 /// One chart: a metric over epochs, for training and validation.
 struct Chart {
-    title: &'static str,
+    title: String,
     /// The value drawn at the top of the y axis (the bottom is 0).
     top: f32,
     label: fn(f32) -> String,
@@ -40,19 +42,19 @@ fn charts(lines: &[Line]) -> [Chart; 2] {
         .fold(0.0f32, f32::max);
     [
         Chart {
-            title: "Loss (lower is better)",
+            title: tr!("curves-loss"),
             top: if largest_loss > 0.0 {
                 largest_loss
             } else {
                 1.0
             },
-            label: |v| format!("{v:.2}"),
+            label: |v| tr!("number", value = Arg::decimal(v, 2)),
             value: |m| m.loss,
         },
         Chart {
-            title: "Accuracy",
+            title: tr!("curves-accuracy"),
             top: 1.0,
-            label: |v| format!("{:.0}%", v * 100.0),
+            label: |v| tr!("percent", share = Arg::percent(v)),
             value: |m| m.accuracy,
         },
     ]
@@ -88,10 +90,10 @@ pub fn view_curves(
             data-best-epoch={kept_epoch.map(|epoch| epoch.to_string())}>
             { for charts(&lines).iter().map(|chart| view_chart(chart, &lines, epochs, kept_epoch)) }
             <figcaption>
-                <span class="key train">{ "training photos" }</span>
-                <span class="key validation">{ "validation photos (held back, never learned from)" }</span>
+                <span class="key train">{ tr!("curves-training") }</span>
+                <span class="key validation">{ tr!("curves-validation") }</span>
                 if let Some(epoch) = kept_epoch {
-                    <span class="key kept">{ format!("epoch {epoch}: lowest validation loss, kept") }</span>
+                    <span class="key kept">{ tr!("curves-kept", epoch = epoch) }</span>
                 }
             </figcaption>
         </figure>
@@ -102,7 +104,7 @@ pub fn view_curves(
 /// training ones when it held no photo back), one line per way, `ways` as `(mode name, label,
 /// history)`.
 pub fn view_ways_curves(
-    ways: &[(&'static str, &'static str, &[EpochReport])],
+    ways: &[(&'static str, String, &[EpochReport])],
     planned_epochs: usize,
 ) -> Html {
     let lines: Vec<Line> = ways
@@ -127,9 +129,9 @@ pub fn view_ways_curves(
             { for charts(&lines).iter().map(|chart| view_chart(chart, &lines, epochs, None)) }
             <figcaption>
                 { for ways.iter().filter(|(_, _, h)| !h.is_empty()).map(|(mode, label, _)| html! {
-                    <span class={format!("key way-{mode}")}>{ *label }</span>
+                    <span class={format!("key way-{mode}")}>{ label.clone() }</span>
                 }) }
-                <span>{ "On the validation photos (held back, never learned from)." }</span>
+                <span>{ tr!("curves-ways-validation") }</span>
             </figcaption>
         </figure>
     }
@@ -148,15 +150,15 @@ fn view_chart(chart: &Chart, lines: &[Line], epochs: usize, kept_epoch: Option<u
     };
     let (bottom, right) = (HEIGHT - BOTTOM, WIDTH - RIGHT);
     html! {
-        <svg class="chart" viewBox={format!("0 0 {WIDTH} {HEIGHT}")} role="img" aria-label={chart.title}>
-            <text class="title" x={LEFT.to_string()} y="9">{ chart.title }</text>
+        <svg class="chart" viewBox={format!("0 0 {WIDTH} {HEIGHT}")} role="img" aria-label={chart.title.clone()}>
+            <text class="title" x={LEFT.to_string()} y="9">{ chart.title.clone() }</text>
             <line class="axis" x1={LEFT.to_string()} y1={TOP.to_string()} x2={LEFT.to_string()} y2={bottom.to_string()} />
             <line class="axis" x1={LEFT.to_string()} y1={bottom.to_string()} x2={right.to_string()} y2={bottom.to_string()} />
             <text class="tick" x={(LEFT - 4.0).to_string()} y={(TOP + 4.0).to_string()} text-anchor="end">{ (chart.label)(chart.top) }</text>
             <text class="tick" x={(LEFT - 4.0).to_string()} y={bottom.to_string()} text-anchor="end">{ (chart.label)(0.0) }</text>
-            <text class="tick" x={LEFT.to_string()} y={(bottom + 14.0).to_string()} text-anchor="middle">{ "1" }</text>
-            <text class="tick" x={right.to_string()} y={(bottom + 14.0).to_string()} text-anchor="middle">{ epochs.to_string() }</text>
-            <text class="tick" x={((LEFT + right) / 2.0).to_string()} y={(bottom + 28.0).to_string()} text-anchor="middle">{ "epoch" }</text>
+            <text class="tick" x={LEFT.to_string()} y={(bottom + 14.0).to_string()} text-anchor="middle">{ tr!("number", value = 1_usize) }</text>
+            <text class="tick" x={right.to_string()} y={(bottom + 14.0).to_string()} text-anchor="middle">{ tr!("number", value = epochs) }</text>
+            <text class="tick" x={((LEFT + right) / 2.0).to_string()} y={(bottom + 28.0).to_string()} text-anchor="middle">{ tr!("curves-epoch") }</text>
             if let Some(epoch) = kept_epoch {
                 <line class="kept" x1={x(epoch).to_string()} y1={TOP.to_string()} x2={x(epoch).to_string()} y2={bottom.to_string()} />
             }

@@ -2,7 +2,10 @@
 //! is saved.
 
 use super::{SharedState, StateProps};
-use headstart_app::{ModelStatus, StorageState};
+use crate::text::tr;
+use headstart_app::{ModelStatus, StorageState, compute_reason};
+use headstart_core::protocol::ComputePath;
+use headstart_text::{Arg, Message, text};
 use yew::prelude::*;
 
 /// Whether the page works with no network.
@@ -30,8 +33,8 @@ pub struct HeaderProps {
 pub fn Header(props: &HeaderProps) -> Html {
     html! {
         <header>
-            <h1>{ "Headstart" }</h1>
-            <p class="tagline">{ "Teach a pretrained network new classes from a few photos. Everything runs on this device; no photo leaves it." }</p>
+            <h1>{ tr!("app-name") }</h1>
+            <p class="tagline">{ tr!("tagline") }</p>
             <ModelStatusLine state={props.state.clone()} />
             <StorageLine state={props.state.clone()} bytes_stored={props.bytes_stored}
                 offline_copy={props.offline_copy} on_new_project={props.on_new_project.clone()} />
@@ -45,13 +48,14 @@ pub fn Header(props: &HeaderProps) -> Html {
 fn ModelStatusLine(props: &StateProps) -> Html {
     match &props.state.model_status {
         ModelStatus::Loading { received, total } => {
-            let mb = |bytes: u64| format!("{:.1} MB", bytes as f64 / 1e6);
+            let total_size =
+                total.map_or_else(|| text!("size-unknown"), |bytes| megabytes(bytes as f64));
             html! {
                 <div class="model-status" data-testid="model-loading">
-                    { "Loading the pretrained model… " }
+                    { tr!("model-loading") }
                     <progress data-testid="model-progress" value={received.to_string()}
                         max={total.unwrap_or(0).max(*received).max(1).to_string()}></progress>
-                    { format!(" {} of {}", mb(*received), total.map_or("?".into(), mb)) }
+                    { tr!("model-download-progress", received = megabytes(*received as f64), total = total_size) }
                 </div>
             }
         }
@@ -59,23 +63,26 @@ fn ModelStatusLine(props: &StateProps) -> Html {
             path,
             reason,
             workers,
-        } => html! {
+        } => {
+            let reason = crate::text::render(&compute_reason(reason));
+            html! {
             <div class="model-status">
                 <span class="badge" data-testid="backend" data-path={path.label()} data-workers={workers.to_string()}
                     title={reason.clone()}>
-                    { format!("{} · {workers} worker{}", path.label(), if *workers == 1 { "" } else { "s" }) }
+                    { tr!("compute-badge", path = path_name(*path), workers = *workers) }
                 </span>
                 if props.state.storage == StorageState::Opening {
-                    <span class="ready">{ "Opening your saved work…" }</span>
+                    <span class="ready">{ tr!("opening-saved-work") }</span>
                 } else {
-                    <span data-testid="ready" class="ready">{ "Model ready" }</span>
+                    <span data-testid="ready" class="ready">{ tr!("model-ready") }</span>
                 }
-                <span class="why">{ reason.clone() }</span>
+                <span class="why">{ reason }</span>
             </div>
-        },
+            }
+        }
         ModelStatus::Failed(_) => html! {
             <div class="model-status error" role="alert" data-testid="model-error">
-                { "The model could not start. Check the connection to the page's server and reload." }
+                { tr!("model-failed") }
             </div>
         },
     }
@@ -87,28 +94,41 @@ fn ModelStatusLine(props: &StateProps) -> Html {
 fn StorageLine(props: &HeaderProps) -> Html {
     let state = &props.state;
     let (storage_state, text) = match state.storage {
-        StorageState::Opening => ("opening", "Opening your saved work…".to_string()),
+        StorageState::Opening => ("opening", tr!("opening-saved-work")),
         StorageState::Saving => (
             "saving",
             match props.bytes_stored {
-                Some(bytes) => format!("Saved on this device ({:.1} MB)", bytes / 1e6),
-                None => "Saved on this device".into(),
+                Some(bytes) => tr!("storage-saved-size", size = megabytes(bytes)),
+                None => tr!("storage-saved"),
             },
         ),
-        StorageState::HeldByAnotherTab => ("other-tab", "Not saved: open in another tab".into()),
-        StorageState::Unavailable => ("unavailable", "Not saved in this browser".into()),
+        StorageState::HeldByAnotherTab => ("other-tab", tr!("storage-other-tab")),
+        StorageState::Unavailable => ("unavailable", tr!("storage-unavailable")),
     };
     let (offline_state, offline_text) = match props.offline_copy {
-        OfflineCopy::Preparing => ("preparing", ""),
-        OfflineCopy::Ready => ("ready", " · works offline"),
-        OfflineCopy::Unavailable => ("unavailable", " · needs the network"),
+        OfflineCopy::Preparing => ("preparing", String::new()),
+        OfflineCopy::Ready => ("ready", tr!("offline-ready")),
+        OfflineCopy::Unavailable => ("unavailable", tr!("offline-unavailable")),
     };
     html! {
         <div class="storage" data-testid="storage" data-state={storage_state}>
             <span data-testid="storage-used" data-bytes={props.bytes_stored.map(|b| b.to_string())}>{ text }</span>
             <span data-testid="offline" data-state={offline_state}>{ offline_text }</span>
             <button data-testid="new-project" disabled={state.storage == StorageState::Opening || state.training_busy()}
-                onclick={props.on_new_project.reform(|_| ())}>{ "New project" }</button>
+                onclick={props.on_new_project.reform(|_| ())}>{ tr!("new-project") }</button>
         </div>
+    }
+}
+
+/// A size in bytes, in megabytes with one decimal.
+fn megabytes(bytes: f64) -> Message {
+    text!("size-mb", mb = Arg::decimal(bytes / 1e6, 1))
+}
+
+/// The compute path's name on the badge.
+fn path_name(path: ComputePath) -> Message {
+    match path {
+        ComputePath::Cpu => text!("compute-path-cpu"),
+        ComputePath::WebGpu => text!("compute-path-webgpu"),
     }
 }

@@ -30,8 +30,12 @@ pub use project_file::ProjectFile;
 pub use train::Train;
 
 use crate::browser::ObjectUrl;
-use headstart_app::{Action, AppState};
+use crate::text::tr;
+use headstart_app::{Action, AppState, Way};
+use headstart_core::neighbours::DEFAULT_K;
+use headstart_core::preprocess::SCRATCH_INPUT_SIZE;
 use headstart_core::training::TrainingSettings;
+use headstart_text::Arg;
 use std::ops::Deref;
 use std::rc::Rc;
 use web_sys::{Blob, DragEvent, File, FileList, HtmlInputElement, HtmlSelectElement};
@@ -144,25 +148,34 @@ fn checked(event: Event) -> bool {
     event.target_unchecked_into::<HtmlInputElement>().checked()
 }
 
-/// A share as a whole percentage: "87%".
-fn percent(share: f32) -> String {
-    format!("{:.0}%", share * 100.0)
-}
-
-/// A share as a whole percentage, or a dash when there is none.
+/// A share as a whole percentage ("87%"), or a dash when there is none.
 fn percent_or_dash(share: Option<f32>) -> String {
-    share.map_or("–".into(), percent)
+    share.map_or_else(
+        || tr!("no-value"),
+        |share| tr!("percent", share = Arg::percent(share)),
+    )
 }
 
-/// A count with thousands separated, as students read it.
-fn format_count(count: usize) -> String {
-    let digits = count.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
+/// What the page calls a way.
+fn way_label(way: Way) -> String {
+    match way {
+        Way::Centroid => tr!("way-centroid"),
+        Way::Knn => tr!("way-knn", k = DEFAULT_K),
+        Way::Frozen => tr!("way-frozen"),
+        Way::Finetune => tr!("way-finetune"),
+        Way::Lora => tr!("way-lora"),
+        Way::Scratch => tr!("way-scratch", size = SCRATCH_INPUT_SIZE),
     }
-    out
+}
+
+/// A way's short name, in rankings and the comparison's curves.
+fn way_short_label(way: Way) -> String {
+    match way {
+        Way::Centroid => tr!("way-short-centroid"),
+        Way::Knn => tr!("way-short-knn"),
+        Way::Frozen => tr!("way-short-frozen"),
+        Way::Finetune => tr!("way-short-finetune"),
+        Way::Lora => tr!("way-short-lora"),
+        Way::Scratch => tr!("way-short-scratch"),
+    }
 }

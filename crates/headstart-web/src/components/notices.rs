@@ -11,7 +11,7 @@ pub fn Notices(props: &StateProps) -> Html {
     }
     html! {
         <ul class="notices" data-testid="notices" role="status">
-            { for notices.iter().map(|notice| html! { <li>{ notice.sentence() }</li> }) }
+            { for notices.iter().map(|notice| html! { <li>{ crate::text::render(&notice.message()) }</li> }) }
         </ul>
     }
 }

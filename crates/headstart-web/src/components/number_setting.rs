@@ -10,9 +10,9 @@ use yew::prelude::*;
 pub struct NumberSettingProps {
     /// The input's `name` and test id.
     pub name: &'static str,
-    pub label: &'static str,
+    pub label: AttrValue,
     /// One line for the student.
-    pub help: &'static str,
+    pub help: AttrValue,
     pub value: f64,
     pub step: f64,
     /// Settings are locked while a run prepares or trains.
@@ -47,11 +47,11 @@ pub fn NumberSetting(props: &NumberSettingProps) -> Html {
         }
     };
     html! {
-        <label class="setting" title={props.help}>
-            <span class="setting-name">{ props.label }</span>
+        <label class="setting" title={props.help.clone()}>
+            <span class="setting-name">{ props.label.clone() }</span>
             <input type="number" name={props.name} data-testid={props.name} step={props.step.to_string()} min="0"
                 value={shown} disabled={props.disabled} {oninput} {onchange} />
-            <span class="setting-help">{ props.help }</span>
+            <span class="setting-help">{ props.help.clone() }</span>
         </label>
     }
 }

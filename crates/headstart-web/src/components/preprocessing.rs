@@ -2,8 +2,10 @@
 //! preprocessing.
 
 use super::{PageAction, SharedState, StateActProps, checked, percent_or_dash, selected};
+use crate::text::tr;
 use headstart_app::Action;
 use headstart_core::preprocess::{INPUT_SIZE, Normalization};
+use headstart_text::{Arg, Message, text};
 use yew::prelude::*;
 
 /// Always rendered, empty while there is no photo, so that the wrong normalization chosen
@@ -17,7 +19,13 @@ pub fn Preprocessing(props: &StateActProps) -> Html {
         return html! {};
     };
     let model = Normalization::Model;
-    let example = |value: u8| format!("{value} → {:.2}", model.apply(0, value));
+    let example = |value: u8| -> Message {
+        text!(
+            "seen-example",
+            value = u32::from(value),
+            becomes = Arg::decimal(model.apply(0, value), 2)
+        )
+    };
     let on_choose = {
         let (wrong, act) = (wrong.clone(), props.act.clone());
         let experimenting = state.experiment.is_some();
@@ -30,21 +38,21 @@ pub fn Preprocessing(props: &StateActProps) -> Html {
     };
     html! {
         <section class="step preprocessing" data-testid="preprocessing-view" data-file={photo.file_name.clone()}>
-            <h2>{ "What the model sees" }</h2>
+            <h2>{ tr!("seen-heading") }</h2>
             <div class="seen">
                 <figure>
                     <img class="original" src={photo.thumbnail.as_str().to_string()} alt={photo.file_name.clone()} />
-                    <figcaption>{ format!("{} ({})", photo.file_name, class.label()) }</figcaption>
+                    <figcaption>{ tr!("seen-photo", file_name = &photo.file_name, class = class.label()) }</figcaption>
                 </figure>
                 <span class="arrow" aria-hidden="true">{ "→" }</span>
                 <figure>
                     <img class="model-input" data-testid="model-input" src={photo.input.as_str().to_string()}
-                        width={INPUT_SIZE.to_string()} height={INPUT_SIZE.to_string()} alt={format!("What the model sees of {}", photo.file_name)} />
-                    <figcaption>{ format!("{INPUT_SIZE} × {INPUT_SIZE} pixels") }</figcaption>
+                        width={INPUT_SIZE.to_string()} height={INPUT_SIZE.to_string()} alt={tr!("seen-input-label", file_name = &photo.file_name)} />
+                    <figcaption>{ tr!("seen-input-size", size = INPUT_SIZE) }</figcaption>
                 </figure>
             </div>
-            <p>{ "The photo is turned upright, its centre square (87.5% of the short side) is cut out and resized to 224 × 224. Tap any photo in a class to see it here." }</p>
-            <p>{ format!("Each colour value x (0 to 255) then becomes {}: {}, {}, {}. The pretrained network learned with exactly this; anything else shows it numbers it never saw.", model.formula(), example(0), example(127), example(255)) }</p>
+            <p>{ tr!("seen-crop") }</p>
+            <p>{ tr!("seen-normalization", formula = model.formula(), zero = example(0), middle = example(127), full = example(255)) }</p>
             <WrongPreprocessing state={state.clone()} act={props.act.clone()} chosen={*wrong} {on_choose} />
         </section>
     }
@@ -81,17 +89,17 @@ fn WrongPreprocessing(props: &WrongPreprocessingProps) -> Html {
                 <label class="switch">
                     <input type="checkbox" data-testid="wrong-preprocessing" checked={state.experiment.is_some()}
                         disabled={state.model.is_none() || state.training_busy()} onchange={on_switch} />
-                    { "Train with the wrong preprocessing:" }
+                    { tr!("wrong-preprocessing") }
                 </label>
-                <select data-testid="wrong-normalization" aria-label="Which wrong preprocessing" disabled={state.training_busy()}
+                <select data-testid="wrong-normalization" aria-label={tr!("wrong-preprocessing-which")} disabled={state.training_busy()}
                     onchange={on_normalization}>
-                    <option value="raw" selected={chosen == Normalization::Raw}>{ "no normalization (0..255)" }</option>
-                    <option value="zero-to-one" selected={chosen == Normalization::ZeroToOne}>{ format!("inputs in 0..1 ({})", Normalization::ZeroToOne.formula()) }</option>
-                    <option value="imagenet" selected={chosen == Normalization::ImageNet}>{ "ImageNet mean and std" }</option>
+                    <option value="raw" selected={chosen == Normalization::Raw}>{ tr!("wrong-raw") }</option>
+                    <option value="zero-to-one" selected={chosen == Normalization::ZeroToOne}>{ tr!("wrong-zero-to-one", formula = Normalization::ZeroToOne.formula()) }</option>
+                    <option value="imagenet" selected={chosen == Normalization::ImageNet}>{ tr!("wrong-imagenet") }</option>
                 </select>
             </div>
             if state.model.is_none() {
-                <p class="hint">{ "Train a model first: the experiment trains again the same way with wrong inputs and compares." }</p>
+                <p class="hint">{ tr!("wrong-needs-model") }</p>
             }
             if let Some(experiment) = &state.experiment {
                 <p class="experiment-result" data-testid="wrong-preprocessing-result"
@@ -99,14 +107,14 @@ fn WrongPreprocessing(props: &WrongPreprocessingProps) -> Html {
                     data-accuracy={experiment.wrong_accuracy.map(|a| a.to_string())}
                     data-correct-accuracy={experiment.correct_accuracy.map(|a| a.to_string())}>
                     { match experiment.wrong_accuracy {
-                        Some(_) => format!(
-                            "Validation accuracy: {} with the right preprocessing (model {}), {} with {}.",
-                            percent_or_dash(experiment.correct_accuracy),
-                            experiment.model_version,
-                            percent_or_dash(experiment.wrong_accuracy),
-                            experiment.normalization.formula()
+                        Some(_) => tr!(
+                            "wrong-result",
+                            right = percent_or_dash(experiment.correct_accuracy),
+                            version = experiment.model_version.0,
+                            wrong = percent_or_dash(experiment.wrong_accuracy),
+                            formula = experiment.normalization.formula()
                         ),
-                        None => "Training again with the wrong preprocessing…".into(),
+                        None => tr!("wrong-running"),
                     } }
                 </p>
             }

@@ -2,6 +2,7 @@
 //! one, and the question opening one into existing work asks.
 
 use super::{PageAction, SharedState, StateActProps, checked, on_file_chosen};
+use crate::text::tr;
 use headstart_app::{Action, ImportChoice, ProjectFileOptions};
 use web_sys::Blob;
 use yew::prelude::*;
@@ -29,14 +30,14 @@ pub fn ProjectFile(props: &ProjectFileProps) -> Html {
         <div class="project-file">
             <div class="row">
                 <button data-testid="export-project" disabled={!has_photos}
-                    title="Save the classes and photos as one file to share (nothing is uploaded)"
-                    onclick={props.on_save.reform(|_| ())}>{ "Save project file" }</button>
-                <OptionSwitch name="project-with-model" label="with the model" on={options.model}
+                    title={tr!("project-save-title")}
+                    onclick={props.on_save.reform(|_| ())}>{ tr!("project-save") }</button>
+                <OptionSwitch name="project-with-model" label={tr!("project-with-model")} on={options.model}
                     on_change={props.on_options.reform(move |model| ProjectFileOptions { model, ..options })} />
-                <OptionSwitch name="project-with-embeddings" label="with embeddings (opens faster)" on={options.embeddings}
+                <OptionSwitch name="project-with-embeddings" label={tr!("project-with-embeddings")} on={options.embeddings}
                     on_change={props.on_options.reform(move |embeddings| ProjectFileOptions { embeddings, ..options })} />
                 <label class={classes!("upload", (!ready).then_some("disabled"))}>
-                    { "Open a project file" }
+                    { tr!("project-open") }
                     <input type="file" accept=".hsp" data-testid="import-project" disabled={!ready}
                         onchange={on_file_chosen(&props.on_open)} />
                 </label>
@@ -50,7 +51,7 @@ pub fn ProjectFile(props: &ProjectFileProps) -> Html {
 struct OptionSwitchProps {
     /// Its test id.
     name: &'static str,
-    label: &'static str,
+    label: AttrValue,
     on: bool,
     on_change: Callback<bool>,
 }
@@ -62,7 +63,7 @@ fn OptionSwitch(props: &OptionSwitchProps) -> Html {
         <label class="switch">
             <input type="checkbox" data-testid={props.name} checked={props.on}
                 onchange={props.on_change.reform(checked)} />
-            { props.label }
+            { props.label.clone() }
         </label>
     }
 }
@@ -76,15 +77,14 @@ fn ImportQuestion(props: &StateActProps) -> Html {
     let photos: usize = import.classes.iter().map(|(_, p)| p.len()).sum();
     let resolve = |choice: ImportChoice| props.act.reform(move |_| Action::ResolveImport(choice));
     html! {
-        <div class="import-choice" data-testid="import-choice" role="alertdialog" aria-label="Open a project file">
-            <p>{ format!("\"{}\" holds {photos} photo(s) in {} class(es). This project already has work in it.",
-                import.file_name, import.classes.len()) }</p>
+        <div class="import-choice" data-testid="import-choice" role="alertdialog" aria-label={tr!("project-open-label")}>
+            <p>{ tr!("project-into-work", file_name = &import.file_name, photos = photos, classes = import.classes.len()) }</p>
             <button data-testid="import-replace" onclick={resolve(ImportChoice::Replace)}>
-                { "Replace this project" }</button>
+                { tr!("project-replace") }</button>
             <button data-testid="import-merge" onclick={resolve(ImportChoice::Merge)}>
-                { "Add to this project" }</button>
+                { tr!("project-merge") }</button>
             <button data-testid="import-cancel" onclick={resolve(ImportChoice::Cancel)}>
-                { "Cancel" }</button>
+                { tr!("project-cancel") }</button>
         </div>
     }
 }

@@ -3,6 +3,7 @@
 
 use super::number_setting::{NumberSetting, edit_with};
 use super::{SettingsEdit, SettingsEditProps, StateActProps, checked, selected};
+use crate::text::tr;
 use headstart_app::{Action, PREVIEW_VIEWS};
 use headstart_core::augment::AugmentationSettings;
 use headstart_core::training::OptimizerKind;
@@ -23,42 +24,42 @@ pub fn Settings(props: &SettingsEditProps) -> Html {
     });
     html! {
         <details class="settings" data-testid="settings">
-            <summary>{ "Settings" }</summary>
+            <summary>{ tr!("settings") }</summary>
             <div class="settings-grid">
                 <label class="setting">
-                    <span class="setting-name">{ "Optimizer" }</span>
+                    <span class="setting-name">{ tr!("optimizer") }</span>
                     <select name="optimizer" data-testid="optimizer" disabled={busy} onchange={on_optimizer}>
-                        <option value="adam" selected={optimizer.kind == OptimizerKind::Adam}>{ "Adam" }</option>
-                        <option value="sgd" selected={optimizer.kind == OptimizerKind::SgdMomentum}>{ "SGD with momentum" }</option>
+                        <option value="adam" selected={optimizer.kind == OptimizerKind::Adam}>{ tr!("optimizer-adam") }</option>
+                        <option value="sgd" selected={optimizer.kind == OptimizerKind::SgdMomentum}>{ tr!("optimizer-sgd") }</option>
                     </select>
-                    <span class="setting-help">{ "Adam adapts the step for every weight; SGD takes plain steps and usually needs a larger learning rate (try 0.05)." }</span>
+                    <span class="setting-help">{ tr!("optimizer-help") }</span>
                 </label>
-                <NumberSetting name="learning_rate" label="Learning rate" help="How big each step is. Too big jumps around; too small learns slowly."
+                <NumberSetting name="learning_rate" label={tr!("learning-rate")} help={tr!("learning-rate-help")}
                     value={optimizer.learning_rate} step={0.0001} disabled={busy} on_value={edit_with(on_edit, |s, v| s.optimizer.learning_rate = v)} />
                 if optimizer.kind == OptimizerKind::SgdMomentum {
-                    <NumberSetting name="momentum" label="Momentum" help="How much of the last step SGD keeps going in (0 to 0.99)."
+                    <NumberSetting name="momentum" label={tr!("momentum")} help={tr!("momentum-help")}
                         value={optimizer.momentum} step={0.05} disabled={busy} on_value={edit_with(on_edit, |s, v| s.optimizer.momentum = v)} />
                 }
-                <NumberSetting name="batch_size" label="Batch size" help="Photos per step. Smaller batches give noisier steps."
+                <NumberSetting name="batch_size" label={tr!("batch-size")} help={tr!("batch-size-help")}
                     value={settings.batch_size as f64} step={1.0} disabled={busy} on_value={edit_with(on_edit, |s, v| s.batch_size = v as usize)} />
-                <NumberSetting name="dropout" label="Dropout" help="Share of the 1280 features hidden at random in each step, so the head cannot rely on a few (0 to 0.9)."
+                <NumberSetting name="dropout" label={tr!("dropout")} help={tr!("dropout-help")}
                     value={settings.dropout} step={0.05} disabled={busy} on_value={edit_with(on_edit, |s, v| s.dropout = v)} />
-                <NumberSetting name="weight_decay" label="Weight decay" help="Pulls every weight a little towards zero each step: a simpler model that may overfit less."
+                <NumberSetting name="weight_decay" label={tr!("weight-decay")} help={tr!("weight-decay-help")}
                     value={optimizer.weight_decay} step={0.001} disabled={busy} on_value={edit_with(on_edit, |s, v| s.optimizer.weight_decay = v)} />
-                <NumberSetting name="label_smoothing" label="Label smoothing" help="Trains towards e.g. 90% sure instead of 100%, so the model is less overconfident (0 to 0.5)."
+                <NumberSetting name="label_smoothing" label={tr!("label-smoothing")} help={tr!("label-smoothing-help")}
                     value={settings.label_smoothing} step={0.05} disabled={busy} on_value={edit_with(on_edit, |s, v| s.label_smoothing = v)} />
-                <NumberSetting name="patience" label="Early stopping" help="Stop when the validation loss has not improved for this many epochs, and keep the best epoch's weights (0 = off)."
+                <NumberSetting name="patience" label={tr!("patience")} help={tr!("patience-help")}
                     value={settings.patience as f64} step={1.0} disabled={busy} on_value={edit_with(on_edit, |s, v| s.patience = v as usize)} />
-                <NumberSetting name="validation_fraction" label="Validation share" help="Share of each class held back to check the model on photos it never learned from, while it trains (0 to 0.5)."
+                <NumberSetting name="validation_fraction" label={tr!("validation-share")} help={tr!("validation-share-help")}
                     value={settings.validation_fraction} step={0.05} disabled={busy} on_value={edit_with(on_edit, |s, v| s.validation_fraction = v)} />
-                <NumberSetting name="test_fraction" label="Test share" help="Share of each class kept aside for the final test: training never sees them (0 to 0.5)."
+                <NumberSetting name="test_fraction" label={tr!("test-share")} help={tr!("test-share-help")}
                     value={settings.test_fraction} step={0.05} disabled={busy} on_value={edit_with(on_edit, |s, v| s.test_fraction = v)} />
-                <NumberSetting name="seed" label="Seed" help="Decides the random split, start and shuffling: the same seed and photos train the same model."
+                <NumberSetting name="seed" label={tr!("seed")} help={tr!("seed-help")}
                     value={settings.seed as f64} step={1.0} disabled={busy} on_value={edit_with(on_edit, |s, v| s.seed = v as u64)} />
             </div>
             <Augmentation state={props.state.clone()} act={props.act.clone()} on_edit={on_edit.clone()} />
             <button data-testid="reset-settings" disabled={busy}
-                onclick={props.act.reform(|_| Action::ResetSettings)}>{ "Reset to defaults" }</button>
+                onclick={props.act.reform(|_| Action::ResetSettings)}>{ tr!("reset-settings") }</button>
         </details>
     }
 }
@@ -66,37 +67,39 @@ pub fn Settings(props: &SettingsEditProps) -> Html {
 /// One augmentation switch: its name and test id, label, help, and the setting it turns.
 type Switch = (
     &'static str,
-    &'static str,
-    &'static str,
+    String,
+    String,
     fn(&mut AugmentationSettings) -> &mut bool,
 );
 
-const SWITCHES: [Switch; 4] = [
-    (
-        "augment-crop",
-        "Random crop",
-        "A random part of the photo, stretched back to full size.",
-        |a| &mut a.crop,
-    ),
-    (
-        "augment-flip",
-        "Flip",
-        "Mirrored left to right, in half of the views.",
-        |a| &mut a.flip,
-    ),
-    (
-        "augment-color",
-        "Colour jitter",
-        "Brightness, contrast and saturation changed a little.",
-        |a| &mut a.color,
-    ),
-    (
-        "augment-rotation",
-        "Rotation",
-        "Turned by up to 15 degrees.",
-        |a| &mut a.rotation,
-    ),
-];
+fn switches() -> [Switch; 4] {
+    [
+        (
+            "augment-crop",
+            tr!("augment-crop"),
+            tr!("augment-crop-help"),
+            |a| &mut a.crop,
+        ),
+        (
+            "augment-flip",
+            tr!("augment-flip"),
+            tr!("augment-flip-help"),
+            |a| &mut a.flip,
+        ),
+        (
+            "augment-color",
+            tr!("augment-color"),
+            tr!("augment-color-help"),
+            |a| &mut a.color,
+        ),
+        (
+            "augment-rotation",
+            tr!("augment-rotation"),
+            tr!("augment-rotation-help"),
+            |a| &mut a.rotation,
+        ),
+    ]
+}
 
 /// The augmentation switches, the views per photo and the preview.
 #[function_component]
@@ -106,10 +109,10 @@ fn Augmentation(props: &SettingsEditProps) -> Html {
     let on_edit = &props.on_edit;
     html! {
         <fieldset class="augmentation">
-            <legend>{ "Augmentation" }</legend>
-            <p class="setting-help">{ "Each training photo also trains as a few changed copies (views), so the model learns what stays the same. Validation photos are never changed." }</p>
+            <legend>{ tr!("augmentation") }</legend>
+            <p class="setting-help">{ tr!("augmentation-help") }</p>
             <div class="switches">
-                { for SWITCHES.into_iter().map(|(name, label, help, field)| {
+                { for switches().into_iter().map(|(name, label, help, field)| {
                     let mut copy = augmentation;
                     let on = *field(&mut copy);
                     let onchange = on_edit.reform(move |event: Event| -> SettingsEdit {
@@ -124,7 +127,7 @@ fn Augmentation(props: &SettingsEditProps) -> Html {
                     }
                 }) }
             </div>
-            <NumberSetting name="views_per_photo" label="Views per photo" help="Changed copies made of each training photo; each is embedded once, then reused."
+            <NumberSetting name="views_per_photo" label={tr!("views-per-photo")} help={tr!("views-per-photo-help")}
                 value={augmentation.views_per_photo as f64} step={1.0} disabled={busy} on_value={edit_with(on_edit, |s, v| s.augmentation.views_per_photo = v as usize)} />
             <AugmentPreview state={props.state.clone()} act={props.act.clone()} />
         </fieldset>
@@ -151,21 +154,22 @@ fn AugmentPreview(props: &StateActProps) -> Html {
     });
     let views = match preview {
         None => {
-            html! { <p class="setting-help">{ "Turn an augmentation on to see views of a photo (tap a photo to choose which)." }</p> }
+            html! { <p class="setting-help">{ tr!("augment-preview-off") }</p> }
         }
         Some(preview) if preview.views.is_empty() => {
-            html! { <p class="setting-help">{ "Making views…" }</p> }
+            html! { <p class="setting-help">{ tr!("augment-preview-making") }</p> }
         }
         Some(preview) => html! {
             <>
                 <p class="setting-help">{ if preview.settings.is_on() {
-                    format!("{} views of {}, as training makes them:", preview.views.len(), state.photo(preview.photo).map_or("the photo", |(_, p)| p.file_name.as_str()))
+                    let file_name = state.photo(preview.photo).map_or_else(|| tr!("augment-preview-the-photo"), |(_, p)| p.file_name.clone());
+                    tr!("augment-preview-views", views = preview.views.len(), file_name = file_name)
                 } else {
-                    "Augmentation is off: every view is the photo itself.".to_string()
+                    tr!("augment-preview-no-augmentation")
                 } }</p>
                 <div class="thumbs">
                     { for preview.views.iter().enumerate().map(|(i, view)| html! {
-                        <img class="view" src={view.as_str().to_string()} alt={format!("View {}", i + 1)} />
+                        <img class="view" src={view.as_str().to_string()} alt={tr!("augment-view", number = i + 1)} />
                     }) }
                 </div>
             </>
@@ -179,7 +183,7 @@ fn AugmentPreview(props: &StateActProps) -> Html {
             { views }
             <button data-testid="augment-more" disabled={state.classes.iter().all(|c| c.photos.is_empty())}
                 onclick={props.act.reform(|_| Action::PreviewAugmentation)}>
-                { format!("Show {PREVIEW_VIEWS} other views") }
+                { tr!("augment-more", views = PREVIEW_VIEWS) }
             </button>
         </div>
     }

@@ -5,12 +5,14 @@ use super::curves::view_curves;
 use super::number_setting::{NumberSetting, edit_with};
 use super::settings::Settings;
 use super::{
-    PageAction, SettingsEdit, SharedState, StateProps, act_on_select, format_count, on_file_chosen,
-    percent,
+    PageAction, SettingsEdit, SharedState, StateProps, act_on_select, on_file_chosen, way_label,
+    way_short_label,
 };
 use crate::browser::ObjectUrl;
+use crate::text::{self, tr};
 use headstart_app::{Action, AppState, RunPurpose, TrainingState, Way};
 use headstart_core::training::{EpochReport, TrainedModel};
+use headstart_text::{Arg, text};
 use web_sys::Blob;
 use yew::prelude::*;
 
@@ -34,23 +36,23 @@ pub fn Train(props: &TrainProps) -> Html {
     let on_way = act_on_select(act, |way| Way::from_name(&way).map(Action::ChooseTrainWay));
     html! {
         <section class="step training">
-            <h2>{ "2. Train" }</h2>
+            <h2>{ tr!("train-heading") }</h2>
             <div class="row">
                 <label class="setting way">
-                    <span class="setting-name">{ "Way to train" }</span>
+                    <span class="setting-name">{ tr!("train-way") }</span>
                     <select name="train_mode" data-testid="train-mode" disabled={busy} onchange={on_way}>
                         { for Way::ALL.into_iter().map(|way| html! {
-                            <option value={way.name()} selected={way == state.train_way}>{ way.label() }</option>
+                            <option value={way.name()} selected={way == state.train_way}>{ way_label(way) }</option>
                         }) }
                     </select>
                 </label>
                 <button data-testid="train" class="primary" disabled={state.training_blocker().is_some()}
-                    onclick={act.reform(|_| Action::Train)}>{ "Train" }</button>
+                    onclick={act.reform(|_| Action::Train)}>{ tr!("train") }</button>
                 if busy {
                     <button data-testid="stop-training" disabled={stopping}
-                        onclick={act.reform(|_| Action::StopTraining)}>{ "Stop" }</button>
+                        onclick={act.reform(|_| Action::StopTraining)}>{ tr!("stop") }</button>
                 }
-                <NumberSetting name="epochs" label="Epochs" help="How many times training goes through all the photos."
+                <NumberSetting name="epochs" label={tr!("epochs")} help={tr!("epochs-help")}
                     value={state.settings.epochs as f64} step={1.0} disabled={busy}
                     on_value={edit_with(&props.on_edit, |s, v| s.epochs = v as usize)} />
             </div>
@@ -59,16 +61,16 @@ pub fn Train(props: &TrainProps) -> Html {
             <ModelInfo state={state.clone()} />
             <div class="row model-file">
                 <button data-testid="export-model" disabled={state.model.is_none()}
-                    title="Save the model in use as a file (nothing is uploaded)"
-                    onclick={act.reform(|_| Action::ExportModel)}>{ "Export model" }</button>
+                    title={tr!("export-model-title")}
+                    onclick={act.reform(|_| Action::ExportModel)}>{ tr!("export-model") }</button>
                 <label class="upload">
-                    { "Import a model file" }
+                    { tr!("import-model") }
                     <input type="file" accept=".hsm" data-testid="import-model"
                         onchange={on_file_chosen(&props.on_import_model)} />
                 </label>
             </div>
             if state.classes_changed_since_training() {
-                <p class="hint">{ "Your classes changed since training: train again to include the changes." }</p>
+                <p class="hint">{ tr!("classes-changed") }</p>
             }
         </section>
     }
@@ -78,7 +80,7 @@ pub fn Train(props: &TrainProps) -> Html {
 #[function_component]
 fn TrainStatus(props: &StateProps) -> Html {
     let state = &props.state;
-    let model = state.model.as_ref();
+    let model = state.model.as_deref();
     let kept = model.and_then(|m| m.kept_epoch());
     let RunSummary {
         detail,
@@ -110,7 +112,7 @@ fn ModelInfo(props: &StateProps) -> Html {
         <p class="model-info" data-testid="model-info" data-version={model.version.to_string()}
             data-classes={model.class_names.join("\n")} data-way={model.weights.way().name()}
             data-trainable-params={model.trainable_params.to_string()}>
-            { format!("In use: model {} ({}), {}, {} numbers trained", model.version, model.class_names.join(", "), model.weights.way().short_label(), format_count(model.trainable_params)) }
+            { tr!("model-in-use", version = model.version.0, classes = model.class_names.join(&tr!("class-list-separator")), way = way_short_label(model.weights.way()), params = model.trainable_params) }
         </p>
     }
 }
@@ -134,24 +136,27 @@ impl RunSummary {
 }
 
 fn run_summary(state: &AppState<ObjectUrl>) -> RunSummary {
-    let model = state.model.as_ref();
+    let model = state.model.as_deref();
     match &state.training {
-        TrainingState::Idle => RunSummary::text(
-            state
-                .training_blocker()
-                .unwrap_or_else(|| "Ready to train.".into()),
-        ),
+        TrainingState::Idle => RunSummary::text(state.training_blocker().map_or_else(
+            || tr!("train-ready"),
+            |blocker| text::render(&blocker.message()),
+        )),
         TrainingState::Preparing {
             purpose,
             done,
             total,
         } => {
-            let what = match purpose {
-                RunPurpose::Model | RunPurpose::Comparison => "augmented views",
-                RunPurpose::WrongPreprocessing(_) => "wrongly preprocessed inputs",
+            let detail = match purpose {
+                RunPurpose::Model | RunPurpose::Comparison => {
+                    tr!("train-preparing-views", done = *done, total = *total)
+                }
+                RunPurpose::WrongPreprocessing(_) => {
+                    tr!("train-preparing-inputs", done = *done, total = *total)
+                }
             };
             RunSummary {
-                detail: format!("Making {what} of the photos: {done} of {total}…"),
+                detail,
                 progress: Some((*done, *total)),
                 curves: Html::default(),
             }
@@ -165,31 +170,29 @@ fn run_summary(state: &AppState<ObjectUrl>) -> RunSummary {
         TrainingState::Done => match model {
             Some(model) if model.history.is_empty() => off_the_shelf_summary(model),
             Some(model) => trained_summary(model),
-            None => RunSummary::text("Done.".into()),
+            None => RunSummary::text(tr!("train-done-unknown")),
         },
         TrainingState::Discarded => RunSummary::text(match model {
-            Some(model) => format!(
-                "Stopped before the first epoch ended: nothing was kept. Model {} is still in use.",
-                model.version
-            ),
-            None => "Stopped before the first epoch ended: nothing was kept.".into(),
+            Some(model) => tr!("train-discarded-kept", version = model.version.0),
+            None => tr!("train-discarded"),
         }),
-        TrainingState::Failed(reason) => RunSummary::text(format!(
-            "Training stopped: {reason}. Your photos are kept; try again."
-        )),
+        TrainingState::Failed(reason) => {
+            RunSummary::text(tr!("train-failed", reason = reason.message()))
+        }
     }
 }
 
 fn running_summary(history: &[EpochReport], epochs: usize, stopping: bool) -> RunSummary {
     let detail = match (stopping, history.last()) {
-        (true, _) => format!("Stopping after epoch {}…", history.len() + 1),
-        (false, Some(report)) => format!(
-            "Epoch {} of {epochs}: loss {:.3}, training accuracy {}",
-            report.epoch,
-            report.train.loss,
-            percent(report.train.accuracy)
+        (true, _) => tr!("train-stopping", epoch = history.len() + 1),
+        (false, Some(report)) => tr!(
+            "train-epoch",
+            epoch = report.epoch,
+            epochs = epochs,
+            loss = Arg::decimal(report.train.loss, 3),
+            accuracy = Arg::percent(report.train.accuracy)
         ),
-        (false, None) => format!("Starting {epochs} epochs…"),
+        (false, None) => tr!("train-starting", epochs = epochs),
     };
     RunSummary {
         detail,
@@ -200,53 +203,53 @@ fn running_summary(history: &[EpochReport], epochs: usize, stopping: bool) -> Ru
 
 /// A model made in one look (no epochs, no curves).
 fn off_the_shelf_summary(model: &TrainedModel) -> RunSummary {
-    let validation = model
+    let result = model
         .validation_accuracy()
-        .map_or("no validation photos".into(), |a| {
-            format!("validation accuracy {}", percent(a))
+        .map_or(text!("train-result-no-validation"), |accuracy| {
+            text!("train-result-validation", accuracy = Arg::percent(accuracy))
         });
-    RunSummary::text(format!(
-        "{}: made from {} photos ({} held back for validation) in one look, no training: {validation}.",
-        model.weights.way().label(),
-        model.split.train,
-        model.split.validation,
+    RunSummary::text(tr!(
+        "train-done-no-training",
+        way = way_label(model.weights.way()),
+        train = model.split.train,
+        validation = model.split.validation,
+        result = result
     ))
 }
 
 /// A model trained over epochs: how the run ended, what it scored, and its curves.
 fn trained_summary(model: &TrainedModel) -> RunSummary {
     let (Some(last), Some(kept)) = (model.last_epoch(), model.kept_epoch()) else {
-        return RunSummary::text("Done.".into());
+        return RunSummary::text(tr!("train-done-unknown"));
     };
-    let validation = kept.validation.map_or("no validation photos".into(), |v| {
-        format!(
-            "validation accuracy {} (loss {:.3})",
-            percent(v.accuracy),
-            v.loss
-        )
-    });
+    let result = kept
+        .validation
+        .map_or(text!("train-result-no-validation"), |v| {
+            text!(
+                "train-result-validation-loss",
+                accuracy = Arg::percent(v.accuracy),
+                loss = Arg::decimal(v.loss, 3)
+            )
+        });
     let how = match (model.stopped_early, model.restored_epoch) {
-        (true, _) => format!(
-            "Stopped after epoch {} of {}; kept the model as it was",
-            last.epoch, model.settings.epochs
+        (true, _) => text!(
+            "train-how-stopped",
+            epoch = last.epoch,
+            epochs = model.settings.epochs
         ),
-        (false, Some(best)) => format!(
-            "Done after {} epochs; validation loss was lowest at epoch {best}, so the model keeps that epoch's weights",
-            last.epoch
-        ),
-        (false, None) => format!("Done after {} epochs", last.epoch),
-    };
-    let views = match model.split.views {
-        0 => String::new(),
-        views => format!(" and {views} augmented views"),
+        (false, Some(best)) => text!("train-how-restored", epochs = last.epoch, best = best),
+        (false, None) => text!("train-how-done", epochs = last.epoch),
     };
     RunSummary {
-        detail: format!(
-            "{}: {how}, on {} photos{views} ({} held back for validation): training accuracy {}, {validation}.",
-            model.weights.way().label(),
-            model.split.train,
-            model.split.validation,
-            percent(kept.train.accuracy)
+        detail: tr!(
+            "train-done",
+            way = way_label(model.weights.way()),
+            how = how,
+            train = model.split.train,
+            views = model.split.views,
+            validation = model.split.validation,
+            accuracy = Arg::percent(kept.train.accuracy),
+            result = result
         ),
         progress: Some((last.epoch, model.settings.epochs)),
         curves: view_curves(

@@ -1,0 +1,9 @@
+# The learning curves.
+
+curves-loss = Loss (lower is better)
+curves-accuracy = Accuracy
+curves-training = training photos
+curves-validation = validation photos (held back, never learned from)
+curves-kept = epoch { $epoch }: lowest validation loss, kept
+curves-epoch = epoch
+curves-ways-validation = On the validation photos (held back, never learned from).
