@@ -35,11 +35,12 @@ pub use classes::{
 pub use classify::Prediction;
 pub use comparison::{Comparison, WayResult, WayState};
 pub use final_test::FinalTest;
-use std::rc::Rc;
 use final_test::ModelTest;
 pub use live::LiveClassification;
 pub use model::ValidationPhoto;
-pub use notice::{Blocker, MAX_NOTICES, Notice, RunFailure, compute_reason};
+pub use notice::{
+    Blocker, MAX_NOTICES, Notice, RunFailure, compute_reason, way_name, way_short_name,
+};
 pub use preview::{AugmentPreview, PREVIEW_VIEWS, PreprocessingExperiment};
 pub use project_file::{
     ClassLayout, FilePart, ImportChoice, ImportedPhoto, ImportedProject, PhotoLayout,
@@ -51,6 +52,7 @@ pub use saved::{
     MemoryStorage, ProjectStorage, SaveChange, SavedClass, SavedModelRecord, SavedPhoto,
     SavedProject, SavedWork, StorageAccess, StorageState,
 };
+use std::rc::Rc;
 pub use training::{MIN_PHOTOS_PER_CLASS, RunPurpose, TrainingState};
 pub use workers::{MAX_WORKERS, ModelStatus, worker_count};
 

@@ -7,8 +7,10 @@
 use crate::{AppState, ProjectFileError};
 use headstart_core::image_size::MAX_PHOTO_PIXELS;
 use headstart_core::model_file::ModelFileError;
+use headstart_core::neighbours::DEFAULT_K;
+use headstart_core::preprocess::SCRATCH_INPUT_SIZE;
 use headstart_core::protocol::{ComputeReason, GpuDisagreement, PhotoError, TrainingError};
-use headstart_core::training::ModelVersion;
+use headstart_core::training::{ModelVersion, Way};
 use headstart_text::{Arg, Message, text};
 
 /// Most notices kept; older ones scroll away.
@@ -240,6 +242,30 @@ impl From<&TrainingError> for RunFailure {
             | TrainingError::InvalidSplit(_) => Self::InvalidSet,
             TrainingError::Compute(_) => Self::Compute,
         }
+    }
+}
+
+/// What the page (and the command line) calls a way to train.
+pub fn way_name(way: Way) -> Message {
+    match way {
+        Way::Centroid => text!("way-centroid"),
+        Way::Knn => text!("way-knn", k = DEFAULT_K),
+        Way::Frozen => text!("way-frozen"),
+        Way::Finetune => text!("way-finetune"),
+        Way::Lora => text!("way-lora"),
+        Way::Scratch => text!("way-scratch", size = SCRATCH_INPUT_SIZE),
+    }
+}
+
+/// A way's short name, in rankings and the comparison's curves.
+pub fn way_short_name(way: Way) -> Message {
+    match way {
+        Way::Centroid => text!("way-short-centroid"),
+        Way::Knn => text!("way-short-knn"),
+        Way::Frozen => text!("way-short-frozen"),
+        Way::Finetune => text!("way-short-finetune"),
+        Way::Lora => text!("way-short-lora"),
+        Way::Scratch => text!("way-short-scratch"),
     }
 }
 

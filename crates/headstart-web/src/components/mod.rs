@@ -32,8 +32,6 @@ pub use train::Train;
 use crate::browser::ObjectUrl;
 use crate::text::tr;
 use headstart_app::{Action, AppState, Way};
-use headstart_core::neighbours::DEFAULT_K;
-use headstart_core::preprocess::SCRATCH_INPUT_SIZE;
 use headstart_core::training::TrainingSettings;
 use headstart_text::Arg;
 use std::ops::Deref;
@@ -158,24 +156,10 @@ fn percent_or_dash(share: Option<f32>) -> String {
 
 /// What the page calls a way.
 fn way_label(way: Way) -> String {
-    match way {
-        Way::Centroid => tr!("way-centroid"),
-        Way::Knn => tr!("way-knn", k = DEFAULT_K),
-        Way::Frozen => tr!("way-frozen"),
-        Way::Finetune => tr!("way-finetune"),
-        Way::Lora => tr!("way-lora"),
-        Way::Scratch => tr!("way-scratch", size = SCRATCH_INPUT_SIZE),
-    }
+    crate::text::render(&headstart_app::way_name(way))
 }
 
 /// A way's short name, in rankings and the comparison's curves.
 fn way_short_label(way: Way) -> String {
-    match way {
-        Way::Centroid => tr!("way-short-centroid"),
-        Way::Knn => tr!("way-short-knn"),
-        Way::Frozen => tr!("way-short-frozen"),
-        Way::Finetune => tr!("way-short-finetune"),
-        Way::Lora => tr!("way-short-lora"),
-        Way::Scratch => tr!("way-short-scratch"),
-    }
+    crate::text::render(&headstart_app::way_short_name(way))
 }
