@@ -1,7 +1,6 @@
 //! The comparison of ways to train: the student predicts a ranking, then every way trains on
 //! the same split of the same photos; the final test ranks them.
 
-use std::rc::Rc;
 use crate::Blocker;
 use crate::jobs::unanswered;
 use crate::run_plan::RunData;
@@ -10,6 +9,7 @@ use headstart_core::protocol::{Event, JobId, Request};
 use headstart_core::training::{
     EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings, Way,
 };
+use std::rc::Rc;
 
 /// Where one way of the comparison stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

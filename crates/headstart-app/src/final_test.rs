@@ -1,7 +1,6 @@
 //! The final test: the model in use and every trained way of the comparison on the photos each
 //! kept aside, used once, at the end; its result goes stale when anything it measured changes.
 
-use std::rc::Rc;
 use crate::Blocker;
 use crate::jobs::{PendingJob, unanswered};
 use crate::{AppState, Effect, Notice, Photo, PhotoId};
@@ -9,6 +8,7 @@ use headstart_core::embedding::Embedding;
 use headstart_core::protocol::{Event, JobId, Request};
 use headstart_core::training::{ModelVersion, TrainedModel, TrainingSettings, Way, top1};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// The test photos of the model in use, and the data it was trained on.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -1,7 +1,6 @@
 //! The model in use: exported and imported as a model file, and what it says of its
 //! validation photos (the confusion matrix, the photos of a cell, its confident mistakes).
 
-use std::rc::Rc;
 use crate::jobs::{PendingJob, unanswered};
 use crate::{AppState, ClassEntry, Effect, ModelTest, Notice, Photo, PhotoId};
 use headstart_core::evaluation::ConfusionMatrix;
@@ -9,6 +8,7 @@ use headstart_core::model_file;
 use headstart_core::protocol::{Event, Request};
 use headstart_core::training::{ModelVersion, TrainedModel, ValidationPrediction};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// A validation photo and what the model said of it (by class index into the model's classes).
 #[derive(Debug, PartialEq)]

@@ -8,7 +8,6 @@
 //! Storage itself is a platform need: [`ProjectStorage`] is what the page's IndexedDB store
 //! provides, and [`MemoryStorage`] the same in memory for native tests.
 
-use std::rc::Rc;
 use crate::Blocker;
 use crate::{
     AppState, ClassEntry, ClassId, Comparison, Effect, FinalTest, ModelTest, Notice, Photo,
@@ -22,6 +21,7 @@ use headstart_core::training::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 /// A class as saved: its identity, its name and its photos in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,13 +2,13 @@
 //! embedded, stopping it, and what comes of its end. One run trains at a time; the settings and
 //! the way are fixed while it does.
 
-use std::rc::Rc;
 use crate::jobs::{training_failed, unanswered};
 use crate::run_plan::{RunData, RunPlan};
 use crate::{AppState, Blocker, ClassEntry, Effect, ModelTest, Notice, PhotoId, RunFailure};
 use headstart_core::preprocess::Normalization;
 use headstart_core::protocol::{Event, JobId, Request};
 use headstart_core::training::{EpochReport, ModelVersion, TrainedModel, TrainingSettings, Way};
+use std::rc::Rc;
 
 /// Fewest photos a class needs before training starts (one can go to validation).
 pub const MIN_PHOTOS_PER_CLASS: usize = 2;

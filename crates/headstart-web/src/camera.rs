@@ -100,7 +100,7 @@ pub async fn cameras() -> Vec<(String, String)> {
         .map(|(i, d)| {
             let label = d.label();
             let label = if label.is_empty() {
-                format!("Camera {}", i + 1)
+                crate::text::tr!("camera-unnamed", number = i + 1)
             } else {
                 label
             };

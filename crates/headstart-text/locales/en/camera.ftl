@@ -2,6 +2,7 @@
 
 camera-start = 📷 Use the camera
 camera-choose = Camera
+camera-unnamed = Camera { $number }
 camera-switch-title = Front or back camera
 camera-switch = Switch camera
 camera-stop = Stop the camera
