@@ -7,8 +7,9 @@ use crate::run_plan::RunData;
 use crate::{AppState, Effect, Notice, PhotoId, RunPurpose};
 use headstart_core::protocol::{Event, JobId, Request};
 use headstart_core::training::{
-    EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings, Way,
+    EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings, Way, WayFamily,
 };
+use std::cmp::Reverse;
 use std::rc::Rc;
 
 /// Where one way of the comparison stands.
@@ -162,15 +163,21 @@ impl<T: Clone> AppState<T> {
         // The comparison's models are never used to classify: they take no version number.
         let version = ModelVersion(0);
         let mut effects = Vec::new();
-        // The frozen way is the training run, below. The network runs go longest first: the
-        // pool gives each the least busy worker.
-        for way in [
-            Way::Centroid,
-            Way::Knn,
-            Way::Scratch,
-            Way::Finetune,
-            Way::Lora,
-        ] {
+        // The new head is the training run, below. The others follow their family: no gradient
+        // first (at once), then the network runs longest first (the pool gives each the least
+        // busy worker).
+        let mut ways: Vec<(bool, Reverse<usize>, Way)> = Way::ALL
+            .into_iter()
+            .filter_map(|way| match way.family() {
+                WayFamily::NewHead => None,
+                WayFamily::NoGradient(_) => Some((false, Reverse(0), way)),
+                WayFamily::Network(training) => {
+                    Some((true, Reverse(training.relative_cost()), way))
+                }
+            })
+            .collect();
+        ways.sort_by_key(|&(network, cost, _)| (network, cost));
+        for (_, _, way) in ways {
             let job = self.fresh_job();
             comparison.result_mut(way).job = Some(job);
             effects.push(
@@ -270,6 +277,7 @@ mod tests {
     };
     use crate::{Action, MemoryStorage, StorageAccess};
     use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
+    use headstart_core::neighbours::{DEFAULT_K, NeighbourKind};
     use headstart_core::protocol::NetworkTraining;
 
     #[test]
@@ -344,10 +352,15 @@ mod tests {
         let train_validation = train.expect("the frozen way trains");
         assert_eq!(fits.len(), 2);
         assert!(fits.iter().all(|f| f.2 == 8 && f.3 == train_validation));
-        assert_eq!(fits[1].1, Way::Knn.neighbour_kind().unwrap());
+        assert_eq!(fits[1].1, NeighbourKind::Knn { k: DEFAULT_K });
+        // The longest network run first.
         let kinds: Vec<NetworkTraining> = networks.iter().map(|n| n.1).collect();
-        let ways = [Way::Scratch, Way::Finetune, Way::Lora];
-        assert_eq!(kinds, ways.map(|w| w.network_training().unwrap()));
+        let ways = [
+            NetworkTraining::FromScratch,
+            NetworkTraining::FineTune,
+            NetworkTraining::Lora,
+        ];
+        assert_eq!(kinds, ways);
         assert!(
             networks
                 .iter()

@@ -4,10 +4,9 @@
 use crate::RunFailure;
 use crate::jobs::{PendingJob, photo_failure, unanswered};
 use crate::{AppState, Effect, Photo, PhotoId, RunPurpose, TrainingState, ViewKey};
-use headstart_core::augment::view_seed;
 use headstart_core::protocol::{Event, JobId, Request, ViewAugmentation};
 use headstart_core::training::{
-    AugmentedView, LabeledEmbedding, ModelVersion, TrainingSettings, Way,
+    AugmentedView, LabeledEmbedding, ModelVersion, TrainingSettings, Way, WayFamily,
 };
 
 /// What a run trains on, from the seeded split of the current photos: its examples (the
@@ -73,8 +72,8 @@ impl<T> RunData<T> {
             inputs,
             validation,
         } = self;
-        match (way.neighbour_kind(), way.network_training()) {
-            (Some(kind), _) => {
+        match way.family() {
+            WayFamily::NoGradient(kind) => {
                 let request = Request::FitNeighbours {
                     job,
                     version,
@@ -86,7 +85,7 @@ impl<T> RunData<T> {
                 };
                 Effect::Send(request, None)
             }
-            (_, Some(kind)) => {
+            WayFamily::Network(kind) => {
                 let request = Request::TrainNetwork {
                     job,
                     version,
@@ -98,7 +97,7 @@ impl<T> RunData<T> {
                 };
                 Effect::SendWithInputs(request, inputs)
             }
-            (None, None) => {
+            WayFamily::NewHead => {
                 let request = Request::Train {
                     job,
                     version,
@@ -142,27 +141,20 @@ impl<T: Clone> AppState<T> {
             augmentation: None,
         };
         let mut needs: Vec<(usize, ViewKey)> = (0..photos.len()).map(|i| (i, plain)).collect();
-        let augmentation = self.settings.augmentation;
-        // Only the head on embeddings trains on augmented views: the network ways take each
-        // photo's model input as it is.
-        if augmentation.is_on() && self.run_way(purpose) == Way::Frozen {
-            let seed = self.settings.seed;
-            for &example in &run.train {
-                for view in 1..=augmentation.views_per_photo {
-                    let seed = view_seed(seed, photos[example].id.0, view);
-                    needs.push((
-                        example,
-                        ViewKey {
-                            normalization,
-                            augmentation: Some(ViewAugmentation {
-                                settings: augmentation,
-                                seed,
-                            }),
-                        },
-                    ));
-                }
-            }
-        }
+        let views = self
+            .run_way(purpose)
+            .planned_views(&self.settings, &run.train, |example| photos[example].id.0);
+        needs.extend(views.into_iter().map(|view| {
+            let augmentation = Some(ViewAugmentation {
+                settings: self.settings.augmentation,
+                seed: view.seed,
+            });
+            let key = ViewKey {
+                normalization,
+                augmentation,
+            };
+            (view.example, key)
+        }));
         RunPlan {
             photos,
             labels,

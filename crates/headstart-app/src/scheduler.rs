@@ -13,8 +13,7 @@
 //! path: its photos are sent again once, then reported, and a run it was training fails.
 
 use headstart_core::protocol::{
-    ComputeChoice, ComputePath, ComputeReason, Event, JobId, NetworkTraining, PhotoError, Request,
-    TrainingError,
+    ComputeChoice, ComputePath, ComputeReason, Event, JobId, PhotoError, Request, TrainingError,
 };
 use headstart_core::training::ModelVersion;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -273,10 +272,7 @@ impl<A: Clone> Scheduler<A> {
         let owner = match &request {
             Request::TrainNetwork { job, kind, .. } => {
                 let index = self.least_busy_trainer();
-                let cost = match kind {
-                    NetworkTraining::FromScratch => 2,
-                    NetworkTraining::FineTune | NetworkTraining::Lora => 1,
-                };
+                let cost = kind.relative_cost();
                 self.network_runs.insert(*job, index);
                 self.networks_training.insert(*job, cost);
                 Some(index)
@@ -590,6 +586,7 @@ impl<A: Clone> Scheduler<A> {
 mod tests {
     use super::*;
     use headstart_core::embedding::EMBEDDING_DIM;
+    use headstart_core::protocol::NetworkTraining;
     use headstart_core::training::{
         HeadWeights, ModelWeights, SplitSizes, TrainedModel, TrainingSettings,
     };

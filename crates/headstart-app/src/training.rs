@@ -341,6 +341,7 @@ mod tests {
         Effects, files, finish, network_model, ready, sent_jobs, trainable, with_photos,
     };
     use crate::{Action, MAX_CLASS_NAME_CHARS, MAX_NOTICES, SplitCounts};
+    use headstart_core::neighbours::{DEFAULT_K, NeighbourKind};
     use headstart_core::protocol::NetworkTraining;
 
     #[test]
@@ -541,7 +542,7 @@ mod tests {
         };
         assert_eq!(
             (*version, *kind),
-            (ModelVersion(1), Way::Knn.neighbour_kind().unwrap())
+            (ModelVersion(1), NeighbourKind::Knn { k: DEFAULT_K })
         );
         assert_eq!(examples.len(), 8, "no augmented views, no test photos");
 

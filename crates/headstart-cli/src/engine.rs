@@ -4,7 +4,7 @@
 use crate::device::{DeviceChoice, PlaceError, place};
 use crate::photos::{Dataset, Photo};
 use burn::tensor::{Device, Tensor};
-use headstart_core::augment::{augment_rgba, view_seed};
+use headstart_core::augment::augment_rgba;
 use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::dataset::{Split, stratified_split};
 use headstart_core::embedding::Embedding;
@@ -13,7 +13,8 @@ use headstart_core::inference::{LoadedModel, embed, network_input};
 use headstart_core::neighbours::fit_model;
 use headstart_core::preprocess::{Normalization, batch_tensor, normalize_rgba};
 use headstart_core::training::{
-    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings, Way,
+    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
+    Way, WayFamily,
 };
 use headstart_core::tune::{TuneTrainer, frozen_blocks};
 use indicatif::ProgressBar;
@@ -169,13 +170,13 @@ impl Engine {
             bar.set_length(planned_epochs);
             bar.set_message("epochs");
         };
-        let mut model = match (way.neighbour_kind(), way.network_training()) {
-            (Some(kind), _) => {
+        let mut model = match way.family() {
+            WayFamily::NoGradient(kind) => {
                 progress.set_length(run.examples.len() as u64);
                 let examples = self.labeled(&run_inputs, &run_labels, progress)?;
                 fit_model(version, class_names, kind, &examples, validation, settings)
             }
-            (_, Some(kind)) => {
+            WayFamily::Network(kind) => {
                 let frozen = frozen_blocks(&self.backbone, &settings.fine_tuning);
                 progress.set_length(run.examples.len() as u64);
                 let mut prefix = Vec::new();
@@ -202,26 +203,19 @@ impl Engine {
                 epochs(progress);
                 to_end(trainer, version, class_names, progress, &on_epoch)?
             }
-            (None, None) => {
-                let augmentation = settings.augmentation;
-                let views_per_photo = if augmentation.is_on() {
-                    augmentation.views_per_photo
-                } else {
-                    0
-                };
-                let train = &run.train;
-                progress.set_length((run.examples.len() + train.len() * views_per_photo) as u64);
+            WayFamily::NewHead => {
+                // The views the page would make, each photo keyed by its place in the folder.
+                let planned = way.planned_views(&settings, &run.train, |example| {
+                    run.examples[example] as u32
+                });
+                progress.set_length((run.examples.len() + planned.len()) as u64);
                 let examples = self.labeled(&run_inputs, &run_labels, progress)?;
-                // Each training photo's views, seeded as the page seeds them.
-                let mut view_inputs = Vec::new();
-                let mut view_examples = Vec::new();
-                for &example in train {
-                    for view in 1..=views_per_photo {
-                        let seed = view_seed(settings.seed, example as u32, view);
-                        view_inputs.push(augment_rgba(run_inputs[example], &augmentation, seed));
-                        view_examples.push(example);
-                    }
-                }
+                let augmentation = settings.augmentation;
+                let view_inputs: Vec<Vec<u8>> = planned
+                    .iter()
+                    .map(|view| augment_rgba(run_inputs[view.example], &augmentation, view.seed))
+                    .collect();
+                let view_examples = planned.iter().map(|view| view.example);
                 let view_refs: Vec<&[u8]> = view_inputs.iter().map(Vec::as_slice).collect();
                 let views: Vec<AugmentedView> = self
                     .embed(&view_refs, progress)?

@@ -27,10 +27,10 @@
 //! format, version and backbone, the manifest, then the tensors' types, shapes and values.
 
 use crate::embedding::EMBEDDING_DIM;
-use crate::neighbours::NeighbourModel;
+use crate::neighbours::{NeighbourKind, NeighbourModel};
 use crate::training::{
     EpochReport, HeadWeights, ModelVersion, ModelWeights, NamedTensor, NetworkWeights, SplitSizes,
-    TrainedModel, TrainingSettings, Way,
+    TrainedModel, TrainingSettings, Way, WayFamily,
 };
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
@@ -322,12 +322,12 @@ fn weights_of(
     classes: usize,
     k: Option<usize>,
 ) -> Result<ModelWeights, ModelFileError> {
-    Ok(match way {
-        Way::Frozen => ModelWeights::Head(HeadWeights {
+    Ok(match way.family() {
+        WayFamily::NewHead => ModelWeights::Head(HeadWeights {
             weight: tensor(file, "head.weight", &[EMBEDDING_DIM, classes])?,
             bias: tensor(file, "head.bias", &[classes])?,
         }),
-        Way::Centroid => {
+        WayFamily::NoGradient(NeighbourKind::Centroid) => {
             let rows = tensor(file, "centroids", &[classes, EMBEDDING_DIM])?;
             let centroids = rows
                 .chunks_exact(EMBEDDING_DIM)
@@ -341,7 +341,7 @@ fn weights_of(
                 .collect();
             ModelWeights::Neighbours(NeighbourModel::Centroid { centroids })
         }
-        Way::Knn => {
+        WayFamily::NoGradient(NeighbourKind::Knn { .. }) => {
             let view = checked(
                 file,
                 "examples",
@@ -371,8 +371,7 @@ fn weights_of(
                     .collect(),
             })
         }
-        Way::Finetune | Way::Lora | Way::Scratch => {
-            let training = way.network_training().expect("a network way");
+        WayFamily::Network(training) => {
             // The classifier must fit the classes; the worker checks the rest against the
             // layers the settings name when it loads them.
             let classifier = format!("{NETWORK_PREFIX}classifier.linear");

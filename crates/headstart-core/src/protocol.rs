@@ -340,6 +340,17 @@ pub enum NetworkTraining {
     FromScratch,
 }
 
+impl NetworkTraining {
+    /// What a run costs a worker, against the others: from scratch trains every layer, about
+    /// twice fine-tuning's or LoRA's time (the pool and the comparison's order go by it).
+    pub fn relative_cost(self) -> usize {
+        match self {
+            Self::FromScratch => 2,
+            Self::FineTune | Self::Lora => 1,
+        }
+    }
+}
+
 /// One augmented view to make of a model input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ViewAugmentation {

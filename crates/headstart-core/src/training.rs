@@ -2,7 +2,7 @@
 //! per-epoch metrics and the trained model. The model is one value that travels between the
 //! training worker, the page and every prediction it makes.
 
-use crate::augment::AugmentationSettings;
+use crate::augment::{AugmentationSettings, view_seed};
 use crate::embedding::{EMBEDDING_DIM, Embedding};
 use crate::neighbours::{NeighbourKind, NeighbourModel};
 use crate::protocol::NetworkTraining;
@@ -337,26 +337,67 @@ impl Way {
         }
     }
 
-    /// How it trains the network, for the ways that do.
-    pub fn network_training(self) -> Option<NetworkTraining> {
+    /// How it learns. Everything that differs between ways follows from this (a new way
+    /// fails to compile here until it says).
+    pub fn family(self) -> WayFamily {
         match self {
-            Self::Finetune => Some(NetworkTraining::FineTune),
-            Self::Lora => Some(NetworkTraining::Lora),
-            Self::Scratch => Some(NetworkTraining::FromScratch),
-            Self::Centroid | Self::Knn | Self::Frozen => None,
+            Self::Centroid => WayFamily::NoGradient(NeighbourKind::Centroid),
+            Self::Knn => WayFamily::NoGradient(NeighbourKind::Knn {
+                k: crate::neighbours::DEFAULT_K,
+            }),
+            Self::Frozen => WayFamily::NewHead,
+            Self::Finetune => WayFamily::Network(NetworkTraining::FineTune),
+            Self::Lora => WayFamily::Network(NetworkTraining::Lora),
+            Self::Scratch => WayFamily::Network(NetworkTraining::FromScratch),
         }
     }
 
-    /// Which off-the-shelf classifier it is, for the ways that are one.
-    pub fn neighbour_kind(self) -> Option<NeighbourKind> {
-        match self {
-            Self::Centroid => Some(NeighbourKind::Centroid),
-            Self::Knn => Some(NeighbourKind::Knn {
-                k: crate::neighbours::DEFAULT_K,
-            }),
-            _ => None,
+    /// The augmented views a run of this way trains on, the same in the page and on the
+    /// command line: for each training example (its position among the run's examples,
+    /// `train`) views 1 to `views_per_photo`, each seeded by the run's seed and its photo's
+    /// stable `photo_key`, so a view is the same in every run and is embedded once. Only a new
+    /// head trains on views: the network ways take each photo's model input as it is.
+    pub fn planned_views(
+        self,
+        settings: &TrainingSettings,
+        train: &[usize],
+        photo_key: impl Fn(usize) -> u32,
+    ) -> Vec<PlannedView> {
+        let augmentation = settings.augmentation;
+        if self.family() != WayFamily::NewHead || !augmentation.is_on() {
+            return Vec::new();
         }
+        train
+            .iter()
+            .flat_map(|&example| {
+                let key = photo_key(example);
+                (1..=augmentation.views_per_photo).map(move |view| PlannedView {
+                    example,
+                    seed: view_seed(settings.seed, key, view),
+                })
+            })
+            .collect()
     }
+}
+
+/// How a way learns: what each photo gives it, and what it trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WayFamily {
+    /// No gradient: a classifier made in one look at the frozen embeddings.
+    NoGradient(NeighbourKind),
+    /// A new head trained by gradient descent on the frozen embeddings (and augmented views).
+    NewHead,
+    /// Layers of the network, trained with a new classifier on the photos' model inputs.
+    Network(NetworkTraining),
+}
+
+/// One augmented view a run trains on: of which example, made with which seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlannedView {
+    /// The example's position among the run's examples.
+    pub example: usize,
+    /// The seed its augmentation draws from.
+    pub seed: u64,
 }
 
 impl ModelWeights {
@@ -487,4 +528,36 @@ pub fn top1(probabilities: &[f32]) -> (usize, f32) {
         .fold((0, f32::NEG_INFINITY), |best, (i, p)| {
             if p > best.1 { (i, p) } else { best }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_new_head_trains_on_views_each_seeded_by_its_photo() {
+        let mut settings = TrainingSettings::default();
+        let train = [0, 2];
+        let key = |example: usize| 100 + example as u32;
+        // Augmentation off: no views for any way.
+        for way in Way::ALL {
+            assert!(way.planned_views(&settings, &train, key).is_empty());
+        }
+        settings.augmentation.flip = true;
+        settings.augmentation.views_per_photo = 3;
+        for way in Way::ALL {
+            let views = way.planned_views(&settings, &train, key);
+            match way.family() {
+                WayFamily::NewHead => {
+                    let examples: Vec<usize> = views.iter().map(|v| v.example).collect();
+                    assert_eq!(examples, [0, 0, 0, 2, 2, 2]);
+                    assert_eq!(views[4].seed, view_seed(settings.seed, 102, 2));
+                }
+                WayFamily::NoGradient(_) | WayFamily::Network(_) => assert!(views.is_empty()),
+            }
+        }
+        // A photo's views keep their seeds when other photos come and go.
+        let alone = Way::Frozen.planned_views(&settings, &[2], key);
+        assert_eq!(alone[..], Way::Frozen.planned_views(&settings, &train, key)[3..]);
+    }
 }
