@@ -8,7 +8,7 @@ raw little-endian arrays; tensors are rebuilt with their strides, since 50 of th
 contiguous) and writes the network of `headstart_core::backbone` with the `onnx` helper API:
 input `input`, float32 [batch, 3, 224, 224] already normalized as the page does ((x - 127) /
 128), output `embedding`, float32 [batch, 1280], the pooled vector new heads train on. Layer
-for layer as in shared/notes/backbone.md: TensorFlow "SAME" padding written out (asymmetric on
+for layer as in crates/headstart-core/src/backbone.rs: TensorFlow "SAME" padding written out (asymmetric on
 stride-2 layers), BatchNorm epsilon 1e-3 kept as BatchNormalization nodes (the runtimes fold
 them), ReLU6 as Clip(0, 6), residual adds, global average pooling. Needs numpy and onnx.
 """

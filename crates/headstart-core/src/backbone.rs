@@ -1,8 +1,8 @@
 //! EfficientNet-Lite0, the pretrained ImageNet backbone.
 //!
 //! The layer layout, TF "SAME" padding (asymmetric on stride-2 layers), BatchNorm epsilon 1e-3,
-//! ReLU6 and residual rule follow the reference checkpoint exactly; see
-//! `shared/notes/backbone.md`. [`EfficientNetLite0::embed`] returns the 1280-d pooled vector,
+//! ReLU6 and residual rule follow the reference checkpoint exactly (the stages are
+//! [`LITE0_STAGES`]). [`EfficientNetLite0::embed`] returns the 1280-d pooled vector,
 //! the embedding that new heads are trained on.
 
 use burn::config::Config;

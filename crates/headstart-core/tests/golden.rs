@@ -1,5 +1,5 @@
 //! The converted backbone and ImageNet classifier reproduce the reference predictions on the
-//! scikit-image sample photos (shared/notes/backbone.md).
+//! scikit-image sample photos, as an independent forward pass of the checkpoint predicts them.
 
 mod support;
 
