@@ -1,6 +1,6 @@
 //! The embedding: what the frozen backbone makes of one photo, and the only thing the head
 //! trains on. A checked type, so a wrong length or a NaN is an error where it is made, never a
-//! panic deep inside training.
+//! panic deep inside training. With its class, it is one photo as training sees it.
 
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -61,6 +61,15 @@ impl Embedding {
     pub fn values(&self) -> &[f32] {
         &self.0
     }
+}
+
+/// One photo as training sees it: its cached backbone embedding and its class index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabeledEmbedding {
+    /// The pooled backbone output.
+    pub embedding: Embedding,
+    /// Index of the photo's class.
+    pub label: usize,
 }
 
 #[cfg(test)]

@@ -4,12 +4,11 @@
 //! because WebGPU has no synchronous reads: metrics are read once per epoch with
 //! `into_data_async`. Native callers drive it with any executor (`pollster::block_on`).
 
-use crate::embedding::EMBEDDING_DIM;
-use crate::inference::read_rows;
-use crate::protocol::TrainingError;
+use crate::embedding::{EMBEDDING_DIM, LabeledEmbedding};
+use crate::readback::read_rows;
 use crate::training::{
-    AugmentedView, EpochReport, HeadWeights, LabeledEmbedding, Metrics, ModelVersion, ModelWeights,
-    OptimizerKind, OptimizerSettings, SplitSizes, TrainedModel, TrainingSettings,
+    AugmentedView, EpochReport, HeadWeights, Metrics, ModelVersion, ModelWeights, OptimizerKind,
+    OptimizerSettings, SplitSizes, TrainedModel, TrainingError, TrainingSettings,
     ValidationPrediction,
 };
 use burn::config::Config;

@@ -4,10 +4,10 @@
 use crate::backbone::EfficientNetLite0;
 use crate::embedding::{Embedding, EmbeddingError};
 use crate::head::ClassifierHead;
-use crate::neighbours::NeighbourModel;
+use crate::neighbour_model::NeighbourModel;
 use crate::preprocess::{INPUT_LEN, batch_tensor};
-use crate::protocol::NetworkTraining;
-use crate::training::{ModelWeights, TrainedModel};
+use crate::readback::read_rows;
+use crate::training::{ModelWeights, NetworkTraining, TrainedModel};
 use crate::tune::{TunedTail, scratch_input};
 use burn::tensor::{Device, ExecutionError, Tensor};
 
@@ -176,17 +176,6 @@ pub fn network_input(
         NetworkTraining::FineTune | NetworkTraining::Lora => backbone.prefix(images, frozen),
         NetworkTraining::FromScratch => scratch_input(images),
     }
-}
-
-/// Reads a `[rows, columns]` tensor back to the host with one asynchronous read.
-pub async fn read_rows(tensor: Tensor<2>) -> Result<Vec<Vec<f32>>, ExecutionError> {
-    let [_, columns] = tensor.dims();
-    let values = tensor
-        .into_data_async()
-        .await?
-        .try_to_vec::<f32>()
-        .expect("float tensor");
-    Ok(values.chunks(columns.max(1)).map(<[f32]>::to_vec).collect())
 }
 
 /// Largest difference between a GPU's embeddings and the CPU's for the GPU to be trusted.

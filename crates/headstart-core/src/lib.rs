@@ -15,6 +15,7 @@ pub mod embedding;
 pub mod evaluation;
 pub mod image_size;
 pub mod model_file;
+pub mod neighbour_model;
 pub mod neighbours;
 pub mod preprocess;
 pub mod protocol;
@@ -26,6 +27,8 @@ pub mod backbone;
 pub mod head;
 #[cfg(feature = "model")]
 pub mod inference;
+#[cfg(feature = "model")]
+pub mod readback;
 #[cfg(feature = "model")]
 pub mod tune;
 #[cfg(feature = "model")]

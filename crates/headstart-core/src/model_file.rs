@@ -27,7 +27,7 @@
 //! format, version and backbone, the manifest, then the tensors' types, shapes and values.
 
 use crate::embedding::EMBEDDING_DIM;
-use crate::neighbours::{NeighbourKind, NeighbourModel};
+use crate::neighbour_model::{NeighbourKind, NeighbourModel};
 use crate::training::{
     EpochReport, HeadWeights, ModelVersion, ModelWeights, NamedTensor, NetworkWeights, SplitSizes,
     TrainedModel, TrainingSettings, Way, WayFamily,
@@ -494,8 +494,7 @@ pub fn read(bytes: &[u8], version: ModelVersion) -> Result<TrainedModel, ModelFi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::NetworkTraining;
-    use crate::training::Metrics;
+    use crate::training::{Metrics, NetworkTraining};
 
     fn model() -> TrainedModel {
         let metrics = Metrics {

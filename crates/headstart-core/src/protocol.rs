@@ -8,14 +8,15 @@
 //! views, other normalizations and the preprocessing view start from the same pixels.
 
 use crate::augment::AugmentationSettings;
-use crate::embedding::Embedding;
-use crate::neighbours::NeighbourKind;
+use crate::embedding::{Embedding, LabeledEmbedding};
+use crate::neighbour_model::NeighbourKind;
 use crate::preprocess::Normalization;
-use crate::training::{
-    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
-};
+use crate::training::{AugmentedView, EpochReport, ModelVersion, TrainedModel, TrainingSettings};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+// Made and matched by training, sent in these messages: where the page and the workers find them.
+pub use crate::training::{NetworkTraining, TrainingError};
 
 /// Identifies one request and every event about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -328,29 +329,6 @@ pub enum Event {
     },
 }
 
-/// How [`Request::TrainNetwork`] trains the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum NetworkTraining {
-    /// The pretrained network's last blocks (see [`crate::training::FineTuningSettings`]).
-    FineTune,
-    /// Low-rank adapters beside the same blocks' 1x1 convolutions, the network frozen.
-    Lora,
-    /// The same architecture, randomly initialized, whole, on images scaled down to
-    /// [`crate::preprocess::SCRATCH_INPUT_SIZE`] pixels.
-    FromScratch,
-}
-
-impl NetworkTraining {
-    /// What a run costs a worker, against the others: from scratch trains every layer, about
-    /// twice fine-tuning's or LoRA's time (the pool and the comparison's order go by it).
-    pub fn relative_cost(self) -> usize {
-        match self {
-            Self::FromScratch => 2,
-            Self::FineTune | Self::Lora => 1,
-        }
-    }
-}
-
 /// One augmented view to make of a model input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ViewAugmentation {
@@ -376,32 +354,6 @@ pub enum PhotoError {
     /// The model failed on it (detail for the console).
     Compute(String),
 }
-
-/// Why a training run failed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum TrainingError {
-    /// Fewer than two classes have photos.
-    TooFewClasses,
-    /// An example does not belong to any of the run's classes.
-    LabelOutOfRange(usize),
-    /// A validation index names no example.
-    InvalidSplit(usize),
-    /// The compute device failed, e.g. a lost WebGPU device (detail for the console).
-    Compute(String),
-}
-
-impl std::fmt::Display for TrainingError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::TooFewClasses => write!(f, "training needs photos in at least two classes"),
-            Self::LabelOutOfRange(label) => write!(f, "label {label} names no class"),
-            Self::InvalidSplit(index) => write!(f, "validation index {index} names no example"),
-            Self::Compute(detail) => write!(f, "the compute device failed: {detail}"),
-        }
-    }
-}
-
-impl std::error::Error for TrainingError {}
 
 /// The outcome of comparing WebGPU with the CPU on a real photo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,13 +1,15 @@
 //! What a training run is given and what it gives back, as plain values: the settings, the
-//! per-epoch metrics and the trained model. The model is one value that travels between the
-//! training worker, the page and every prediction it makes.
+//! per-epoch metrics and the trained model, or why it failed. The model is one value that
+//! travels between the training worker, the page and every prediction it makes.
 
 use crate::augment::{AugmentationSettings, view_seed};
 use crate::embedding::{EMBEDDING_DIM, Embedding};
-use crate::neighbours::{NeighbourKind, NeighbourModel};
-use crate::protocol::NetworkTraining;
+use crate::neighbour_model::{DEFAULT_K, NeighbourKind, NeighbourModel};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+
+// Where the page, the workers and the command line find what training sees of a photo.
+pub use crate::embedding::LabeledEmbedding;
 
 /// Settings of one head training run. Every field has the default a lesson starts from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -233,6 +235,30 @@ pub struct NamedTensor {
     pub values: Vec<f32>,
 }
 
+/// How the ways that train the network itself train it (see
+/// [`crate::protocol::Request::TrainNetwork`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NetworkTraining {
+    /// The pretrained network's last blocks (see [`FineTuningSettings`]).
+    FineTune,
+    /// Low-rank adapters beside the same blocks' 1x1 convolutions, the network frozen.
+    Lora,
+    /// The same architecture, randomly initialized, whole, on images scaled down to
+    /// [`crate::preprocess::SCRATCH_INPUT_SIZE`] pixels.
+    FromScratch,
+}
+
+impl NetworkTraining {
+    /// What a run costs a worker, against the others: from scratch trains every layer, about
+    /// twice fine-tuning's or LoRA's time (the pool and the comparison's order go by it).
+    pub fn relative_cost(self) -> usize {
+        match self {
+            Self::FromScratch => 2,
+            Self::FineTune | Self::Lora => 1,
+        }
+    }
+}
+
 /// Trained network layers: what [`NetworkTraining`] trained, as plain tensors. Fine-tuning and
 /// from scratch keep every tensor of the trained end of the network (with the classifier);
 /// LoRA keeps only its adapters and the classifier, since the rest is the pretrained backbone.
@@ -342,9 +368,7 @@ impl Way {
     pub fn family(self) -> WayFamily {
         match self {
             Self::Centroid => WayFamily::NoGradient(NeighbourKind::Centroid),
-            Self::Knn => WayFamily::NoGradient(NeighbourKind::Knn {
-                k: crate::neighbours::DEFAULT_K,
-            }),
+            Self::Knn => WayFamily::NoGradient(NeighbourKind::Knn { k: DEFAULT_K }),
             Self::Frozen => WayFamily::NewHead,
             Self::Finetune => WayFamily::Network(NetworkTraining::FineTune),
             Self::Lora => WayFamily::Network(NetworkTraining::Lora),
@@ -500,14 +524,31 @@ impl TrainedModel {
     }
 }
 
-/// One photo as training sees it: its cached backbone embedding and its class index.
+/// Why a training run failed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LabeledEmbedding {
-    /// The pooled backbone output.
-    pub embedding: Embedding,
-    /// Index of the photo's class.
-    pub label: usize,
+pub enum TrainingError {
+    /// Fewer than two classes have photos.
+    TooFewClasses,
+    /// An example does not belong to any of the run's classes.
+    LabelOutOfRange(usize),
+    /// A validation index names no example.
+    InvalidSplit(usize),
+    /// The compute device failed, e.g. a lost WebGPU device (detail for the console).
+    Compute(String),
 }
+
+impl std::fmt::Display for TrainingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooFewClasses => write!(f, "training needs photos in at least two classes"),
+            Self::LabelOutOfRange(label) => write!(f, "label {label} names no class"),
+            Self::InvalidSplit(index) => write!(f, "validation index {index} names no example"),
+            Self::Compute(detail) => write!(f, "the compute device failed: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for TrainingError {}
 
 /// An augmented view of one example (see [`crate::augment`]): it trains under the example's
 /// label, and only when the example is in the training part of the split.
@@ -558,6 +599,9 @@ mod tests {
         }
         // A photo's views keep their seeds when other photos come and go.
         let alone = Way::Frozen.planned_views(&settings, &[2], key);
-        assert_eq!(alone[..], Way::Frozen.planned_views(&settings, &train, key)[3..]);
+        assert_eq!(
+            alone[..],
+            Way::Frozen.planned_views(&settings, &train, key)[3..]
+        );
     }
 }

@@ -15,12 +15,12 @@ use crate::head::{
     ClassifierHead, EpochTrainer, HeadConfig, Progress, compute_error, dropout_mask, metrics_of,
     optimizer, training_loss,
 };
-use crate::inference::read_rows;
 use crate::preprocess::SCRATCH_INPUT_SIZE;
-use crate::protocol::{NetworkTraining, TrainingError};
+use crate::readback::read_rows;
 use crate::training::{
-    EpochReport, FineTuningSettings, ModelVersion, ModelWeights, NamedTensor, NetworkWeights,
-    SplitSizes, TrainedModel, TrainingSettings, ValidationPrediction,
+    EpochReport, FineTuningSettings, ModelVersion, ModelWeights, NamedTensor, NetworkTraining,
+    NetworkWeights, SplitSizes, TrainedModel, TrainingError, TrainingSettings,
+    ValidationPrediction,
 };
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamGroup};
 use burn::nn::BatchNorm;

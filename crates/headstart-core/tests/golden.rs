@@ -5,8 +5,9 @@ mod support;
 
 use burn::tensor::Device;
 use headstart_core::backbone::BackboneConfig;
-use headstart_core::inference::{GPU_TOLERANCE, GpuDistrust, check_gpu_against_cpu, read_rows};
+use headstart_core::inference::{GPU_TOLERANCE, GpuDistrust, check_gpu_against_cpu};
 use headstart_core::preprocess::Normalization;
+use headstart_core::readback::read_rows;
 use headstart_core::weights::load_imagenet_classifier;
 use support::{backbone, data_file, embed_files, repo_root};
 
