@@ -9,16 +9,11 @@ use burn::store::{ApplyResult, ModuleSnapshot, PytorchStore};
 use burn::tensor::Device;
 use headstart_core::backbone::{BackboneConfig, EfficientNetLite0};
 use headstart_core::weights::{
-    BACKBONE_KEY_REMAP, CHECKPOINT_SHA256, CLASSIFIER_KEY_REMAP, imagenet_classifier,
-    to_half_precision_burnpack,
+    BACKBONE_FILE, BACKBONE_KEY_REMAP, CHECKPOINT_SHA256, CLASSIFIER_KEY_REMAP,
+    IMAGENET_CLASSIFIER_FILE, imagenet_classifier, to_half_precision_burnpack,
 };
 use sha2::{Digest, Sha256};
 use std::path::Path;
-
-/// File name of the backbone weights the page loads.
-const BACKBONE_FILE: &str = "efficientnet-lite0.bpk";
-/// File name of the ImageNet classifier weights.
-const CLASSIFIER_FILE: &str = "imagenet-classifier.bpk";
 
 /// Converts `checkpoint` into the two burnpack files in `out_dir`.
 pub fn convert(checkpoint: &Path, out_dir: &Path) -> Result<(), String> {
@@ -27,7 +22,10 @@ pub fn convert(checkpoint: &Path, out_dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     for (name, bytes) in [
         (BACKBONE_FILE, to_half_precision_burnpack(&backbone)),
-        (CLASSIFIER_FILE, to_half_precision_burnpack(&classifier)),
+        (
+            IMAGENET_CLASSIFIER_FILE,
+            to_half_precision_burnpack(&classifier),
+        ),
     ] {
         let bytes = bytes.map_err(|e| e.to_string())?;
         let path = out_dir.join(name);

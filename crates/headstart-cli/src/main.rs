@@ -16,6 +16,7 @@ use headstart_core::preprocess::{decode_model_input, decode_to_rgba};
 use headstart_core::training::{
     EpochReport, ModelVersion, TrainedModel, TrainingSettings, ValidationPrediction, Way, top1,
 };
+use headstart_core::weights::BACKBONE_FILE;
 use indicatif::{ProgressBar, ProgressStyle};
 use photos::{Photo, Skipped};
 use serde_json::json;
@@ -28,11 +29,7 @@ const EXIT_CODES: &str = "Exit codes: 0 done; 1 the work failed (missing weights
 #[command(name = "headstart", version, about = "Transfer learning on EfficientNet-Lite0: embed photos, train any way the page trains, evaluate and predict with the page's model files.", after_help = EXIT_CODES)]
 struct Cli {
     /// The converted backbone weights (made by scripts/setup.sh).
-    #[arg(
-        long,
-        global = true,
-        default_value = "data/weights/efficientnet-lite0.bpk"
-    )]
+    #[arg(long, global = true, default_value_os_t = default_weights())]
     weights: PathBuf,
     /// Print results as JSON on stdout (progress stays on stderr).
     #[arg(long, global = true)]
@@ -47,6 +44,11 @@ struct Cli {
     batch: Option<usize>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Where `scripts/setup.sh` puts the converted backbone weights.
+fn default_weights() -> PathBuf {
+    Path::new("data/weights").join(BACKBONE_FILE)
 }
 
 /// A way to train by its name (the page's `train-mode` names).

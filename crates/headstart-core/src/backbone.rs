@@ -12,8 +12,8 @@ use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-pub use crate::embedding::EMBEDDING_DIM;
-pub use crate::preprocess::INPUT_SIZE;
+use crate::embedding::EMBEDDING_DIM;
+use crate::training::BACKBONE_BLOCKS;
 
 /// One inverted-residual stage of EfficientNet-Lite0.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +30,7 @@ pub struct StageSpec {
     pub channels_out: usize,
 }
 
-/// The seven stages of EfficientNet-Lite0 (16 blocks).
+/// The seven stages of EfficientNet-Lite0 ([`BACKBONE_BLOCKS`] blocks).
 pub const LITE0_STAGES: [StageSpec; 7] = [
     StageSpec {
         repeats: 1,
@@ -83,6 +83,16 @@ pub const LITE0_STAGES: [StageSpec; 7] = [
     },
 ];
 
+// The stages make the blocks the training settings count (checked when this builds).
+const _: () = {
+    let (mut blocks, mut stage) = (0, 0);
+    while stage < LITE0_STAGES.len() {
+        blocks += LITE0_STAGES[stage].repeats;
+        stage += 1;
+    }
+    assert!(blocks == BACKBONE_BLOCKS);
+};
+
 /// Configuration of [`EfficientNetLite0`].
 #[derive(Config, Debug)]
 pub struct BackboneConfig {
@@ -90,7 +100,7 @@ pub struct BackboneConfig {
     #[config(default = 32)]
     pub stem_channels: usize,
     /// Channels of the final 1x1 head convolution, i.e. the embedding width.
-    #[config(default = 1280)]
+    #[config(default = "EMBEDDING_DIM")]
     pub head_channels: usize,
     /// BatchNorm epsilon used by the reference checkpoint.
     #[config(default = 1e-3)]
@@ -255,7 +265,7 @@ impl MbConvBlock {
 pub struct EfficientNetLite0 {
     /// 3x3 stride-2 stem convolution.
     pub stem: ConvBn,
-    /// The 16 inverted-residual blocks.
+    /// The [`BACKBONE_BLOCKS`] inverted-residual blocks.
     pub blocks: Vec<MbConvBlock>,
     /// Final 1x1 convolution to the embedding width.
     pub head: ConvBn,

@@ -30,7 +30,7 @@ pub struct HeadConfig {
     /// Number of classes the head predicts.
     pub num_classes: usize,
     /// Width of the input embedding.
-    #[config(default = 1280)]
+    #[config(default = "EMBEDDING_DIM")]
     pub embedding_dim: usize,
 }
 

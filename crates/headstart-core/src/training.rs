@@ -5,8 +5,9 @@
 use crate::augment::{AugmentationSettings, view_seed};
 use crate::embedding::{EMBEDDING_DIM, Embedding};
 use crate::neighbour_model::{DEFAULT_K, NeighbourKind, NeighbourModel};
+use crate::preprocess::SCRATCH_INPUT_SIZE;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 // Where the page, the workers and the command line find what training sees of a photo.
 pub use crate::embedding::LabeledEmbedding;
@@ -47,8 +48,8 @@ pub struct TrainingSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FineTuningSettings {
-    /// Backbone blocks unfrozen, counted from the last (1 to 16); the 1x1 head convolution
-    /// after them trains too.
+    /// Backbone blocks unfrozen, counted from the last (1 to [`BACKBONE_BLOCKS`]); the 1x1
+    /// head convolution after them trains too.
     pub unfrozen_blocks: usize,
     /// Step size of the unfrozen pretrained layers (the head uses the optimizer's).
     pub backbone_learning_rate: f64,
@@ -339,27 +340,20 @@ impl Way {
         Self::ALL.into_iter().find(|way| way.name() == name)
     }
 
-    /// Its short name, for rankings.
-    pub fn short_label(self) -> &'static str {
-        match self {
-            Self::Centroid => "centroid",
-            Self::Knn => "neighbours",
-            Self::Frozen => "new head",
-            Self::Finetune => "fine-tuned",
-            Self::Lora => "LoRA",
-            Self::Scratch => "from scratch",
-        }
-    }
-
-    /// What the page calls it.
+    /// What the command line calls it.
     pub fn label(self) -> &'static str {
+        static KNN: LazyLock<String> =
+            LazyLock::new(|| format!("Nearest neighbours (k = {DEFAULT_K})"));
+        static SCRATCH: LazyLock<String> = LazyLock::new(|| {
+            format!("From scratch (at {SCRATCH_INPUT_SIZE} × {SCRATCH_INPUT_SIZE} pixels)")
+        });
         match self {
             Self::Centroid => "Nearest centroid",
-            Self::Knn => "Nearest neighbours (k = 5)",
+            Self::Knn => &KNN,
             Self::Frozen => "Frozen backbone + new head",
             Self::Finetune => "Fine-tuned last blocks + new head",
             Self::Lora => "LoRA adapters on the last blocks + new head",
-            Self::Scratch => "From scratch (at 112 × 112 pixels)",
+            Self::Scratch => &SCRATCH,
         }
     }
 

@@ -6,12 +6,19 @@
 //! and the 1000-class ImageNet classifier, which only the native golden tests and tools need.
 //! [`load_backbone`] and [`load_imagenet_classifier`] read those bytes on any device.
 
-use crate::backbone::{BackboneConfig, EMBEDDING_DIM, EfficientNetLite0};
+use crate::backbone::{BackboneConfig, EfficientNetLite0};
+use crate::embedding::EMBEDDING_DIM;
 use burn::nn::{Linear, LinearConfig};
 use burn::store::{BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot};
 use burn::tensor::{Bytes, Device};
 
 pub use crate::model_file::BACKBONE_SHA256 as CHECKPOINT_SHA256;
+
+/// File name of the backbone's converted weights (the file the page downloads).
+pub const BACKBONE_FILE: &str = "efficientnet-lite0.bpk";
+
+/// File name of the ImageNet classifier's converted weights.
+pub const IMAGENET_CLASSIFIER_FILE: &str = "imagenet-classifier.bpk";
 
 /// Number of ImageNet classes of the reference classifier.
 pub const IMAGENET_CLASSES: usize = 1000;

@@ -8,15 +8,18 @@ use headstart_core::backbone::BackboneConfig;
 use headstart_core::inference::{GPU_TOLERANCE, GpuDistrust, check_gpu_against_cpu};
 use headstart_core::preprocess::Normalization;
 use headstart_core::readback::read_rows;
-use headstart_core::weights::load_imagenet_classifier;
+use headstart_core::weights::{IMAGENET_CLASSIFIER_FILE, load_imagenet_classifier};
 use support::{backbone, data_file, embed_files, repo_root};
 
 /// Top-5 ImageNet classes and probabilities of each golden photo.
 fn imagenet_top5(names: &[&str]) -> Vec<Vec<(usize, f32)>> {
     let device = Device::flex();
     let backbone = backbone(&device);
-    let classifier =
-        load_imagenet_classifier(data_file("weights/imagenet-classifier.bpk"), &device).unwrap();
+    let classifier = load_imagenet_classifier(
+        data_file(&format!("weights/{IMAGENET_CLASSIFIER_FILE}")),
+        &device,
+    )
+    .unwrap();
     let files: Vec<_> = names
         .iter()
         .map(|n| repo_root().join("data/golden").join(n))

@@ -11,7 +11,7 @@ use headstart_core::head::HeadConfig;
 use headstart_core::inference::{classify, embed, max_abs_difference};
 use headstart_core::protocol::BackendCheck;
 use headstart_core::training::top1;
-use headstart_core::weights::load_backbone;
+use headstart_core::weights::{BACKBONE_FILE, load_backbone};
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -21,7 +21,7 @@ use web_sys::Blob;
 const PROBE_PHOTO: &str = "samples/bird/owl.png";
 
 /// Where the worker finds the weights (relative to its script, which sits beside the page).
-const BACKBONE_URL: &str = "weights/efficientnet-lite0.bpk";
+const WEIGHTS_FOLDER: &str = "weights";
 
 /// Runs the comparison, naming each stage in the console as it starts; the CPU side is the
 /// engine's backbone (the page starts its worker on the CPU in check mode).
@@ -49,7 +49,7 @@ async fn compare_on(
         .map_err(describe)?
         .unchecked_into();
     let weights: ArrayBuffer = JsFuture::from(
-        fetch_ok(BACKBONE_URL)
+        fetch_ok(&format!("{WEIGHTS_FOLDER}/{BACKBONE_FILE}"))
             .await?
             .array_buffer()
             .map_err(describe)?,

@@ -7,6 +7,7 @@ use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::embedding::Embedding;
 use headstart_core::inference::embed;
 use headstart_core::preprocess::{Normalization, decode_to_rgba, normalize_rgba};
+use headstart_core::weights::BACKBONE_FILE;
 use std::path::{Path, PathBuf};
 
 /// The repository root. Read when the test runs, not baked in when it builds: cargo reuses a
@@ -30,8 +31,8 @@ pub fn data_file(relative: &str) -> Vec<u8> {
 
 /// Loads the converted backbone.
 pub fn backbone(device: &Device) -> EfficientNetLite0 {
-    headstart_core::weights::load_backbone(data_file("weights/efficientnet-lite0.bpk"), device)
-        .expect("backbone weights load")
+    let weights = data_file(&format!("weights/{BACKBONE_FILE}"));
+    headstart_core::weights::load_backbone(weights, device).expect("backbone weights load")
 }
 
 /// Decodes image files into 224x224 RGBA model inputs.
