@@ -313,7 +313,6 @@ impl App {
             PoolEvent::Worker(WorkerEvent::BackendCheck(outcome), _) => {
                 self.backend_check = Some(Some(outcome))
             }
-            PoolEvent::Worker(WorkerEvent::Pong, _) => self.on_pong(),
             PoolEvent::Worker(event, attachment) => {
                 self.apply(Action::Worker(event, images(attachment)))
             }
@@ -339,15 +338,19 @@ impl App {
         }
     }
 
-    fn on_pong(&mut self) {
+    /// A round trip of `?check=messages` ended: the next one starts, or the check is done
+    /// (then the page renders it).
+    fn on_pong(&mut self) -> bool {
         let Some(check) = &mut self.message_check else {
-            return;
+            return false;
         };
         check.round_trips.push(now_ms() - check.sent_at);
         if check.round_trips.len() < PINGS {
             check.sent_at = now_ms();
             self.send(Request::Ping, None);
+            return false;
         }
+        true
     }
 
     fn on_offline_copy(&mut self, copied: Result<(), String>) {
@@ -459,6 +462,9 @@ impl Component for App {
         match msg {
             Msg::Do(action) => self.apply(action),
             Msg::Launched(pool) => self.pool = Some(pool),
+            // `?check=messages` measures a message's round trip, not a render of the page: the
+            // page renders once, when the check is done.
+            Msg::Pool(PoolEvent::Worker(WorkerEvent::Pong, _)) => return self.on_pong(),
             Msg::Pool(event) => self.on_pool(event),
             Msg::LoadSamples => load_samples(ctx.link()),
             Msg::CrashWorker(index) => {
