@@ -121,8 +121,7 @@ impl Engine {
         photos: &[&Photo],
         progress: &ProgressBar,
     ) -> Result<Vec<Vec<f32>>, String> {
-        let loaded =
-            LoadedModel::load(&self.backbone, model, &self.device).map_err(|e| e.to_string())?;
+        let loaded = LoadedModel::load(&self.backbone, model, &self.device)?;
         let mut probabilities = Vec::with_capacity(photos.len());
         for chunk in photos.chunks(self.batch) {
             let inputs: Vec<&[u8]> = chunk.iter().map(|p| p.rgba.as_slice()).collect();
