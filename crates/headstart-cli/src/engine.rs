@@ -121,7 +121,8 @@ impl Engine {
         photos: &[&Photo],
         progress: &ProgressBar,
     ) -> Result<Vec<Vec<f32>>, String> {
-        let loaded = LoadedModel::load(&self.backbone, model, &self.device)?;
+        let loaded =
+            LoadedModel::load(&self.backbone, model, &self.device).map_err(|e| e.to_string())?;
         let mut probabilities = Vec::with_capacity(photos.len());
         for chunk in photos.chunks(self.batch) {
             let inputs: Vec<&[u8]> = chunk.iter().map(|p| p.rgba.as_slice()).collect();

@@ -32,6 +32,7 @@ impl Split {
     pub fn run_examples(&self) -> RunExamples {
         let mut examples: Vec<usize> = self.train.iter().chain(&self.validation).copied().collect();
         examples.sort_unstable();
+        // Cannot fail: `examples` is made of the very indices looked up.
         let positions = |part: &[usize]| {
             part.iter()
                 .map(|i| examples.binary_search(i).expect("a run example"))

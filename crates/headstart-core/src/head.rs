@@ -5,7 +5,7 @@
 //! `into_data_async`. Native callers drive it with any executor (`pollster::block_on`).
 
 use crate::embedding::{EMBEDDING_DIM, LabeledEmbedding};
-use crate::readback::read_rows;
+use crate::readback::{read_rows, read_values};
 use crate::training::{
     AugmentedView, EpochReport, HeadWeights, Metrics, ModelVersion, ModelWeights, OptimizerKind,
     OptimizerSettings, SplitSizes, TrainedModel, TrainingError, TrainingSettings,
@@ -83,21 +83,12 @@ impl ClassifierHead {
     /// The parameters as plain numbers, read with one asynchronous read each (WebGPU has no
     /// synchronous reads).
     pub async fn weights(&self) -> Result<HeadWeights, ExecutionError> {
-        let read = |tensor: Tensor<1>| async move {
-            Ok::<_, ExecutionError>(
-                tensor
-                    .into_data_async()
-                    .await?
-                    .try_to_vec::<f32>()
-                    .expect("f32 parameters"),
-            )
-        };
         let bias = match &self.linear.bias {
-            Some(bias) => read(bias.val()).await?,
+            Some(bias) => read_values(bias.val()).await?,
             None => Vec::new(),
         };
         Ok(HeadWeights {
-            weight: read(self.linear.weight.val().flatten(0, 1)).await?,
+            weight: read_values(self.linear.weight.val().flatten::<1>(0, 1)).await?,
             bias,
         })
     }
@@ -549,10 +540,8 @@ pub async fn metrics_of(
         .equal(labels.clone())
         .float()
         .sum();
-    let both = Tensor::cat(vec![loss, correct], 0)
-        .into_data_async()
-        .await?;
-    let values = both.try_to_vec::<f32>().expect("f32 metrics");
+    // Two values: the loss and the count of right answers.
+    let values: Vec<f32> = read_values(Tensor::cat(vec![loss, correct], 0)).await?;
     Ok(Metrics {
         loss: values[0],
         accuracy: values[1] / count,

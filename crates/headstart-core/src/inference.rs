@@ -8,7 +8,7 @@ use crate::neighbour_model::NeighbourModel;
 use crate::preprocess::{INPUT_LEN, batch_tensor};
 use crate::readback::read_rows;
 use crate::training::{ModelWeights, NetworkTraining, TrainedModel};
-use crate::tune::{TunedTail, scratch_input};
+use crate::tune::{LayerMismatch, TunedTail, scratch_input};
 use burn::tensor::{Device, ExecutionError, Tensor};
 
 /// Why inference gave no answer.
@@ -37,17 +37,22 @@ impl From<ExecutionError> for InferenceError {
     }
 }
 
+/// The embeddings in the rows of the backbone's pooled output, each checked on the way out.
+async fn embeddings_of(pooled: Tensor<2>) -> Result<Vec<Embedding>, InferenceError> {
+    read_rows(pooled)
+        .await?
+        .into_iter()
+        .map(|row| Embedding::try_from(row).map_err(InferenceError::Embedding))
+        .collect()
+}
+
 /// Embeds preprocessed images (see [`crate::preprocess::normalize_rgba`]), one per image.
 pub async fn embed(
     backbone: &EfficientNetLite0,
     images: &[Vec<f32>],
     device: &Device,
 ) -> Result<Vec<Embedding>, InferenceError> {
-    read_rows(backbone.embed(batch_tensor(images, device)))
-        .await?
-        .into_iter()
-        .map(|row| Embedding::try_from(row).map_err(InferenceError::Embedding))
-        .collect()
+    embeddings_of(backbone.embed(batch_tensor(images, device))).await
 }
 
 /// Class probabilities for embeddings, one row per embedding.
@@ -68,12 +73,57 @@ pub async fn classify(
     read_rows(head.probabilities(input)).await
 }
 
-/// A trained model ready to classify on a device, whatever way trained it.
-pub enum LoadedModel {
+/// Why a trained model does not fit the network it is loaded onto.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelMismatch {
+    /// The head's weights and bias disagree on the number of classes.
+    HeadShapes,
+    /// The trained network layers are not those the model's settings name.
+    Layers(LayerMismatch),
+}
+
+impl std::fmt::Display for ModelMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::HeadShapes => write!(f, "the model's head has mismatched shapes"),
+            Self::Layers(mismatch) => {
+                write!(f, "the model's layers do not fit the network: {mismatch}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ModelMismatch {}
+
+/// A classifier of embeddings: a head, or an off-the-shelf classifier.
+pub enum EmbeddingClassifier {
     /// A head on embeddings.
     Head(ClassifierHead),
     /// An off-the-shelf classifier on embeddings.
     Neighbours(NeighbourModel),
+}
+
+impl EmbeddingClassifier {
+    /// Class probabilities of `embeddings`, one row each.
+    pub async fn classify(
+        &self,
+        embeddings: &[Embedding],
+        device: &Device,
+    ) -> Result<Vec<Vec<f32>>, ExecutionError> {
+        match self {
+            Self::Head(head) => classify(head, embeddings, device).await,
+            Self::Neighbours(neighbours) => Ok(embeddings
+                .iter()
+                .map(|e| neighbours.probabilities(e))
+                .collect()),
+        }
+    }
+}
+
+/// A trained model ready to classify on a device, whatever way trained it.
+pub enum LoadedModel {
+    /// A classifier of the frozen backbone's embeddings.
+    OnEmbeddings(EmbeddingClassifier),
     /// Trained network layers on what the frozen prefix makes of model inputs.
     Network {
         /// How they were trained.
@@ -86,24 +136,25 @@ pub enum LoadedModel {
 }
 
 impl LoadedModel {
-    /// `model` on `device`, its network layers (if any) on top of `backbone`; why not, in words,
-    /// when its weights do not fit.
+    /// `model` on `device`, its network layers (if any) on top of `backbone`; why not when its
+    /// weights do not fit.
     pub fn load(
         backbone: &EfficientNetLite0,
         model: &TrainedModel,
         device: &Device,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ModelMismatch> {
         Ok(match &model.weights {
-            ModelWeights::Head(head) => Self::Head(
-                ClassifierHead::from_weights(head, device)
-                    .ok_or("the model's head has mismatched shapes")?,
-            ),
-            ModelWeights::Neighbours(neighbours) => Self::Neighbours(neighbours.clone()),
+            ModelWeights::Head(head) => Self::OnEmbeddings(EmbeddingClassifier::Head(
+                ClassifierHead::from_weights(head, device).ok_or(ModelMismatch::HeadShapes)?,
+            )),
+            ModelWeights::Neighbours(neighbours) => {
+                Self::OnEmbeddings(EmbeddingClassifier::Neighbours(neighbours.clone()))
+            }
             ModelWeights::Network(network) => {
                 let classes = model.class_names.len();
                 let tail =
                     TunedTail::from_weights(backbone, network, &model.settings, classes, device)
-                        .map_err(|e| format!("the model's layers do not fit the network: {e}"))?;
+                        .map_err(ModelMismatch::Layers)?;
                 Self::Network {
                     training: network.training,
                     frozen: backbone.blocks.len() - tail.blocks.len(),
@@ -120,24 +171,21 @@ impl LoadedModel {
         embeddings: &[Embedding],
         device: &Device,
     ) -> Option<Result<Vec<Vec<f32>>, ExecutionError>> {
-        Some(match self {
-            Self::Head(head) => classify(head, embeddings, device).await,
-            Self::Neighbours(neighbours) => Ok(embeddings
-                .iter()
-                .map(|e| neighbours.probabilities(e))
-                .collect()),
-            Self::Network { .. } => return None,
-        })
+        match self {
+            Self::OnEmbeddings(classifier) => Some(classifier.classify(embeddings, device).await),
+            Self::Network { .. } => None,
+        }
     }
 
     /// Class probabilities of a batch of preprocessed images (`[photos, 3, 224, 224]`), one
-    /// row each: through the backbone for the models on embeddings, through the frozen prefix
-    /// and the trained layers for network models.
+    /// row each: through the backbone for the models on embeddings (a backbone output that is
+    /// not an embedding is an error, as when embedding), through the frozen prefix and the
+    /// trained layers for network models.
     pub async fn classify_images(
         &self,
         backbone: &EfficientNetLite0,
         images: Tensor<4>,
-    ) -> Result<Vec<Vec<f32>>, ExecutionError> {
+    ) -> Result<Vec<Vec<f32>>, InferenceError> {
         let device = images.device();
         match self {
             Self::Network {
@@ -147,17 +195,11 @@ impl LoadedModel {
             } => {
                 let input = network_input(backbone, images, *training, *frozen);
                 let logits = tail.forward(input);
-                read_rows(burn::tensor::activation::softmax(logits, 1)).await
+                Ok(read_rows(burn::tensor::activation::softmax(logits, 1)).await?)
             }
-            _ => {
-                let embeddings = read_rows(backbone.embed(images))
-                    .await?
-                    .into_iter()
-                    .map(|row| Embedding::try_from(row).expect("1280 values"))
-                    .collect::<Vec<_>>();
-                self.classify_embeddings(&embeddings, &device)
-                    .await
-                    .expect("a model on embeddings")
+            Self::OnEmbeddings(classifier) => {
+                let embeddings = embeddings_of(backbone.embed(images)).await?;
+                Ok(classifier.classify(&embeddings, &device).await?)
             }
         }
     }
@@ -237,4 +279,29 @@ pub fn max_abs_difference(a: &[f32], b: &[f32]) -> f32 {
         .zip(b)
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backbone::BackboneConfig;
+    use crate::head::HeadConfig;
+
+    #[test]
+    fn a_backbone_output_that_is_not_a_number_is_an_error_when_classifying() {
+        let device = Device::flex();
+        let backbone = BackboneConfig::new().init(&device).folded();
+        let head = HeadConfig::new(2).init(1, &device);
+        let model = LoadedModel::OnEmbeddings(EmbeddingClassifier::Head(head));
+        // What a bad shader can make of any photo.
+        let images = Tensor::<4>::full([1, 3, 32, 32], f32::NAN, &device);
+        let classified = pollster::block_on(model.classify_images(&backbone, images));
+        assert!(
+            matches!(
+                classified,
+                Err(InferenceError::Embedding(EmbeddingError::NotFinite(_)))
+            ),
+            "{classified:?}"
+        );
+    }
 }

@@ -204,6 +204,8 @@ pub fn write(model: &TrainedModel) -> Vec<u8> {
         ("way", model.weights.way().name().to_string()),
         (
             "manifest",
+            // Cannot fail: plain numbers, strings and lists under string keys (a NaN, which no
+            // trained model holds, would be written as null).
             serde_json::to_string(&manifest).expect("the manifest serializes"),
         ),
     ]
@@ -265,7 +267,8 @@ pub fn safetensors_header(metadata: &BTreeMap<&str, String>, entries: &[HeaderEn
         offset = end;
     }
     // serde_json's map keeps insertion order only with its `preserve_order` feature; without it
-    // (as here) it is a BTreeMap: sorted, so deterministic either way.
+    // (as here) it is a BTreeMap: sorted, so deterministic either way. Writing a JSON value
+    // cannot fail.
     let mut header = serde_json::to_vec(&header).expect("the header serializes");
     header.resize(header.len().next_multiple_of(8), b' ');
     let mut start = Vec::with_capacity(8 + header.len());

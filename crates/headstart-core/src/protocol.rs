@@ -355,6 +355,20 @@ pub enum PhotoError {
     Compute(String),
 }
 
+impl std::fmt::Display for PhotoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotAnImage => write!(f, "the browser cannot decode the file as an image"),
+            Self::TooLarge { width, height } => {
+                write!(f, "{width}x{height} pixels, more than a photo may have")
+            }
+            Self::Compute(detail) => write!(f, "the model failed on the photo: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for PhotoError {}
+
 /// The outcome of comparing WebGPU with the CPU on a real photo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum BackendCheck {
@@ -377,6 +391,8 @@ pub enum BackendCheck {
 
 /// A message as bytes.
 pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    // Cannot fail for the protocol's plain values: postcard refuses only sequences of unknown
+    // length, and every list here is a Vec (or a slice) that knows its own.
     postcard::to_allocvec(message).expect("protocol values always serialize")
 }
 

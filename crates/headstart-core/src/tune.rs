@@ -16,7 +16,7 @@ use crate::head::{
     optimizer, training_loss,
 };
 use crate::preprocess::SCRATCH_INPUT_SIZE;
-use crate::readback::read_rows;
+use crate::readback::{read_rows, read_values};
 use crate::training::{
     EpochReport, FineTuningSettings, ModelVersion, ModelWeights, NamedTensor, NetworkTraining,
     NetworkWeights, SplitSizes, TrainedModel, TrainingError, TrainingSettings,
@@ -194,12 +194,63 @@ impl ModuleVisitor for TensorCollector {
     }
 }
 
+/// Why trained network layers do not fit the layers the model's settings name.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LayerMismatch {
+    /// Tensors that do not fit the shape of the layer they name.
+    Shapes(Vec<ShapeMismatch>),
+    /// Tensors missing or left over.
+    Count {
+        /// Tensors given.
+        given: usize,
+        /// Of those, the ones that fit a layer.
+        fitting: usize,
+        /// Tensors the layers have.
+        expected: usize,
+    },
+}
+
+/// A tensor given for a layer of another shape (or with another number of values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShapeMismatch {
+    /// The layer's module path.
+    pub path: String,
+    /// The tensor's shape.
+    pub given: Vec<usize>,
+    /// The layer's shape.
+    pub expected: Vec<usize>,
+}
+
+impl std::fmt::Display for LayerMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Shapes(mismatches) => {
+                let each: Vec<String> = mismatches
+                    .iter()
+                    .map(|m| format!("{} is {:?}, not {:?}", m.path, m.given, m.expected))
+                    .collect();
+                write!(f, "{}", each.join("; "))
+            }
+            Self::Count {
+                given,
+                fitting,
+                expected,
+            } => write!(
+                f,
+                "{given} tensors given, {fitting} fit the {expected} the layers have"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LayerMismatch {}
+
 /// Replaces the float tensors of a module that `tensors` name, checking their shapes.
 struct TensorLoader<'a> {
     path: Vec<String>,
     tensors: HashMap<&'a str, &'a NamedTensor>,
     loaded: usize,
-    errors: Vec<String>,
+    mismatches: Vec<ShapeMismatch>,
     device: Device,
 }
 
@@ -219,8 +270,11 @@ impl ModuleMapper for TensorLoader<'_> {
         };
         let shape = param.val().dims();
         if tensor.shape != shape || tensor.values.len() != shape.iter().product::<usize>() {
-            self.errors
-                .push(format!("{path} is {:?}, not {shape:?}", tensor.shape));
+            self.mismatches.push(ShapeMismatch {
+                path,
+                given: tensor.shape.clone(),
+                expected: shape.to_vec(),
+            });
             return param;
         }
         self.loaded += 1;
@@ -249,15 +303,10 @@ impl TunedTail {
             if training == NetworkTraining::Lora && !kept_by_lora(&name) {
                 continue;
             }
-            let values = flat
-                .into_data_async()
-                .await?
-                .convert::<f32>()
-                .try_to_vec::<f32>();
             tensors.push(NamedTensor {
                 name,
                 shape,
-                values: values.expect("f32 values"),
+                values: read_values(flat).await?,
             });
         }
         tensors.sort_by(|a, b| a.name.cmp(&b.name));
@@ -276,7 +325,7 @@ impl TunedTail {
         settings: &TrainingSettings,
         classes: usize,
         device: &Device,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, LayerMismatch> {
         let classifier = HeadConfig::new(classes).init(settings.seed, device);
         let tuning = &settings.fine_tuning;
         let tail = match weights.training {
@@ -305,20 +354,19 @@ impl TunedTail {
                 .map(|t| (t.name.as_str(), t))
                 .collect(),
             loaded: 0,
-            errors: Vec::new(),
+            mismatches: Vec::new(),
             device: device.clone(),
         };
         let tail = tail.map(&mut loader).valid();
-        if !loader.errors.is_empty() {
-            return Err(loader.errors.join("; "));
+        if !loader.mismatches.is_empty() {
+            return Err(LayerMismatch::Shapes(loader.mismatches));
         }
         if loader.loaded != expected || loader.loaded != weights.tensors.len() {
-            return Err(format!(
-                "{} tensors given, {} fit the {} the layers have",
-                weights.tensors.len(),
-                loader.loaded,
-                expected
-            ));
+            return Err(LayerMismatch::Count {
+                given: weights.tensors.len(),
+                fitting: loader.loaded,
+                expected,
+            });
         }
         Ok(tail)
     }
@@ -586,16 +634,9 @@ impl TuneTrainer {
         let tail = self.tail();
         let validation = match &self.validation {
             Some(set) => {
-                let labels = set
-                    .labels
-                    .clone()
-                    .into_data_async()
+                let labels: Vec<i64> = read_values(set.labels.clone())
                     .await
                     .map_err(compute_error)?;
-                let labels = labels
-                    .convert::<i64>()
-                    .try_to_vec::<i64>()
-                    .expect("int labels");
                 classify_prefix_outputs(&tail, set.features.clone())
                     .await?
                     .into_iter()

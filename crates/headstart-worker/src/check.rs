@@ -6,16 +6,18 @@
 use crate::compute::init_webgpu;
 use crate::engine::Engine;
 use burn::module::Module;
+use burn::tensor::ExecutionError;
 use headstart_browser::{describe, fetch_ok, probe_adapter};
+use headstart_core::embedding::{Embedding, EmbeddingError};
 use headstart_core::head::HeadConfig;
-use headstart_core::inference::{classify, embed, max_abs_difference};
-use headstart_core::protocol::BackendCheck;
+use headstart_core::inference::{InferenceError, classify, embed, max_abs_difference};
+use headstart_core::protocol::{BackendCheck, ComputeReason, PhotoError};
 use headstart_core::training::top1;
-use headstart_core::weights::{BACKBONE_FILE, load_backbone};
-use js_sys::{ArrayBuffer, Uint8Array};
-use wasm_bindgen::JsCast;
+use headstart_core::weights::{BACKBONE_FILE, WeightsError, load_backbone};
+use js_sys::{ArrayBuffer, Promise, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::Blob;
+use web_sys::{Blob, Response};
 
 /// The photo compared.
 const PROBE_PHOTO: &str = "samples/bird/owl.png";
@@ -34,43 +36,84 @@ pub async fn compare_backends(engine: &Engine) -> BackendCheck {
     };
     match compare_on(engine, adapter, stage).await {
         Ok(outcome) => outcome,
-        Err(error) => BackendCheck::Failed(error),
+        Err(failure) => BackendCheck::Failed(failure.to_string()),
     }
+}
+
+/// Why the comparison stopped before its end.
+#[derive(Debug)]
+enum CheckFailure {
+    /// The photo or the weights could not be fetched (the browser's words).
+    Fetch(String),
+    /// WebGPU did not start.
+    WebGpu(ComputeReason),
+    /// The photo gave no model input.
+    Photo(PhotoError),
+    /// A backend failed embedding the photo.
+    Embedding(InferenceError),
+    /// The shifted copies of the embedding are not embeddings.
+    Shifted(EmbeddingError),
+    /// A backend failed classifying.
+    Classifying(ExecutionError),
+    /// WebGPU could not hold the backbone.
+    Weights(WeightsError),
+}
+
+impl std::fmt::Display for CheckFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Fetch(detail) => write!(f, "fetching failed: {detail}"),
+            Self::WebGpu(reason) => write!(f, "WebGPU did not start: {reason:?}"),
+            Self::Photo(error) => write!(f, "the photo gave no model input: {error}"),
+            Self::Embedding(error) => write!(f, "{error}"),
+            Self::Shifted(error) => write!(f, "a shifted embedding: {error}"),
+            Self::Classifying(error) => write!(f, "classifying failed: {error:?}"),
+            Self::Weights(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for CheckFailure {}
+
+/// A failed fetch, in the browser's words.
+fn fetch_failed(error: JsValue) -> CheckFailure {
+    CheckFailure::Fetch(describe(error))
+}
+
+/// The body of the file at `url`, as what its reader makes of the response.
+async fn fetched(
+    url: &str,
+    read: impl FnOnce(&Response) -> Result<Promise, JsValue>,
+) -> Result<JsValue, CheckFailure> {
+    let response = fetch_ok(url).await.map_err(CheckFailure::Fetch)?;
+    JsFuture::from(read(&response).map_err(fetch_failed)?)
+        .await
+        .map_err(fetch_failed)
 }
 
 async fn compare_on(
     engine: &Engine,
     adapter: String,
     stage: impl Fn(&str),
-) -> Result<BackendCheck, String> {
+) -> Result<BackendCheck, CheckFailure> {
     stage("fetching the photo and the weights");
-    let photo: Blob = JsFuture::from(fetch_ok(PROBE_PHOTO).await?.blob().map_err(describe)?)
-        .await
-        .map_err(describe)?
+    let photo: Blob = fetched(PROBE_PHOTO, Response::blob).await?.unchecked_into();
+    let weights = format!("{WEIGHTS_FOLDER}/{BACKBONE_FILE}");
+    let weights: ArrayBuffer = fetched(&weights, Response::array_buffer)
+        .await?
         .unchecked_into();
-    let weights: ArrayBuffer = JsFuture::from(
-        fetch_ok(&format!("{WEIGHTS_FOLDER}/{BACKBONE_FILE}"))
-            .await?
-            .array_buffer()
-            .map_err(describe)?,
-    )
-    .await
-    .map_err(describe)?
-    .unchecked_into();
     let weights = Uint8Array::new(&weights).to_vec();
     stage("starting WebGPU");
-    let gpu = init_webgpu()
-        .await
-        .map_err(|reason| format!("{reason:?}"))?;
+    let gpu = init_webgpu().await.map_err(CheckFailure::WebGpu)?;
     let cpu = engine.device().clone();
     stage("embedding a real photo on the CPU");
     let (image, _) = engine
         .preprocess(&photo)
         .await
-        .map_err(|e| format!("{e:?}"))?;
+        .map_err(CheckFailure::Photo)?;
     let cpu_embedding = embed(engine.backbone(), std::slice::from_ref(&image), &cpu)
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(CheckFailure::Embedding)?
         .remove(0);
 
     // A seeded head over the real embedding plus shifted copies of it, so rows differ.
@@ -83,23 +126,24 @@ async fn compare_on(
                 .map(|v| v + shift as f32 * 0.05)
                 .collect::<Vec<f32>>()
                 .try_into()
-                .map_err(|e| format!("{e}"))
+                .map_err(CheckFailure::Shifted)
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<Embedding>, _>>()?;
     let head = HeadConfig::new(3).init(7, &cpu);
-    let error = |e| format!("{e:?}");
-    let cpu_probabilities = classify(&head, &embeddings, &cpu).await.map_err(error)?;
+    let cpu_probabilities = classify(&head, &embeddings, &cpu)
+        .await
+        .map_err(CheckFailure::Classifying)?;
     let gpu_probabilities = classify(&head.clone().to_device(&gpu), &embeddings, &gpu)
         .await
-        .map_err(error)?;
+        .map_err(CheckFailure::Classifying)?;
 
     // A separate GPU model from the weight bytes, as the WebGPU path makes it: burn's
     // BatchNorm statistics are shared between clones.
     stage("embedding the same photo on WebGPU (slow on software adapters)");
-    let gpu_backbone = load_backbone(weights, &gpu).map_err(|e| e.to_string())?;
+    let gpu_backbone = load_backbone(weights, &gpu).map_err(CheckFailure::Weights)?;
     let gpu_embedding = embed(&gpu_backbone, &[image], &gpu)
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(CheckFailure::Embedding)?
         .remove(0);
 
     let top = |row: &Vec<f32>| top1(row).0;

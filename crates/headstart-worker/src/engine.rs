@@ -5,13 +5,14 @@
 use crate::compute::{Compute, ComputePath, ComputeReason, choose};
 use crate::photo::{DecodeError, DecodedPhoto, decode_input, decode_photo, encode_jpeg};
 use crate::scope::yield_to_event_loop;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, ExecutionError, Tensor};
 use headstart_core::augment::{AugmentationSettings, augment_rgba};
 use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::embedding::Embedding;
 use headstart_core::head::{HeadTrainer, train_to_end};
 use headstart_core::inference::{
-    GpuDistrust, LoadedModel, check_gpu_against_cpu, embed, network_input,
+    GpuDistrust, InferenceError, LoadedModel, ModelMismatch, check_gpu_against_cpu, embed,
+    network_input,
 };
 use headstart_core::preprocess::{Normalization, batch_tensor, normalize_rgba};
 use headstart_core::protocol::{
@@ -22,7 +23,7 @@ use headstart_core::training::{
     AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
 };
 use headstart_core::tune::{TuneTrainer, frozen_blocks};
-use headstart_core::weights::load_backbone;
+use headstart_core::weights::{WeightsError, load_backbone};
 use web_sys::Blob;
 
 /// The loaded backbone on its device.
@@ -83,15 +84,60 @@ impl From<DecodeError> for PhotoError {
     }
 }
 
+/// Why the final test's probabilities could not be computed.
+#[derive(Debug)]
+pub enum EvaluateError {
+    /// The model does not fit the network.
+    Model(ModelMismatch),
+    /// A photo's model input could not be used.
+    Input(PhotoError),
+    /// The model failed on the photos.
+    Compute(InferenceError),
+}
+
+impl std::fmt::Display for EvaluateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Model(mismatch) => write!(f, "{mismatch}"),
+            Self::Input(error) => write!(f, "a model input could not be used: {error}"),
+            Self::Compute(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for EvaluateError {}
+
+impl From<ModelMismatch> for EvaluateError {
+    fn from(mismatch: ModelMismatch) -> Self {
+        Self::Model(mismatch)
+    }
+}
+
+impl From<PhotoError> for EvaluateError {
+    fn from(error: PhotoError) -> Self {
+        Self::Input(error)
+    }
+}
+
+impl From<InferenceError> for EvaluateError {
+    fn from(error: InferenceError) -> Self {
+        Self::Compute(error)
+    }
+}
+
+impl From<ExecutionError> for EvaluateError {
+    fn from(error: ExecutionError) -> Self {
+        Self::Compute(error.into())
+    }
+}
+
 impl Engine {
     /// Loads the backbone from the weight bytes on the best device for `choice`; a WebGPU
     /// device whose results differ from the CPU's is dropped for the CPU.
-    pub async fn start(weights: Vec<u8>, choice: ComputeChoice) -> Result<Self, String> {
+    pub async fn start(weights: Vec<u8>, choice: ComputeChoice) -> Result<Self, WeightsError> {
         // The worker only runs the backbone forward, so its BatchNorm layers are folded into the
         // convolutions (one pass less per layer); fine-tuning will need the unfolded ones.
-        let cpu_backbone = load_backbone(weights.clone(), &Device::flex())
-            .map_err(|e| e.to_string())?
-            .folded();
+        let cpu_backbone = load_backbone(weights.clone(), &Device::flex())?.folded();
         let mut compute = choose(choice).await;
         if compute.path == ComputePath::WebGpu {
             // A separate model from the bytes: burn's BatchNorm statistics are shared between
@@ -192,7 +238,7 @@ impl Engine {
         let probabilities = model
             .classify_images(&self.backbone, images)
             .await
-            .map_err(|e| PhotoError::Compute(format!("{e:?}")))?;
+            .map_err(|e| PhotoError::Compute(e.to_string()))?;
         Ok((
             probabilities.into_iter().next().unwrap_or_default(),
             decoded,
@@ -245,7 +291,7 @@ impl Engine {
             let inputs = self
                 .network_inputs(&run.inputs, run.kind, frozen)
                 .await
-                .map_err(|e| TrainingError::Compute(format!("{e:?}")))?;
+                .map_err(|e| TrainingError::Compute(e.to_string()))?;
             let trainer = TuneTrainer::start(
                 run.kind,
                 &self.backbone,
@@ -277,19 +323,15 @@ impl Engine {
         model: &TrainedModel,
         embeddings: &[Embedding],
         inputs: &[Blob],
-    ) -> Result<Vec<Vec<f32>>, String> {
+    ) -> Result<Vec<Vec<f32>>, EvaluateError> {
         let loaded = LoadedModel::load(&self.backbone, model, self.device())?;
         if let Some(result) = loaded.classify_embeddings(embeddings, self.device()).await {
-            return result.map_err(|e| format!("{e:?}"));
+            return Ok(result?);
         }
         let mut probabilities = Vec::with_capacity(inputs.len());
         for chunk in inputs.chunks(PREFIX_BATCH) {
-            let batch = self
-                .input_batch(chunk)
-                .await
-                .map_err(|e| format!("{e:?}"))?;
-            let rows = loaded.classify_images(&self.backbone, batch).await;
-            probabilities.extend(rows.map_err(|e| format!("{e:?}"))?);
+            let batch = self.input_batch(chunk).await?;
+            probabilities.extend(loaded.classify_images(&self.backbone, batch).await?);
             yield_to_event_loop().await;
         }
         Ok(probabilities)

@@ -17,9 +17,9 @@ mod scope;
 use crate::engine::{Engine, NetworkRun, TrainingRun};
 use crate::photo::DecodedPhoto;
 use crate::scope::{post, worker_scope};
-use headstart_core::inference::LoadedModel;
+use headstart_core::inference::{LoadedModel, ModelMismatch};
 use headstart_core::neighbours::fit_model;
-use headstart_core::protocol::{Event, JobId, Request, TrainingError};
+use headstart_core::protocol::{Event, JobId, PhotoError, Request, TrainingError};
 use headstart_core::training::{ModelVersion, TrainedModel};
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use std::cell::RefCell;
@@ -105,7 +105,7 @@ pub async fn embed_file(photo: web_sys::Blob) -> Result<Vec<f32>, JsValue> {
     let (embedding, _) = engine
         .embed_photo(&photo)
         .await
-        .map_err(|error| format!("{error:?}"))?;
+        .map_err(|error| error.to_string())?;
     Ok(embedding.into())
 }
 
@@ -113,24 +113,45 @@ fn engine() -> Option<Rc<Engine>> {
     ENGINE.with_borrow(Clone::clone)
 }
 
-/// The model of `version` loaded on `engine`: `model` when given (then kept in
+/// Why a photo cannot be classified with the model its request names.
+#[derive(Debug)]
+enum ModelUnavailable {
+    /// The worker has no backbone to load it on.
+    NoEngine,
+    /// It came with an earlier request, and this worker has loaded another since.
+    NoLongerHeld(ModelVersion),
+    /// It does not fit the network.
+    Mismatch(ModelMismatch),
+}
+
+impl std::fmt::Display for ModelUnavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoEngine => write!(f, "the worker has no model"),
+            Self::NoLongerHeld(version) => write!(f, "this worker no longer holds model {version}"),
+            Self::Mismatch(mismatch) => write!(f, "{mismatch}"),
+        }
+    }
+}
+
+impl std::error::Error for ModelUnavailable {}
+
+/// The model of `version` loaded on the engine: `model` when given (then kept in
 /// [`CLASSIFYING`]), else the one kept there if it is that version.
 fn loaded_for_classifying(
-    engine: &Engine,
     version: ModelVersion,
     model: Option<Box<TrainedModel>>,
-) -> Result<Rc<LoadedModel>, String> {
+) -> Result<Rc<LoadedModel>, ModelUnavailable> {
     let Some(model) = model else {
         return match CLASSIFYING.with_borrow(Clone::clone) {
             Some((kept, loaded)) if kept == version => Ok(loaded),
-            _ => Err(format!("this worker no longer holds model {version}")),
+            _ => Err(ModelUnavailable::NoLongerHeld(version)),
         };
     };
-    let loaded = Rc::new(LoadedModel::load(
-        engine.backbone(),
-        &model,
-        engine.device(),
-    )?);
+    let engine = engine().ok_or(ModelUnavailable::NoEngine)?;
+    let loaded = LoadedModel::load(engine.backbone(), &model, engine.device())
+        .map_err(ModelUnavailable::Mismatch)?;
+    let loaded = Rc::new(loaded);
     CLASSIFYING.set(Some((version, Rc::clone(&loaded))));
     Ok(loaded)
 }
@@ -170,7 +191,10 @@ fn handle(request: Request, attachment: Option<JsValue>) {
                         ENGINE.set(Some(Rc::new(engine)));
                         post(&started, None);
                     }
-                    Err(detail) => post(&Event::StartFailed { detail }, None),
+                    Err(error) => {
+                        let detail = error.to_string();
+                        post(&Event::StartFailed { detail }, None);
+                    }
                 }
             });
         }
@@ -204,11 +228,9 @@ fn handle(request: Request, attachment: Option<JsValue>) {
         } => {
             // Loaded now, before any later request is handled: the next photo may come
             // without the model.
-            let loaded = engine().map(|engine| loaded_for_classifying(&engine, version, model));
+            let loaded = loaded_for_classifying(version, model);
             photo_job(job, photo(attachment), |engine, blob| async move {
-                let loaded = loaded
-                    .expect("photo_job runs only with an engine")
-                    .map_err(headstart_core::protocol::PhotoError::Compute)?;
+                let loaded = loaded.map_err(|error| PhotoError::Compute(error.to_string()))?;
                 let (probabilities, decoded) = engine.classify_photo(&loaded, &blob).await?;
                 let event = Event::Classified { job, probabilities };
                 Ok((event, Some(media(decoded))))
@@ -301,13 +323,15 @@ fn handle(request: Request, attachment: Option<JsValue>) {
                 let probabilities = engine
                     .evaluate(&model, &embeddings, &inputs)
                     .await
-                    .map_err(TrainingError::Compute);
+                    .map_err(|error| TrainingError::Compute(error.to_string()));
                 post(&Event::Evaluated { job, probabilities }, None);
             });
         }
         Request::CheckModel { job, model } => {
             let problem = match engine() {
-                Some(engine) => LoadedModel::load(engine.backbone(), &model, engine.device()).err(),
+                Some(engine) => LoadedModel::load(engine.backbone(), &model, engine.device())
+                    .err()
+                    .map(|mismatch| mismatch.to_string()),
                 None => Some("the worker has no backbone".into()),
             };
             post(&Event::ModelChecked { job, problem }, None);
@@ -343,10 +367,8 @@ fn media(decoded: DecodedPhoto) -> JsValue {
 /// Runs `work` on a photo job and posts its event with its attachment, or the photo's failure.
 fn photo_job<Work>(job: JobId, photo: Option<Blob>, work: impl FnOnce(Rc<Engine>, Blob) -> Work)
 where
-    Work: Future<Output = Result<(Event, Option<JsValue>), headstart_core::protocol::PhotoError>>
-        + 'static,
+    Work: Future<Output = Result<(Event, Option<JsValue>), PhotoError>> + 'static,
 {
-    use headstart_core::protocol::PhotoError;
     let (Some(engine), Some(photo)) = (engine(), photo) else {
         let error = PhotoError::Compute("the worker has no model or no photo".into());
         return post(&Event::PhotoFailed { job, error }, None);

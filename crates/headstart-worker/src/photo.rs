@@ -35,6 +35,7 @@ pub struct DecodedPhoto {
 }
 
 /// Why a file gave no photo.
+#[derive(Debug)]
 pub enum DecodeError {
     /// The browser cannot decode it as an image.
     NotAnImage,
@@ -43,6 +44,23 @@ pub enum DecodeError {
     /// A canvas operation failed (detail for the console).
     Canvas(String),
 }
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotAnImage => write!(f, "the browser cannot decode the file as an image"),
+            Self::TooLarge(width, height) => {
+                write!(
+                    f,
+                    "its header states {width}x{height} pixels, too many to decode"
+                )
+            }
+            Self::Canvas(detail) => write!(f, "a canvas failed: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
 
 impl From<JsValue> for DecodeError {
     fn from(error: JsValue) -> Self {
