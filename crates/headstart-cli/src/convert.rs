@@ -4,22 +4,90 @@
 //! `efficientnet-lite0.bpk` (the backbone the page downloads) and `imagenet-classifier.bpk` (the
 //! 1000-class ImageNet head, for native tests and tools).
 
+use crate::FileError;
 use burn::nn::Linear;
-use burn::store::{ApplyResult, ModuleSnapshot, PytorchStore};
+use burn::store::{ApplyResult, ModuleSnapshot, PytorchStore, PytorchStoreError};
 use burn::tensor::Device;
 use headstart_core::backbone::{BackboneConfig, EfficientNetLite0};
 use headstart_core::weights::{
     BACKBONE_FILE, BACKBONE_KEY_REMAP, CHECKPOINT_SHA256, CLASSIFIER_KEY_REMAP,
-    IMAGENET_CLASSIFIER_FILE, imagenet_classifier, to_half_precision_burnpack,
+    IMAGENET_CLASSIFIER_FILE, WeightsError, imagenet_classifier, to_half_precision_burnpack,
 };
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Why the checkpoint could not be converted.
+#[derive(Debug)]
+pub enum ConvertError {
+    /// The checkpoint could not be read, or what it became not written.
+    File(FileError),
+    /// The file is not the reference checkpoint: its SHA-256.
+    NotTheReference {
+        /// The file.
+        path: PathBuf,
+        /// Its SHA-256, in hex.
+        digest: String,
+    },
+    /// burn's PyTorch reader failed.
+    Read(PytorchStoreError),
+    /// Tensors of a part of the network were not filled from the checkpoint.
+    Incomplete {
+        /// The part: the backbone or the classifier.
+        part: &'static str,
+        /// What filling it found.
+        result: Box<ApplyResult>,
+    },
+    /// Checkpoint tensors that fill no tensor of the backbone.
+    Unmapped(Vec<String>),
+    /// A part could not be written as burnpack bytes.
+    Weights(WeightsError),
+}
+
+impl std::fmt::Display for ConvertError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(error) => write!(f, "{error}"),
+            Self::NotTheReference { path, digest } => write!(
+                f,
+                "{} has SHA-256 {digest}, expected {CHECKPOINT_SHA256}: not the reference weights",
+                path.display()
+            ),
+            Self::Read(error) => write!(f, "{error}"),
+            Self::Incomplete { part, result } => write!(
+                f,
+                "{part}: missing {:?}, skipped {:?}, errors {:?}",
+                result.missing, result.skipped, result.errors
+            ),
+            Self::Unmapped(keys) => write!(f, "checkpoint tensors left unmapped: {keys:?}"),
+            Self::Weights(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for ConvertError {}
+
+impl From<FileError> for ConvertError {
+    fn from(error: FileError) -> Self {
+        Self::File(error)
+    }
+}
+
+impl From<PytorchStoreError> for ConvertError {
+    fn from(error: PytorchStoreError) -> Self {
+        Self::Read(error)
+    }
+}
+
+impl From<WeightsError> for ConvertError {
+    fn from(error: WeightsError) -> Self {
+        Self::Weights(error)
+    }
+}
 
 /// Converts `checkpoint` into the two burnpack files in `out_dir`.
-pub fn convert(checkpoint: &Path, out_dir: &Path) -> Result<(), String> {
+pub fn convert(checkpoint: &Path, out_dir: &Path) -> Result<(), ConvertError> {
     let (backbone, classifier) = read_checkpoint(checkpoint, &Device::flex())?;
-    std::fs::create_dir_all(out_dir)
-        .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    std::fs::create_dir_all(out_dir).map_err(|e| FileError::Create(out_dir.into(), e))?;
     for (name, bytes) in [
         (BACKBONE_FILE, to_half_precision_burnpack(&backbone)),
         (
@@ -27,10 +95,11 @@ pub fn convert(checkpoint: &Path, out_dir: &Path) -> Result<(), String> {
             to_half_precision_burnpack(&classifier),
         ),
     ] {
-        let bytes = bytes.map_err(|e| e.to_string())?;
+        let bytes = bytes?;
         let path = out_dir.join(name);
-        std::fs::write(&path, &bytes)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        if let Err(error) = std::fs::write(&path, &bytes) {
+            return Err(FileError::Write(path, error).into());
+        }
         println!("wrote {} ({} bytes)", path.display(), bytes.len());
     }
     Ok(())
@@ -41,15 +110,14 @@ pub fn convert(checkpoint: &Path, out_dir: &Path) -> Result<(), String> {
 fn read_checkpoint(
     checkpoint: &Path,
     device: &Device,
-) -> Result<(EfficientNetLite0, Linear), String> {
-    let bytes = std::fs::read(checkpoint)
-        .map_err(|e| format!("cannot read {}: {e}", checkpoint.display()))?;
+) -> Result<(EfficientNetLite0, Linear), ConvertError> {
+    let bytes = std::fs::read(checkpoint).map_err(|e| FileError::Read(checkpoint.into(), e))?;
     let digest = format!("{:x}", Sha256::digest(&bytes));
     if digest != CHECKPOINT_SHA256 {
-        return Err(format!(
-            "{} has SHA-256 {digest}, expected {CHECKPOINT_SHA256}: not the reference weights",
-            checkpoint.display()
-        ));
+        return Err(ConvertError::NotTheReference {
+            path: checkpoint.into(),
+            digest,
+        });
     }
 
     let mut backbone = BackboneConfig::new().init(device);
@@ -57,39 +125,33 @@ fn read_checkpoint(
     for (from, to) in BACKBONE_KEY_REMAP {
         store = store.with_key_remapping(from, to);
     }
-    let result = backbone.load_from(&mut store).map_err(|e| e.to_string())?;
-    check_complete("backbone", &result)?;
-    let unused_weights: Vec<&String> = result
+    let result = check_complete("backbone", backbone.load_from(&mut store)?)?;
+    let unused_weights: Vec<String> = result
         .unused
-        .iter()
+        .into_iter()
         .filter(|key| !key.ends_with("num_batches_tracked") && !key.starts_with("_fc."))
         .collect();
     if !unused_weights.is_empty() {
-        return Err(format!(
-            "checkpoint tensors left unmapped: {unused_weights:?}"
-        ));
+        return Err(ConvertError::Unmapped(unused_weights));
     }
 
     let mut classifier = imagenet_classifier(device);
     let mut store = PytorchStore::from_file(checkpoint)
         .with_key_remapping(CLASSIFIER_KEY_REMAP.0, CLASSIFIER_KEY_REMAP.1)
         .allow_partial(true);
-    let result = classifier
-        .load_from(&mut store)
-        .map_err(|e| e.to_string())?;
-    check_complete("classifier", &result)?;
+    check_complete("classifier", classifier.load_from(&mut store)?)?;
     Ok((backbone, classifier))
 }
 
-/// Every tensor of the module must have been filled from the checkpoint.
-fn check_complete(part: &str, result: &ApplyResult) -> Result<(), String> {
+/// `result`, when every tensor of the module `part` was filled from the checkpoint.
+fn check_complete(part: &'static str, result: ApplyResult) -> Result<ApplyResult, ConvertError> {
     if !result.missing.is_empty() || !result.errors.is_empty() || !result.skipped.is_empty() {
-        return Err(format!(
-            "{part}: missing {:?}, skipped {:?}, errors {:?}",
-            result.missing, result.skipped, result.errors
-        ));
+        return Err(ConvertError::Incomplete {
+            part,
+            result: Box::new(result),
+        });
     }
-    Ok(())
+    Ok(result)
 }
 
 #[cfg(test)]

@@ -7,7 +7,10 @@
 use burn::tensor::Device;
 use clap::ValueEnum;
 use headstart_core::backbone::EfficientNetLite0;
-use headstart_core::weights::load_backbone;
+#[cfg(feature = "gpu")]
+use headstart_core::inference::GpuDistrust;
+use headstart_core::weights::{WeightsError, load_backbone};
+use std::path::PathBuf;
 
 /// Which device the user asked for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
@@ -35,18 +38,104 @@ pub struct Placed {
 /// Why the backbone could not be placed.
 #[derive(Debug)]
 pub enum PlaceError {
+    /// The weights file cannot be read.
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
     /// The weight bytes are not the backbone's.
-    Weights(String),
-    /// `--device gpu` was asked for and no GPU can be used (the reason, for the user).
-    NoGpu(String),
+    Weights(WeightsError),
+    /// `--device gpu` was asked for and no GPU can be used.
+    NoGpu(GpuProblem),
 }
+
+impl std::fmt::Display for PlaceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unreadable { path, error } => write!(
+                f,
+                "cannot read the backbone weights {} ({error}): run scripts/setup.sh, or pass --weights",
+                path.display()
+            ),
+            Self::Weights(error) => write!(f, "{error}"),
+            Self::NoGpu(problem) => write!(f, "{problem}; use --device cpu"),
+        }
+    }
+}
+
+impl std::error::Error for PlaceError {}
+
+/// Why a GPU cannot be used.
+#[derive(Debug)]
+pub enum GpuProblem {
+    /// This build has no GPU backend.
+    #[cfg(not(feature = "gpu"))]
+    NotBuilt,
+    /// The system offers no GPU adapter.
+    #[cfg(feature = "gpu")]
+    NoAdapter,
+    /// The GPU (as the adapter names it) failed to start, in burn's words.
+    #[cfg(feature = "gpu")]
+    Start {
+        /// The adapter and its graphics API.
+        name: String,
+        /// burn's error.
+        detail: String,
+    },
+    /// The GPU could not hold the model.
+    #[cfg(feature = "gpu")]
+    Weights {
+        /// The adapter and its graphics API.
+        name: String,
+        /// Why.
+        error: WeightsError,
+    },
+    /// The GPU's embedding of the probe image is not trusted.
+    #[cfg(feature = "gpu")]
+    Distrusted {
+        /// The adapter and its graphics API.
+        name: String,
+        /// Why.
+        distrust: GpuDistrust,
+    },
+}
+
+impl std::fmt::Display for GpuProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            #[cfg(not(feature = "gpu"))]
+            Self::NotBuilt => write!(
+                f,
+                "this headstart was built without GPU support (build it with `cargo build --release -p headstart-cli --features gpu`)"
+            ),
+            #[cfg(feature = "gpu")]
+            Self::NoAdapter => write!(f, "no GPU adapter was found"),
+            #[cfg(feature = "gpu")]
+            Self::Start { name, detail } => {
+                write!(f, "the GPU ({name}) failed to start ({detail})")
+            }
+            #[cfg(feature = "gpu")]
+            Self::Weights { name, error } => {
+                write!(f, "the GPU ({name}) could not hold the model ({error})")
+            }
+            #[cfg(feature = "gpu")]
+            Self::Distrusted { name, distrust } => {
+                write!(f, "{}", distrust.sentence(&format!("the GPU ({name})")))
+            }
+        }
+    }
+}
+
+impl std::error::Error for GpuProblem {}
 
 /// Loads the backbone from `weights` on the device `choice` names; `auto` falls back to the CPU
 /// with a note on stderr when a hardware GPU is there but cannot be used.
 pub fn place(weights: Vec<u8>, choice: DeviceChoice) -> Result<Placed, PlaceError> {
     let cpu_device = Device::flex();
     let cpu_backbone = load_backbone(weights.clone(), &cpu_device)
-        .map_err(|e| PlaceError::Weights(e.to_string()))?
+        .map_err(PlaceError::Weights)?
         .folded();
     let on_cpu = |backbone| Placed {
         backbone,
@@ -63,11 +152,11 @@ pub fn place(weights: Vec<u8>, choice: DeviceChoice) -> Result<Placed, PlaceErro
     match place_on_gpu(weights, choice, &cpu_backbone, &cpu_device) {
         Ok(placed) => Ok(placed),
         Err(GpuUnused::Declined) => Ok(on_cpu(cpu_backbone)),
-        Err(GpuUnused::Failed(reason)) if choice == DeviceChoice::Auto => {
-            eprintln!("headstart: {reason}; computing on the CPU");
+        Err(GpuUnused::Failed(problem)) if choice == DeviceChoice::Auto => {
+            eprintln!("headstart: {problem}; computing on the CPU");
             Ok(on_cpu(cpu_backbone))
         }
-        Err(GpuUnused::Failed(reason)) => Err(PlaceError::NoGpu(reason)),
+        Err(GpuUnused::Failed(problem)) => Err(PlaceError::NoGpu(problem)),
     }
 }
 
@@ -75,8 +164,8 @@ pub fn place(weights: Vec<u8>, choice: DeviceChoice) -> Result<Placed, PlaceErro
 enum GpuUnused {
     /// `auto` found no hardware GPU: the CPU is the right place, nothing to report.
     Declined,
-    /// The GPU cannot be used, for this reason.
-    Failed(String),
+    /// The GPU cannot be used.
+    Failed(GpuProblem),
 }
 
 #[cfg(not(feature = "gpu"))]
@@ -87,9 +176,7 @@ fn place_on_gpu(
     _cpu_device: &Device,
 ) -> Result<Placed, GpuUnused> {
     match choice {
-        DeviceChoice::Gpu => Err(GpuUnused::Failed(
-            "this headstart was built without GPU support (build it with `cargo build --release -p headstart-cli --features gpu`)".into(),
-        )),
+        DeviceChoice::Gpu => Err(GpuUnused::Failed(GpuProblem::NotBuilt)),
         _ => Err(GpuUnused::Declined),
     }
 }
@@ -104,19 +191,27 @@ fn place_on_gpu(
     use burn::tensor::wgpu::wgpu::DeviceType;
     use headstart_core::inference::check_gpu_against_cpu;
     let adapter = gpu_adapter().ok_or(match choice {
-        DeviceChoice::Gpu => GpuUnused::Failed("no GPU adapter was found".into()),
+        DeviceChoice::Gpu => GpuUnused::Failed(GpuProblem::NoAdapter),
         _ => GpuUnused::Declined,
     })?;
     if adapter.device_type == DeviceType::Cpu && choice == DeviceChoice::Auto {
         return Err(GpuUnused::Declined);
     }
     let name = format!("{}, {}", adapter.name, adapter.backend);
-    let device = Device::wgpu_options()
-        .init()
-        .map_err(|e| GpuUnused::Failed(format!("the GPU ({name}) failed to start ({e:?})")))?;
+    let device = Device::wgpu_options().init().map_err(|e| {
+        GpuUnused::Failed(GpuProblem::Start {
+            name: name.clone(),
+            detail: format!("{e:?}"),
+        })
+    })?;
     // A separate model from the bytes: burn's BatchNorm statistics are shared between clones.
     let backbone = load_backbone(weights, &device)
-        .map_err(|e| GpuUnused::Failed(format!("the GPU ({name}) could not hold the model ({e})")))?
+        .map_err(|error| {
+            GpuUnused::Failed(GpuProblem::Weights {
+                name: name.clone(),
+                error,
+            })
+        })?
         .folded();
     pollster::block_on(check_gpu_against_cpu(
         cpu_backbone,
@@ -124,7 +219,12 @@ fn place_on_gpu(
         &backbone,
         &device,
     ))
-    .map_err(|distrust| GpuUnused::Failed(distrust.sentence(&format!("the GPU ({name})"))))?;
+    .map_err(|distrust| {
+        GpuUnused::Failed(GpuProblem::Distrusted {
+            name: name.clone(),
+            distrust,
+        })
+    })?;
     let software = match adapter.device_type {
         DeviceType::Cpu => ", a software adapter: slower than --device cpu",
         _ => "",

@@ -9,12 +9,12 @@ use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::dataset::{Split, stratified_split};
 use headstart_core::embedding::Embedding;
 use headstart_core::head::{EpochTrainer, HeadTrainer, train_to_end};
-use headstart_core::inference::{LoadedModel, embed, network_input};
+use headstart_core::inference::{InferenceError, LoadedModel, ModelMismatch, embed, network_input};
 use headstart_core::neighbours::fit_model;
 use headstart_core::preprocess::{Normalization, batch_tensor, normalize_rgba};
 use headstart_core::training::{
-    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
-    Way, WayFamily,
+    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingError,
+    TrainingSettings, Way, WayFamily,
 };
 use headstart_core::tune::{TuneTrainer, frozen_blocks};
 use indicatif::ProgressBar;
@@ -38,6 +38,60 @@ pub struct Engine {
     batch: usize,
 }
 
+/// Why the model work failed.
+#[derive(Debug)]
+pub enum EngineError {
+    /// A computation failed; `gpu_batch`, when it ran on a GPU, is the batch it ran (a GPU
+    /// may run out of memory).
+    Compute {
+        /// What failed.
+        error: InferenceError,
+        /// The photos run at a time, on a GPU.
+        gpu_batch: Option<usize>,
+    },
+    /// The model does not fit the network.
+    Model(ModelMismatch),
+    /// Training refused its photos or failed.
+    Training(TrainingError),
+    /// Training ended before its first epoch did.
+    NoEpoch,
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Compute {
+                error,
+                gpu_batch: Some(batch),
+            } => write!(
+                f,
+                "the GPU failed running the model, perhaps out of memory (try --batch below {batch}): {error}"
+            ),
+            Self::Compute {
+                error,
+                gpu_batch: None,
+            } => write!(f, "the computation failed: {error}"),
+            Self::Model(mismatch) => write!(f, "{mismatch}"),
+            Self::Training(error) => write!(f, "{error}"),
+            Self::NoEpoch => write!(f, "no epoch ran"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+impl From<ModelMismatch> for EngineError {
+    fn from(mismatch: ModelMismatch) -> Self {
+        Self::Model(mismatch)
+    }
+}
+
+impl From<TrainingError> for EngineError {
+    fn from(error: TrainingError) -> Self {
+        Self::Training(error)
+    }
+}
+
 /// What training gives: the model, and how it did on the test photos it never saw.
 pub struct Trained {
     /// The model.
@@ -57,11 +111,9 @@ impl Engine {
         choice: DeviceChoice,
         batch: Option<usize>,
     ) -> Result<Self, PlaceError> {
-        let bytes = std::fs::read(weights).map_err(|e| {
-            PlaceError::Weights(format!(
-                "cannot read the backbone weights {} ({e}): run scripts/setup.sh, or pass --weights",
-                weights.display()
-            ))
+        let bytes = std::fs::read(weights).map_err(|error| PlaceError::Unreadable {
+            path: weights.into(),
+            error,
         })?;
         let placed = place(bytes, choice)?;
         eprintln!("headstart: computing on {}", placed.description);
@@ -74,14 +126,11 @@ impl Engine {
         })
     }
 
-    /// What to tell the user of a computation that failed, with the likely cure on a GPU.
-    fn compute_error(&self, error: impl std::fmt::Display) -> String {
-        match self.on_gpu {
-            true => format!(
-                "the GPU failed running the model, perhaps out of memory (try --batch below {}): {error}",
-                self.batch
-            ),
-            false => format!("the computation failed: {error}"),
+    /// A computation that failed on this engine's device.
+    fn compute_error(&self, error: InferenceError) -> EngineError {
+        EngineError::Compute {
+            error,
+            gpu_batch: self.on_gpu.then_some(self.batch),
         }
     }
 
@@ -98,7 +147,7 @@ impl Engine {
         &self,
         inputs: &[&[u8]],
         progress: &ProgressBar,
-    ) -> Result<Vec<Embedding>, String> {
+    ) -> Result<Vec<Embedding>, EngineError> {
         let mut embeddings = Vec::with_capacity(inputs.len());
         for chunk in inputs.chunks(self.batch) {
             let images: Vec<Vec<f32>> = chunk
@@ -120,9 +169,8 @@ impl Engine {
         model: &TrainedModel,
         photos: &[&Photo],
         progress: &ProgressBar,
-    ) -> Result<Vec<Vec<f32>>, String> {
-        let loaded =
-            LoadedModel::load(&self.backbone, model, &self.device).map_err(|e| e.to_string())?;
+    ) -> Result<Vec<Vec<f32>>, EngineError> {
+        let loaded = LoadedModel::load(&self.backbone, model, &self.device)?;
         let mut probabilities = Vec::with_capacity(photos.len());
         for chunk in photos.chunks(self.batch) {
             let inputs: Vec<&[u8]> = chunk.iter().map(|p| p.rgba.as_slice()).collect();
@@ -146,7 +194,7 @@ impl Engine {
         settings: TrainingSettings,
         progress: &ProgressBar,
         on_epoch: impl Fn(&EpochReport),
-    ) -> Result<Trained, String> {
+    ) -> Result<Trained, EngineError> {
         let (photos, labels) = (&dataset.photos, &dataset.labels);
         let class_names = dataset.class_names.clone();
         let split = stratified_split(
@@ -199,8 +247,7 @@ impl Engine {
                     class_names.len(),
                     settings,
                     &self.device,
-                )
-                .map_err(|e| e.to_string())?;
+                )?;
                 epochs(progress);
                 to_end(trainer, version, class_names, progress, &on_epoch)?
             }
@@ -231,8 +278,7 @@ impl Engine {
                     class_names.len(),
                     settings,
                     &self.device,
-                )
-                .map_err(|e| e.to_string())?;
+                )?;
                 epochs(progress);
                 to_end(trainer, version, class_names, progress, &on_epoch)?
             }
@@ -254,7 +300,7 @@ impl Engine {
         inputs: &[&[u8]],
         labels: &[usize],
         progress: &ProgressBar,
-    ) -> Result<Vec<LabeledEmbedding>, String> {
+    ) -> Result<Vec<LabeledEmbedding>, EngineError> {
         Ok(self
             .embed(inputs, progress)?
             .into_iter()
@@ -271,13 +317,11 @@ fn to_end(
     class_names: Vec<String>,
     progress: &ProgressBar,
     on_epoch: &impl Fn(&EpochReport),
-) -> Result<TrainedModel, String> {
+) -> Result<TrainedModel, EngineError> {
     let report = |epoch: EpochReport| {
         on_epoch(&epoch);
         progress.inc(1);
     };
     let run = train_to_end(trainer, || false, report, || async {}, version, class_names);
-    pollster::block_on(run)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "no epoch ran".to_string())
+    pollster::block_on(run)?.ok_or(EngineError::NoEpoch)
 }

@@ -7,11 +7,12 @@ mod engine;
 mod photos;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use convert::ConvertError;
 use device::{DeviceChoice, PlaceError};
-use engine::Engine;
+use engine::{Engine, EngineError};
 use headstart_core::augment::AugmentationSettings;
 use headstart_core::evaluation::ConfusionMatrix;
-use headstart_core::model_file;
+use headstart_core::model_file::{self, ModelFileError};
 use headstart_core::preprocess::{decode_model_input, decode_to_rgba};
 use headstart_core::training::{
     EpochReport, ModelVersion, TrainedModel, TrainingSettings, ValidationPrediction, Way, top1,
@@ -51,12 +52,22 @@ fn default_weights() -> PathBuf {
     Path::new("data/weights").join(BACKBONE_FILE)
 }
 
-/// A way to train by its name (the page's `train-mode` names).
-fn parse_way(name: &str) -> Result<Way, String> {
-    Way::from_name(name).ok_or_else(|| {
+/// A name that is no way to train.
+#[derive(Debug)]
+struct UnknownWay;
+
+impl std::fmt::Display for UnknownWay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = Way::ALL.iter().map(|way| way.name()).collect();
-        format!("one of {}", names.join(", "))
-    })
+        write!(f, "one of {}", names.join(", "))
+    }
+}
+
+impl std::error::Error for UnknownWay {}
+
+/// A way to train by its name (the page's `train-mode` names).
+fn parse_way(name: &str) -> Result<Way, UnknownWay> {
+    Way::from_name(name).ok_or(UnknownWay)
 }
 
 /// Augmentations, as the page's switches name them.
@@ -160,30 +171,144 @@ enum Command {
     },
 }
 
-/// Why a command failed, with its exit code.
-enum Failure {
-    /// The work failed.
-    Work(String),
-    /// The photos cannot be used.
-    Photos(String),
-    /// The model file is refused.
-    Model(String),
-    /// The GPU asked for cannot be used.
-    Device(String),
+/// A file or folder that could not be read, written or made.
+#[derive(Debug)]
+pub enum FileError {
+    /// It could not be read.
+    Read(PathBuf, std::io::Error),
+    /// It could not be written.
+    Write(PathBuf, std::io::Error),
+    /// The folder could not be made.
+    Create(PathBuf, std::io::Error),
 }
 
-impl From<PlaceError> for Failure {
-    fn from(error: PlaceError) -> Self {
-        match error {
-            PlaceError::Weights(message) => Self::Work(message),
-            PlaceError::NoGpu(message) => Self::Device(format!("{message}; use --device cpu")),
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (action, path, error) = match self {
+            Self::Read(path, error) => ("read", path, error),
+            Self::Write(path, error) => ("write", path, error),
+            Self::Create(path, error) => ("create", path, error),
+        };
+        write!(f, "cannot {action} {}: {error}", path.display())
+    }
+}
+
+impl std::error::Error for FileError {}
+
+/// Why the photos given cannot be used.
+#[derive(Debug)]
+enum PhotosUnusable {
+    /// None of the files is a usable photo.
+    NoneUsable,
+    /// The class folders cannot be read.
+    Unreadable(FileError),
+    /// No photo in the folder is of the model's classes.
+    NoneOfTheModels(PathBuf),
+    /// Fewer than two class folders of the folder hold a usable photo: how many do.
+    TooFewClasses(PathBuf, usize),
+}
+
+impl std::fmt::Display for PhotosUnusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoneUsable => write!(f, "no usable photo"),
+            Self::Unreadable(error) => write!(f, "{error}"),
+            Self::NoneOfTheModels(folder) => write!(
+                f,
+                "no photo in {} is of the model's classes",
+                folder.display()
+            ),
+            Self::TooFewClasses(folder, classes) => write!(
+                f,
+                "{} has {classes} class folder(s) with usable photos; training needs at least two",
+                folder.display()
+            ),
         }
     }
 }
 
-impl From<String> for Failure {
-    fn from(message: String) -> Self {
-        Self::Work(message)
+impl std::error::Error for PhotosUnusable {}
+
+/// Why a command failed; each kind has its exit code (see [`EXIT_CODES`]).
+#[derive(Debug)]
+enum Failure {
+    /// A file could not be read or written (1).
+    File(FileError),
+    /// The settings file is not training settings (1).
+    Settings(PathBuf, serde_json::Error),
+    /// The checkpoint could not be converted (1).
+    Convert(ConvertError),
+    /// The backbone could not be placed (1; 5 when the GPU asked for cannot be used).
+    Place(PlaceError),
+    /// The model work failed (1).
+    Engine(EngineError),
+    /// The photos cannot be used (3).
+    Photos(PhotosUnusable),
+    /// The model file is refused (4).
+    Refused(PathBuf, ModelFileError),
+}
+
+impl Failure {
+    /// The exit code that says what kind of failure it is.
+    fn exit_code(&self) -> u8 {
+        match self {
+            Self::Place(PlaceError::NoGpu(_)) => 5,
+            Self::Refused(..) => 4,
+            Self::Photos(_) => 3,
+            Self::File(_)
+            | Self::Settings(..)
+            | Self::Convert(_)
+            | Self::Place(_)
+            | Self::Engine(_) => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(error) => write!(f, "{error}"),
+            Self::Settings(path, error) => {
+                write!(f, "{} is not training settings: {error}", path.display())
+            }
+            Self::Convert(error) => write!(f, "{error}"),
+            Self::Place(error) => write!(f, "{error}"),
+            Self::Engine(error) => write!(f, "{error}"),
+            Self::Photos(unusable) => write!(f, "{unusable}"),
+            Self::Refused(path, error) => write!(f, "{} was refused: {error}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl From<FileError> for Failure {
+    fn from(error: FileError) -> Self {
+        Self::File(error)
+    }
+}
+
+impl From<ConvertError> for Failure {
+    fn from(error: ConvertError) -> Self {
+        Self::Convert(error)
+    }
+}
+
+impl From<PlaceError> for Failure {
+    fn from(error: PlaceError) -> Self {
+        Self::Place(error)
+    }
+}
+
+impl From<EngineError> for Failure {
+    fn from(error: EngineError) -> Self {
+        Self::Engine(error)
+    }
+}
+
+impl From<PhotosUnusable> for Failure {
+    fn from(unusable: PhotosUnusable) -> Self {
+        Self::Photos(unusable)
     }
 }
 
@@ -193,7 +318,7 @@ fn main() -> ExitCode {
         Command::Convert {
             ref checkpoint,
             ref out_dir,
-        } => convert::convert(checkpoint, out_dir).map_err(Failure::Work),
+        } => convert::convert(checkpoint, out_dir).map_err(Failure::Convert),
         Command::Embed {
             ref photos,
             model_inputs,
@@ -211,14 +336,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            let (code, message) = match failure {
-                Failure::Work(message) => (1, message),
-                Failure::Photos(message) => (3, message),
-                Failure::Model(message) => (4, message),
-                Failure::Device(message) => (5, message),
-            };
-            eprintln!("headstart: {message}");
-            ExitCode::from(code)
+            eprintln!("headstart: {failure}");
+            ExitCode::from(failure.exit_code())
         }
     }
 }
@@ -251,16 +370,14 @@ fn read_photos(paths: &[PathBuf], decode: photos::Decode) -> Result<Vec<Photo>, 
     bar.finish_and_clear();
     report_skipped(&skipped);
     if photos.is_empty() {
-        return Err(Failure::Photos("no usable photo".into()));
+        return Err(PhotosUnusable::NoneUsable.into());
     }
     Ok(photos)
 }
 
 fn read_model(path: &Path) -> Result<TrainedModel, Failure> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::Work(format!("cannot read {}: {e}", path.display())))?;
-    model_file::read(&bytes, ModelVersion(1))
-        .map_err(|e| Failure::Model(format!("{} was refused: {e}", path.display())))
+    let bytes = std::fs::read(path).map_err(|e| FileError::Read(path.into(), e))?;
+    model_file::read(&bytes, ModelVersion(1)).map_err(|e| Failure::Refused(path.into(), e))
 }
 
 fn embed(cli: &Cli, paths: &[PathBuf], model_inputs: bool) -> Result<(), Failure> {
@@ -388,7 +505,7 @@ fn evaluate(cli: &Cli, model_path: &Path, folder: &Path) -> Result<(), Failure> 
     let model = read_model(model_path)?;
     let engine = Engine::load(&cli.weights, cli.device, cli.batch)?;
     let bar = progress("decoding", 0);
-    let dataset = photos::read_class_folders(folder, &bar).map_err(Failure::Photos)?;
+    let dataset = photos::read_class_folders(folder, &bar).map_err(PhotosUnusable::Unreadable)?;
     bar.finish_and_clear();
     report_skipped(&dataset.skipped);
     // Folder classes by the model's class index; classes the model does not know are left out.
@@ -409,10 +526,7 @@ fn evaluate(cli: &Cli, model_path: &Path, folder: &Path) -> Result<(), Failure> 
         .filter_map(|(photo, label)| Some((photo, known.iter().find(|(f, _)| f == label)?.1)))
         .collect();
     if photos.is_empty() {
-        return Err(Failure::Photos(format!(
-            "no photo in {} is of the model's classes",
-            folder.display()
-        )));
+        return Err(PhotosUnusable::NoneOfTheModels(folder.into()).into());
     }
     let bar = progress("classifying", photos.len());
     let probabilities = engine.classify(
@@ -465,11 +579,9 @@ fn settings_of(cli: &Cli) -> Result<TrainingSettings, Failure> {
     };
     let mut chosen = match settings {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::Work(format!("cannot read {}: {e}", path.display())))?;
-            serde_json::from_str(&text).map_err(|e| {
-                Failure::Work(format!("{} is not training settings: {e}", path.display()))
-            })?
+            let text =
+                std::fs::read_to_string(path).map_err(|e| FileError::Read(path.clone(), e))?;
+            serde_json::from_str(&text).map_err(|e| Failure::Settings(path.clone(), e))?
         }
         None => TrainingSettings::default(),
     };
@@ -518,15 +630,12 @@ fn train(cli: &Cli) -> Result<(), Failure> {
     let settings = settings_of(cli)?;
     let engine = Engine::load(&cli.weights, cli.device, cli.batch)?;
     let bar = progress("decoding", 0);
-    let dataset = photos::read_class_folders(folder, &bar).map_err(Failure::Photos)?;
+    let dataset = photos::read_class_folders(folder, &bar).map_err(PhotosUnusable::Unreadable)?;
     bar.finish_and_clear();
     report_skipped(&dataset.skipped);
     if dataset.class_names.len() < 2 {
-        return Err(Failure::Photos(format!(
-            "{} has {} class folder(s) with usable photos; training needs at least two",
-            folder.display(),
-            dataset.class_names.len()
-        )));
+        let classes = dataset.class_names.len();
+        return Err(PhotosUnusable::TooFewClasses(folder.clone(), classes).into());
     }
     let bar = progress("embedding", dataset.photos.len());
     let json = cli.json;
@@ -556,8 +665,7 @@ fn train(cli: &Cli) -> Result<(), Failure> {
     bar.finish_and_clear();
     let model = &trained.model;
     let bytes = model_file::write(model);
-    std::fs::write(output, &bytes)
-        .map_err(|e| Failure::Work(format!("cannot write {}: {e}", output.display())))?;
+    std::fs::write(output, &bytes).map_err(|e| FileError::Write(output.clone(), e))?;
     let summary = json!({
         "model": output,
         "bytes": bytes.len(),

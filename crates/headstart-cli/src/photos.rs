@@ -3,6 +3,7 @@
 //! to 224x224), on every core; a file that cannot be used is reported by name and the others are
 //! used.
 
+use crate::FileError;
 use headstart_core::preprocess::{DecodeError, decode_to_rgba};
 use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
@@ -91,9 +92,8 @@ fn read_photo(path: &Path, decode: Decode) -> Result<Photo, Skipped> {
 }
 
 /// The entries of `dir`, sorted by name; hidden ones (`.name`) left out.
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, FileError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| FileError::Read(dir.into(), e))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -110,7 +110,7 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// Reads `folder/<class>/<files>`: every subfolder is a class, every file in it a photo of that
 /// class. Files directly in `folder`, files that are not photos and classes left without any
 /// photo are reported in [`Dataset::skipped`].
-pub fn read_class_folders(folder: &Path, progress: &ProgressBar) -> Result<Dataset, String> {
+pub fn read_class_folders(folder: &Path, progress: &ProgressBar) -> Result<Dataset, FileError> {
     let mut skipped = Vec::new();
     let mut classes: Vec<(String, Vec<PathBuf>)> = Vec::new();
     for path in sorted_entries(folder)? {
