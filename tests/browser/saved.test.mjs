@@ -42,10 +42,12 @@ async function savedPhotoBytes(page) {
           request.onsuccess = () => {
             const photos = request.result;
             const sum = (f) => photos.reduce((total, p) => total + f(p), 0) / Math.max(1, photos.length);
+            // Images are kept as { bytes, type }, never as blobs (WebKit refuses those).
+            const imageBytes = (image) => (image instanceof Blob ? NaN : image.bytes.byteLength);
             resolve({
               photos: photos.length,
-              thumbnail: sum((p) => p.thumbnail.size),
-              input: sum((p) => p.input.size),
+              thumbnail: sum((p) => imageBytes(p.thumbnail)),
+              input: sum((p) => imageBytes(p.input)),
               embedding: sum((p) => p.embedding.byteLength),
             });
           };
@@ -80,6 +82,7 @@ test("a reload brings back classes, photos and the trained model without embeddi
   const bytes = await savedPhotoBytes(page);
   console.log("bytes per saved photo:", JSON.stringify(bytes));
   assert.equal(bytes.photos, 15);
+  assert.ok(bytes.thumbnail > 0 && bytes.input > 0, "each photo's images are kept as bytes");
 
   await page.addInitScript(watchForEmbedding);
   const reloadStart = Date.now();
@@ -224,6 +227,7 @@ test("when the device's storage is full the page says so, and what was saved bef
   await waitForCounts(page, ["2 photos", "3 photos"]);
   await page.waitForFunction(() => /this device's storage is full/.test(document.querySelector('[data-testid="notices"]')?.textContent));
   assert.equal((await page.getByTestId("notices").textContent()).match(/storage is full/g).length, 1, "said once, not per photo");
+  assert.equal(await page.getByTestId("storage-used").textContent(), "Latest change not saved", "the header no longer says saved");
   assert.deepEqual(await page.getByTestId("class-count").allTextContents(), ["2 photos", "3 photos"], "the page keeps working");
   // A failed save is retried on the next change, not at once (that once looped without end).
   console.log("failed saves while adding 3 photos:", failedSaves);

@@ -7,7 +7,7 @@ use crate::{AppState, Effect, Notice};
 use headstart_core::dataset::{Split, stratified_split};
 use headstart_core::embedding::Embedding;
 use headstart_core::preprocess::Normalization;
-use headstart_core::protocol::{Event, JobId, Request, ViewAugmentation};
+use headstart_core::protocol::{Attachment, Event, JobId, Request, ViewAugmentation};
 use std::collections::HashMap;
 
 /// Identity of a class for the page's lifetime.
@@ -257,12 +257,11 @@ impl<T: Clone> AppState<T> {
         id: PhotoId,
         file_name: String,
         event: Event,
-        images: Vec<T>,
+        attachment: Attachment<T>,
     ) -> Vec<Effect<F, T>> {
         match event {
             Event::Embedded { embedding, .. } => {
-                let mut images = images.into_iter();
-                let (Some(thumbnail), Some(input)) = (images.next(), images.next()) else {
+                let Some((thumbnail, input)) = attachment.decoded() else {
                     return vec![Effect::Log(format!(
                         "{file_name}: embedded without thumbnail or model input"
                     ))];
@@ -381,6 +380,7 @@ mod tests {
     use super::*;
     use crate::test_support::{Effects, State, embedding, files, ready, sent_jobs, with_photos};
     use crate::{Action, Blocker, Effect};
+    use headstart_core::protocol::Attachment;
     use headstart_core::protocol::PhotoError;
     use headstart_text::Catalog;
 
@@ -421,14 +421,17 @@ mod tests {
                 job: jobs[0],
                 embedding: embedding(1.0),
             },
-            vec!["thumb-a".into(), "input-a".into()],
+            Attachment::Decoded {
+                thumbnail: "thumb-a".into(),
+                input: "input-a".into(),
+            },
         ));
         let effects: Effects = state.apply(Action::Worker(
             Event::PhotoFailed {
                 job: jobs[1],
                 error: PhotoError::NotAnImage,
             },
-            vec![],
+            Attachment::Nothing,
         ));
         assert!(matches!(effects[0], Effect::Log(_)));
         assert_eq!(state.photos_being_added(), 0);
@@ -451,7 +454,10 @@ mod tests {
                     job,
                     embedding: embedding(job.0 as f32),
                 },
-                vec![format!("thumb-{}", job.0), format!("input-{}", job.0)],
+                Attachment::Decoded {
+                    thumbnail: format!("thumb-{}", job.0),
+                    input: format!("input-{}", job.0),
+                },
             ));
         }
         let names: Vec<&str> = state.classes[0]
@@ -473,7 +479,10 @@ mod tests {
                 job: jobs[0],
                 embedding: embedding(1.0),
             },
-            vec!["thumb".into(), "input".into()],
+            Attachment::Decoded {
+                thumbnail: "thumb".into(),
+                input: "input".into(),
+            },
         ));
         assert_eq!(state.classes.len(), 1);
         assert!(state.classes[0].photos.is_empty());

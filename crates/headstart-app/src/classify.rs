@@ -4,7 +4,7 @@
 
 use crate::jobs::{PendingJob, photo_failure, unanswered};
 use crate::{AppState, Effect, Notice};
-use headstart_core::protocol::{Event, JobId, Request};
+use headstart_core::protocol::{Attachment, Event, JobId, Request};
 use headstart_core::training::{ModelVersion, TrainedModel, top1};
 
 /// One classified photo, labelled by the model that classified it.
@@ -88,7 +88,7 @@ impl<T: Clone> AppState<T> {
         job: JobId,
         classifying: Classifying,
         event: Event,
-        images: Vec<T>,
+        attachment: Attachment<T>,
     ) -> Vec<Effect<F, T>> {
         let Classifying {
             file_name,
@@ -98,9 +98,9 @@ impl<T: Clone> AppState<T> {
         } = classifying;
         match event {
             Event::Classified { probabilities, .. } => {
-                let prediction = images
-                    .into_iter()
-                    .next()
+                let prediction = attachment
+                    .decoded()
+                    .map(|(thumbnail, _)| thumbnail)
                     .filter(|_| probabilities.len() == class_names.len())
                     .map(|thumbnail| Prediction {
                         file_name: file_name.clone(),
@@ -142,6 +142,7 @@ impl<T: Clone> AppState<T> {
 mod tests {
     use crate::test_support::{Effects, files, finish, report, sent_jobs, trainable};
     use crate::{Action, Effect, Notice, TrainingState};
+    use headstart_core::protocol::Attachment;
     use headstart_core::protocol::Event;
     use headstart_core::training::ModelVersion;
 
@@ -158,7 +159,7 @@ mod tests {
                 job: sent_jobs(&effects)[0],
                 report: report(1),
             },
-            vec![],
+            Attachment::Nothing,
         ));
         assert!(matches!(
             state.training,
@@ -187,7 +188,10 @@ mod tests {
                     job: *job,
                     probabilities: vec![0.25, 0.75],
                 },
-                vec!["thumb".into(), "input".into()],
+                Attachment::Decoded {
+                    thumbnail: "thumb".into(),
+                    input: "input".into(),
+                },
             ));
         }
         let labelled: Vec<(u32, &str)> = state
@@ -213,7 +217,10 @@ mod tests {
                 job: jobs[0],
                 probabilities: vec![1.0],
             },
-            vec!["thumb".into(), "input".into()],
+            Attachment::Decoded {
+                thumbnail: "thumb".into(),
+                input: "input".into(),
+            },
         ));
         assert!(matches!(effects[0], Effect::Log(_)));
         assert!(state.predictions.is_empty());

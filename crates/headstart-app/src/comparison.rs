@@ -272,13 +272,16 @@ impl<T: Clone> AppState<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::run_embeddings;
     use crate::test_support::{
         Effects, State, finish, network_model, ready, reopened, report, save, with_photos,
     };
     use crate::{Action, MemoryStorage, StorageAccess};
     use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
     use headstart_core::neighbours::{DEFAULT_K, NeighbourKind};
+    use headstart_core::protocol::Attachment;
     use headstart_core::protocol::NetworkTraining;
+    use headstart_core::run::TrainingExamples;
 
     #[test]
     fn the_comparison_trains_every_way_on_one_split_and_tests_them_all_at_once() {
@@ -321,29 +324,30 @@ mod tests {
         let (mut fits, mut networks, mut train) = (Vec::new(), Vec::new(), None);
         for effect in &effects {
             match effect {
-                Effect::Send(
-                    Request::FitNeighbours {
-                        job,
-                        kind,
-                        examples,
-                        validation,
-                        ..
-                    },
-                    None,
-                ) => fits.push((*job, *kind, examples.len(), validation.clone())),
-                Effect::Send(Request::Train { validation, .. }, None) => {
-                    train = Some(validation.clone())
+                Effect::Send(Request::Train { job, run, examples }, None) => {
+                    let validation = run.validation.clone();
+                    match run.way.family() {
+                        WayFamily::NoGradient(kind) => {
+                            fits.push((*job, kind, run_embeddings(examples).0.len(), validation))
+                        }
+                        WayFamily::NewHead => train = Some(validation),
+                        WayFamily::Network(_) => panic!("a network run without inputs"),
+                    }
                 }
                 Effect::SendWithInputs(
-                    Request::TrainNetwork {
+                    Request::Train {
                         job,
-                        kind,
-                        labels,
-                        validation,
-                        ..
+                        run,
+                        examples: TrainingExamples::ModelInputs { labels },
                     },
                     inputs,
-                ) => networks.push((*job, *kind, labels.len(), validation.clone(), inputs.len())),
+                ) => {
+                    let WayFamily::Network(kind) = run.way.family() else {
+                        panic!("inputs sent to {:?}", run.way);
+                    };
+                    let validation = run.validation.clone();
+                    networks.push((*job, kind, labels.len(), validation, inputs.len()))
+                }
                 other => panic!("unexpected {other:?}"),
             }
         }
@@ -397,11 +401,14 @@ mod tests {
                 TrainingSettings::default(),
             );
             let model = Box::new(model);
-            state.apply::<&str>(Action::Worker(Event::Trained { job: *job, model }, vec![]));
+            state.apply::<&str>(Action::Worker(
+                Event::Trained { job: *job, model },
+                Attachment::Nothing,
+            ));
         }
         let train_effects: Effects = effects
             .iter()
-            .filter(|e| matches!(e, Effect::Send(Request::Train { .. }, None)))
+            .filter(|e| matches!(e, Effect::Send(Request::Train { run, .. }, None) if run.way == Way::Frozen))
             .cloned()
             .collect();
         finish(&mut state, &train_effects);
@@ -420,7 +427,7 @@ mod tests {
                     model: Box::new(network_model(job, params)),
                 },
             ] {
-                state.apply::<&str>(Action::Worker(event, vec![]));
+                state.apply::<&str>(Action::Worker(event, Attachment::Nothing));
             }
         }
         assert!(
@@ -476,7 +483,7 @@ mod tests {
                     job,
                     probabilities: Ok(rows),
                 },
-                vec![],
+                Attachment::Nothing,
             ));
         }
         let comparison = state.comparison.clone().unwrap();

@@ -223,8 +223,10 @@ impl<T: Clone> AppState<T> {
 
 #[cfg(test)]
 mod tests {
+    use crate::test_support::run_embeddings;
     use crate::test_support::{Effects, finish, ready, with_photos};
     use crate::{Action, Blocker, Effect};
+    use headstart_core::protocol::Attachment;
     use headstart_core::protocol::{Event, Request};
 
     #[test]
@@ -241,6 +243,7 @@ mod tests {
         let Some(Effect::Send(Request::Train { examples, .. }, None)) = effects.first() else {
             panic!("no training request");
         };
+        let examples = run_embeddings(examples).0;
         assert_eq!(examples.len(), 8, "one photo per class kept for the test");
         let trained_on: Vec<f32> = examples.iter().map(|e| e.embedding.values()[0]).collect();
         let version = finish(&mut state, &effects);
@@ -275,7 +278,7 @@ mod tests {
                 job: *job,
                 probabilities: Ok(rows),
             },
-            vec![],
+            Attachment::Nothing,
         ));
         let test = state.final_test.clone().unwrap();
         assert_eq!((test.correct, test.total), (Some(1), 2));

@@ -5,7 +5,7 @@
 
 use crate::classify::Classifying;
 use crate::{AppState, ClassId, Effect, PhotoId, ViewKey};
-use headstart_core::protocol::{Event, JobId, PhotoError, TrainingError};
+use headstart_core::protocol::{Attachment, Event, JobId, PhotoError, TrainingError};
 use headstart_core::training::{TrainedModel, Way};
 
 /// Work handed to a worker and not yet answered, with what its answer needs. The other jobs
@@ -105,7 +105,11 @@ impl<T: Clone> AppState<T> {
     }
 
     /// Hands a worker's event to whoever its job belongs to (see [`JobOwner`]).
-    pub(crate) fn on_event<F>(&mut self, event: Event, images: Vec<T>) -> Vec<Effect<F, T>> {
+    pub(crate) fn on_event<F>(
+        &mut self,
+        event: Event,
+        attachment: Attachment<T>,
+    ) -> Vec<Effect<F, T>> {
         // The pool handles the events that name no job: start-up, replacing a worker that
         // panicked, checks.
         let Some((job, owner)) = self.owner_of(&event) else {
@@ -116,12 +120,12 @@ impl<T: Clone> AppState<T> {
                 class,
                 photo,
                 file_name,
-            }) => self.on_photo_event(class, photo, file_name, event, images),
+            }) => self.on_photo_event(class, photo, file_name, event, attachment),
             JobOwner::Pending(PendingJob::View { photo, key }) => {
                 self.on_view_event(photo, key, event)
             }
             JobOwner::Pending(PendingJob::Classify(classifying)) => {
-                self.on_classify_event(job, classifying, event, images)
+                self.on_classify_event(job, classifying, event, attachment)
             }
             JobOwner::Pending(PendingJob::FinalTest { way, labels }) => {
                 self.on_final_test_event(job, way, labels, event)
@@ -129,7 +133,7 @@ impl<T: Clone> AppState<T> {
             JobOwner::Pending(PendingJob::ImportCheck { file_name, model }) => {
                 self.on_import_check_event(file_name, *model, event)
             }
-            JobOwner::Preview => self.on_preview_event(event, images),
+            JobOwner::Preview => self.on_preview_event(event, attachment.files()),
             JobOwner::TrainingRun => self.on_run_event(event),
             JobOwner::ComparisonWay(way) => self.on_way_event(way, event),
             JobOwner::Nobody => unanswered(&event),

@@ -57,7 +57,7 @@ pub use training::{MIN_PHOTOS_PER_CLASS, RunPurpose, TrainingState};
 pub use workers::{MAX_WORKERS, ModelStatus, worker_count};
 
 use headstart_core::preprocess::Normalization;
-use headstart_core::protocol::{ComputePath, ComputeReason, Event, JobId, Request};
+use headstart_core::protocol::{Attachment, ComputePath, ComputeReason, Event, JobId, Request};
 pub use headstart_core::training::Way;
 use headstart_core::training::{TrainedModel, TrainingSettings};
 use jobs::PendingJob;
@@ -143,9 +143,9 @@ pub enum Action<F, T> {
     LiveFrame(F),
     /// The camera could not start (detail for the console).
     CameraFailed(String),
-    /// A worker's event, with the images it carries: for a photo embedded or classified, its
-    /// thumbnail then its model input; for a preview, the views.
-    Worker(Event, Vec<T>),
+    /// A worker's event, with the images that came beside it: for a photo embedded or
+    /// classified, its thumbnail and model input; for a preview, the views.
+    Worker(Event, Attachment<T>),
     /// The page's storage opened: what it held, and whether this page may save.
     Restore {
         /// The saved work, if any.
@@ -161,6 +161,8 @@ pub enum Action<F, T> {
     ProjectFileRefused(String, ProjectFileError),
     /// The answer to "replace or merge?" for the project file waiting.
     ResolveImport(ImportChoice),
+    /// A save landed (the browser committed it).
+    Saved,
     /// A save failed (detail for the console); `quota` when storage is full.
     SaveFailed {
         /// What failed.
@@ -241,6 +243,11 @@ pub struct AppState<T> {
     pub live: Option<LiveClassification<T>>,
     /// What was last saved.
     saved: saved::SavedMarks,
+    /// Whether storage holds work a save kept (or the page found there): what a failed save
+    /// leaves.
+    storage_holds_work: bool,
+    /// Whether the latest save failed, none having landed since.
+    last_save_failed: bool,
     /// Work handed to the workers, by job, until it is answered.
     pending: BTreeMap<JobId, PendingJob>,
     /// Training runs started; run N makes model version N.
@@ -285,6 +292,8 @@ impl<T: Clone> AppState<T> {
             pending_import: None,
             live: None,
             saved: saved::SavedMarks::default(),
+            storage_holds_work: false,
+            last_save_failed: false,
             pending: BTreeMap::new(),
             runs_started: 0,
             next_id: 0,
@@ -342,7 +351,7 @@ impl<T: Clone> AppState<T> {
             Action::Live(on) => self.set_live(on),
             Action::LiveFrame(frame) => return self.live_frame(frame),
             Action::CameraFailed(detail) => return self.camera_failed(detail),
-            Action::Worker(event, images) => return self.on_event(event, images),
+            Action::Worker(event, attachment) => return self.on_event(event, attachment),
             Action::Restore { work, access } => return self.restore(work, access),
             Action::NewProject => return self.new_project(),
             Action::OpenProject(project) => return self.import_project(*project),
@@ -350,6 +359,7 @@ impl<T: Clone> AppState<T> {
                 self.notify(Notice::ProjectNotOpened { file_name, error })
             }
             Action::ResolveImport(choice) => return self.resolve_import(choice),
+            Action::Saved => return self.save_landed(),
             Action::SaveFailed { detail, quota } => return self.save_failed(detail, quota),
         }
         Vec::new()

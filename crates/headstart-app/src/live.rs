@@ -78,6 +78,7 @@ impl<T: Clone> AppState<T> {
 mod tests {
     use crate::test_support::{Effects, finish, trainable};
     use crate::{Action, Effect, Notice};
+    use headstart_core::protocol::Attachment;
     use headstart_core::protocol::{Event, PhotoError, Request};
 
     #[test]
@@ -111,7 +112,10 @@ mod tests {
                     job,
                     probabilities: vec![p, 1.0 - p],
                 },
-                vec!["frame-thumb".into()],
+                Attachment::Decoded {
+                    thumbnail: "frame-thumb".into(),
+                    input: "frame-input".into(),
+                },
             )
         };
         state.apply(classified(job, 0.9));
@@ -135,7 +139,7 @@ mod tests {
                 job,
                 error: PhotoError::NotAnImage,
             },
-            vec![],
+            Attachment::Nothing,
         ));
         assert!(
             state.wants_live_frame(),

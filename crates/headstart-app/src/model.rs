@@ -199,7 +199,9 @@ mod tests {
     use crate::{Action, Effect, Notice, PhotoId, Way};
     use headstart_core::embedding::EMBEDDING_DIM;
     use headstart_core::model_file;
+    use headstart_core::protocol::Attachment;
     use headstart_core::protocol::{Event, JobId, NetworkTraining, Request};
+    use headstart_core::run::RunSpec;
     use headstart_core::training::{
         HeadWeights, ModelVersion, ModelWeights, NetworkWeights, SplitSizes, TrainedModel,
         TrainingSettings, ValidationPrediction,
@@ -214,7 +216,9 @@ mod tests {
         let effects: Effects = state.apply(Action::Train);
         let Some(Effect::Send(
             Request::Train {
-                job, class_names, ..
+                job,
+                run: RunSpec { class_names, .. },
+                ..
             },
             None,
         )) = effects.first()
@@ -259,7 +263,7 @@ mod tests {
                 job,
                 model: Box::new(model),
             },
-            vec![],
+            Attachment::Nothing,
         ));
         let matrix = state.confusion().unwrap();
         assert_eq!(matrix.total(), 2);
@@ -384,7 +388,10 @@ mod tests {
         };
         let job = check(&mut state);
         let problem = Some("blocks.0.expand.conv.weight is [1], not [1152, 192, 1, 1]".into());
-        state.apply::<&str>(Action::Worker(Event::ModelChecked { job, problem }, vec![]));
+        state.apply::<&str>(Action::Worker(
+            Event::ModelChecked { job, problem },
+            Attachment::Nothing,
+        ));
         assert!(state.model.is_none());
         assert!(matches!(
             state.notices.last(),
@@ -396,7 +403,7 @@ mod tests {
         let job = check(&mut state);
         state.apply::<&str>(Action::Worker(
             Event::ModelChecked { job, problem: None },
-            vec![],
+            Attachment::Nothing,
         ));
         let model = state.model.as_ref().expect("in use once checked");
         assert_eq!(

@@ -90,6 +90,8 @@ pub enum Notice {
     NotSaved {
         /// Whether storage is full.
         quota: bool,
+        /// Whether storage still holds work an earlier save kept.
+        earlier_kept: bool,
     },
 }
 
@@ -141,8 +143,15 @@ impl Notice {
                 reason = project_file_reason(error)
             ),
             Self::GpuStopped => text!("notice-gpu-stopped"),
-            Self::NotSaved { quota: true } => text!("notice-not-saved-full"),
-            Self::NotSaved { quota: false } => text!("notice-not-saved"),
+            Self::NotSaved {
+                quota,
+                earlier_kept,
+            } => match (quota, earlier_kept) {
+                (true, true) => text!("notice-not-saved-full"),
+                (true, false) => text!("notice-not-saved-full-first"),
+                (false, true) => text!("notice-not-saved"),
+                (false, false) => text!("notice-not-saved-first"),
+            },
         }
     }
 }
@@ -239,7 +248,8 @@ impl From<&TrainingError> for RunFailure {
         match error {
             TrainingError::TooFewClasses
             | TrainingError::LabelOutOfRange(_)
-            | TrainingError::InvalidSplit(_) => Self::InvalidSet,
+            | TrainingError::InvalidSplit(_)
+            | TrainingError::ExamplesUnfit(_) => Self::InvalidSet,
             TrainingError::Compute(_) => Self::Compute,
         }
     }

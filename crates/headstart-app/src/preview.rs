@@ -78,16 +78,12 @@ impl<T: Clone> AppState<T> {
     }
 
     /// The augmentation preview's views came.
-    pub(crate) fn on_preview_event<F>(
-        &mut self,
-        event: Event,
-        images: Vec<T>,
-    ) -> Vec<Effect<F, T>> {
+    pub(crate) fn on_preview_event<F>(&mut self, event: Event, views: Vec<T>) -> Vec<Effect<F, T>> {
         let Event::Previewed { .. } = event else {
             return unanswered(&event);
         };
         if let Some(preview) = &mut self.augment_preview {
-            preview.views = images;
+            preview.views = views;
         }
         Vec::new()
     }
@@ -158,8 +154,11 @@ impl<T: Clone> AppState<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::run_embeddings;
     use crate::test_support::{Effects, answer_views, finish, trainable, view_requests};
     use crate::{Action, Effect};
+    use headstart_core::protocol::Attachment;
+    use headstart_core::run::RunSpec;
     use headstart_core::training::Metrics;
 
     #[test]
@@ -205,9 +204,15 @@ mod tests {
         };
         assert!(other.iter().all(|seed| !seeds.contains(seed)));
         let views = |n: usize| (0..n).map(|i| format!("view-{i}")).collect::<Vec<_>>();
-        state.apply::<&str>(Action::Worker(Event::Previewed { job: old_job }, views(6)));
+        state.apply::<&str>(Action::Worker(
+            Event::Previewed { job: old_job },
+            Attachment::Files(views(6)),
+        ));
         assert!(state.augment_preview.as_ref().unwrap().views.is_empty());
-        state.apply::<&str>(Action::Worker(Event::Previewed { job: *job }, views(6)));
+        state.apply::<&str>(Action::Worker(
+            Event::Previewed { job: *job },
+            Attachment::Files(views(6)),
+        ));
         let preview = state.augment_preview.as_ref().unwrap();
         assert_eq!((preview.round, preview.views.len()), (1, 6));
     }
@@ -235,10 +240,13 @@ mod tests {
             Effect::Send(
                 Request::Train {
                     job,
+                    run:
+                        RunSpec {
+                            class_names,
+                            version: run_version,
+                            ..
+                        },
                     examples,
-                    class_names,
-                    version: run_version,
-                    ..
                 },
                 None,
             ),
@@ -246,6 +254,7 @@ mod tests {
         else {
             panic!("no training request in {effects:?}");
         };
+        let examples = run_embeddings(examples).0;
         assert!(examples.iter().all(|e| e.embedding.values()[0] >= 1000.0));
         let mut model = TrainedModel::clone(state.model.as_ref().unwrap());
         model.version = *run_version;
@@ -259,7 +268,7 @@ mod tests {
                 job: *job,
                 model: Box::new(model),
             },
-            vec![],
+            Attachment::Nothing,
         ));
         assert_eq!(
             state.model.as_ref().unwrap().version,

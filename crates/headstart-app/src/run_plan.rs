@@ -5,8 +5,9 @@ use crate::RunFailure;
 use crate::jobs::{PendingJob, photo_failure, unanswered};
 use crate::{AppState, Effect, Photo, PhotoId, RunPurpose, TrainingState, ViewKey};
 use headstart_core::protocol::{Event, JobId, Request, ViewAugmentation};
+use headstart_core::run::{RunSpec, TrainingExamples};
 use headstart_core::training::{
-    AugmentedView, LabeledEmbedding, ModelVersion, TrainingSettings, Way, WayFamily,
+    AugmentedView, LabeledEmbedding, ModelVersion, TrainingSettings, Way,
 };
 
 /// What a run trains on, from the seeded split of the current photos: its examples (the
@@ -72,43 +73,18 @@ impl<T> RunData<T> {
             inputs,
             validation,
         } = self;
-        match way.family() {
-            WayFamily::NoGradient(kind) => {
-                let request = Request::FitNeighbours {
-                    job,
-                    version,
-                    class_names,
-                    kind,
-                    examples,
-                    validation,
-                    settings,
-                };
-                Effect::Send(request, None)
-            }
-            WayFamily::Network(kind) => {
-                let request = Request::TrainNetwork {
-                    job,
-                    version,
-                    class_names,
-                    kind,
-                    labels,
-                    validation,
-                    settings,
-                };
-                Effect::SendWithInputs(request, inputs)
-            }
-            WayFamily::NewHead => {
-                let request = Request::Train {
-                    job,
-                    version,
-                    class_names,
-                    examples,
-                    validation,
-                    views,
-                    settings,
-                };
-                Effect::Send(request, None)
-            }
+        let run = RunSpec {
+            way,
+            version,
+            class_names,
+            validation,
+            settings,
+        };
+        let examples = TrainingExamples::for_way(way, labels, || (examples, views));
+        if examples.needs_model_inputs() {
+            Effect::SendWithInputs(Request::Train { job, run, examples }, inputs)
+        } else {
+            Effect::Send(Request::Train { job, run, examples }, None)
         }
     }
 }
@@ -236,10 +212,12 @@ impl<T: Clone> AppState<T> {
 
 #[cfg(test)]
 mod tests {
+    use crate::test_support::run_embeddings;
     use crate::test_support::{Effects, answer_views, finish, trainable, view_requests};
     use crate::{Action, Effect, RunPurpose, TrainingState};
     use headstart_core::preprocess::Normalization;
     use headstart_core::protocol::Request;
+    use headstart_core::run::RunSpec;
 
     #[test]
     fn augmented_views_are_embedded_once_from_training_photos_then_train_with_them() {
@@ -278,9 +256,8 @@ mod tests {
         let [
             Effect::Send(
                 Request::Train {
+                    run: RunSpec { validation, .. },
                     examples,
-                    validation,
-                    views,
                     ..
                 },
                 None,
@@ -289,6 +266,7 @@ mod tests {
         else {
             panic!("no training request in {effects:?}");
         };
+        let (examples, views) = run_embeddings(examples);
         assert_eq!(examples.len(), 4);
         assert_eq!(validation.len(), 2);
         assert_eq!(views.len(), 6);
@@ -301,7 +279,7 @@ mod tests {
         let again: Effects = state.apply(Action::Train);
         assert!(view_requests(&again).is_empty());
         assert!(
-            matches!(again.as_slice(), [Effect::Send(Request::Train { views, .. }, None)] if views.len() == 6)
+            matches!(again.as_slice(), [Effect::Send(Request::Train { examples, .. }, None)] if run_embeddings(examples).1.len() == 6)
         );
     }
 

@@ -322,6 +322,7 @@ impl<T: Clone> AppState<T> {
         }
         let mut effects = Vec::new();
         if let Some(work) = work {
+            self.storage_holds_work = true;
             effects.extend(self.adopt_saved(*work));
         }
         self.storage = match access {
@@ -472,6 +473,7 @@ impl<T: Clone> AppState<T> {
             return Vec::new();
         }
         self.reset_project();
+        self.storage_holds_work = false;
         self.saved = SavedMarks {
             clear_first: true,
             ..SavedMarks::default()
@@ -479,12 +481,30 @@ impl<T: Clone> AppState<T> {
         Vec::new()
     }
 
+    /// A save landed: storage holds the work as of the changes it carried.
+    pub(crate) fn save_landed<F>(&mut self) -> Vec<Effect<F, T>> {
+        self.storage_holds_work = true;
+        self.last_save_failed = false;
+        Vec::new()
+    }
+
+    /// Whether the latest save failed (and none has landed since): the latest changes are
+    /// not on the device.
+    pub fn last_save_failed(&self) -> bool {
+        self.last_save_failed
+    }
+
     /// A change could not be saved (detail for the console): the student is told, and the
     /// next change saves everything again, since what this one held may be missing.
     pub(crate) fn save_failed<F>(&mut self, detail: String, quota: bool) -> Vec<Effect<F, T>> {
-        if !self.notices.contains(&Notice::NotSaved { quota }) {
-            self.notify(Notice::NotSaved { quota });
+        let said = Notice::NotSaved {
+            quota,
+            earlier_kept: self.storage_holds_work,
+        };
+        if !self.notices.contains(&said) {
+            self.notify(said);
         }
+        self.last_save_failed = true;
         self.saved = SavedMarks::default();
         vec![Effect::Log(format!("saving failed: {detail}"))]
     }
@@ -732,17 +752,41 @@ mod tests {
         };
         state.apply::<&str>(failure());
         state.apply::<&str>(failure());
-        let said = state
-            .notices
-            .iter()
-            .filter(|n| **n == Notice::NotSaved { quota: true });
-        assert_eq!(said.count(), 1);
+        let said = |state: &State| {
+            let not_saved = |n: &&Notice| matches!(n, Notice::NotSaved { .. });
+            state
+                .notices
+                .iter()
+                .filter(not_saved)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        // Nothing was ever saved, so the page does not say that earlier work is kept.
+        let first = Notice::NotSaved {
+            quota: true,
+            earlier_kept: false,
+        };
+        assert_eq!(said(&state), [first.clone()]);
+        assert!(state.last_save_failed());
         state.apply::<&str>(Action::RenameClass(a, "dogs".into()));
         save(&mut state, &storage);
+        assert!(!state.last_save_failed());
         assert_eq!(storage.photos_held(), 4);
         assert_eq!(
             reopened(&storage, StorageAccess::Granted).classes,
             state.classes
         );
+        // Once a save has landed, a failure leaves that work in storage, and says so.
+        state.apply::<&str>(Action::RenameClass(a, "cats".into()));
+        state.unsaved_changes();
+        state.apply::<&str>(Action::SaveFailed {
+            detail: "UnknownError".into(),
+            quota: false,
+        });
+        let later = Notice::NotSaved {
+            quota: false,
+            earlier_kept: true,
+        };
+        assert_eq!(said(&state), [first, later]);
     }
 }

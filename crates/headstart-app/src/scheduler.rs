@@ -15,7 +15,7 @@
 use headstart_core::protocol::{
     ComputeChoice, ComputePath, ComputeReason, Event, JobId, PhotoError, Request, TrainingError,
 };
-use headstart_core::training::ModelVersion;
+use headstart_core::training::{ModelVersion, WayFamily};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 /// Most photo jobs a worker holds at once: one computing while the next one decodes.
@@ -54,7 +54,7 @@ pub struct Post<A> {
     /// The request.
     pub request: Request,
     /// What goes beside it.
-    pub attachment: Option<A>,
+    pub attachment: A,
 }
 
 /// A worker to create, handed `build` to load; once its wasm runs, ask
@@ -91,14 +91,14 @@ pub enum Report<A> {
     /// The model cannot run (detail for the console).
     Failed(String),
     /// A worker's event, with its attachment, or one the pool makes for a worker that died.
-    Worker(Event, Option<A>),
+    Worker(Event, A),
 }
 
 /// What the page's pool must do, in order (the reports may wait until the rest is done).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command<A> {
-    /// Send a request to a worker.
-    Post(Post<A>),
+    /// Send a request to a worker (boxed: a request is far larger than the other commands).
+    Post(Box<Post<A>>),
     /// Create a worker; if it cannot be, tell [`Scheduler::spawn_failed`].
     Spawn(Spawn),
     /// End the worker in a slot: it takes no more work.
@@ -117,7 +117,7 @@ pub enum Command<A> {
 struct PhotoJob<A> {
     job: JobId,
     request: Request,
-    attachment: Option<A>,
+    attachment: A,
 }
 
 /// The job of a request about one photo (any worker can take it), `None` for the others.
@@ -175,7 +175,7 @@ pub struct Scheduler<A> {
     /// Photo jobs waiting for a worker with room.
     queue: VecDeque<PhotoJob<A>>,
     /// Requests for the trainer sent while it was (re)starting, delivered once it runs.
-    for_trainer: Vec<(Request, Option<A>)>,
+    for_trainer: Vec<(Request, A)>,
     /// The training run the trainer is working on.
     training: Option<JobId>,
     /// The worker of each network run (fine-tuning, LoRA, from scratch), where its stop goes.
@@ -192,7 +192,7 @@ pub struct Scheduler<A> {
     replacements: usize,
 }
 
-impl<A: Clone> Scheduler<A> {
+impl<A: Clone + Default> Scheduler<A> {
     /// A pool that grows to `size` workers on the CPU path, its first worker starting with
     /// `choice` (on the WebGPU build when `webgpu_build`); returns the first worker to create.
     pub fn new(size: usize, choice: ComputeChoice, webgpu_build: bool) -> (Self, Spawn) {
@@ -265,19 +265,25 @@ impl<A: Clone> Scheduler<A> {
     /// Sends a request: photo jobs queue for the least busy worker; a network run goes to the
     /// started worker training the fewest (so two runs use two cores), and what concerns it
     /// later to that worker; the rest go to the trainer.
-    pub fn send(&mut self, request: Request, attachment: Option<A>) -> Vec<Post<A>> {
-        if let Request::Train { job, .. } = &request {
-            self.training = Some(*job);
-        }
-        let owner = match &request {
-            Request::TrainNetwork { job, kind, .. } => {
+    pub fn send(&mut self, request: Request, attachment: A) -> Vec<Post<A>> {
+        let network = match &request {
+            Request::Train { job, run, .. } => match run.way.family() {
+                WayFamily::Network(kind) => Some((*job, kind)),
+                WayFamily::NoGradient(_) | WayFamily::NewHead => {
+                    self.training = Some(*job);
+                    None
+                }
+            },
+            _ => None,
+        };
+        let owner = match (&request, network) {
+            (_, Some((job, kind))) => {
                 let index = self.least_busy_trainer();
-                let cost = kind.relative_cost();
-                self.network_runs.insert(*job, index);
-                self.networks_training.insert(*job, cost);
+                self.network_runs.insert(job, index);
+                self.networks_training.insert(job, kind.relative_cost());
                 Some(index)
             }
-            Request::StopTraining { job } => self.network_runs.get(job).copied(),
+            (Request::StopTraining { job }, None) => self.network_runs.get(job).copied(),
             _ => None,
         };
         if let Some(worker) = owner.filter(|&index| index != TRAINER) {
@@ -326,12 +332,7 @@ impl<A: Clone> Scheduler<A> {
 
     /// Worker `id` sent `event`: what the pool does about it. On the CPU path the pool grows by
     /// one worker once the last one has started (or failed to).
-    pub fn on_event(
-        &mut self,
-        id: WorkerId,
-        event: Event,
-        attachment: Option<A>,
-    ) -> Vec<Command<A>> {
+    pub fn on_event(&mut self, id: WorkerId, event: Event, attachment: A) -> Vec<Command<A>> {
         if !self.is_current(id) {
             return Vec::new();
         }
@@ -367,7 +368,7 @@ impl<A: Clone> Scheduler<A> {
     }
 
     /// Bookkeeping for a worker's event, which the page then hears.
-    fn route(&mut self, index: usize, event: Event, attachment: Option<A>) -> Vec<Command<A>> {
+    fn route(&mut self, index: usize, event: Event, attachment: A) -> Vec<Command<A>> {
         match &event {
             Event::Started { path, reason } => {
                 return self.record_start(index, Ok((*path, reason.clone())));
@@ -423,11 +424,11 @@ impl<A: Clone> Scheduler<A> {
         if index == TRAINER && self.trainer_runs() {
             let held = std::mem::take(&mut self.for_trainer);
             commands.extend(held.into_iter().map(|(request, attachment)| {
-                Command::Post(Post {
+                Command::Post(Box::new(Post {
                     worker: TRAINER,
                     request,
                     attachment,
-                })
+                }))
             }));
         }
         commands.extend(self.pump_commands());
@@ -474,7 +475,7 @@ impl<A: Clone> Scheduler<A> {
                     job: photo.job,
                     error,
                 };
-                commands.push(Command::Tell(Report::Worker(failed, None)));
+                commands.push(Command::Tell(Report::Worker(failed, A::default())));
             }
         }
         if index == TRAINER
@@ -482,7 +483,7 @@ impl<A: Clone> Scheduler<A> {
         {
             let error = TrainingError::Compute("the training worker stopped".into());
             let failed = Event::TrainingFailed { job, error };
-            commands.push(Command::Tell(Report::Worker(failed, None)));
+            commands.push(Command::Tell(Report::Worker(failed, A::default())));
         }
         let lost: Vec<JobId> = self
             .networks_training
@@ -494,7 +495,7 @@ impl<A: Clone> Scheduler<A> {
             self.networks_training.remove(&job);
             let error = TrainingError::Compute("the worker training it stopped".into());
             let failed = Event::TrainingFailed { job, error };
-            commands.push(Command::Tell(Report::Worker(failed, None)));
+            commands.push(Command::Tell(Report::Worker(failed, A::default())));
         }
         if self.replacements < MAX_REPLACEMENTS {
             self.replacements += 1;
@@ -530,7 +531,10 @@ impl<A: Clone> Scheduler<A> {
     }
 
     fn pump_commands(&mut self) -> Vec<Command<A>> {
-        self.pump().into_iter().map(Command::Post).collect()
+        self.pump()
+            .into_iter()
+            .map(|post| Command::Post(Box::new(post)))
+            .collect()
     }
 
     /// Hands queued photo jobs to workers with room for them.
@@ -586,13 +590,15 @@ impl<A: Clone> Scheduler<A> {
 mod tests {
     use super::*;
     use headstart_core::embedding::EMBEDDING_DIM;
-    use headstart_core::protocol::NetworkTraining;
+    use headstart_core::run::{RunSpec, TrainingExamples};
     use headstart_core::training::{
-        HeadWeights, ModelWeights, SplitSizes, TrainedModel, TrainingSettings,
+        HeadWeights, ModelWeights, SplitSizes, TrainedModel, TrainingSettings, Way,
     };
 
-    /// The attachment: a photo's number.
-    type Commands = Vec<Command<u32>>;
+    /// The attachment: a photo's number, if any.
+    type Attached = Option<u32>;
+
+    type Commands = Vec<Command<Attached>>;
 
     fn id(index: usize, generation: u32) -> WorkerId {
         WorkerId { index, generation }
@@ -610,28 +616,25 @@ mod tests {
         }
     }
 
-    fn train(job: u32) -> Request {
-        Request::Train {
-            job: JobId(job),
+    /// A run of `way` as job `job`.
+    fn train_way(job: u32, way: Way) -> Request {
+        let run = RunSpec {
+            way,
             version: ModelVersion(job),
             class_names: vec!["a".into(), "b".into()],
-            examples: Vec::new(),
             validation: Vec::new(),
-            views: Vec::new(),
             settings: TrainingSettings::default(),
+        };
+        let examples = TrainingExamples::for_way(way, Vec::new(), Default::default);
+        Request::Train {
+            job: JobId(job),
+            run,
+            examples,
         }
     }
 
-    fn train_network(job: u32, kind: NetworkTraining) -> Request {
-        Request::TrainNetwork {
-            job: JobId(job),
-            version: ModelVersion(job),
-            class_names: vec!["a".into(), "b".into()],
-            kind,
-            labels: Vec::new(),
-            validation: Vec::new(),
-            settings: TrainingSettings::default(),
-        }
+    fn train(job: u32) -> Request {
+        train_way(job, Way::Frozen)
     }
 
     fn stop(job: u32) -> Request {
@@ -666,7 +669,7 @@ mod tests {
         }
     }
 
-    fn ready(workers: usize) -> Report<u32> {
+    fn ready(workers: usize) -> Report<Attached> {
         Report::Ready {
             path: ComputePath::Cpu,
             reason: ComputeReason::CpuRequested,
@@ -675,7 +678,7 @@ mod tests {
     }
 
     /// Worker `id` loads its wasm and then, on the CPU path, the backbone.
-    fn start(pool: &mut Scheduler<u32>, id: WorkerId) -> Commands {
+    fn start(pool: &mut Scheduler<Attached>, id: WorkerId) -> Commands {
         assert!(pool.worker_loaded(id).is_some(), "{id:?} is not current");
         let started = Event::Started {
             path: ComputePath::Cpu,
@@ -685,7 +688,7 @@ mod tests {
     }
 
     /// A pool of `size` workers, all started on the CPU path.
-    fn started(size: usize) -> Scheduler<u32> {
+    fn started(size: usize) -> Scheduler<Attached> {
         let (mut pool, first) = Scheduler::new(size, ComputeChoice::Cpu, false);
         let mut next = Some(first.worker);
         while let Some(worker) = next {
@@ -697,7 +700,7 @@ mod tests {
 
     /// Two started workers, photo 1 on worker 0 and photo 2 on worker 1, which dies: the
     /// pool, and what followed the death.
-    fn worker_1_dies_with_a_photo() -> (Scheduler<u32>, Commands) {
+    fn worker_1_dies_with_a_photo() -> (Scheduler<Attached>, Commands) {
         let mut pool = started(2);
         let sent: Vec<_> = (1..=2).flat_map(|n| pool.send(embed(n), Some(n))).collect();
         assert_eq!(destinations(&sent), [(0, 1), (1, 2)]);
@@ -705,24 +708,24 @@ mod tests {
         (pool, died)
     }
 
-    fn posted(commands: &[Command<u32>]) -> Vec<Post<u32>> {
-        let post = |command: &Command<u32>| match command {
-            Command::Post(post) => Some(post.clone()),
+    fn posted(commands: &[Command<Attached>]) -> Vec<Post<Attached>> {
+        let post = |command: &Command<Attached>| match command {
+            Command::Post(post) => Some(Post::clone(post)),
             _ => None,
         };
         commands.iter().filter_map(post).collect()
     }
 
-    fn spawns(commands: &[Command<u32>]) -> Vec<Spawn> {
-        let spawn = |command: &Command<u32>| match command {
+    fn spawns(commands: &[Command<Attached>]) -> Vec<Spawn> {
+        let spawn = |command: &Command<Attached>| match command {
             Command::Spawn(spawn) => Some(*spawn),
             _ => None,
         };
         commands.iter().filter_map(spawn).collect()
     }
 
-    fn reports(commands: &[Command<u32>]) -> Vec<Report<u32>> {
-        let report = |command: &Command<u32>| match command {
+    fn reports(commands: &[Command<Attached>]) -> Vec<Report<Attached>> {
+        let report = |command: &Command<Attached>| match command {
             Command::Tell(report) => Some(report.clone()),
             _ => None,
         };
@@ -730,14 +733,12 @@ mod tests {
     }
 
     /// Which worker got which job.
-    fn destinations(posts: &[Post<u32>]) -> Vec<(usize, u32)> {
+    fn destinations(posts: &[Post<Attached>]) -> Vec<(usize, u32)> {
         let job = |request: &Request| match request {
-            Request::Train { job, .. }
-            | Request::TrainNetwork { job, .. }
-            | Request::StopTraining { job } => *job,
+            Request::Train { job, .. } | Request::StopTraining { job } => *job,
             request => photo_job(request).expect("a request with a job"),
         };
-        let destination = |post: &Post<u32>| (post.worker, job(&post.request).0);
+        let destination = |post: &Post<Attached>| (post.worker, job(&post.request).0);
         posts.iter().map(destination).collect()
     }
 
@@ -746,7 +747,7 @@ mod tests {
         let mut pool = started(2);
         let sent: Vec<_> = (1..=5).flat_map(|n| pool.send(embed(n), Some(n))).collect();
         assert_eq!(destinations(&sent), [(0, 1), (1, 2), (0, 3), (1, 4)]);
-        let photo = |post: &Post<u32>| photo_job(&post.request).map(|job| job.0);
+        let photo = |post: &Post<Attached>| photo_job(&post.request).map(|job| job.0);
         assert!(sent.iter().all(|post| post.attachment == photo(post)));
         // Worker 1 answers a photo: the fifth goes to it, and the page hears the answer.
         let answered = pool.on_event(id(1, 0), not_an_image(2), Some(20));
@@ -778,12 +779,12 @@ mod tests {
 
     #[test]
     fn network_runs_go_to_the_worker_with_the_least_network_training_and_scratch_counts_double() {
-        use NetworkTraining::{FineTune, FromScratch, Lora};
+        use Way::{Finetune, Lora, Scratch};
         let mut pool = started(2);
-        let runs = [(1, FromScratch), (2, FineTune), (3, Lora), (4, FineTune)];
+        let runs = [(1, Scratch), (2, Finetune), (3, Lora), (4, Finetune)];
         let sent: Vec<_> = runs
             .into_iter()
-            .flat_map(|(job, kind)| pool.send(train_network(job, kind), None))
+            .flat_map(|(job, way)| pool.send(train_way(job, way), None))
             .collect();
         // From scratch costs worker 0 two; the next two runs (one each) go to worker 1 until it
         // has as much to do; on a tie the trainer takes the run.
@@ -793,15 +794,15 @@ mod tests {
             let ended = Event::TrainingDiscarded { job: JobId(job) };
             pool.on_event(id(1, 0), ended, None);
         }
-        let next = pool.send(train_network(5, FromScratch), None);
+        let next = pool.send(train_way(5, Scratch), None);
         assert_eq!(destinations(&next), [(1, 5)]);
     }
 
     #[test]
     fn a_stop_goes_to_the_worker_training_its_run() {
         let mut pool = started(2);
-        pool.send(train_network(1, NetworkTraining::FromScratch), None);
-        pool.send(train_network(2, NetworkTraining::FineTune), None);
+        pool.send(train_way(1, Way::Scratch), None);
+        pool.send(train_way(2, Way::Finetune), None);
         assert_eq!(destinations(&pool.send(stop(2), None)), [(1, 2)]);
         assert_eq!(destinations(&pool.send(stop(1), None)), [(0, 1)]);
         // A head's run is the trainer's.
@@ -873,8 +874,8 @@ mod tests {
     #[test]
     fn a_network_run_fails_when_its_worker_dies() {
         let mut pool = started(2);
-        pool.send(train_network(1, NetworkTraining::FromScratch), None);
-        pool.send(train_network(2, NetworkTraining::FineTune), None);
+        pool.send(train_way(1, Way::Scratch), None);
+        pool.send(train_way(2, Way::Finetune), None);
         let died = pool.worker_died(id(1, 0), "unreachable".into());
         let failed = Event::TrainingFailed {
             job: JobId(2),
@@ -907,7 +908,7 @@ mod tests {
 
     #[test]
     fn the_pool_grows_one_worker_at_a_time_on_the_cpu_path_only() {
-        let (mut pool, first) = Scheduler::<u32>::new(3, ComputeChoice::Cpu, false);
+        let (mut pool, first) = Scheduler::<Attached>::new(3, ComputeChoice::Cpu, false);
         assert_eq!(
             first,
             Spawn {
@@ -947,7 +948,7 @@ mod tests {
         assert_eq!(start(&mut pool, id(2, 0)), [Command::Tell(ready(2))]);
 
         // On WebGPU the first worker stays alone.
-        let (mut gpu, first) = Scheduler::<u32>::new(3, ComputeChoice::Auto, true);
+        let (mut gpu, first) = Scheduler::<Attached>::new(3, ComputeChoice::Auto, true);
         assert_eq!(first.build, Build::WebGpu);
         assert_eq!(gpu.worker_loaded(first.worker), Some(ComputeChoice::Auto));
         let started = Event::Started {
@@ -967,7 +968,7 @@ mod tests {
 
     #[test]
     fn a_first_worker_that_cannot_start_fails_the_pool() {
-        let (mut pool, first) = Scheduler::<u32>::new(2, ComputeChoice::Cpu, false);
+        let (mut pool, first) = Scheduler::<Attached>::new(2, ComputeChoice::Cpu, false);
         let failed = Event::StartFailed {
             detail: "no SIMD".into(),
         };
@@ -1000,7 +1001,7 @@ mod tests {
     #[test]
     fn a_worker_that_cannot_be_created_is_tried_again_or_fails_the_pool() {
         // A new slot: the pool tries again after the next event.
-        let (mut pool, first) = Scheduler::<u32>::new(2, ComputeChoice::Cpu, false);
+        let (mut pool, first) = Scheduler::<Attached>::new(2, ComputeChoice::Cpu, false);
         let grown = spawns(&start(&mut pool, first.worker));
         assert_eq!(pool.spawn_failed(grown[0].worker, "no".into()), None);
         assert_eq!(
@@ -1018,7 +1019,7 @@ mod tests {
 
     #[test]
     fn requests_for_the_trainer_wait_until_it_runs() {
-        let (mut pool, first) = Scheduler::<u32>::new(1, ComputeChoice::Cpu, false);
+        let (mut pool, first) = Scheduler::<Attached>::new(1, ComputeChoice::Cpu, false);
         assert!(pool.send(Request::Ping, Some(7)).is_empty());
         let ping = Post {
             worker: 0,
@@ -1037,7 +1038,7 @@ mod tests {
 
     #[test]
     fn a_gpu_failing_under_a_photo_hands_its_work_to_the_cpu_and_the_badge_says_why() {
-        let (mut pool, first) = Scheduler::<u32>::new(2, ComputeChoice::Auto, true);
+        let (mut pool, first) = Scheduler::<Attached>::new(2, ComputeChoice::Auto, true);
         let started = Event::Started {
             path: ComputePath::WebGpu,
             reason: ComputeReason::WebGpu("a hardware adapter".into()),

@@ -8,11 +8,13 @@ use crate::{
 use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
 use headstart_core::preprocess::Normalization;
 use headstart_core::protocol::{
-    ComputePath, ComputeReason, Event, JobId, NetworkTraining, Request, ViewAugmentation,
+    Attachment, ComputePath, ComputeReason, Event, JobId, NetworkTraining, Request,
+    ViewAugmentation,
 };
+use headstart_core::run::{RunSpec, TrainingExamples};
 use headstart_core::training::{
-    EpochReport, HeadWeights, Metrics, ModelVersion, ModelWeights, NetworkWeights, SplitSizes,
-    TrainedModel, TrainingSettings,
+    AugmentedView, EpochReport, HeadWeights, LabeledEmbedding, Metrics, ModelVersion, ModelWeights,
+    NetworkWeights, SplitSizes, TrainedModel, TrainingSettings,
 };
 
 /// Files are their names and thumbnails are strings in these tests.
@@ -64,6 +66,16 @@ pub(crate) fn sent_jobs(effects: &Effects) -> Vec<JobId> {
         .collect()
 }
 
+/// A run's embeddings and views (none when it trains on model inputs).
+pub(crate) fn run_embeddings(
+    examples: &TrainingExamples,
+) -> (&[LabeledEmbedding], &[AugmentedView]) {
+    match examples {
+        TrainingExamples::Embeddings { examples, views } => (examples, views),
+        TrainingExamples::ModelInputs { .. } => (&[], &[]),
+    }
+}
+
 /// An embedding of `value` everywhere.
 pub(crate) fn embedding(value: f32) -> Embedding {
     Embedding::try_from(vec![value; EMBEDDING_DIM]).unwrap()
@@ -79,7 +91,10 @@ pub(crate) fn with_photos(state: &mut State, class: ClassId, count: usize) {
                 job,
                 embedding: embedding(job.0 as f32),
             },
-            vec![format!("thumb-{}", job.0), format!("input-{}", job.0)],
+            Attachment::Decoded {
+                thumbnail: format!("thumb-{}", job.0),
+                input: format!("input-{}", job.0),
+            },
         ));
     }
 }
@@ -127,8 +142,12 @@ pub(crate) fn finish(state: &mut State, effects: &Effects) -> ModelVersion {
     let Some(Effect::Send(
         Request::Train {
             job,
-            version,
-            class_names,
+            run:
+                RunSpec {
+                    version,
+                    class_names,
+                    ..
+                },
             ..
         },
         None,
@@ -162,7 +181,7 @@ pub(crate) fn finish(state: &mut State, effects: &Effects) -> ModelVersion {
             job: *job,
             model: Box::new(model),
         },
-        vec![],
+        Attachment::Nothing,
     ));
     *version
 }
@@ -196,7 +215,7 @@ pub(crate) fn answer_views(state: &mut State, requests: &[ViewRequest]) -> Effec
             job: *job,
             embedding: embedding(1000.0 + job.0 as f32),
         };
-        effects = state.apply(Action::Worker(event, vec![]));
+        effects = state.apply(Action::Worker(event, Attachment::Nothing));
     }
     effects
 }
@@ -214,6 +233,7 @@ pub(crate) fn at_once<O>(future: impl std::future::Future<Output = O>) -> O {
 pub(crate) fn save(state: &mut State, storage: &MemoryStorage<String>) -> Vec<SaveChange<String>> {
     let changes = state.unsaved_changes();
     at_once(storage.save(changes.clone())).unwrap();
+    state.apply::<&str>(Action::Saved);
     changes
 }
 

@@ -337,12 +337,15 @@ impl<T: Clone> AppState<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::run_embeddings;
     use crate::test_support::{
         Effects, files, finish, network_model, ready, sent_jobs, trainable, with_photos,
     };
     use crate::{Action, MAX_CLASS_NAME_CHARS, MAX_NOTICES, SplitCounts};
     use headstart_core::neighbours::{DEFAULT_K, NeighbourKind};
-    use headstart_core::protocol::NetworkTraining;
+    use headstart_core::protocol::Attachment;
+    use headstart_core::run::{RunSpec, TrainingExamples};
+    use headstart_core::training::WayFamily;
 
     #[test]
     fn training_needs_two_named_distinct_classes_with_enough_photos() {
@@ -406,9 +409,8 @@ mod tests {
         let [
             Effect::Send(
                 Request::Train {
+                    run: RunSpec { class_names, .. },
                     examples,
-                    class_names,
-                    views,
                     ..
                 },
                 None,
@@ -417,6 +419,7 @@ mod tests {
         else {
             panic!("no training request in {effects:?}");
         };
+        let (examples, views) = run_embeddings(examples);
         assert_eq!(class_names, &vec!["Class 2", "C"]);
         // C's third photo is kept for the final test: it never goes to training.
         assert_eq!(
@@ -462,7 +465,7 @@ mod tests {
         state.apply::<&str>(settings(300, 1e-3));
         assert!(matches!(
             state.apply::<&str>(Action::Train).as_slice(),
-            [Effect::Send(Request::Train { settings, .. }, None)] if settings.epochs == 300
+            [Effect::Send(Request::Train { run, .. }, None)] if run.settings.epochs == 300
         ));
         (state, _) = trainable();
 
@@ -477,7 +480,10 @@ mod tests {
             state.training,
             TrainingState::Running { stopping: true, .. }
         ));
-        state.apply::<&str>(Action::Worker(Event::TrainingDiscarded { job }, vec![]));
+        state.apply::<&str>(Action::Worker(
+            Event::TrainingDiscarded { job },
+            Attachment::Nothing,
+        ));
         assert_eq!(state.training.name(), "stopped");
         assert_eq!(state.model, None);
         assert_eq!(state.classes[0].photos.len(), 2, "the photos are untouched");
@@ -485,7 +491,10 @@ mod tests {
         // A later run that ends with a model replaces nothing else; a stale event is ignored.
         let second = state.apply(Action::Train);
         assert_eq!(finish(&mut state, &second), ModelVersion(2));
-        state.apply::<&str>(Action::Worker(Event::TrainingDiscarded { job }, vec![]));
+        state.apply::<&str>(Action::Worker(
+            Event::TrainingDiscarded { job },
+            Attachment::Nothing,
+        ));
         assert_eq!(state.training.name(), "done");
         assert_eq!(state.model.as_ref().unwrap().version, ModelVersion(2));
     }
@@ -500,7 +509,7 @@ mod tests {
                 job,
                 error: headstart_core::protocol::TrainingError::Compute("device lost".into()),
             },
-            vec![],
+            Attachment::Nothing,
         ));
         assert_eq!(state.training.name(), "error");
         assert!(matches!(&effects[0], Effect::Log(detail) if detail.contains("device lost")));
@@ -528,9 +537,8 @@ mod tests {
         let effects: Effects = state.apply(Action::Train);
         let [
             Effect::Send(
-                Request::FitNeighbours {
-                    version,
-                    kind,
+                Request::Train {
+                    run: RunSpec { way, version, .. },
                     examples,
                     ..
                 },
@@ -541,10 +549,15 @@ mod tests {
             panic!("no fit in {effects:?}");
         };
         assert_eq!(
-            (*version, *kind),
-            (ModelVersion(1), NeighbourKind::Knn { k: DEFAULT_K })
+            (*version, way.family()),
+            (
+                ModelVersion(1),
+                WayFamily::NoGradient(NeighbourKind::Knn { k: DEFAULT_K })
+            )
         );
-        assert_eq!(examples.len(), 8, "no augmented views, no test photos");
+        let (examples, views) = run_embeddings(examples);
+        assert_eq!(examples.len(), 8, "no test photos");
+        assert!(views.is_empty(), "no augmented views");
 
         // Fine-tuning: the photos' model inputs go with the run; augmentation does not apply.
         state.training = TrainingState::Idle;
@@ -552,12 +565,10 @@ mod tests {
         let effects: Effects = state.apply(Action::Train);
         let [
             Effect::SendWithInputs(
-                Request::TrainNetwork {
+                Request::Train {
                     job,
-                    version,
-                    kind,
-                    labels,
-                    ..
+                    run: RunSpec { way, version, .. },
+                    examples: TrainingExamples::ModelInputs { labels },
                 },
                 inputs,
             ),
@@ -565,10 +576,7 @@ mod tests {
         else {
             panic!("no network run in {effects:?}");
         };
-        assert_eq!(
-            (*version, *kind),
-            (ModelVersion(2), NetworkTraining::FineTune)
-        );
+        assert_eq!((*version, *way), (ModelVersion(2), Way::Finetune));
         assert_eq!((labels.len(), inputs.len()), (8, 8));
         assert!(inputs.iter().all(|input| input.starts_with("input-")));
         // The way cannot change under a running run.
@@ -581,7 +589,7 @@ mod tests {
             job,
             model: Box::new(model),
         };
-        state.apply::<&str>(Action::Worker(event, vec![]));
+        state.apply::<&str>(Action::Worker(event, Attachment::Nothing));
         assert_eq!(state.training, TrainingState::Done);
         let model = state.model.clone().unwrap();
         assert_eq!(model.weights.way(), Way::Finetune);

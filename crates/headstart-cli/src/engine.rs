@@ -8,15 +8,13 @@ use headstart_core::augment::augment_rgba;
 use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::dataset::{Split, stratified_split};
 use headstart_core::embedding::Embedding;
-use headstart_core::head::{EpochTrainer, HeadTrainer, train_to_end};
-use headstart_core::inference::{InferenceError, LoadedModel, ModelMismatch, embed, network_input};
-use headstart_core::neighbours::fit_model;
+use headstart_core::inference::{InferenceError, LoadedModel, ModelMismatch, embed};
 use headstart_core::preprocess::{Normalization, batch_tensor, normalize_rgba};
+use headstart_core::run::{RunSpec, TrainingData};
 use headstart_core::training::{
-    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingError,
-    TrainingSettings, Way, WayFamily,
+    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, PlannedView, TrainedModel,
+    TrainingError, TrainingSettings, Way, WayFamily,
 };
-use headstart_core::tune::{TuneTrainer, frozen_blocks};
 use indicatif::ProgressBar;
 use std::path::Path;
 
@@ -196,7 +194,6 @@ impl Engine {
         on_epoch: impl Fn(&EpochReport),
     ) -> Result<Trained, EngineError> {
         let (photos, labels) = (&dataset.photos, &dataset.labels);
-        let class_names = dataset.class_names.clone();
         let split = stratified_split(
             labels,
             settings.validation_fraction,
@@ -204,85 +201,53 @@ impl Engine {
             settings.seed,
         );
         let run = split.run_examples();
-        let validation = &run.validation;
         let run_labels: Vec<usize> = run.examples.iter().map(|&i| labels[i]).collect();
         let run_inputs: Vec<&[u8]> = run
             .examples
             .iter()
             .map(|&i| photos[i].rgba.as_slice())
             .collect();
-        let version = ModelVersion(1);
-        let started = std::time::Instant::now();
-        let planned_epochs = settings.epochs as u64;
-        let epochs = |bar: &ProgressBar| {
-            bar.set_position(0);
-            bar.set_length(planned_epochs);
-            bar.set_message("epochs");
+        let spec = RunSpec {
+            way,
+            version: ModelVersion(1),
+            class_names: dataset.class_names.clone(),
+            validation: run.validation.clone(),
+            settings: settings.clone(),
         };
-        let mut model = match way.family() {
-            WayFamily::NoGradient(kind) => {
-                progress.set_length(run.examples.len() as u64);
-                let examples = self.labeled(&run_inputs, &run_labels, progress)?;
-                fit_model(version, class_names, kind, &examples, validation, settings)
+        let started = std::time::Instant::now();
+        let data = match way.family() {
+            WayFamily::Network(_) => {
+                self.network_inputs(&spec, &run_inputs, run_labels, progress)?
             }
-            WayFamily::Network(kind) => {
-                let frozen = frozen_blocks(&self.backbone, &settings.fine_tuning);
-                progress.set_length(run.examples.len() as u64);
-                let mut prefix = Vec::new();
-                for chunk in run_inputs.chunks(self.batch) {
-                    prefix.push(network_input(
-                        &self.backbone,
-                        self.images(chunk),
-                        kind,
-                        frozen,
-                    ));
-                    progress.inc(chunk.len() as u64);
-                }
-                let trainer = TuneTrainer::start(
-                    kind,
-                    &self.backbone,
-                    Tensor::cat(prefix, 0),
-                    &run_labels,
-                    validation,
-                    class_names.len(),
-                    settings,
-                    &self.device,
-                )?;
-                epochs(progress);
-                to_end(trainer, version, class_names, progress, &on_epoch)?
-            }
-            WayFamily::NewHead => {
+            WayFamily::NoGradient(_) | WayFamily::NewHead => {
                 // The views the page would make, each photo keyed by its place in the folder.
                 let planned = way.planned_views(&settings, &run.train, |example| {
                     run.examples[example] as u32
                 });
                 progress.set_length((run.examples.len() + planned.len()) as u64);
                 let examples = self.labeled(&run_inputs, &run_labels, progress)?;
-                let augmentation = settings.augmentation;
-                let view_inputs: Vec<Vec<u8>> = planned
-                    .iter()
-                    .map(|view| augment_rgba(run_inputs[view.example], &augmentation, view.seed))
-                    .collect();
-                let view_examples = planned.iter().map(|view| view.example);
-                let view_refs: Vec<&[u8]> = view_inputs.iter().map(Vec::as_slice).collect();
-                let views: Vec<AugmentedView> = self
-                    .embed(&view_refs, progress)?
-                    .into_iter()
-                    .zip(view_examples)
-                    .map(|(embedding, example)| AugmentedView { example, embedding })
-                    .collect();
-                let trainer = HeadTrainer::new(
-                    &examples,
-                    validation,
-                    &views,
-                    class_names.len(),
-                    settings,
-                    &self.device,
-                )?;
-                epochs(progress);
-                to_end(trainer, version, class_names, progress, &on_epoch)?
+                let views = self.views(&planned, &run_inputs, &settings, progress)?;
+                TrainingData::Embeddings { examples, views }
             }
         };
+        if !matches!(way.family(), WayFamily::NoGradient(_)) {
+            progress.set_position(0);
+            progress.set_length(settings.epochs as u64);
+            progress.set_message("epochs");
+        }
+        let report = |epoch: EpochReport| {
+            on_epoch(&epoch);
+            progress.inc(1);
+        };
+        let run = spec.train(
+            data,
+            &self.backbone,
+            &self.device,
+            || false,
+            report,
+            || async {},
+        );
+        let mut model = pollster::block_on(run)?.ok_or(EngineError::NoEpoch)?;
         model.training_ms = started.elapsed().as_secs_f64() * 1000.0;
         // The test photos, once, at the end.
         let test: Vec<&Photo> = split.test.iter().map(|&i| &photos[i]).collect();
@@ -292,6 +257,51 @@ impl Engine {
             split,
             test_probabilities,
         })
+    }
+
+    /// What the trained layers of network run `spec` take of `inputs`, with their `labels`.
+    fn network_inputs(
+        &self,
+        spec: &RunSpec,
+        inputs: &[&[u8]],
+        labels: Vec<usize>,
+        progress: &ProgressBar,
+    ) -> Result<TrainingData, EngineError> {
+        progress.set_length(inputs.len() as u64);
+        let mut batches = Vec::new();
+        for chunk in inputs.chunks(self.batch) {
+            batches.push(spec.network_input(&self.backbone, self.images(chunk))?);
+            progress.inc(chunk.len() as u64);
+        }
+        Ok(TrainingData::NetworkInputs {
+            inputs: Box::new(Tensor::cat(batches, 0)),
+            labels,
+        })
+    }
+
+    /// The embeddings of the `planned` augmented views of `inputs`.
+    fn views(
+        &self,
+        planned: &[PlannedView],
+        inputs: &[&[u8]],
+        settings: &TrainingSettings,
+        progress: &ProgressBar,
+    ) -> Result<Vec<AugmentedView>, EngineError> {
+        let augmentation = settings.augmentation;
+        let view_inputs: Vec<Vec<u8>> = planned
+            .iter()
+            .map(|view| augment_rgba(inputs[view.example], &augmentation, view.seed))
+            .collect();
+        let view_refs: Vec<&[u8]> = view_inputs.iter().map(Vec::as_slice).collect();
+        Ok(self
+            .embed(&view_refs, progress)?
+            .into_iter()
+            .zip(planned)
+            .map(|(embedding, view)| AugmentedView {
+                example: view.example,
+                embedding,
+            })
+            .collect())
     }
 
     /// The embeddings of `inputs` under their `labels`.
@@ -308,20 +318,4 @@ impl Engine {
             .map(|(embedding, &label)| LabeledEmbedding { embedding, label })
             .collect())
     }
-}
-
-/// Runs every epoch of `trainer`, reporting each to `on_epoch` and `progress`; its model.
-fn to_end(
-    trainer: impl EpochTrainer,
-    version: ModelVersion,
-    class_names: Vec<String>,
-    progress: &ProgressBar,
-    on_epoch: &impl Fn(&EpochReport),
-) -> Result<TrainedModel, EngineError> {
-    let report = |epoch: EpochReport| {
-        on_epoch(&epoch);
-        progress.inc(1);
-    };
-    let run = train_to_end(trainer, || false, report, || async {}, version, class_names);
-    pollster::block_on(run)?.ok_or(EngineError::NoEpoch)
 }

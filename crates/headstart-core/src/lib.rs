@@ -19,6 +19,7 @@ pub mod neighbour_model;
 pub mod neighbours;
 pub mod preprocess;
 pub mod protocol;
+pub mod run;
 pub mod training;
 
 #[cfg(feature = "model")]

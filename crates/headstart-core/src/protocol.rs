@@ -1,17 +1,17 @@
 //! The one typed boundary between the page and its model workers: every request the page
 //! sends and every event a worker answers with, as serde values sent as postcard bytes. A
-//! browser file or blob that goes with a message (a photo, a thumbnail, a model input, the
-//! weights) travels beside these bytes, never inside them.
+//! browser file that goes with a message (a photo, a thumbnail, a model input, the weights)
+//! travels beside these bytes as an [`Attachment`], never inside them.
 //!
 //! A photo's *model input* is the exact 224x224 image the backbone sees (centre crop, resize,
 //! orientation applied, transparency on white), kept as a lossless PNG blob so that augmented
 //! views, other normalizations and the preprocessing view start from the same pixels.
 
 use crate::augment::AugmentationSettings;
-use crate::embedding::{Embedding, LabeledEmbedding};
-use crate::neighbour_model::NeighbourKind;
+use crate::embedding::Embedding;
 use crate::preprocess::Normalization;
-use crate::training::{AugmentedView, EpochReport, ModelVersion, TrainedModel, TrainingSettings};
+use crate::run::{RunSpec, TrainingExamples};
+use crate::training::{EpochReport, ModelVersion, TrainedModel};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -105,17 +105,19 @@ pub enum GpuDisagreement {
 /// What the page asks a worker to do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
-    /// Load the backbone from the attached weight bytes on the best device for `compute`.
+    /// Load the backbone from the weights' bytes ([`Attachment::File`]) on the best device for
+    /// `compute`.
     Start {
         /// The requested compute path.
         compute: ComputeChoice,
     },
-    /// Decode the attached photo file, make its thumbnail and model input, and embed it.
+    /// Decode the photo file ([`Attachment::File`]), make its thumbnail and model input, and
+    /// embed it.
     Embed {
         /// The job.
         job: JobId,
     },
-    /// Embed the attached model input again: normalized as `normalization` says, and first
+    /// Embed a kept model input ([`Attachment::File`]) again: normalized as `normalization` says, and first
     /// augmented when `augmentation` is given (answered by [`Event::Embedded`], nothing attached).
     EmbedInput {
         /// The job.
@@ -125,7 +127,7 @@ pub enum Request {
         /// The view to make, if any.
         augmentation: Option<ViewAugmentation>,
     },
-    /// Make one augmented view of the attached model input per seed, as small JPEGs for the
+    /// Make one augmented view of a kept model input ([`Attachment::File`]) per seed, as small JPEGs for the
     /// page's preview (answered by [`Event::Previewed`]).
     PreviewAugmentation {
         /// The job.
@@ -146,70 +148,27 @@ pub enum Request {
         /// trained network layers, megabytes, once per worker rather than with every photo).
         model: Option<Box<TrainedModel>>,
     },
-    /// Train a new head on cached embeddings, reporting every epoch.
+    /// Train a model as `run` says on `examples` (their model inputs as [`Attachment::Files`]
+    /// when they are [`TrainingExamples::ModelInputs`]), reporting every epoch of a way that has them;
+    /// answered by [`Event::Trained`], [`Event::TrainingDiscarded`] or
+    /// [`Event::TrainingFailed`].
     Train {
         /// The job.
         job: JobId,
-        /// The version the model will carry.
-        version: ModelVersion,
-        /// Class names in label order.
-        class_names: Vec<String>,
-        /// The examples, labelled by index into `class_names`: the training and validation
-        /// photos (test photos never go to training).
-        examples: Vec<LabeledEmbedding>,
-        /// Which examples are for validation (the others train).
-        validation: Vec<usize>,
-        /// Augmented views of examples (only those of training examples are used).
-        views: Vec<AugmentedView>,
-        /// The run's settings.
-        settings: TrainingSettings,
-    },
-    /// Make an off-the-shelf classifier from the examples that are not for validation, and
-    /// measure it on those that are (answered by [`Event::Trained`]).
-    FitNeighbours {
-        /// The job.
-        job: JobId,
-        /// The version the model will carry.
-        version: ModelVersion,
-        /// Class names in label order.
-        class_names: Vec<String>,
-        /// Which classifier.
-        kind: NeighbourKind,
-        /// The training and validation photos' embeddings.
-        examples: Vec<LabeledEmbedding>,
-        /// Which examples are for validation.
-        validation: Vec<usize>,
-        /// The run's settings (kept with the model).
-        settings: TrainingSettings,
-    },
-    /// Train the network itself with a new classifier on the attached model inputs (an array,
-    /// one per example), reporting every epoch; answered by [`Event::Trained`] with the trained
-    /// layers in the model.
-    TrainNetwork {
-        /// The job.
-        job: JobId,
-        /// The version the model will carry.
-        version: ModelVersion,
-        /// Class names in label order.
-        class_names: Vec<String>,
-        /// Fine-tuning the pretrained network, or a new one from scratch.
-        kind: NetworkTraining,
-        /// Each example's class.
-        labels: Vec<usize>,
-        /// Which examples are for validation.
-        validation: Vec<usize>,
-        /// The run's settings (with how many blocks to unfreeze).
-        settings: TrainingSettings,
+        /// The run.
+        run: RunSpec,
+        /// What it trains on.
+        examples: TrainingExamples,
     },
     /// Class probabilities of photos under a model (the final test), answered by
     /// [`Event::Evaluated`]: of their cached embeddings, or, when the model's weights need the
-    /// model input, of the photos' model inputs attached (an array) instead.
+    /// model input, of the photos' model inputs ([`Attachment::Files`]) instead.
     Evaluate {
         /// The job.
         job: JobId,
         /// The model to evaluate.
         model: Box<TrainedModel>,
-        /// The embeddings, in the page's order (empty when the inputs are attached).
+        /// The embeddings, in the page's order (empty when the inputs travel instead).
         embeddings: Vec<Embedding>,
     },
     /// Check that an imported model's network layers fit the network (answered by
@@ -225,7 +184,7 @@ pub enum Request {
         /// The run to stop.
         job: JobId,
     },
-    /// Compare WebGPU with the CPU on a real photo (attached).
+    /// Compare WebGPU with the CPU on a real photo (the worker fetches the page's probe photo).
     CheckBackends,
     /// Answer at once with [`Event::Pong`] (measures the cost of one message).
     Ping,
@@ -249,15 +208,15 @@ pub enum Event {
         /// What went wrong, for the console.
         detail: String,
     },
-    /// A photo's embedding. For [`Request::Embed`] the photo's thumbnail and model input are
-    /// attached (a two-element array); for [`Request::EmbedInput`] nothing is.
+    /// A photo's embedding. For [`Request::Embed`] the photo's thumbnail and model input
+    /// travel beside it ([`Attachment::Decoded`]); for [`Request::EmbedInput`] nothing does.
     Embedded {
         /// The job.
         job: JobId,
         /// The photo's embedding.
         embedding: Embedding,
     },
-    /// A photo's class probabilities (its thumbnail and model input attached, as with
+    /// A photo's class probabilities (its [`Attachment::Decoded`], as with
     /// [`Event::Embedded`]).
     Classified {
         /// The job.
@@ -272,7 +231,7 @@ pub enum Event {
         /// Why.
         error: PhotoError,
     },
-    /// The views of a [`Request::PreviewAugmentation`], attached as an array of JPEG blobs.
+    /// The views of a [`Request::PreviewAugmentation`], as JPEG files ([`Attachment::Files`]).
     Previewed {
         /// The job.
         job: JobId,
@@ -387,6 +346,72 @@ pub enum BackendCheck {
     },
     /// WebGPU failed.
     Failed(String),
+}
+
+/// What travels beside a message, outside its bytes, as handles `F` of the browser's files
+/// (structured-cloned, never copied into the message). Each message's documentation says which
+/// it carries; a receiver takes the form it expects and treats any other as missing.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Attachment<F> {
+    /// Nothing travels beside the message.
+    #[default]
+    Nothing,
+    /// One file: the photo a photo job is about, a kept model input, or the weights.
+    File(F),
+    /// Files in order: the run's or the final test's model inputs, one per example, or an
+    /// augmentation preview's views.
+    Files(Vec<F>),
+    /// What a photo job made of its photo: the thumbnail and the model input.
+    Decoded {
+        /// The small image the page shows.
+        thumbnail: F,
+        /// The exact image the backbone saw.
+        input: F,
+    },
+}
+
+impl<F> Attachment<F> {
+    /// The one file, if that is what came.
+    pub fn file(self) -> Option<F> {
+        match self {
+            Self::File(file) => Some(file),
+            _ => None,
+        }
+    }
+
+    /// The files in order, none if something else came.
+    pub fn files(self) -> Vec<F> {
+        match self {
+            Self::Files(files) => files,
+            _ => Vec::new(),
+        }
+    }
+
+    /// A photo's thumbnail and model input, if that is what came.
+    pub fn decoded(self) -> Option<(F, F)> {
+        match self {
+            Self::Decoded { thumbnail, input } => Some((thumbnail, input)),
+            _ => None,
+        }
+    }
+
+    /// The same attachment with each file made into `G` by `convert`, or its first error.
+    pub fn try_map<G, E>(
+        self,
+        mut convert: impl FnMut(F) -> Result<G, E>,
+    ) -> Result<Attachment<G>, E> {
+        Ok(match self {
+            Self::Nothing => Attachment::Nothing,
+            Self::File(file) => Attachment::File(convert(file)?),
+            Self::Files(files) => {
+                Attachment::Files(files.into_iter().map(convert).collect::<Result<_, _>>()?)
+            }
+            Self::Decoded { thumbnail, input } => Attachment::Decoded {
+                thumbnail: convert(thumbnail)?,
+                input: convert(input)?,
+            },
+        })
+    }
 }
 
 /// A message as bytes.

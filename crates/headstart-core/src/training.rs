@@ -527,6 +527,9 @@ pub enum TrainingError {
     LabelOutOfRange(usize),
     /// A validation index names no example.
     InvalidSplit(usize),
+    /// The run's examples are not what its way trains on (embeddings for a network way, or
+    /// model inputs for one on the frozen backbone).
+    ExamplesUnfit(Way),
     /// The compute device failed, e.g. a lost WebGPU device (detail for the console).
     Compute(String),
 }
@@ -537,6 +540,13 @@ impl std::fmt::Display for TrainingError {
             Self::TooFewClasses => write!(f, "training needs photos in at least two classes"),
             Self::LabelOutOfRange(label) => write!(f, "label {label} names no class"),
             Self::InvalidSplit(index) => write!(f, "validation index {index} names no example"),
+            Self::ExamplesUnfit(way) => {
+                write!(
+                    f,
+                    "the run's examples are not what {} trains on",
+                    way.name()
+                )
+            }
             Self::Compute(detail) => write!(f, "the compute device failed: {detail}"),
         }
     }

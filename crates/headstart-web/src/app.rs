@@ -24,11 +24,12 @@ use headstart_app::{
     Action, AppState, Effect, ModelStatus, PROJECT_FILE_NAME, ProjectFileOptions, ProjectStorage,
     StorageAccess, parse_sample_index, worker_count,
 };
-use headstart_core::protocol::{BackendCheck, ComputeChoice, Event as WorkerEvent, Request};
+use headstart_core::protocol::{
+    Attachment, BackendCheck, ComputeChoice, Event as WorkerEvent, Request,
+};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::Closure;
-use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Blob;
 use yew::html::Scope;
 use yew::prelude::*;
@@ -131,21 +132,6 @@ fn install_test_hooks(link: &Scope<App>) {
     full.forget();
 }
 
-/// The images a worker attached to an event: one blob, or an array of them.
-fn images(attachment: Option<JsValue>) -> Vec<ObjectUrl> {
-    let Some(attachment) = attachment else {
-        return Vec::new();
-    };
-    let values: Vec<JsValue> = match attachment.dyn_into::<js_sys::Array>() {
-        Ok(array) => array.iter().collect(),
-        Err(single) => vec![single],
-    };
-    values
-        .into_iter()
-        .filter_map(|value| ObjectUrl::new(&value.dyn_into::<Blob>().ok()?).ok())
-        .collect()
-}
-
 /// Opens the saved work and tells the page what it holds and whether this tab may save.
 fn open_storage(link: Scope<App>) {
     wasm_bindgen_futures::spawn_local(async move {
@@ -237,6 +223,7 @@ impl App {
         wasm_bindgen_futures::spawn_local(async move {
             match storage.save(changes).await {
                 Ok(()) => {
+                    link.send_message(Msg::Do(Action::Saved));
                     if let Some(bytes) = bytes_used().await {
                         link.send_message(Msg::StorageUsed(bytes));
                     }
@@ -250,25 +237,29 @@ impl App {
     }
 
     /// Applies an action to the state, carries out its effects, then saves what changed:
-    /// except after progress alone, and after a failed save (tried again on the next change,
-    /// not at once: on a full device the retry would fail at once too, and again, without end).
+    /// except after progress alone, after a save's outcome, and after a failed save above all
+    /// (tried again on the next change, not at once: on a full device the retry would fail at
+    /// once too, and again, without end).
     fn apply(&mut self, action: PageAction) {
         let saves = !matches!(
             action,
             Action::ModelProgress { .. }
                 | Action::Worker(WorkerEvent::Epoch { .. }, _)
+                | Action::Saved
                 | Action::SaveFailed { .. }
         );
         let effects = Rc::make_mut(&mut self.state).apply(action);
         for effect in effects {
             match effect {
-                Effect::Send(request, file) => self.send(request, file.map(JsValue::from)),
+                Effect::Send(request, file) => {
+                    self.send(request, file.map_or(Attachment::Nothing, Attachment::File))
+                }
                 Effect::SendWithInput(request, input) => {
-                    self.send(request, Some(input.blob().into()))
+                    self.send(request, Attachment::File(input.blob().clone()))
                 }
                 Effect::SendWithInputs(request, inputs) => {
-                    let blobs: js_sys::Array = inputs.iter().map(ObjectUrl::blob).collect();
-                    self.send(request, Some(blobs.into()))
+                    let inputs = inputs.iter().map(|input| input.blob().clone()).collect();
+                    self.send(request, Attachment::Files(inputs))
                 }
                 Effect::Download { file_name, bytes } => {
                     if let Err(error) = download(&file_name, &bytes) {
@@ -283,7 +274,7 @@ impl App {
         }
     }
 
-    fn send(&self, request: Request, attachment: Option<JsValue>) {
+    fn send(&self, request: Request, attachment: Attachment<Blob>) {
         if let Some(pool) = &self.pool {
             pool.borrow_mut().send(request, attachment);
         }
@@ -314,7 +305,14 @@ impl App {
                 self.backend_check = Some(Some(outcome))
             }
             PoolEvent::Worker(event, attachment) => {
-                self.apply(Action::Worker(event, images(attachment)))
+                let images = attachment.try_map(|blob| ObjectUrl::new(&blob));
+                let images = images.unwrap_or_else(|error| {
+                    web_sys::console::error_1(
+                        &format!("an image could not be shown: {error}").into(),
+                    );
+                    Attachment::Nothing
+                });
+                self.apply(Action::Worker(event, images))
             }
         }
     }
@@ -334,7 +332,7 @@ impl App {
             link.send_message(Msg::OfflineCopy(install_offline_copy(&on_demand).await));
         });
         if self.backend_check.is_some() {
-            self.send(Request::CheckBackends, None);
+            self.send(Request::CheckBackends, Attachment::Nothing);
         }
     }
 
@@ -347,7 +345,7 @@ impl App {
         check.round_trips.push(now_ms() - check.sent_at);
         if check.round_trips.len() < PINGS {
             check.sent_at = now_ms();
-            self.send(Request::Ping, None);
+            self.send(Request::Ping, Attachment::Nothing);
             return false;
         }
         true
@@ -365,7 +363,7 @@ impl App {
         // whole page) is done.
         if let Some(check) = &mut self.message_check {
             check.sent_at = now_ms();
-            self.send(Request::Ping, None);
+            self.send(Request::Ping, Attachment::Nothing);
         }
     }
 

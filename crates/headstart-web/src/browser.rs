@@ -25,12 +25,13 @@ pub fn now_ms() -> f64 {
     window().performance().map_or(0.0, |p| p.now())
 }
 
-/// Fetches a URL, reporting `(received, total)` bytes as they arrive. The bytes stay in
-/// JavaScript: they go on to the workers without a detour through wasm memory.
-pub async fn fetch_bytes(
+/// Fetches a URL as a file, reporting `(received, total)` bytes as they arrive. The bytes stay
+/// in JavaScript: they go on to the workers without a detour through wasm memory, and a file
+/// is shared with each worker rather than copied.
+pub async fn fetch_file(
     url: &str,
     mut on_progress: impl FnMut(u64, Option<u64>),
-) -> Result<Uint8Array, String> {
+) -> Result<Blob, String> {
     let response = fetch_ok(url).await?;
     let total: Option<u64> = response
         .headers()
@@ -42,7 +43,7 @@ pub async fn fetch_bytes(
         .body()
         .ok_or_else(|| format!("{url} has no body"))?;
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut chunks = Vec::new();
+    let chunks = Array::new();
     let mut received = 0u64;
     loop {
         let chunk = JsFuture::from(reader.read()).await.map_err(describe)?;
@@ -56,16 +57,10 @@ pub async fn fetch_bytes(
             .map_err(describe)?
             .unchecked_into();
         received += value.length() as u64;
-        chunks.push(value);
+        chunks.push(&value);
         on_progress(received, total);
     }
-    let bytes = Uint8Array::new_with_length(received as u32);
-    let mut offset = 0;
-    for chunk in chunks {
-        bytes.set(&chunk, offset);
-        offset += chunk.length();
-    }
-    Ok(bytes)
+    Blob::new_with_u8_array_sequence(&chunks).map_err(describe)
 }
 
 /// Fetches a URL as a blob.

@@ -4,18 +4,20 @@
 //! starts, answers or dies, the pool's [`Scheduler`] decides (see [`headstart_app::scheduler`]);
 //! this module carries out its commands.
 
-use crate::browser::{fetch_bytes, window};
+use crate::browser::{fetch_file, window};
 use headstart_app::scheduler::{Build, Command, Ending, Report, Scheduler, Spawn, WorkerId};
 use headstart_browser::describe;
 use headstart_browser::envelope;
-use headstart_core::protocol::{ComputeChoice, ComputePath, ComputeReason, Event, Request};
-use js_sys::{Object, Reflect, Uint8Array, WebAssembly};
+use headstart_core::protocol::{
+    Attachment, ComputeChoice, ComputePath, ComputeReason, Event, Request,
+};
+use js_sys::{Object, Reflect, WebAssembly};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{ErrorEvent, MessageEvent, Worker};
+use web_sys::{Blob, ErrorEvent, MessageEvent, Worker};
 
 /// The script each worker starts with: it loads the worker wasm handed to it.
 const BOOTSTRAP_URL: &str = "model-worker.js";
@@ -51,11 +53,11 @@ pub enum PoolEvent {
     /// The model cannot run (detail for the console).
     Failed(String),
     /// A worker's event, with its attachment.
-    Worker(Event, Option<JsValue>),
+    Worker(Event, Attachment<Blob>),
 }
 
-impl From<Report<JsValue>> for PoolEvent {
-    fn from(report: Report<JsValue>) -> Self {
+impl From<Report<Attachment<Blob>>> for PoolEvent {
+    fn from(report: Report<Attachment<Blob>>) -> Self {
         match report {
             Report::Ready {
                 path,
@@ -122,14 +124,14 @@ async fn wants_webgpu_build(choice: ComputeChoice, comparing_backends: bool) -> 
 /// The pool.
 pub struct WorkerPool {
     /// Decides where each request goes and what follows each worker's events.
-    scheduler: Scheduler<JsValue>,
+    scheduler: Scheduler<Attachment<Blob>>,
     /// The worker in each slot (a dead one until its replacement is created).
     workers: Vec<PoolWorker>,
     /// Workers replaced, kept so that their handlers, which may be running when they are
     /// replaced, are never dropped mid-call.
     retired: Vec<PoolWorker>,
-    /// The backbone weights, copied to each worker as it starts.
-    weights: Uint8Array,
+    /// The backbone weights, handed to each worker as it starts.
+    weights: Blob,
     /// The CPU build, compiled.
     cpu_module: JsValue,
     /// The WebGPU build, compiled, for the first worker, when it may use a GPU.
@@ -158,7 +160,7 @@ impl WorkerPool {
             .await
             .then(|| WEBGPU_BUILD.compile());
         let progress = sink.clone();
-        let weights = fetch_bytes(BACKBONE_URL, move |received, total| {
+        let weights = fetch_file(BACKBONE_URL, move |received, total| {
             progress(PoolEvent::Progress(received, total))
         })
         .await
@@ -242,9 +244,11 @@ impl WorkerPool {
         // Any other text is the bootstrap's failure to load the wasm; a message that does not
         // decode fails the worker's start too.
         let (event, attachment) = match data.as_string() {
-            Some(detail) => (Event::StartFailed { detail }, None),
-            None => envelope::unwrap::<Event>(data)
-                .unwrap_or_else(|detail| (Event::StartFailed { detail }, None)),
+            Some(detail) => (Event::StartFailed { detail }, Attachment::Nothing),
+            None => envelope::unwrap::<Event>(data).unwrap_or_else(|error| {
+                let detail = error.to_string();
+                (Event::StartFailed { detail }, Attachment::Nothing)
+            }),
         };
         Self::decide(pool, |scheduler| scheduler.on_event(id, event, attachment));
     }
@@ -257,15 +261,17 @@ impl WorkerPool {
             let Some(compute) = this.scheduler.worker_loaded(id) else {
                 return;
             };
-            let weights = this.weights.slice(0, this.weights.length()).buffer();
-            let message = envelope::wrap(&Request::Start { compute }, Some(&weights));
+            let weights = Attachment::File(this.weights.clone());
+            let message = envelope::wrap(&Request::Start { compute }, &weights);
             this.workers[id.index].worker.post_message(&message)
         };
         if let Err(error) = sent {
             let failed = Event::StartFailed {
                 detail: describe(error),
             };
-            Self::decide(pool, |scheduler| scheduler.on_event(id, failed, None));
+            Self::decide(pool, |scheduler| {
+                scheduler.on_event(id, failed, Attachment::Nothing)
+            });
         }
     }
 
@@ -273,7 +279,7 @@ impl WorkerPool {
     /// hear outside any borrow of the pool (the page may send a request at once).
     fn decide(
         pool: &Rc<RefCell<Self>>,
-        decision: impl FnOnce(&mut Scheduler<JsValue>) -> Vec<Command<JsValue>>,
+        decision: impl FnOnce(&mut Scheduler<Attachment<Blob>>) -> Vec<Command<Attachment<Blob>>>,
     ) {
         let (told, sink) = {
             let mut this = pool.borrow_mut();
@@ -284,13 +290,11 @@ impl WorkerPool {
     }
 
     /// Carries out the scheduler's commands; returns, in order, what the page is to hear.
-    fn carry_out(&mut self, commands: Vec<Command<JsValue>>) -> Vec<PoolEvent> {
+    fn carry_out(&mut self, commands: Vec<Command<Attachment<Blob>>>) -> Vec<PoolEvent> {
         let mut told = Vec::new();
         for command in commands {
             match command {
-                Command::Post(post) => {
-                    self.post(post.worker, &post.request, post.attachment.as_ref())
-                }
+                Command::Post(post) => self.post(post.worker, &post.request, &post.attachment),
                 Command::Spawn(spawn) => told.extend(self.create(spawn)),
                 Command::Terminate { worker, ending } => {
                     let line = match ending {
@@ -337,20 +341,20 @@ impl WorkerPool {
     }
 
     /// Sends a request to the worker the scheduler picks, now or once one can take it.
-    pub fn send(&mut self, request: Request, attachment: Option<JsValue>) {
+    pub fn send(&mut self, request: Request, attachment: Attachment<Blob>) {
         for post in self.scheduler.send(request, attachment) {
-            self.post(post.worker, &post.request, post.attachment.as_ref());
+            self.post(post.worker, &post.request, &post.attachment);
         }
     }
 
     /// Test hook (`?test-hooks`): makes worker `index` panic, as a bug would.
     pub fn crash(&self, index: usize) {
         if index < self.workers.len() {
-            self.post(index, &Request::Crash, None);
+            self.post(index, &Request::Crash, &Attachment::Nothing);
         }
     }
 
-    fn post(&self, index: usize, request: &Request, attachment: Option<&JsValue>) {
+    fn post(&self, index: usize, request: &Request, attachment: &Attachment<Blob>) {
         let message = envelope::wrap(request, attachment);
         if let Err(error) = self.workers[index].worker.post_message(&message) {
             web_sys::console::error_1(

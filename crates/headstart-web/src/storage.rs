@@ -2,11 +2,16 @@
 //! lets one tab at a time save it.
 //!
 //! Two object stores: `photos`, one record per photo keyed by its id (file name, thumbnail and
-//! model input as the blobs the workers made, embedding as a `Float32Array`), and `project`,
-//! holding the project's record as JSON under `record` and the model file's bytes under
-//! `model`. The changes of one action are one readwrite transaction over both, started as soon
-//! as the page asks (before anything awaits), so IndexedDB applies them in the order the page
-//! made them, and a crash leaves each action's changes whole or not at all.
+//! model input as their bytes and types, embedding as a `Float32Array`), and `project`, holding
+//! the project's record as JSON under `record` and the model file's bytes under `model`.
+//! Images are kept as bytes, not `Blob`s: WebKit refuses a transaction that puts a `Blob` in a
+//! private window (and in its automation sessions), never one that puts an `ArrayBuffer`.
+//! Records saved as blobs by earlier versions are still read.
+//!
+//! The changes of one action are one readwrite transaction over both stores, so a crash leaves
+//! each action's changes whole or not at all. Reading an image's bytes takes a wait, so each
+//! save reads its images first and then waits for the save before it to end: the transactions
+//! start in the order the page made the changes.
 
 use crate::browser::{ObjectUrl, window};
 use headstart_app::{ProjectStorage, SaveChange, SavedPhoto, SavedProject, SavedWork};
@@ -16,10 +21,11 @@ use idb::{
     Database, DatabaseEvent, Factory, KeyPath, ObjectStore, ObjectStoreParams, Query, Transaction,
     TransactionMode,
 };
-use js_sys::{Float32Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Float32Array, Function, Object, Promise, Reflect, Uint8Array};
+use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::Blob;
+use web_sys::{Blob, BlobPropertyBag};
 
 const DATABASE: &str = "headstart";
 const DATABASE_VERSION: u32 = 1;
@@ -72,6 +78,19 @@ pub fn pretend_full(on: bool) {
 /// The page's saved work in IndexedDB.
 pub struct IndexedDbStorage {
     database: Database,
+    /// Settles when the last save asked for has ended: the next one waits for it.
+    last_save: RefCell<Option<Promise>>,
+}
+
+/// A save's place in line: ends its turn when dropped, whatever became of it.
+struct Turn(Option<Function>);
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if let Some(end) = self.0.take() {
+            let _ = end.call0(&JsValue::NULL);
+        }
+    }
 }
 
 impl IndexedDbStorage {
@@ -91,7 +110,17 @@ impl IndexedDbStorage {
             let _ = database.create_object_store(PROJECT, ObjectStoreParams::new());
         });
         let database = request.await.map_err(StorageError::from_idb)?;
-        Ok(Self { database })
+        Ok(Self {
+            database,
+            last_save: RefCell::new(None),
+        })
+    }
+
+    /// Takes the next turn to save: the save before it, to wait for, and this one's turn.
+    fn take_turn(&self) -> (Option<Promise>, Turn) {
+        let mut end = None;
+        let this_save = Promise::new(&mut |resolve, _| end = Some(resolve));
+        (self.last_save.replace(Some(this_save)), Turn(end))
     }
 
     /// A transaction over both stores, and the two stores in it.
@@ -112,84 +141,133 @@ impl IndexedDbStorage {
     }
 }
 
-fn photo_record(photo: &SavedPhoto<ObjectUrl>) -> Result<JsValue, StorageError> {
+/// An image as IndexedDB keeps it: `{ bytes, type }`.
+async fn image_record(image: &ObjectUrl) -> Result<JsValue, StorageError> {
+    let blob = image.blob();
+    let bytes = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(|e| StorageError::Failed(describe(e)))?;
+    record(&[("bytes", bytes), ("type", blob.type_().into())])
+}
+
+/// The image an [`image_record`] keeps (or, from an earlier version, a blob).
+fn image_from_record(value: JsValue) -> Result<ObjectUrl, String> {
+    let blob = match value.dyn_into::<Blob>() {
+        Ok(blob) => blob,
+        Err(value) => {
+            let field = |name: &str| Reflect::get(&value, &name.into()).map_err(describe);
+            let bytes: ArrayBuffer = field("bytes")?
+                .dyn_into()
+                .map_err(|_| "a saved image has no bytes".to_string())?;
+            let options = BlobPropertyBag::new();
+            options.set_type(&field("type")?.as_string().unwrap_or_default());
+            Blob::new_with_buffer_source_sequence_and_options(&Array::of1(&bytes), &options)
+                .map_err(describe)?
+        }
+    };
+    ObjectUrl::new(&blob)
+}
+
+/// An object of these fields.
+fn record(fields: &[(&str, JsValue)]) -> Result<JsValue, StorageError> {
     let record = Object::new();
-    let fields: [(&str, JsValue); 5] = [
-        ("id", photo.id.0.into()),
-        ("fileName", photo.file_name.as_str().into()),
-        ("thumbnail", photo.thumbnail.blob().into()),
-        ("input", photo.input.blob().into()),
-        (
-            "embedding",
-            Float32Array::from(photo.embedding.values()).into(),
-        ),
-    ];
     for (name, value) in fields {
-        Reflect::set(&record, &name.into(), &value)
+        Reflect::set(&record, &(*name).into(), value)
             .map_err(|e| StorageError::Failed(describe(e)))?;
     }
     Ok(record.into())
 }
 
+async fn photo_record(photo: &SavedPhoto<ObjectUrl>) -> Result<JsValue, StorageError> {
+    record(&[
+        ("id", photo.id.0.into()),
+        ("fileName", photo.file_name.as_str().into()),
+        ("thumbnail", image_record(&photo.thumbnail).await?),
+        ("input", image_record(&photo.input).await?),
+        (
+            "embedding",
+            Float32Array::from(photo.embedding.values()).into(),
+        ),
+    ])
+}
+
 fn saved_photo(record: &JsValue) -> Result<SavedPhoto<ObjectUrl>, String> {
     let field = |name: &str| Reflect::get(record, &name.into()).map_err(describe);
-    let blob = |name: &str| -> Result<ObjectUrl, String> {
-        let blob: Blob = field(name)?
-            .dyn_into()
-            .map_err(|_| format!("a saved photo's {name} is not an image"))?;
-        ObjectUrl::new(&blob)
-    };
     let values: Float32Array = field("embedding")?
         .dyn_into()
         .map_err(|_| "a saved photo has no embedding".to_string())?;
     Ok(SavedPhoto {
         id: headstart_app::PhotoId(field("id")?.as_f64().ok_or("a saved photo has no id")? as u32),
         file_name: field("fileName")?.as_string().unwrap_or_default(),
-        thumbnail: blob("thumbnail")?,
-        input: blob("input")?,
+        thumbnail: image_from_record(field("thumbnail")?)?,
+        input: image_from_record(field("input")?)?,
         embedding: Embedding::try_from(values.to_vec()).map_err(|e| e.to_string())?,
+    })
+}
+
+/// One change as IndexedDB requests take it: photos as their records.
+enum PreparedChange {
+    Clear,
+    PutPhotos(Vec<JsValue>),
+    DeletePhotos(Vec<headstart_app::PhotoId>),
+    Model(Option<Vec<u8>>),
+    Project(String),
+}
+
+/// Reads what a change needs before its transaction starts: each photo's image bytes.
+async fn prepare(change: SaveChange<ObjectUrl>) -> Result<PreparedChange, StorageError> {
+    Ok(match change {
+        SaveChange::Clear => PreparedChange::Clear,
+        SaveChange::PutPhotos(saved) => {
+            let mut records = Vec::with_capacity(saved.len());
+            for photo in &saved {
+                records.push(photo_record(photo).await?);
+            }
+            PreparedChange::PutPhotos(records)
+        }
+        SaveChange::DeletePhotos(ids) => PreparedChange::DeletePhotos(ids),
+        SaveChange::Model(file) => PreparedChange::Model(file),
+        SaveChange::Project(saved) => PreparedChange::Project(
+            serde_json::to_string(&*saved).map_err(|e| StorageError::Failed(e.to_string()))?,
+        ),
     })
 }
 
 /// Queues one change's requests in a transaction's stores.
 fn queue_change(
-    change: SaveChange<ObjectUrl>,
+    change: PreparedChange,
     photos: &ObjectStore,
     project: &ObjectStore,
 ) -> Result<(), StorageError> {
     match change {
-        SaveChange::Clear => {
+        PreparedChange::Clear => {
             photos.clear().map_err(StorageError::from_idb)?;
             project.clear().map_err(StorageError::from_idb)?;
         }
-        SaveChange::PutPhotos(saved) => {
-            for photo in &saved {
-                photos
-                    .put(&photo_record(photo)?, None)
-                    .map_err(StorageError::from_idb)?;
+        PreparedChange::PutPhotos(records) => {
+            for record in &records {
+                photos.put(record, None).map_err(StorageError::from_idb)?;
             }
         }
-        SaveChange::DeletePhotos(ids) => {
+        PreparedChange::DeletePhotos(ids) => {
             for id in ids {
                 photos
                     .delete(Query::Key(id.0.into()))
                     .map_err(StorageError::from_idb)?;
             }
         }
-        SaveChange::Model(Some(file)) => {
+        PreparedChange::Model(Some(file)) => {
             let bytes = Uint8Array::from(file.as_slice());
             project
                 .put(&bytes, Some(&MODEL_FILE.into()))
                 .map_err(StorageError::from_idb)?;
         }
-        SaveChange::Model(None) => {
+        PreparedChange::Model(None) => {
             project
                 .delete(Query::Key(MODEL_FILE.into()))
                 .map_err(StorageError::from_idb)?;
         }
-        SaveChange::Project(record) => {
-            let json =
-                serde_json::to_string(&*record).map_err(|e| StorageError::Failed(e.to_string()))?;
+        PreparedChange::Project(json) => {
             project
                 .put(&json.into(), Some(&PROJECT_RECORD.into()))
                 .map_err(StorageError::from_idb)?;
@@ -202,12 +280,20 @@ impl ProjectStorage<ObjectUrl> for IndexedDbStorage {
     type Error = StorageError;
 
     async fn save(&self, changes: Vec<SaveChange<ObjectUrl>>) -> Result<(), StorageError> {
+        let (previous, _turn) = self.take_turn();
+        let mut prepared = Vec::with_capacity(changes.len());
+        for change in changes {
+            prepared.push(prepare(change).await?);
+        }
+        if let Some(previous) = previous {
+            let _ = JsFuture::from(previous).await;
+        }
         if PRETEND_FULL.with(|full| full.get()) {
             return Err(StorageError::Full("QuotaExceededError (test hook)".into()));
         }
         let (transaction, photos, project) = self.stores(TransactionMode::ReadWrite)?;
         // The requests are queued in the transaction; its outcome says whether all were kept.
-        for change in changes {
+        for change in prepared {
             queue_change(change, &photos, &project)?;
         }
         let outcome = transaction.await.map_err(StorageError::from_idb)?;

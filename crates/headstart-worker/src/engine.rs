@@ -9,20 +9,15 @@ use burn::tensor::{Device, ExecutionError, Tensor};
 use headstart_core::augment::{AugmentationSettings, augment_rgba};
 use headstart_core::backbone::EfficientNetLite0;
 use headstart_core::embedding::Embedding;
-use headstart_core::head::{HeadTrainer, train_to_end};
 use headstart_core::inference::{
     GpuDistrust, InferenceError, LoadedModel, ModelMismatch, check_gpu_against_cpu, embed,
-    network_input,
 };
 use headstart_core::preprocess::{Normalization, batch_tensor, normalize_rgba};
 use headstart_core::protocol::{
-    ComputeChoice, Event, GpuDisagreement, JobId, NetworkTraining, PhotoError, TrainingError,
-    ViewAugmentation,
+    ComputeChoice, Event, GpuDisagreement, JobId, PhotoError, TrainingError, ViewAugmentation,
 };
-use headstart_core::training::{
-    AugmentedView, EpochReport, LabeledEmbedding, ModelVersion, TrainedModel, TrainingSettings,
-};
-use headstart_core::tune::{TuneTrainer, frozen_blocks};
+use headstart_core::run::{RunSpec, TrainingData, TrainingExamples};
+use headstart_core::training::{EpochReport, TrainedModel};
 use headstart_core::weights::{WeightsError, load_backbone};
 use web_sys::Blob;
 
@@ -35,44 +30,6 @@ pub struct Engine {
 
 /// Photos decoded (and run through the frozen prefix) at a time.
 const PREFIX_BATCH: usize = 8;
-
-/// A network training run's request.
-pub struct NetworkRun {
-    /// The run.
-    pub job: JobId,
-    /// The version its model gets.
-    pub version: ModelVersion,
-    /// Class names in label order.
-    pub class_names: Vec<String>,
-    /// Fine-tuning, or from scratch.
-    pub kind: NetworkTraining,
-    /// Each example's model input.
-    pub inputs: Vec<Blob>,
-    /// Each example's class.
-    pub labels: Vec<usize>,
-    /// Which examples are for validation.
-    pub validation: Vec<usize>,
-    /// Its settings.
-    pub settings: TrainingSettings,
-}
-
-/// A training run's request.
-pub struct TrainingRun {
-    /// The run.
-    pub job: JobId,
-    /// The version its model gets.
-    pub version: ModelVersion,
-    /// Class names in label order.
-    pub class_names: Vec<String>,
-    /// The examples.
-    pub examples: Vec<LabeledEmbedding>,
-    /// Which examples are for validation.
-    pub validation: Vec<usize>,
-    /// Augmented views of examples.
-    pub views: Vec<AugmentedView>,
-    /// Its settings.
-    pub settings: TrainingSettings,
-}
 
 impl From<DecodeError> for PhotoError {
     fn from(error: DecodeError) -> Self {
@@ -255,65 +212,26 @@ impl Engine {
         Ok(batch_tensor(&images, self.device()))
     }
 
-    /// What a network run takes of kept model inputs, one row each: the output of the stem and
-    /// the first `frozen` blocks when fine-tuning, the images scaled down from scratch.
+    /// What the trained layers of network run `run` take of kept model inputs, one row each
+    /// (see [`RunSpec::network_input`]).
     async fn network_inputs(
         &self,
+        run: &RunSpec,
         inputs: &[Blob],
-        kind: NetworkTraining,
-        frozen: usize,
-    ) -> Result<Tensor<4>, PhotoError> {
+    ) -> Result<Tensor<4>, TrainingError> {
         let mut outputs = Vec::new();
         for chunk in inputs.chunks(PREFIX_BATCH) {
-            let batch = self.input_batch(chunk).await?;
-            outputs.push(network_input(&self.backbone, batch, kind, frozen));
+            let batch = self
+                .input_batch(chunk)
+                .await
+                .map_err(|e| TrainingError::Compute(e.to_string()))?;
+            outputs.push(run.network_input(&self.backbone, batch)?);
             yield_to_event_loop().await;
         }
         if outputs.is_empty() {
-            return Err(PhotoError::Compute("no photos to train on".into()));
+            return Err(TrainingError::Compute("no photos to train on".into()));
         }
         Ok(Tensor::cat(outputs, 0))
-    }
-
-    /// Trains the network (its last blocks, or a new one from scratch) on kept model inputs,
-    /// calling `on_epoch` after every epoch and checking `stop_requested` before each; returns
-    /// the event that ends the run.
-    pub async fn train_network(
-        &self,
-        run: NetworkRun,
-        stop_requested: impl Fn() -> bool,
-        on_epoch: impl Fn(EpochReport),
-    ) -> Event {
-        let job = run.job;
-        let started = js_sys::Date::now();
-        let result = async {
-            let frozen = frozen_blocks(&self.backbone, &run.settings.fine_tuning);
-            let inputs = self
-                .network_inputs(&run.inputs, run.kind, frozen)
-                .await
-                .map_err(|e| TrainingError::Compute(e.to_string()))?;
-            let trainer = TuneTrainer::start(
-                run.kind,
-                &self.backbone,
-                inputs,
-                &run.labels,
-                &run.validation,
-                run.class_names.len(),
-                run.settings,
-                self.device(),
-            )?;
-            let (version, names) = (run.version, run.class_names);
-            train_to_end(
-                trainer,
-                stop_requested,
-                on_epoch,
-                yield_to_event_loop,
-                version,
-                names,
-            )
-            .await
-        };
-        ended(job, result.await, started)
     }
 
     /// Class probabilities of photos under `model`: of their cached `embeddings`, or, for
@@ -337,36 +255,40 @@ impl Engine {
         Ok(probabilities)
     }
 
-    /// Trains a new head on cached embeddings, calling `on_epoch` after every epoch and
-    /// checking `stop_requested` before each; returns the event that ends the run.
+    /// Trains run `job` as `run` says on `examples` (a network way on the attached model
+    /// `inputs`), calling `on_epoch` after every epoch and checking `stop_requested` before
+    /// each; returns the event that ends the run.
     pub async fn train(
         &self,
-        run: TrainingRun,
+        job: JobId,
+        run: RunSpec,
+        examples: TrainingExamples,
+        inputs: Vec<Blob>,
         stop_requested: impl Fn() -> bool,
         on_epoch: impl Fn(EpochReport),
     ) -> Event {
-        let job = run.job;
+        let started = js_sys::Date::now();
         let result = async {
-            let trainer = HeadTrainer::new(
-                &run.examples,
-                &run.validation,
-                &run.views,
-                run.class_names.len(),
-                run.settings,
-                self.device(),
-            )?;
-            let (version, names) = (run.version, run.class_names);
-            train_to_end(
-                trainer,
+            let data = match examples {
+                TrainingExamples::Embeddings { examples, views } => {
+                    TrainingData::Embeddings { examples, views }
+                }
+                TrainingExamples::ModelInputs { labels } => TrainingData::NetworkInputs {
+                    inputs: Box::new(self.network_inputs(&run, &inputs).await?),
+                    labels,
+                },
+            };
+            let device = self.device();
+            run.train(
+                data,
+                &self.backbone,
+                device,
                 stop_requested,
                 on_epoch,
                 yield_to_event_loop,
-                version,
-                names,
             )
             .await
         };
-        let started = js_sys::Date::now();
         ended(job, result.await, started)
     }
 }

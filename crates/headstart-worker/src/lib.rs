@@ -14,20 +14,21 @@ mod engine;
 mod photo;
 mod scope;
 
-use crate::engine::{Engine, NetworkRun, TrainingRun};
-use crate::photo::DecodedPhoto;
+use crate::engine::Engine;
 use crate::scope::{post, worker_scope};
 use headstart_core::inference::{LoadedModel, ModelMismatch};
-use headstart_core::neighbours::fit_model;
-use headstart_core::protocol::{Event, JobId, PhotoError, Request, TrainingError};
+use headstart_core::protocol::{
+    Attachment, ComputeChoice, Event, JobId, PhotoError, Request, TrainingError,
+};
+use headstart_core::run::{RunSpec, TrainingExamples};
 use headstart_core::training::{ModelVersion, TrainedModel};
-use js_sys::{Array, ArrayBuffer, Uint8Array};
+use js_sys::{ArrayBuffer, Uint8Array};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
 use wasm_bindgen::prelude::{Closure, wasm_bindgen};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::spawn_local;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{Blob, MessageEvent};
 
 thread_local! {
@@ -54,12 +55,12 @@ pub fn start() {
     std::panic::set_hook(Box::new(|info| {
         let detail = info.to_string();
         web_sys::console::error_1(&format!("model worker panicked: {detail}").into());
-        post(&Event::Panicked { detail }, None);
+        post(&Event::Panicked { detail }, &Attachment::Nothing);
     }));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         match headstart_browser::envelope::unwrap::<Request>(event.data()) {
             Ok((request, attachment)) => handle(request, attachment),
-            Err(error) => web_sys::console::error_1(&error.into()),
+            Err(error) => web_sys::console::error_1(&error.to_string().into()),
         }
     });
     worker_scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -156,70 +157,30 @@ fn loaded_for_classifying(
     Ok(loaded)
 }
 
-/// The attachment as an array of blobs (model inputs), empty if it is none.
-fn blobs(attachment: Option<JsValue>) -> Vec<Blob> {
-    attachment
-        .and_then(|value| value.dyn_into::<Array>().ok())
-        .map(|array| {
-            array
-                .iter()
-                .filter_map(|v| v.dyn_into::<Blob>().ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The attachment as a photo file, if it is one.
-fn photo(attachment: Option<JsValue>) -> Option<Blob> {
-    attachment.and_then(|value| value.dyn_into::<Blob>().ok())
-}
-
-fn handle(request: Request, attachment: Option<JsValue>) {
+fn handle(request: Request, attachment: Attachment<Blob>) {
     match request {
-        Request::Start { compute } => {
-            let weights = attachment
-                .and_then(|value| value.dyn_into::<ArrayBuffer>().ok())
-                .map(|buffer| Uint8Array::new(&buffer).to_vec())
-                .unwrap_or_default();
-            spawn_local(async move {
-                match Engine::start(weights, compute).await {
-                    Ok(engine) => {
-                        let started = Event::Started {
-                            path: engine.compute.path,
-                            reason: engine.compute.reason.clone(),
-                        };
-                        ENGINE.set(Some(Rc::new(engine)));
-                        post(&started, None);
-                    }
-                    Err(error) => {
-                        let detail = error.to_string();
-                        post(&Event::StartFailed { detail }, None);
-                    }
-                }
-            });
-        }
-        Request::Embed { job } => photo_job(job, photo(attachment), |engine, blob| async move {
+        Request::Start { compute } => spawn_local(start_engine(compute, attachment.file())),
+        Request::Embed { job } => photo_job(job, attachment.file(), |engine, blob| async move {
             let (embedding, decoded) = engine.embed_photo(&blob).await?;
-            Ok((Event::Embedded { job, embedding }, Some(media(decoded))))
+            Ok((Event::Embedded { job, embedding }, decoded.attachment()))
         }),
         Request::EmbedInput {
             job,
             normalization,
             augmentation,
-        } => photo_job(job, photo(attachment), move |engine, blob| async move {
+        } => photo_job(job, attachment.file(), move |engine, blob| async move {
             let embedding = engine
                 .embed_input(&blob, normalization, augmentation)
                 .await?;
-            Ok((Event::Embedded { job, embedding }, None))
+            Ok((Event::Embedded { job, embedding }, Attachment::Nothing))
         }),
         Request::PreviewAugmentation {
             job,
             settings,
             seeds,
-        } => photo_job(job, photo(attachment), move |engine, blob| async move {
+        } => photo_job(job, attachment.file(), move |engine, blob| async move {
             let views = engine.preview(&blob, &settings, &seeds).await?;
-            let views: Array = views.into_iter().collect();
-            Ok((Event::Previewed { job }, Some(views.into())))
+            Ok((Event::Previewed { job }, Attachment::Files(views)))
         }),
         Request::Classify {
             job,
@@ -229,102 +190,30 @@ fn handle(request: Request, attachment: Option<JsValue>) {
             // Loaded now, before any later request is handled: the next photo may come
             // without the model.
             let loaded = loaded_for_classifying(version, model);
-            photo_job(job, photo(attachment), |engine, blob| async move {
+            photo_job(job, attachment.file(), |engine, blob| async move {
                 let loaded = loaded.map_err(|error| PhotoError::Compute(error.to_string()))?;
                 let (probabilities, decoded) = engine.classify_photo(&loaded, &blob).await?;
                 let event = Event::Classified { job, probabilities };
-                Ok((event, Some(media(decoded))))
+                Ok((event, decoded.attachment()))
             })
         }
-        Request::Train {
-            job,
-            version,
-            class_names,
-            examples,
-            validation,
-            views,
-            settings,
-        } => {
-            let run = TrainingRun {
-                job,
-                version,
-                class_names,
-                examples,
-                validation,
-                views,
-                settings,
-            };
-            let Some(engine) = engine() else {
-                return post(&not_started_training(job), None);
-            };
-            spawn_local(async move {
-                let stops = STOPS.with(Rc::clone);
-                let stop_requested = || stops.borrow().contains(&job);
-                let on_epoch = |report| post(&Event::Epoch { job, report }, None);
-                let ended = engine.train(run, stop_requested, on_epoch).await;
-                stops.borrow_mut().remove(&job);
-                post(&ended, None);
-            });
-        }
-        Request::FitNeighbours {
-            job,
-            version,
-            class_names,
-            kind,
-            examples,
-            validation,
-            settings,
-        } => {
-            let started = js_sys::Date::now();
-            let mut model = fit_model(version, class_names, kind, &examples, &validation, settings);
-            model.training_ms = js_sys::Date::now() - started;
-            let model = Box::new(model);
-            post(&Event::Trained { job, model }, None);
-        }
-        Request::TrainNetwork {
-            job,
-            version,
-            class_names,
-            kind,
-            labels,
-            validation,
-            settings,
-        } => {
-            let Some(engine) = engine() else {
-                return post(&not_started_training(job), None);
-            };
-            let run = NetworkRun {
-                job,
-                version,
-                class_names,
-                kind,
-                inputs: blobs(attachment),
-                labels,
-                validation,
-                settings,
-            };
-            spawn_local(async move {
-                let stops = STOPS.with(Rc::clone);
-                let stop_requested = || stops.borrow().contains(&job);
-                let on_epoch = |report| post(&Event::Epoch { job, report }, None);
-                let ended = engine.train_network(run, stop_requested, on_epoch).await;
-                stops.borrow_mut().remove(&job);
-                post(&ended, None);
-            });
-        }
+        Request::Train { job, run, examples } => train(job, run, examples, attachment.files()),
         Request::Evaluate {
             job,
             model,
             embeddings,
         } => {
             let Some(engine) = engine() else { return };
-            let inputs = blobs(attachment);
+            let inputs = attachment.files();
             spawn_local(async move {
                 let probabilities = engine
                     .evaluate(&model, &embeddings, &inputs)
                     .await
                     .map_err(|error| TrainingError::Compute(error.to_string()));
-                post(&Event::Evaluated { job, probabilities }, None);
+                post(
+                    &Event::Evaluated { job, probabilities },
+                    &Attachment::Nothing,
+                );
             });
         }
         Request::CheckModel { job, model } => {
@@ -334,7 +223,7 @@ fn handle(request: Request, attachment: Option<JsValue>) {
                     .map(|mismatch| mismatch.to_string()),
                 None => Some("the worker has no backbone".into()),
             };
-            post(&Event::ModelChecked { job, problem }, None);
+            post(&Event::ModelChecked { job, problem }, &Attachment::Nothing);
         }
         Request::StopTraining { job } => {
             STOPS.with(|stops| stops.borrow_mut().insert(job));
@@ -343,13 +232,55 @@ fn handle(request: Request, attachment: Option<JsValue>) {
             if let Some(engine) = engine() {
                 spawn_local(async move {
                     let outcome = check::compare_backends(&engine).await;
-                    post(&Event::BackendCheck(outcome), None);
+                    post(&Event::BackendCheck(outcome), &Attachment::Nothing);
                 });
             }
         }
-        Request::Ping => post(&Event::Pong, None),
+        Request::Ping => post(&Event::Pong, &Attachment::Nothing),
         Request::Crash => panic!("a test asked this worker to crash"),
     }
+}
+
+/// Loads the backbone from the `weights` file on the best device for `compute`, and tells the
+/// page how it went.
+async fn start_engine(compute: ComputeChoice, weights: Option<Blob>) {
+    let bytes = match weights {
+        Some(file) => JsFuture::from(file.array_buffer()).await.ok(),
+        None => None,
+    };
+    let weights = bytes.map_or_else(Vec::new, |bytes| Uint8Array::new(&bytes).to_vec());
+    match Engine::start(weights, compute).await {
+        Ok(engine) => {
+            let started = Event::Started {
+                path: engine.compute.path,
+                reason: engine.compute.reason.clone(),
+            };
+            ENGINE.set(Some(Rc::new(engine)));
+            post(&started, &Attachment::Nothing);
+        }
+        Err(error) => {
+            let detail = error.to_string();
+            post(&Event::StartFailed { detail }, &Attachment::Nothing);
+        }
+    }
+}
+
+/// Trains run `job` as `run` says on `examples` (a network way on the model `inputs`),
+/// posting each epoch and then how the run ended; a stop the page sends ends it early.
+fn train(job: JobId, run: RunSpec, examples: TrainingExamples, inputs: Vec<Blob>) {
+    let Some(engine) = engine() else {
+        return post(&not_started_training(job), &Attachment::Nothing);
+    };
+    spawn_local(async move {
+        let stops = STOPS.with(Rc::clone);
+        let stop_requested = || stops.borrow().contains(&job);
+        let on_epoch = |report| post(&Event::Epoch { job, report }, &Attachment::Nothing);
+        let ended = engine
+            .train(job, run, examples, inputs, stop_requested, on_epoch)
+            .await;
+        stops.borrow_mut().remove(&job);
+        post(&ended, &Attachment::Nothing);
+    });
 }
 
 fn not_started_training(job: JobId) -> Event {
@@ -359,25 +290,20 @@ fn not_started_training(job: JobId) -> Event {
     }
 }
 
-/// A decoded photo's attachment: `[thumbnail, model input]`.
-fn media(decoded: DecodedPhoto) -> JsValue {
-    Array::of2(&decoded.thumbnail, &decoded.input).into()
-}
-
 /// Runs `work` on a photo job and posts its event with its attachment, or the photo's failure.
 fn photo_job<Work>(job: JobId, photo: Option<Blob>, work: impl FnOnce(Rc<Engine>, Blob) -> Work)
 where
-    Work: Future<Output = Result<(Event, Option<JsValue>), PhotoError>> + 'static,
+    Work: Future<Output = Result<(Event, Attachment<Blob>), PhotoError>> + 'static,
 {
     let (Some(engine), Some(photo)) = (engine(), photo) else {
         let error = PhotoError::Compute("the worker has no model or no photo".into());
-        return post(&Event::PhotoFailed { job, error }, None);
+        return post(&Event::PhotoFailed { job, error }, &Attachment::Nothing);
     };
     let work = work(engine, photo);
     spawn_local(async move {
         match work.await {
-            Ok((event, attachment)) => post(&event, attachment.as_ref()),
-            Err(error) => post(&Event::PhotoFailed { job, error }, None),
+            Ok((event, attachment)) => post(&event, &attachment),
+            Err(error) => post(&Event::PhotoFailed { job, error }, &Attachment::Nothing),
         }
     });
 }

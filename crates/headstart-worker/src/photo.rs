@@ -9,6 +9,7 @@ use crate::scope::worker_scope;
 use headstart_browser::describe;
 use headstart_core::image_size::{HEADER_BYTES, StatedSize, stated_size};
 use headstart_core::preprocess::{INPUT_SIZE, center_crop};
+use headstart_core::protocol::Attachment;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{Clamped, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -32,6 +33,16 @@ pub struct DecodedPhoto {
     pub input: Blob,
     /// A JPEG at most [`THUMBNAIL_SIDE`] pixels on its longest side.
     pub thumbnail: Blob,
+}
+
+impl DecodedPhoto {
+    /// What goes to the page beside the photo's event: its thumbnail and model input.
+    pub fn attachment(self) -> Attachment<Blob> {
+        Attachment::Decoded {
+            thumbnail: self.thumbnail,
+            input: self.input,
+        }
+    }
 }
 
 /// Why a file gave no photo.

@@ -2,11 +2,11 @@
 //! yielding to its event loop so that messages (a Stop) are handled between units of work.
 
 use headstart_browser::describe;
-use headstart_core::protocol::Event;
+use headstart_core::protocol::{Attachment, Event};
 use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DedicatedWorkerGlobalScope, MessageChannel};
+use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageChannel};
 
 /// The dedicated worker this module runs in.
 pub fn worker_scope() -> DedicatedWorkerGlobalScope {
@@ -14,7 +14,7 @@ pub fn worker_scope() -> DedicatedWorkerGlobalScope {
 }
 
 /// Sends an event, with its attachment, to the page.
-pub fn post(event: &Event, attachment: Option<&JsValue>) {
+pub fn post(event: &Event, attachment: &Attachment<Blob>) {
     let envelope = headstart_browser::envelope::wrap(event, attachment);
     if let Err(error) = worker_scope().post_message(&envelope) {
         web_sys::console::error_1(

@@ -19,7 +19,7 @@ notice-restored = { $model ->
     } are here as you left them.
 }
 notice-open-in-another-tab = Headstart is open in another tab, which saves your work. Changes made in this tab will not be saved: close it and use the other one.
-notice-not-saving = This browser does not let the page save, so your work will be lost on reload. Export the model to keep it.
+notice-not-saving = This browser does not let the page save, so your work will be lost on reload. Save the project file to keep it.
 notice-camera-unavailable = The camera could not start: allow the camera for this page (in the address bar), or add photos from files.
 notice-project-opened = "{ $file_name }" is open: { $photos ->
     [one] { $photos } photo added.
@@ -29,6 +29,8 @@ notice-project-not-opened = "{ $file_name }" was not opened: { $reason }. Nothin
 notice-gpu-stopped = The graphics processor stopped working, so Headstart goes on on the CPU (slower). Nothing was lost; a training run it was doing has to be started again.
 notice-not-saved-full = Your latest change could not be saved: this device's storage is full. Delete some photos or free space; everything saved before is kept.
 notice-not-saved = Your latest change could not be saved. Export the model to keep it; everything saved before is kept.
+notice-not-saved-full-first = Your work could not be saved: this device's storage is full. Free some space, or save the project file to keep it.
+notice-not-saved-first = Your work could not be saved in this browser. Save the project file to keep it.
 
 # Why a photo was refused (inside the sentences above).
 photo-reason-heic = this browser cannot read HEIC photos (an iPhone's format); save it as a JPEG first

@@ -95,6 +95,7 @@ fn StorageLine(props: &HeaderProps) -> Html {
     let state = &props.state;
     let (storage_state, text) = match state.storage {
         StorageState::Opening => ("opening", tr!("opening-saved-work")),
+        StorageState::Saving if state.last_save_failed() => ("saving", tr!("storage-not-saved")),
         StorageState::Saving => (
             "saving",
             match props.bytes_stored {
