@@ -766,7 +766,7 @@ mod tests {
             quota: true,
             earlier_kept: false,
         };
-        assert_eq!(said(&state), [first.clone()]);
+        assert_eq!(said(&state), std::slice::from_ref(&first));
         assert!(state.last_save_failed());
         state.apply::<&str>(Action::RenameClass(a, "dogs".into()));
         save(&mut state, &storage);
