@@ -266,24 +266,20 @@ impl<A: Clone + Default> Scheduler<A> {
     /// started worker training the fewest (so two runs use two cores), and what concerns it
     /// later to that worker; the rest go to the trainer.
     pub fn send(&mut self, request: Request, attachment: A) -> Vec<Post<A>> {
-        let network = match &request {
+        let owner = match &request {
             Request::Train { job, run, .. } => match run.way.family() {
-                WayFamily::Network(kind) => Some((*job, kind)),
+                WayFamily::Network(kind) => {
+                    let index = self.least_busy_trainer();
+                    self.network_runs.insert(*job, index);
+                    self.networks_training.insert(*job, kind.relative_cost());
+                    Some(index)
+                }
                 WayFamily::NoGradient(_) | WayFamily::NewHead => {
                     self.training = Some(*job);
                     None
                 }
             },
-            _ => None,
-        };
-        let owner = match (&request, network) {
-            (_, Some((job, kind))) => {
-                let index = self.least_busy_trainer();
-                self.network_runs.insert(job, index);
-                self.networks_training.insert(job, kind.relative_cost());
-                Some(index)
-            }
-            (Request::StopTraining { job }, None) => self.network_runs.get(job).copied(),
+            Request::StopTraining { job } => self.network_runs.get(job).copied(),
             _ => None,
         };
         if let Some(worker) = owner.filter(|&index| index != TRAINER) {
