@@ -402,12 +402,8 @@ test("the command line embeds the page's model inputs exactly as the page did, a
         const open = indexedDB.open("headstart");
         open.onsuccess = () => {
           const all = open.result.transaction("photos").objectStore("photos").getAll();
-          all.onsuccess = async () =>
-            resolve(
-              await Promise.all(
-                all.result.map(async (p) => ({ file: p.fileName, embedding: [...p.embedding], input: [...new Uint8Array(await p.input.arrayBuffer())] })),
-              ),
-            );
+          // Images are kept as { bytes, type } (WebKit refuses blobs in IndexedDB).
+          all.onsuccess = () => resolve(all.result.map((p) => ({ file: p.fileName, embedding: [...p.embedding], input: [...new Uint8Array(p.input.bytes)] })));
         };
       }),
   );
