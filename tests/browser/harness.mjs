@@ -4,6 +4,7 @@
 // (only GETs): across the files that is a whole session of loading, uploading, training,
 // comparing, classifying, exporting, importing and reloading, with nothing sent anywhere.
 import { createServer } from "node:http";
+import { createHash } from "node:crypto";
 import { readFile, readdir, stat, mkdir, writeFile } from "node:fs/promises";
 import { extname, join, normalize, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -219,4 +220,27 @@ export async function fakeCameraFile(photo) {
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * A Headstart file (model or project) with its JSON header edited by `edit` and sealed again as
+ * the page's writer seals it: `header_sha256` taken over the padded header with its own 64
+ * digits as zeros. A file edited so is checked for what it says, not only for its checksum.
+ */
+export function resealed(bytes, edit) {
+  const length = Number(bytes.readBigUInt64LE(0));
+  const zeros = `"header_sha256":"${"0".repeat(64)}"`;
+  const text = edit(bytes.subarray(8, 8 + length).toString().trimEnd()).replace(/"header_sha256":"[0-9a-f]{64}"/, zeros);
+  const padded = text + " ".repeat((8 - (Buffer.byteLength(text) % 8)) % 8);
+  const sealed = Buffer.from(padded.replace(zeros, `"header_sha256":"${createHash("sha256").update(padded).digest("hex")}"`));
+  const head = Buffer.alloc(8);
+  head.writeBigUInt64LE(BigInt(sealed.length));
+  return Buffer.concat([head, sealed, bytes.subarray(8 + length)]);
+}
+
+/** `bytes` with the byte at `at` changed (one bit flipped), as a damaged disk or download leaves it. */
+export function withByteChanged(bytes, at) {
+  const changed = Buffer.from(bytes);
+  changed[at] ^= 0x01;
+  return changed;
 }

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { headstartCli, servePageInBrowser, openPage, screenshot, repoRoot, artifactsDir, photos, waitForCounts, pageProbabilities } from "./harness.mjs";
+import { headstartCli, servePageInBrowser, openPage, screenshot, repoRoot, artifactsDir, photos, waitForCounts, pageProbabilities, resealed, withByteChanged } from "./harness.mjs";
 
 const MODEL_READY_MS = 180_000;
 const TEST_MS = 900_000;
@@ -265,39 +265,35 @@ for (const [way, tensor] of Object.entries(wayTensor)) {
     assert.deepEqual(JSON.parse(header.__metadata__.manifest).class_names, classes);
     console.log(`${way} model file:`, bytes.length, "bytes");
 
-    // A fresh page: a damaged copy is refused by name, then the real file becomes its model.
+    // A fresh page: a copy with one byte of its weights changed is refused by name (its
+    // checksum), then the real file becomes its model.
     const second = await openPage(session.browser, session.server.origin);
     await waitForReady(second.page);
     const damaged = join(artifactsDir, `damaged-${way}.hsm`);
-    await writeFile(damaged, bytes.subarray(0, bytes.length - 100));
+    await writeFile(damaged, withByteChanged(bytes, 8 + headerLength + Math.floor((bytes.length - 8 - headerLength) / 2)));
     await second.page.getByTestId("import-model").setInputFiles(damaged);
     await second.page.getByText(`"damaged-${way}.hsm" was not imported`).waitFor();
     assert.equal(await second.page.getByTestId("model-info").count(), 0);
     if (header.__metadata__.way !== "frozen" && header.__metadata__.way !== "knn") {
-      // A layer renamed in the header (a well-formed file) is found out by the worker that
-      // loads the layers, before the model is used.
-      const text = bytes.subarray(8, 8 + headerLength).toString();
+      // A layer renamed in the header (a well-formed file, its checksum sealed again) is found
+      // out by the worker that loads the layers, before the model is used.
       const key = Object.keys(header).find((k) => k.startsWith("network.") && !k.startsWith("network.classifier."));
       const renamedKey = key.slice(0, -1) + (key.endsWith("x") ? "y" : "x");
       const renamed = join(artifactsDir, `renamed-${way}.hsm`);
-      await writeFile(renamed, Buffer.concat([bytes.subarray(0, 8), Buffer.from(text.replace(`"${key}"`, `"${renamedKey}"`)), bytes.subarray(8 + headerLength)]));
+      await writeFile(renamed, resealed(bytes, (text) => text.replace(`"${key}"`, `"${renamedKey}"`)));
       await second.page.getByTestId("import-model").setInputFiles(renamed);
       await second.page.getByText(`"renamed-${way}.hsm" was not imported`).waitFor();
       assert.equal(await second.page.getByTestId("model-info").count(), 0);
     }
     if (way === "frozen") {
-      // Each kind of bad file is refused with its own reason, and no model is taken.
-      const withHeader = (edit) => {
-        const text = Buffer.from(edit(bytes.subarray(8, 8 + headerLength).toString()));
-        const padded = Buffer.concat([text, Buffer.alloc((8 - (text.length % 8)) % 8, " ")]);
-        const length = Buffer.alloc(8);
-        length.writeBigUInt64LE(BigInt(padded.length));
-        return Buffer.concat([length, padded, bytes.subarray(8 + headerLength)]);
-      };
+      // Each kind of bad file is refused with its own reason, and no model is taken (edited
+      // headers are sealed again, so that what they say is what refuses them).
+      const withHeader = (edit) => resealed(bytes, edit);
       const manifest = JSON.parse(header.__metadata__.manifest);
       const badFiles = {
-        "other-version": [withHeader((t) => t.replace('"format_version":"2"', '"format_version":"9"')), "another version of Headstart"],
+        "other-version": [withHeader((t) => t.replace('"format_version":"3"', '"format_version":"9"')), "another version of Headstart"],
         "random-bytes": [Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) % 251)), "not a Headstart model file"],
+        "edited-version": [withByteChanged(bytes, bytes.indexOf('"format_version":"3"') + 18), "damaged or was edited"],
         "other-backbone": [withHeader((t) => t.replace(header.__metadata__.backbone_sha256, "0".repeat(64))), "another pretrained network"],
         "class-count": [withHeader((t) => t.replace(JSON.stringify(header.__metadata__.manifest).slice(1, -1), JSON.stringify(JSON.stringify({ ...manifest, class_names: [...classes, "extra"] })).slice(1, -1))), "damaged or was edited"],
       };

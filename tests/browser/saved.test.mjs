@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { writeFile, readFile, mkdir, mkdtemp, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { servePageInBrowser, openPage, screenshot, artifactsDir, photos, waitForCounts, pageProbabilities } from "./harness.mjs";
+import { servePageInBrowser, openPage, screenshot, artifactsDir, photos, waitForCounts, pageProbabilities, withByteChanged } from "./harness.mjs";
 
 const WAIT_MS = 300_000;
 const session = servePageInBrowser();
@@ -205,6 +205,14 @@ test("a teacher's project file opens on a student's page with its photos and mod
   await writeFile(cut, (await readFile(whole)).subarray(0, wholeBytes - 1000));
   await student.page.getByTestId("import-project").setInputFiles(cut);
   await student.page.waitForFunction(() => /"cut.hsp" was not opened: the file is damaged or was edited/.test(document.querySelector('[data-testid="notices"]').textContent));
+  await waitForCounts(student.page, ["5 photos", "5 photos", "5 photos"]);
+  // One byte of a photo changed: its checksum refuses the whole file, and nothing changes.
+  const wholeFile = await readFile(whole);
+  const firstPhoto = JSON.parse(wholeFile.subarray(8, 8 + Number(wholeFile.readBigUInt64LE(0))).toString())["photo.000000.input"];
+  const changed = join(dir, "changed.hsp");
+  await writeFile(changed, withByteChanged(wholeFile, 8 + Number(wholeFile.readBigUInt64LE(0)) + firstPhoto.data_offsets[0] + 100));
+  await student.page.getByTestId("import-project").setInputFiles(changed);
+  await student.page.waitForFunction(() => /"changed.hsp" was not opened: the file is damaged or was edited/.test(document.querySelector('[data-testid="notices"]').textContent));
   await waitForCounts(student.page, ["5 photos", "5 photos", "5 photos"]);
   assert.deepEqual(teacher.consoleErrors, []);
   assert.deepEqual(student.consoleErrors, []);

@@ -44,7 +44,8 @@ pub use notice::{
 pub use preview::{AugmentPreview, PREVIEW_VIEWS, PreprocessingExperiment};
 pub use project_file::{
     ClassLayout, FilePart, ImportChoice, ImportedPhoto, ImportedProject, PhotoLayout,
-    ProjectFileError, ProjectFileOptions, ProjectLayout, embeddings_of, header_length, read_layout,
+    ProjectFileDraft, ProjectFileError, ProjectFileOptions, ProjectLayout, embeddings_of,
+    header_length, read_layout,
 };
 pub use project_file::{FILE_NAME as PROJECT_FILE_NAME, MAX_HEADER_BYTES};
 pub use samples::{SampleClass, parse_sample_index};

@@ -3,26 +3,31 @@
 //! file it is a [safetensors](https://github.com/huggingface/safetensors) file, so any
 //! safetensors reader opens it:
 //!
-//! - `__metadata__` (all strings): `format` = `headstart-project`, `format_version` = `1`,
+//! - `__metadata__` (all strings): `format` = `headstart-project`, `format_version` = `2`,
 //!   `backbone`, `backbone_sha256` and `preprocessing` as in the model file (the embeddings are
-//!   that backbone's), and `project`: JSON with `classes` (each a `name` and its photos'
-//!   `file_names`, in order), `settings` (the training settings) and `train_way`.
+//!   that backbone's), `project`: JSON with `classes` (each a `name` and its photos'
+//!   `file_names`, in order), `settings` (the training settings) and `train_way`; and the
+//!   checksums `data_sha256` and `header_sha256` ([`headstart_core::checksum`]). Version 1
+//!   files, from before the checksums, are read as before.
 //! - Tensors, U8 `[bytes]` unless said: `photo.NNNNNN.thumbnail` (a JPEG) and
 //!   `photo.NNNNNN.input` (the 224×224 model input, a PNG) for each photo, numbered from 0
 //!   across the classes in order; if included, `embeddings`, F32 `[photos, 1280]` in the same
 //!   order, and `model`, the model in use as a whole model file (`.hsm`).
 //!
-//! The page writes it without copying a photo: [`AppState::project_file`] gives the header's
-//! bytes and then the images in order, and the browser joins them into one file. Reading goes
-//! the other way: [`header_length`] from the first 8 bytes, then [`read_layout`] checks the
-//! whole header against the file's size before the page takes anything out of the file.
+//! The page writes it without holding more than one photo: [`AppState::project_file`] gives
+//! the parts in order, the browser feeds each to a digest and then asks for the header
+//! ([`ProjectFileDraft::header`]), and joins header and parts into one file. Reading goes the
+//! other way: [`header_length`] from the first 8 bytes, then [`read_layout`] checks the whole
+//! header against the file's size, and the page checks the data against its checksum
+//! ([`ProjectLayout::integrity`]) before it takes anything out of the file.
 
 use crate::Blocker;
 use crate::{AppState, ClassId, Effect, Notice, Photo, PhotoId};
+use headstart_core::checksum::{DataDigest, Integrity};
 use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
 use headstart_core::model_file::{
-    BACKBONE, BACKBONE_SHA256, HeaderEntry, IdentityProblem, PREPROCESSING, check_identity,
-    safetensors_header,
+    BACKBONE, BACKBONE_SHA256, FormatVersions, HeaderEntry, IdentityProblem, PREPROCESSING,
+    check_identity, safetensors_header,
 };
 use headstart_core::protocol::Request;
 use headstart_core::training::{TrainingSettings, Way};
@@ -33,8 +38,12 @@ use std::ops::Range;
 /// The `format` a project file names.
 pub const FORMAT: &str = "headstart-project";
 
-/// The `format_version` this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The versions of the project file this build reads: it writes the current one.
+pub const VERSIONS: FormatVersions = FormatVersions {
+    oldest: 1,
+    checksummed: 2,
+    current: 2,
+};
 
 /// Largest header read: 20,000 photos need about 2 MB.
 pub const MAX_HEADER_BYTES: u64 = 16 << 20;
@@ -87,10 +96,11 @@ pub struct ProjectFileOptions {
     pub model: bool,
 }
 
-/// One piece of a project file, in order: bytes made here, or an image the state holds.
+/// One piece of a project file after its header, in order: bytes made here, or an image the
+/// state holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FilePart<T> {
-    /// Bytes (the header, the embeddings, the model file).
+    /// Bytes (the embeddings, the model file).
     Bytes(Vec<u8>),
     /// A thumbnail or a model input, whole.
     Image(T),
@@ -123,6 +133,10 @@ pub struct ProjectLayout {
     pub embeddings: Option<Range<u64>>,
     /// Where the model file is, if included.
     pub model: Option<Range<u64>>,
+    /// Every byte after the header, to the end of the file.
+    pub data: Range<u64>,
+    /// What those bytes must hash to.
+    pub integrity: Integrity,
 }
 
 /// One class of a project file.
@@ -150,6 +164,15 @@ impl ProjectLayout {
     pub fn photos(&self) -> usize {
         self.classes.iter().map(|c| c.photos.len()).sum()
     }
+
+    /// Whether the bytes after the header ([`Self::data`], fed to `digest`) are the ones the
+    /// header names.
+    pub fn check_data(&self, digest: DataDigest) -> Result<(), ProjectFileError> {
+        match self.integrity.holds(digest) {
+            true => Ok(()),
+            false => Err(ProjectFileError::Damaged("its data changed".into())),
+        }
+    }
 }
 
 fn photo_tensor(index: usize, part: &str) -> String {
@@ -159,7 +182,7 @@ fn photo_tensor(index: usize, part: &str) -> String {
 fn metadata(manifest: &Manifest) -> BTreeMap<&'static str, String> {
     [
         ("format", FORMAT.to_string()),
-        ("format_version", FORMAT_VERSION.to_string()),
+        ("format_version", VERSIONS.current.to_string()),
         ("backbone", BACKBONE.to_string()),
         ("backbone_sha256", BACKBONE_SHA256.to_string()),
         ("preprocessing", PREPROCESSING.to_string()),
@@ -204,13 +227,15 @@ pub fn read_layout(header: &[u8], file_bytes: u64) -> Result<ProjectLayout, Proj
         .and_then(|m| serde_json::from_value(m).ok())
         .unwrap_or_default();
     let field = |key: &str| metadata.get(key).map(String::as_str);
-    check_identity(field, FORMAT, FORMAT_VERSION).map_err(|problem| match problem {
-        IdentityProblem::NotOurs => {
-            ProjectFileError::NotAProjectFile("it does not say it is one".into())
-        }
-        IdentityProblem::OtherVersion(version) => ProjectFileError::OtherVersion(version),
-        IdentityProblem::OtherBackbone(backbone) => ProjectFileError::OtherBackbone(backbone),
-    })?;
+    let integrity =
+        check_identity(header, field, FORMAT, VERSIONS).map_err(|problem| match problem {
+            IdentityProblem::NotOurs => {
+                ProjectFileError::NotAProjectFile("it does not say it is one".into())
+            }
+            IdentityProblem::OtherVersion(version) => ProjectFileError::OtherVersion(version),
+            IdentityProblem::OtherBackbone(backbone) => ProjectFileError::OtherBackbone(backbone),
+            IdentityProblem::Damaged(problem) => damaged(format!("{problem:?}")),
+        })?;
     let manifest: Manifest = serde_json::from_str(field("project").unwrap_or(""))
         .map_err(|e| damaged(format!("project: {e}")))?;
     let data_start = 8 + header.len() as u64;
@@ -273,6 +298,8 @@ pub fn read_layout(header: &[u8], file_bytes: u64) -> Result<ProjectLayout, Proj
         train_way: manifest.train_way,
         embeddings,
         model,
+        data: data_start..file_bytes,
+        integrity,
     })
 }
 
@@ -368,14 +395,31 @@ pub enum ImportChoice {
     Cancel,
 }
 
+/// A project file but its header, which names the parts' checksum: the parts, in order, and
+/// what the header needs besides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectFileDraft<T> {
+    /// Everything after the header, in order.
+    pub parts: Vec<FilePart<T>>,
+    metadata: BTreeMap<&'static str, String>,
+    entries: Vec<HeaderEntry>,
+}
+
+impl<T> ProjectFileDraft<T> {
+    /// The header, given the SHA-256 of the parts in order (their bytes as the file holds them).
+    pub fn header(&self, data_sha256: &str) -> Vec<u8> {
+        safetensors_header(&self.metadata, &self.entries, data_sha256)
+    }
+}
+
 impl<T: Clone> AppState<T> {
-    /// The project as a project file: the header's bytes, then every part in order.
+    /// The project as a project file's parts, in order, and its header once they are hashed.
     /// `image_bytes` tells an image's size (the header states every part's length first).
     pub fn project_file(
         &self,
         options: ProjectFileOptions,
         image_bytes: impl Fn(&T) -> u64,
-    ) -> Vec<FilePart<T>> {
+    ) -> ProjectFileDraft<T> {
         let photos: Vec<&Photo<T>> = self.classes.iter().flat_map(|c| &c.photos).collect();
         let manifest = Manifest {
             classes: (self.classes.iter())
@@ -421,10 +465,11 @@ impl<T: Clone> AppState<T> {
             let entry = bytes_entry("model".into(), "U8", vec![file.len()], file.len() as u64);
             add(entry, FilePart::Bytes(file));
         }
-        let header = safetensors_header(&metadata(&manifest), &entries);
-        std::iter::once(FilePart::Bytes(header))
-            .chain(parts)
-            .collect()
+        ProjectFileDraft {
+            parts,
+            metadata: metadata(&manifest),
+            entries,
+        }
     }
 
     /// A project file was opened: into an empty project it is added at once; otherwise the
@@ -553,25 +598,32 @@ mod tests {
         with_photos,
     };
     use crate::{Action, MemoryStorage, Notice, StorageAccess};
+    use headstart_core::checksum;
 
     /// The project file's bytes, as the page joins its parts (images here are their text).
     fn project_file_bytes(state: &State, options: ProjectFileOptions) -> Vec<u8> {
-        let parts = state.project_file(options, |image| image.len() as u64);
-        parts
-            .into_iter()
+        let draft = state.project_file(options, |image| image.len() as u64);
+        let data: Vec<u8> = (draft.parts.iter())
             .flat_map(|part| match part {
-                FilePart::Bytes(bytes) => bytes,
-                FilePart::Image(text) => text.into_bytes(),
+                FilePart::Bytes(bytes) => bytes.clone(),
+                FilePart::Image(text) => text.clone().into_bytes(),
             })
-            .collect()
+            .collect();
+        let mut digest = DataDigest::default();
+        digest.update(&data);
+        [draft.header(&digest.finish()), data].concat()
     }
 
-    /// Opens project file bytes as the page does: header, layout, then the parts it names.
+    /// Opens project file bytes as the page does: header, layout, the data's checksum, then
+    /// the parts it names.
     fn open_project(bytes: &[u8]) -> Result<ImportedProject<String>, ProjectFileError> {
         let length = header_length(bytes, bytes.len() as u64)?;
         let header = &bytes[8..8 + length as usize];
         let layout = read_layout(header, bytes.len() as u64)?;
         let part = |range: &std::ops::Range<u64>| &bytes[range.start as usize..range.end as usize];
+        let mut digest = DataDigest::default();
+        digest.update(part(&layout.data));
+        layout.check_data(digest)?;
         let text = |range| String::from_utf8(part(range).to_vec()).unwrap();
         let mut embeddings = match &layout.embeddings {
             Some(range) => Some(embeddings_of(part(range), layout.photos())?.into_iter()),
@@ -740,34 +792,36 @@ mod tests {
             open_project(&model_file),
             Err(ProjectFileError::NotAProjectFile(_))
         ));
-        let edit = |from: &str, to: &str| {
-            let text = String::from_utf8_lossy(&bytes).replacen(from, to, 1);
-            assert_ne!(text.as_bytes(), &bytes[..], "{from} is in the file");
-            open_project(text.as_bytes())
-        };
-        assert!(
-            matches!(edit(r#"format_version":"1"#, r#"format_version":"9"#), Err(ProjectFileError::OtherVersion(v)) if v == "9")
-        );
-        assert!(matches!(
-            edit("efficientnet-lite0", "efficientnet-lite4"),
-            Err(ProjectFileError::OtherBackbone(_))
-        ));
-        assert!(matches!(
-            edit("[5,1280]", "[4,1280]"),
-            Err(ProjectFileError::Damaged(_))
-        ));
-        // Claims no reader may act on (the header edited and its length written again): a
-        // shape far larger than the file, one whose size overflows, a class name with script.
+        // Headers edited and sealed again as if by a writer (their length written again): what
+        // a changed header says is checked too, not only its checksum.
         let header_length = header_length(&bytes[..8], bytes.len() as u64).unwrap() as usize;
         let header = std::str::from_utf8(&bytes[8..8 + header_length]).unwrap();
         let edit_header = |from: &str, to: &str| {
             assert!(header.contains(from), "{from} is in the header");
-            let header = header.replacen(from, to, 1);
+            let mut header = header.replacen(from, to, 1).into_bytes();
+            checksum::seal(&mut header);
             let mut file = (header.len() as u64).to_le_bytes().to_vec();
-            file.extend_from_slice(header.as_bytes());
+            file.extend_from_slice(&header);
             file.extend_from_slice(&bytes[8 + header_length..]);
             open_project(&file)
         };
+        assert!(
+            matches!(edit_header(r#"format_version":"2"#, r#"format_version":"9"#), Err(ProjectFileError::OtherVersion(v)) if v == "9")
+        );
+        assert!(matches!(
+            edit_header(r#"format_version":"2"#, r#"format_version":"1"#),
+            Err(ProjectFileError::Damaged(_))
+        ));
+        assert!(matches!(
+            edit_header("efficientnet-lite0", "efficientnet-lite4"),
+            Err(ProjectFileError::OtherBackbone(_))
+        ));
+        assert!(matches!(
+            edit_header("[5,1280]", "[4,1280]"),
+            Err(ProjectFileError::Damaged(_))
+        ));
+        // Claims no reader may act on: a shape far larger than the file, one whose size
+        // overflows, a class name with script.
         for claim in ["[500000000,1280]", "[4611686018427387904,1280]"] {
             assert!(matches!(
                 edit_header("[5,1280]", claim),
@@ -786,6 +840,47 @@ mod tests {
         assert!(
             matches!(state.notices.last(), Some(Notice::ProjectNotOpened { file_name, .. }) if file_name == "cut.hsp")
         );
+    }
+
+    #[test]
+    fn one_changed_byte_anywhere_in_a_project_file_is_refused() {
+        let bytes = project_file_bytes(&teachers_project(), EVERYTHING);
+        let header_end = 8 + header_length(&bytes, bytes.len() as u64).unwrap() as usize;
+        // Every byte of the header and its length, then every 13th of the photos, embeddings
+        // and model, and the last one.
+        let offsets = (0..header_end)
+            .chain((header_end..bytes.len()).step_by(13))
+            .chain([bytes.len() - 1]);
+        for at in offsets {
+            let mut changed = bytes.clone();
+            changed[at] ^= 0x01;
+            assert!(
+                open_project(&changed).is_err(),
+                "byte {at} of {}",
+                bytes.len()
+            );
+        }
+        assert!(open_project(&[bytes.as_slice(), b"!"].concat()).is_err());
+    }
+
+    #[test]
+    fn a_project_file_from_before_checksums_still_opens() {
+        let bytes = project_file_bytes(&teachers_project(), EVERYTHING);
+        let header_end = 8 + header_length(&bytes, bytes.len() as u64).unwrap() as usize;
+        let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..header_end]).unwrap();
+        let metadata = header["__metadata__"].as_object_mut().unwrap();
+        metadata.remove(checksum::HEADER_SHA256);
+        metadata.remove(checksum::DATA_SHA256);
+        metadata.insert("format_version".into(), "1".into());
+        let header = serde_json::to_vec(&header).unwrap();
+        let old = [
+            &(header.len() as u64).to_le_bytes()[..],
+            &header,
+            &bytes[header_end..],
+        ]
+        .concat();
+        assert_eq!(open_project(&old), open_project(&bytes));
+        assert!(open_project(&old).is_ok());
     }
 
     #[test]

@@ -77,6 +77,18 @@ fn a_model_trained_on_folders_evaluates_with_a_confusion_matrix_that_matches_its
     assert!((accuracy - right as f64 / 15.0).abs() < 1e-6);
     println!("held-out accuracy of a CLI-trained head: {accuracy}; confusion {rows:?}");
     assert!(accuracy >= 0.8, "{accuracy}");
+
+    // One byte of the weights changed: the file is refused, by name, as damaged.
+    let mut bytes = std::fs::read(&model).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    let damaged = dir.join("damaged.hsm");
+    std::fs::write(&damaged, bytes).unwrap();
+    let output = headstart(&["eval", damaged.to_str().unwrap(), "tests/photos/held-out"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("damaged.hsm was refused"), "{stderr}");
+    assert!(stderr.contains("damaged model file"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

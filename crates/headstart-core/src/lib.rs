@@ -10,6 +10,7 @@
 //! (`headstart-app`, `headstart-web`) builds on.
 
 pub mod augment;
+pub mod checksum;
 pub mod dataset;
 pub mod embedding;
 pub mod evaluation;

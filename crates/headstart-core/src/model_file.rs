@@ -4,13 +4,14 @@
 //! the raw tensors.
 //!
 //! - Header metadata (`__metadata__`, all strings): `format` = `headstart-model`,
-//!   `format_version` = `2`, `backbone` = `efficientnet-lite0`, `backbone_sha256` (the reference
+//!   `format_version` = `3`, `backbone` = `efficientnet-lite0`, `backbone_sha256` (the reference
 //!   checkpoint the embeddings come from), `preprocessing` (in words), `way` (how it was
 //!   trained: `frozen`, `centroid`, `knn`, `finetune`, `lora` or `scratch`), and `manifest`: a
 //!   JSON object with `class_names` (output order), `settings` (the training settings, with the
 //!   fine-tuning ones that say which layers a network model holds), `split`, `history`
 //!   (per-epoch metrics), `stopped_early`, `restored_epoch`, `trainable_params`, `training_ms`
-//!   and, for `knn`, `k`.
+//!   and, for `knn`, `k`; and the file's checksums, `data_sha256` and `header_sha256`
+//!   ([`crate::checksum`]). Version 2 files, from before the checksums, are read as before.
 //! - Tensors, all little-endian, row-major, by way:
 //!   - `frozen`: `head.weight`, F32 `[1280, classes]` (embedding to logits) and `head.bias`,
 //!     F32 `[classes]`;
@@ -24,8 +25,10 @@
 //!
 //! [`read`] checks everything before it trusts anything: the size first, then the header (the
 //! safetensors reader refuses offsets outside the file and allocates nothing from them), the
-//! format, version and backbone, the manifest, then the tensors' types, shapes and values.
+//! format, the header's checksum, the version and backbone, the checksum of the rest, the
+//! manifest, then the tensors' types, shapes and values.
 
+use crate::checksum::{self, ChecksumProblem, DataDigest, Integrity};
 use crate::embedding::EMBEDDING_DIM;
 use crate::neighbour_model::{NeighbourKind, NeighbourModel};
 use crate::training::{
@@ -40,8 +43,12 @@ use std::sync::Arc;
 /// The `format` a model file names.
 pub const FORMAT: &str = "headstart-model";
 
-/// The `format_version` this build writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+/// The versions of the model file this build reads: it writes the current one.
+pub const VERSIONS: FormatVersions = FormatVersions {
+    oldest: 2,
+    checksummed: 3,
+    current: 3,
+};
 
 /// The backbone every model file's head was trained on.
 pub const BACKBONE: &str = "efficientnet-lite0";
@@ -197,7 +204,7 @@ pub fn write(model: &TrainedModel) -> Vec<u8> {
     };
     let metadata: BTreeMap<&str, String> = [
         ("format", FORMAT.to_string()),
-        ("format_version", FORMAT_VERSION.to_string()),
+        ("format_version", VERSIONS.current.to_string()),
         ("backbone", BACKBONE.to_string()),
         ("backbone_sha256", BACKBONE_SHA256.to_string()),
         ("preprocessing", PREPROCESSING.to_string()),
@@ -231,7 +238,11 @@ fn safetensors_file(metadata: &BTreeMap<&str, String>, tensors: &[Bytes]) -> Vec
             bytes: tensor.data.len() as u64,
         })
         .collect();
-    let mut file = safetensors_header(metadata, &entries);
+    let mut digest = DataDigest::default();
+    for tensor in tensors {
+        digest.update(&tensor.data);
+    }
+    let mut file = safetensors_header(metadata, &entries, &digest.finish());
     for tensor in tensors {
         file.extend_from_slice(&tensor.data);
     }
@@ -254,9 +265,18 @@ pub struct HeaderEntry {
 
 /// The start of a safetensors file, up to where its data begins: the 8-byte little-endian
 /// header length and the JSON header (keys sorted, so the same entries give the same bytes,
-/// padded with spaces to a multiple of 8 bytes as the format asks). Knowing only the entries'
-/// lengths, a writer can stream the data after it without holding it.
-pub fn safetensors_header(metadata: &BTreeMap<&str, String>, entries: &[HeaderEntry]) -> Vec<u8> {
+/// padded with spaces to a multiple of 8 bytes as the format asks), its metadata with the
+/// checksums: `data_sha256` (of the data, which follows in the entries' order) and the
+/// header's own. Knowing only the entries' lengths and the data's digest, a writer can stream
+/// the data after it without holding it.
+pub fn safetensors_header(
+    metadata: &BTreeMap<&str, String>,
+    entries: &[HeaderEntry],
+    data_sha256: &str,
+) -> Vec<u8> {
+    let mut metadata = metadata.clone();
+    metadata.insert(checksum::DATA_SHA256, data_sha256.to_string());
+    metadata.insert(checksum::HEADER_SHA256, checksum::PLACEHOLDER.to_string());
     let mut header = serde_json::Map::new();
     header.insert("__metadata__".into(), serde_json::json!(metadata));
     let mut offset = 0;
@@ -271,6 +291,7 @@ pub fn safetensors_header(metadata: &BTreeMap<&str, String>, entries: &[HeaderEn
     // cannot fail.
     let mut header = serde_json::to_vec(&header).expect("the header serializes");
     header.resize(header.len().next_multiple_of(8), b' ');
+    checksum::seal(&mut header);
     let mut start = Vec::with_capacity(8 + header.len());
     start.extend_from_slice(&(header.len() as u64).to_le_bytes());
     start.extend_from_slice(&header);
@@ -405,7 +426,18 @@ fn weights_of(
     })
 }
 
-/// Why a file's metadata is not that of a file this build reads.
+/// The versions of a file format a build reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatVersions {
+    /// The oldest it reads.
+    pub oldest: u32,
+    /// The first with checksums ([`crate::checksum`]).
+    pub checksummed: u32,
+    /// The one it writes, the newest it reads.
+    pub current: u32,
+}
+
+/// Why a file's header is not that of a file this build reads.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IdentityProblem {
     /// It does not name the format.
@@ -414,22 +446,34 @@ pub enum IdentityProblem {
     OtherVersion(String),
     /// Made for another backbone (its name and weights' hash, as it says).
     OtherBackbone(String),
+    /// Its checksums are wrong or missing: the header was changed.
+    Damaged(ChecksumProblem),
 }
 
-/// Checks the metadata every Headstart file starts with (`field` reads it): the `format`, its
-/// `format_version`, and the `backbone` and its `backbone_sha256`.
+/// Checks the header every Headstart file starts with (`header` is its JSON, `field` reads its
+/// metadata): the `format`, the header's own checksum, its `format_version`, and the
+/// `backbone` and its `backbone_sha256`. Says what the bytes after the header must be.
 pub fn check_identity<'a>(
+    header: &[u8],
     field: impl Fn(&str) -> Option<&'a str>,
     format: &str,
-    format_version: u32,
-) -> Result<(), IdentityProblem> {
+    versions: FormatVersions,
+) -> Result<Integrity, IdentityProblem> {
     if field("format") != Some(format) {
         return Err(IdentityProblem::NotOurs);
     }
     let version = field("format_version").unwrap_or("none");
-    if version != format_version.to_string() {
-        return Err(IdentityProblem::OtherVersion(version.into()));
-    }
+    let known = (version.parse().ok()).filter(|v| (versions.oldest..=versions.current).contains(v));
+    // The header's own checksum before its version: a changed digit there is damage, not
+    // another version.
+    let checksummed = known.is_some_and(|v| v >= versions.checksummed);
+    let integrity = match checksum::check_header(header, &field, checksummed) {
+        Err(ChecksumProblem::Header) => {
+            return Err(IdentityProblem::Damaged(ChecksumProblem::Header));
+        }
+        _ if known.is_none() => return Err(IdentityProblem::OtherVersion(version.into())),
+        checked => checked.map_err(IdentityProblem::Damaged)?,
+    };
     if field("backbone") != Some(BACKBONE) || field("backbone_sha256") != Some(BACKBONE_SHA256) {
         return Err(IdentityProblem::OtherBackbone(format!(
             "{} {}",
@@ -437,7 +481,7 @@ pub fn check_identity<'a>(
             field("backbone_sha256").unwrap_or("")
         )));
     }
-    Ok(())
+    Ok(integrity)
 }
 
 /// Reads a model file, refusing anything this page cannot use exactly as it was exported. The
@@ -448,17 +492,25 @@ pub fn read(bytes: &[u8], version: ModelVersion) -> Result<TrainedModel, ModelFi
     }
     let file = SafeTensors::deserialize(bytes)
         .map_err(|error| ModelFileError::NotAModelFile(format!("{error:?}")))?;
-    let (_, header) = SafeTensors::read_metadata(bytes)
+    let (header_bytes, header) = SafeTensors::read_metadata(bytes)
         .map_err(|error| ModelFileError::NotAModelFile(format!("{error:?}")))?;
     let metadata = header.metadata().clone().unwrap_or_default();
     let field = |key: &str| metadata.get(key).map(String::as_str);
-    check_identity(field, FORMAT, FORMAT_VERSION).map_err(|problem| match problem {
-        IdentityProblem::NotOurs => {
-            ModelFileError::NotAModelFile("it does not say it is one".into())
-        }
-        IdentityProblem::OtherVersion(version) => ModelFileError::OtherVersion(version),
-        IdentityProblem::OtherBackbone(backbone) => ModelFileError::OtherBackbone(backbone),
-    })?;
+    let (header_json, data) = bytes[8..].split_at(header_bytes);
+    let integrity =
+        check_identity(header_json, field, FORMAT, VERSIONS).map_err(|problem| match problem {
+            IdentityProblem::NotOurs => {
+                ModelFileError::NotAModelFile("it does not say it is one".into())
+            }
+            IdentityProblem::OtherVersion(version) => ModelFileError::OtherVersion(version),
+            IdentityProblem::OtherBackbone(backbone) => ModelFileError::OtherBackbone(backbone),
+            IdentityProblem::Damaged(problem) => ModelFileError::Damaged(format!("{problem:?}")),
+        })?;
+    let mut digest = DataDigest::default();
+    digest.update(data);
+    if !integrity.holds(digest) {
+        return Err(ModelFileError::Damaged("its data changed".into()));
+    }
     let manifest: Manifest = serde_json::from_str(field("manifest").unwrap_or(""))
         .map_err(|error| ModelFileError::Damaged(format!("manifest: {error}")))?;
     let classes = manifest.class_names.len();
@@ -671,20 +723,20 @@ mod tests {
         huge[..8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
         assert!(matches!(refused(&huge), ModelFileError::NotAModelFile(_)));
 
-        // Edited headers: the text is JSON inside the file, so edit it as text.
-        let edited = |from: &str, to: &str| {
-            let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-            let header = std::str::from_utf8(&bytes[8..8 + header_len]).unwrap();
-            assert!(header.contains(from), "{from} not in {header}");
-            let header = header.replacen(from, to, 1);
-            let mut out = (header.len() as u64).to_le_bytes().to_vec();
-            out.extend_from_slice(header.as_bytes());
-            out.extend_from_slice(&bytes[8 + header_len..]);
-            out
-        };
+        // Edited headers, sealed again as if by a writer: what a changed header says is
+        // checked too, not only its checksum.
+        let edited = |from: &str, to: &str| resealed(&bytes, from, to);
         assert!(matches!(
-            refused(&edited("\"format_version\":\"2\"", "\"format_version\":\"1\"")),
+            refused(&edited("\"format_version\":\"3\"", "\"format_version\":\"1\"")),
             ModelFileError::OtherVersion(v) if v == "1"
+        ));
+        // A file of the version before checksums that names them was changed.
+        assert!(matches!(
+            refused(&edited(
+                "\"format_version\":\"3\"",
+                "\"format_version\":\"2\""
+            )),
+            ModelFileError::Damaged(_)
         ));
         assert!(matches!(
             refused(&edited(BACKBONE_SHA256, &"0".repeat(64))),
@@ -707,11 +759,69 @@ mod tests {
             refused(&edited("\\\"bird\\\"", "")),
             ModelFileError::Damaged(_)
         ));
+    }
 
-        // A weight replaced by NaN.
-        let mut nan = bytes.clone();
-        let at = nan.len() - 4;
-        nan[at..].copy_from_slice(&f32::NAN.to_le_bytes());
-        assert!(matches!(refused(&nan), ModelFileError::Damaged(_)));
+    /// `bytes` with its header's text edited from `from` to `to` and its checksum sealed again.
+    fn resealed(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let header = std::str::from_utf8(&bytes[8..8 + header_len]).unwrap();
+        assert!(header.contains(from), "{from} not in {header}");
+        let mut header = header.replacen(from, to, 1).into_bytes();
+        checksum::seal(&mut header);
+        let mut out = (header.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&bytes[8 + header_len..]);
+        out
+    }
+
+    #[test]
+    fn one_changed_byte_anywhere_in_a_file_of_any_way_is_refused() {
+        for model in [vec![model()], every_way()].concat() {
+            let bytes = write(&model);
+            // Every byte of the header and its length, then every 61st of the weights and the
+            // last one: a flipped bit, and a byte set to zero.
+            let header_end = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+            let offsets = (0..header_end)
+                .chain((header_end..bytes.len()).step_by(61))
+                .chain([bytes.len() - 1]);
+            for at in offsets {
+                for changed_to in [bytes[at] ^ 0x01, 0] {
+                    if changed_to == bytes[at] {
+                        continue;
+                    }
+                    let mut changed = bytes.clone();
+                    changed[at] = changed_to;
+                    let read = read(&changed, ModelVersion(1));
+                    assert!(
+                        read.is_err(),
+                        "{} byte {at} to {changed_to}",
+                        model.weights.way().name()
+                    );
+                }
+            }
+            // Bytes added at the end.
+            assert!(read(&[bytes.as_slice(), b"  "].concat(), ModelVersion(1)).is_err());
+        }
+    }
+
+    #[test]
+    fn a_model_file_from_before_checksums_still_reads() {
+        let model = model();
+        let bytes = write(&model);
+        let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let mut header: serde_json::Value =
+            serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+        let metadata = header["__metadata__"].as_object_mut().unwrap();
+        metadata.remove(checksum::HEADER_SHA256);
+        metadata.remove(checksum::DATA_SHA256);
+        metadata.insert("format_version".into(), "2".into());
+        let header = serde_json::to_vec(&header).unwrap();
+        let old = [
+            &(header.len() as u64).to_le_bytes()[..],
+            &header,
+            &bytes[8 + header_len..],
+        ]
+        .concat();
+        assert_eq!(read(&old, model.version), Ok(model));
     }
 }

@@ -368,11 +368,16 @@ impl App {
     }
 
     fn save_project_file(&self) {
-        let saved = project_file_blob(&self.state, self.project_file_options)
-            .and_then(|blob| download_blob(PROJECT_FILE_NAME, &blob));
-        if let Err(error) = saved {
-            web_sys::console::error_1(&format!("project file: {error}").into());
-        }
+        let draft = (self.state).project_file(self.project_file_options, |image| {
+            image.blob().size() as u64
+        });
+        wasm_bindgen_futures::spawn_local(async move {
+            let saved = (project_file_blob(draft).await)
+                .and_then(|blob| download_blob(PROJECT_FILE_NAME, &blob));
+            if let Err(error) = saved {
+                web_sys::console::error_1(&format!("project file: {error}").into());
+            }
+        });
     }
 
     fn new_project(&mut self) {

@@ -1,28 +1,46 @@
-//! Project files in the browser: writing one joins the header and the photos' blobs into one
-//! blob (no photo is copied into wasm memory), and opening one reads only its header, its
-//! embeddings and its model, and takes each photo's images as slices of the file.
+//! Project files in the browser: writing one hashes each part, then joins the header and the
+//! photos' blobs into one blob (one photo at a time is copied into wasm memory, to hash it),
+//! and opening one checks the whole file against its checksums, a few megabytes at a time,
+//! reads only its header, its embeddings and its model, and takes each photo's images as
+//! slices of the file.
 
 use crate::browser::{ObjectUrl, read_bytes};
 use headstart_app::{
-    AppState, FilePart, ImportedPhoto, ImportedProject, ProjectFileError, ProjectFileOptions,
-    embeddings_of, header_length, read_layout,
+    FilePart, ImportedPhoto, ImportedProject, ProjectFileDraft, ProjectFileError, embeddings_of,
+    header_length, read_layout,
 };
 use headstart_browser::describe;
+use headstart_core::checksum::DataDigest;
 use std::ops::Range;
+use wasm_bindgen::JsValue;
 use web_sys::Blob;
 
-/// The project as one project-file blob.
-pub fn project_file_blob(
-    state: &AppState<ObjectUrl>,
-    options: ProjectFileOptions,
-) -> Result<Blob, String> {
+/// How much of a project file is read at a time to check it: a few photos' worth, so that
+/// a file of thousands of photos is never in memory whole.
+const CHECK_CHUNK_BYTES: u64 = 4 << 20;
+
+/// The project as one project-file blob: each part is read once to hash it (one photo at a
+/// time), then the header naming the checksum goes in front.
+pub async fn project_file_blob(draft: ProjectFileDraft<ObjectUrl>) -> Result<Blob, String> {
+    let mut digest = DataDigest::default();
     let parts = js_sys::Array::new();
-    for part in state.project_file(options, |image| image.blob().size() as u64) {
+    parts.push(&JsValue::NULL);
+    for part in &draft.parts {
         match part {
-            FilePart::Bytes(bytes) => parts.push(&js_sys::Uint8Array::from(bytes.as_slice())),
-            FilePart::Image(image) => parts.push(image.blob()),
+            FilePart::Bytes(bytes) => {
+                digest.update(bytes);
+                parts.push(&js_sys::Uint8Array::from(bytes.as_slice()))
+            }
+            FilePart::Image(image) => {
+                digest.update(&read_bytes(image.blob()).await?);
+                parts.push(image.blob())
+            }
         };
     }
+    parts.set(
+        0,
+        js_sys::Uint8Array::from(draft.header(&digest.finish()).as_slice()).into(),
+    );
     let type_ = web_sys::BlobPropertyBag::new();
     type_.set_type("application/octet-stream");
     Blob::new_with_blob_sequence_and_options(&parts, &type_).map_err(describe)
@@ -47,6 +65,14 @@ pub async fn open_project_file(
     let size = file.size() as u64;
     let length = header_length(&read(file, &(0..size.min(8))).await?, size)?;
     let layout = read_layout(&read(file, &(8..8 + length)).await?, size)?;
+    let mut digest = DataDigest::default();
+    let mut start = layout.data.start;
+    while start < layout.data.end {
+        let end = (start + CHECK_CHUNK_BYTES).min(layout.data.end);
+        digest.update(&read(file, &(start..end)).await?);
+        start = end;
+    }
+    layout.check_data(digest)?;
     let mut embeddings = match &layout.embeddings {
         Some(range) => Some(embeddings_of(&read(file, range).await?, layout.photos())?.into_iter()),
         None => None,
