@@ -245,3 +245,48 @@ test("when the device's storage is full the page says so, and what was saved bef
   assert.deepEqual(await page.getByTestId("class-count").allTextContents(), ["2 photos", "0 photos"], "what was saved before is there");
   await profile.close();
 });
+
+test("where IndexedDB refuses Blobs, as WebKit's private windows do, the work is saved all the same", { timeout: WAIT_MS * 2 }, async () => {
+  const profile = await session.browser.newContext({ viewport: { width: 1200, height: 1000 } });
+  // WebKit's behaviour, in Chromium: a record holding a Blob anywhere fails to be stored.
+  await profile.addInitScript(() => {
+    const holdsBlob = (value, depth = 0) =>
+      value instanceof Blob || (depth < 3 && value !== null && typeof value === "object" && !ArrayBuffer.isView(value) && Object.values(value).some((v) => holdsBlob(v, depth + 1)));
+    for (const method of ["put", "add"]) {
+      const original = IDBObjectStore.prototype[method];
+      IDBObjectStore.prototype[method] = function (value, ...rest) {
+        if (holdsBlob(value)) throw new DOMException("Blobs are not supported here (test)", "DataCloneError");
+        return original.call(this, value, ...rest);
+      };
+    }
+  });
+  const { page, consoleErrors } = await openPage(profile, session.server.origin);
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await page.getByTestId("load-samples").click();
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  await page.waitForFunction(() => /^Saved on this device/.test(document.querySelector('[data-testid="storage-used"]').textContent));
+  await page.reload();
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  assert.doesNotMatch((await page.getByTestId("notices").textContent()) ?? "", /could not be saved/);
+  assert.deepEqual(consoleErrors, []);
+  await profile.close();
+});
+
+test("where there is no IndexedDB at all the page says once that it keeps nothing, never that it saved, and the project file keeps the work", { timeout: WAIT_MS * 2 }, async () => {
+  const profile = await session.browser.newContext({ viewport: { width: 1200, height: 1000 } });
+  await profile.addInitScript(() => Object.defineProperty(window, "indexedDB", { value: undefined }));
+  const { page } = await openPage(profile, session.server.origin);
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await page.getByTestId("load-samples").click();
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  const notices = await page.getByTestId("notices").textContent();
+  assert.equal(notices.match(/does not let the page save/g)?.length, 1, notices);
+  assert.match(notices, /Save the project file to keep it/);
+  assert.doesNotMatch(notices, /everything saved before/);
+  assert.equal(await page.getByTestId("storage").getAttribute("data-state"), "unavailable");
+  assert.equal(await page.getByTestId("storage-used").textContent(), "Not saved in this browser");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-project").click()]);
+  assert.equal(download.suggestedFilename(), "headstart-project.hsp");
+  await profile.close();
+});
