@@ -290,3 +290,32 @@ test("where there is no IndexedDB at all the page says once that it keeps nothin
   assert.equal(download.suggestedFilename(), "headstart-project.hsp");
   await profile.close();
 });
+
+test("the page asks the browser to keep the work when the student asks, and shows the answer", { timeout: WAIT_MS * 2 }, async () => {
+  const profile = await session.browser.newContext({ viewport: { width: 1200, height: 1000 } });
+  const { page, consoleErrors } = await openPage(profile, session.server.origin);
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await page.getByTestId("load-samples").click();
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  // A new site in a fresh profile: Chromium keeps its storage only while space allows.
+  await page.waitForFunction(() => document.querySelector('[data-testid="kept"]')?.dataset.state === "may-be-cleared");
+  assert.match(await page.getByTestId("kept").textContent(), /the browser may clear it/);
+  await page.getByTestId("keep-on-device").click();
+  const refused = await page.waitForFunction(() => document.querySelector('[data-testid="kept"]')?.dataset.state !== "may-be-cleared" && document.querySelector('[data-testid="kept"]').dataset.state);
+  console.log("persist() in a fresh headless profile:", await refused.jsonValue());
+  // With the permission given (as Chromium gives it to an installed or bookmarked site), asking
+  // again keeps the work, and the page says so.
+  const devtools = await profile.newCDPSession(page);
+  const { targetInfo } = await devtools.send("Target.getTargetInfo");
+  await devtools.send("Browser.grantPermissions", { origin: session.server.origin, permissions: ["durableStorage"], browserContextId: targetInfo.browserContextId });
+  await page.getByTestId("keep-on-device").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="kept"]')?.dataset.state === "kept");
+  assert.match(await page.getByTestId("kept").textContent(), /kept until you delete it/);
+  assert.equal(await page.getByTestId("keep-on-device").count(), 0);
+  assert.equal(await page.evaluate(() => navigator.storage.persisted()), true);
+  // A reload finds it kept without asking.
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('[data-testid="kept"]')?.dataset.state === "kept");
+  assert.deepEqual(consoleErrors, []);
+  await profile.close();
+});

@@ -12,12 +12,15 @@ use crate::browser::{
 use crate::camera::Facing;
 use crate::components::{
     BackendCheckReport, Camera, CaptureCallbacks, Classes, Classify, Comparison, Confusion, Header,
-    MessageCheckReport, Notices, OfflineCopy, PINGS, PageAction, Preprocessing, ProjectFile,
-    SettingsEdit, SharedState, Train,
+    KeptOnDevice, MessageCheckReport, Notices, OfflineCopy, PINGS, PageAction, Preprocessing,
+    ProjectFile, SettingsEdit, SharedState, Train,
 };
 use crate::pool::{PoolEvent, PoolSink, WorkerPool};
 use crate::project_file::{open_project_file, project_file_blob};
-use crate::storage::{IndexedDbStorage, StorageError, bytes_used, claim_saving};
+use crate::storage::{
+    IndexedDbStorage, StorageError, ask_to_keep_until_deleted, bytes_used, claim_saving,
+    kept_until_deleted,
+};
 use crate::text::tr;
 use camera::{CameraMsg, CameraOn, camera_callback};
 use headstart_app::{
@@ -61,6 +64,11 @@ pub enum Msg {
     StorageOpened(Option<Rc<IndexedDbStorage>>, PageAction),
     /// The bytes the page keeps on this device, as the browser estimates them.
     StorageUsed(f64),
+    /// "Keep it on this device": ask the browser to keep the saved work.
+    KeepOnDevice,
+    /// Whether the browser keeps the saved work (`None`: it cannot say), and whether the
+    /// student had asked.
+    Kept { kept: Option<bool>, asked: bool },
     /// The "New project" button: asks the student to confirm first.
     NewProject,
     /// "Save project file".
@@ -102,6 +110,8 @@ pub struct App {
     project_file_options: ProjectFileOptions,
     /// Whether the page works offline.
     offline_copy: OfflineCopy,
+    /// Whether the browser keeps the saved work until the student deletes it.
+    kept: KeptOnDevice,
     /// The camera, while on.
     camera: Option<CameraOn>,
     /// The camera's `<video>`.
@@ -160,6 +170,19 @@ fn open_storage(link: Scope<App>) {
             }
         };
         link.send_message(Msg::StorageOpened(storage, action));
+    });
+}
+
+/// Finds out whether the browser keeps the saved work until the student deletes it; with
+/// `ask` (a click on "Keep it on this device"), asks it to.
+fn ask_whether_kept(link: &Scope<App>, ask: bool) {
+    let link = link.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let kept = match ask {
+            true => ask_to_keep_until_deleted().await,
+            false => kept_until_deleted().await,
+        };
+        link.send_message(Msg::Kept { kept, asked: ask });
     });
 }
 
@@ -449,6 +472,7 @@ impl Component for App {
                 model: true,
             },
             offline_copy: OfflineCopy::Preparing,
+            kept: KeptOnDevice::Unknown,
             camera: None,
             video: NodeRef::default(),
             camera_facing: Facing::User,
@@ -482,10 +506,21 @@ impl Component for App {
             }
             Msg::ImportModelFile(file_name, file) => import_model_file(ctx.link(), file_name, file),
             Msg::StorageOpened(storage, restore) => {
+                if storage.is_some() {
+                    ask_whether_kept(ctx.link(), false);
+                }
                 self.storage = storage;
                 self.apply(restore);
             }
             Msg::StorageUsed(bytes) => self.bytes_stored = Some(bytes),
+            Msg::KeepOnDevice => ask_whether_kept(ctx.link(), true),
+            Msg::Kept { kept, asked } => {
+                self.kept = match kept {
+                    None => KeptOnDevice::Unknown,
+                    Some(true) => KeptOnDevice::Kept,
+                    Some(false) => KeptOnDevice::MayBeCleared { asked },
+                }
+            }
             Msg::ProjectFileOptions(options) => self.project_file_options = options,
             Msg::Camera(msg) => return self.on_camera(msg),
             Msg::OfflineCopy(copied) => self.on_offline_copy(copied),
@@ -508,6 +543,7 @@ impl Component for App {
         html! {
             <div class="page">
                 <Header state={state.clone()} bytes_stored={self.bytes_stored} offline_copy={self.offline_copy}
+                    kept={self.kept} on_keep={link.callback(|()| Msg::KeepOnDevice)}
                     on_new_project={link.callback(|()| Msg::NewProject)} />
                 <Notices state={state.clone()} />
                 { self.view_checks() }

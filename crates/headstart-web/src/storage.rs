@@ -362,17 +362,36 @@ pub async fn claim_saving() -> bool {
         .unwrap_or(true)
 }
 
-/// Bytes this page keeps on the device (IndexedDB and caches), as the browser estimates them.
-pub async fn bytes_used() -> Option<f64> {
+/// Calls `navigator.storage.<method>()` and waits for its answer; `None` where this browser has
+/// no such method or it failed.
+async fn ask_storage_manager(method: &str) -> Option<JsValue> {
     let storage = Reflect::get(&window().navigator(), &"storage".into()).ok()?;
-    let estimate = Reflect::get(&storage, &"estimate".into())
+    let answer = Reflect::get(&storage, &method.into())
         .ok()?
-        .dyn_into::<js_sys::Function>()
+        .dyn_into::<Function>()
         .ok()?
         .call0(&storage)
         .ok()?;
-    let estimate = JsFuture::from(estimate.dyn_into::<js_sys::Promise>().ok()?)
+    JsFuture::from(answer.dyn_into::<Promise>().ok()?)
         .await
-        .ok()?;
+        .ok()
+}
+
+/// Bytes this page keeps on the device (IndexedDB and caches), as the browser estimates them.
+pub async fn bytes_used() -> Option<f64> {
+    let estimate = ask_storage_manager("estimate").await?;
     Reflect::get(&estimate, &"usage".into()).ok()?.as_f64()
+}
+
+/// Whether the browser keeps this page's storage until the user deletes it
+/// (`navigator.storage.persisted()`); `None` where this browser cannot say.
+pub async fn kept_until_deleted() -> Option<bool> {
+    ask_storage_manager("persisted").await?.as_bool()
+}
+
+/// Asks the browser to keep this page's storage until the user deletes it
+/// (`navigator.storage.persist()`, from a click: some browsers want one) and returns whether it
+/// will; `None` where this browser cannot say.
+pub async fn ask_to_keep_until_deleted() -> Option<bool> {
+    ask_storage_manager("persist").await?.as_bool()
 }

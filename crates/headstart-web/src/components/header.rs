@@ -19,12 +19,27 @@ pub enum OfflineCopy {
     Unavailable,
 }
 
+/// Whether the browser keeps the saved work until the student deletes it, or may clear it when
+/// space runs short (or, in Safari, after days without a visit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptOnDevice {
+    /// Not known: the page does not save here, or this browser cannot say.
+    Unknown,
+    /// Kept until the student deletes it.
+    Kept,
+    /// The browser may clear it; `asked`: the student asked to keep it and the browser said no.
+    MayBeCleared { asked: bool },
+}
+
 #[derive(Properties, PartialEq)]
 pub struct HeaderProps {
     pub state: SharedState,
     /// The bytes the page keeps on this device, last estimated.
     pub bytes_stored: Option<f64>,
     pub offline_copy: OfflineCopy,
+    pub kept: KeptOnDevice,
+    /// "Keep it on this device": ask the browser not to clear the saved work.
+    pub on_keep: Callback<()>,
     /// "New project" (the root asks the student to confirm).
     pub on_new_project: Callback<()>,
 }
@@ -37,7 +52,8 @@ pub fn Header(props: &HeaderProps) -> Html {
             <p class="tagline">{ tr!("tagline") }</p>
             <ModelStatusLine state={props.state.clone()} />
             <StorageLine state={props.state.clone()} bytes_stored={props.bytes_stored}
-                offline_copy={props.offline_copy} on_new_project={props.on_new_project.clone()} />
+                offline_copy={props.offline_copy} kept={props.kept} on_keep={props.on_keep.clone()}
+                on_new_project={props.on_new_project.clone()} />
         </header>
     }
 }
@@ -88,8 +104,8 @@ fn ModelStatusLine(props: &StateProps) -> Html {
     }
 }
 
-/// Whether and how much is saved on this device, whether the page works offline, and
-/// "New project".
+/// Whether and how much is saved on this device, whether the browser keeps it, whether the
+/// page works offline, and "New project".
 #[function_component]
 fn StorageLine(props: &HeaderProps) -> Html {
     let state = &props.state;
@@ -111,13 +127,45 @@ fn StorageLine(props: &HeaderProps) -> Html {
         OfflineCopy::Ready => ("ready", tr!("offline-ready")),
         OfflineCopy::Unavailable => ("unavailable", tr!("offline-unavailable")),
     };
+    let saving = state.storage == StorageState::Saving;
     html! {
         <div class="storage" data-testid="storage" data-state={storage_state}>
             <span data-testid="storage-used" data-bytes={props.bytes_stored.map(|b| b.to_string())}>{ text }</span>
+            if saving {
+                <Kept kept={props.kept} on_keep={props.on_keep.clone()} />
+            }
             <span data-testid="offline" data-state={offline_state}>{ offline_text }</span>
             <button data-testid="new-project" disabled={state.storage == StorageState::Opening || state.training_busy()}
                 onclick={props.on_new_project.reform(|_| ())}>{ tr!("new-project") }</button>
         </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct KeptProps {
+    kept: KeptOnDevice,
+    on_keep: Callback<()>,
+}
+
+/// Whether the browser keeps the saved work, with "Keep it on this device" while it may not.
+#[function_component]
+fn Kept(props: &KeptProps) -> Html {
+    let (state, text) = match props.kept {
+        KeptOnDevice::Unknown => return Html::default(),
+        KeptOnDevice::Kept => ("kept", tr!("storage-kept")),
+        KeptOnDevice::MayBeCleared { asked: false } => {
+            ("may-be-cleared", tr!("storage-may-be-cleared"))
+        }
+        KeptOnDevice::MayBeCleared { asked: true } => ("refused", tr!("storage-keep-refused")),
+    };
+    html! {
+        <span class="kept" data-testid="kept" data-state={state}>
+            { text }
+            if props.kept != KeptOnDevice::Kept {
+                <button data-testid="keep-on-device" onclick={props.on_keep.reform(|_| ())}>
+                    { tr!("storage-keep") }</button>
+            }
+        </span>
     }
 }
 

@@ -23,7 +23,7 @@ pub use classes::{CaptureCallbacks, Classes};
 pub use classify::Classify;
 pub use comparison::Comparison;
 pub use confusion::Confusion;
-pub use header::{Header, OfflineCopy};
+pub use header::{Header, KeptOnDevice, OfflineCopy};
 pub use notices::Notices;
 pub use preprocessing::Preprocessing;
 pub use project_file::ProjectFile;
