@@ -1,6 +1,7 @@
 // The camera, fed from a real photo (Chromium's fake camera playing an MJPEG made from a
 // held-out photo of a magpie): tap and hold a class's Capture button to add frames as photos,
-// switch cameras, and classify the camera live once a model is trained.
+// switch cameras, and classify the camera live once a model is trained. On a tablet (touch
+// events, 768 × 1024) a finger does the same, and every control is a fingertip wide.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { servePageInBrowser, openPage, waitForCounts, screenshot } from "./harness.mjs";
@@ -79,4 +80,84 @@ test("frames from the camera become photos of a class, and the camera is classif
   assert.equal(await page.getByTestId("live-prediction").count(), 0);
   assert.equal(await page.getByTestId("webcam-start").count(), 1);
   assert.deepEqual(consoleErrors, []);
+});
+
+/** The controls a finger uses that are under 44 × 44 CSS pixels, and the photos whose ✕ lies on
+ * the photo: both empty on a page fit for touch. */
+function touchTargetProblems() {
+  const visible = (node) => node.getClientRects().length > 0 && getComputedStyle(node).visibility !== "hidden";
+  const controls = [...document.querySelectorAll('button, select, input:not([type="checkbox"]):not([type="radio"]), label.switch, label.upload')].filter(visible);
+  const small = controls
+    .map((node) => ({ what: node.dataset.testid ?? node.className ?? node.tagName, ...node.getBoundingClientRect().toJSON() }))
+    .filter(({ width, height }) => width < 44 || height < 44)
+    .map(({ what, width, height }) => `${what} ${Math.round(width)}×${Math.round(height)}`);
+  const overlapping = [...document.querySelectorAll(".thumb")].filter((thumb) => thumb.querySelector(".remove")).filter((thumb) => {
+    const photo = thumb.querySelector("img").getBoundingClientRect();
+    const remove = thumb.querySelector(".remove").getBoundingClientRect();
+    return remove.left < photo.right && photo.left < remove.right && remove.top < photo.bottom && photo.top < remove.bottom;
+  });
+  return { checked: controls.length, small, overlapping: overlapping.length };
+}
+
+/** How far the page is wider than its window (0: no sideways scrolling). */
+const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+test("on a tablet a finger taps one frame and holds for a burst, every control is a fingertip wide, and the page fits tablets and phones", { timeout: WAIT_MS * 2 }, async () => {
+  const tablet = await session.browser.newContext({ viewport: { width: 768, height: 1024 }, hasTouch: true });
+  const { page, consoleErrors } = await openPage(tablet, session.server.origin);
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  await page.getByTestId("load-samples").tap();
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  await page.getByTestId("webcam-start").tap();
+  await videoPlays(page);
+
+  const capture = page.getByTestId("class-card").nth(0).getByTestId("capture");
+  await capture.tap();
+  await firstClassShows(page, "6 photos");
+  await page.waitForTimeout(500);
+  assert.equal((await settledCounts(page))[0], "6 photos", "a tap takes one frame");
+  // A finger held on Capture for 1.1 s (touch events, as a tablet sends them).
+  const box = await capture.boundingBox();
+  const touch = await tablet.newCDPSession(page);
+  const point = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  await touch.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [point] });
+  await page.waitForTimeout(1100);
+  await touch.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  let afterBurst = 6;
+  for (let settled = 0; settled < 3; ) {
+    await page.waitForTimeout(300);
+    const now = Number((await settledCounts(page))[0].split(" ")[0]);
+    settled = now === afterBurst ? settled + 1 : 0;
+    afterBurst = now;
+  }
+  console.log("touch: a 1.1 s hold took", afterBurst - 6, "frames");
+  assert.ok(afterBurst >= 6 + 3 && afterBurst <= 6 + 6, `a 1.1 s hold took ${afterBurst - 6} frames`);
+
+  // A long run, so that Stop is on the page while the sizes are read.
+  await page.getByTestId("epochs").fill("3000");
+  await page.getByTestId("epochs").press("Tab");
+  await page.getByTestId("train").tap();
+  await page.getByTestId("stop-training").waitFor();
+  const sizes = { tablet: await page.evaluate(touchTargetProblems) };
+  await page.getByTestId("stop-training").tap();
+  await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]').dataset.state === "done", null, { timeout: WAIT_MS });
+  const fits = { tablet: await overflow(page) };
+  await screenshot(page, "tablet-portrait");
+  for (const [name, viewport] of Object.entries({ "tablet-landscape": { width: 1024, height: 768 }, phone: { width: 390, height: 844 } })) {
+    await page.setViewportSize(viewport);
+    await page.waitForTimeout(200);
+    fits[name] = await overflow(page);
+    sizes[name] = await page.evaluate(touchTargetProblems);
+    await screenshot(page, name);
+  }
+  console.log("touch targets:", JSON.stringify({ sizes, overflowPx: fits }));
+  for (const [name, { checked, small, overlapping }] of Object.entries(sizes)) {
+    assert.ok(checked > 20, `${name}: ${checked} controls read`);
+    assert.deepEqual(small, [], `${name}: controls under 44 × 44 px`);
+    assert.equal(overlapping, 0, `${name}: a photo's ✕ lies on the photo`);
+  }
+  assert.deepEqual(fits, { tablet: 0, "tablet-landscape": 0, phone: 0 }, "no sideways scrolling");
+  await page.getByTestId("camera-stop").tap();
+  assert.deepEqual(consoleErrors, []);
+  await tablet.close();
 });

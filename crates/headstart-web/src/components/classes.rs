@@ -175,6 +175,7 @@ fn CaptureButton(props: &CaptureButtonProps) -> Html {
             })}
             onpointerup={capture.stop.reform(|_: PointerEvent| ())}
             onpointercancel={capture.stop.reform(|_: PointerEvent| ())}
+            oncontextmenu={|event: MouseEvent| event.prevent_default()}
             onclick={move |event: MouseEvent| if event.detail() == 0 { one.emit(id) }}>
             { tr!("capture") }
         </button>

@@ -48,10 +48,13 @@ pub fn Comparison(props: &SettingsEditProps) -> Html {
             <div class="row">
                 <PredictedRanking state={state.clone()} act={act.clone()} chosen={chosen.clone()} />
                 <button data-testid="compare-run" class="primary" disabled={blocked || comparing}
-                    title={if chosen.is_none() { tr!("compare-run-title-predict") } else { tr!("compare-run-title") }}
+                    title={tr!("compare-run-title")}
                     onclick={act.reform(|_| Action::RunComparison)}>{ tr!("compare-run") }</button>
                 if comparing {
                     <button data-testid="compare-stop" onclick={act.reform(|_| Action::StopTraining)}>{ tr!("stop") }</button>
+                }
+                if chosen.is_none() {
+                    <span class="hint" data-testid="compare-why">{ tr!("compare-predict-first") }</span>
                 }
             </div>
             <ComparisonResults state={state.clone()} />
@@ -199,9 +202,12 @@ fn FinalTest(props: &StateActProps) -> Html {
     html! {
         <div class="final-test">
             <button data-testid="final-test" disabled={blocker.is_some() || state.training_busy()}
-                title={blocker.as_ref().map_or_else(|| tr!("final-test-title"), |blocker| text::render(&blocker.message()))}
+                title={tr!("final-test-title")}
                 onclick={props.act.reform(|_| Action::FinalTest)}>{ tr!("final-test") }</button>
             <span class="setting-help">{ tr!("final-test-help") }</span>
+            if let Some(blocker) = &blocker {
+                <span class="hint" data-testid="final-test-why">{ text::render(&blocker.message()) }</span>
+            }
             if let Some(test) = &state.final_test {
                 <p data-testid="final-test-result" data-model-version={test.model_version.to_string()}
                     data-accuracy={test.accuracy().map(|a| a.to_string())} data-total={test.total.to_string()}

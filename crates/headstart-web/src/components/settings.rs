@@ -120,9 +120,10 @@ fn Augmentation(props: &SettingsEditProps) -> Html {
                         Box::new(move |settings| *field(&mut settings.augmentation) = on)
                     });
                     html! {
-                        <label class="switch" title={help}>
+                        <label class="switch">
                             <input type="checkbox" name={name} data-testid={name} checked={on} disabled={busy} {onchange} />
                             { label }
+                            <span class="setting-help">{ help }</span>
                         </label>
                     }
                 }) }
