@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { mkdtemp, writeFile, mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { serveDist, photos, artifactsDir, withByteChanged } from "./harness.mjs";
 import { launchWebKit, webkitInstalled } from "./webdriver.mjs";
 
@@ -99,8 +99,11 @@ test("in WebKit a student trains on uploaded photos, classifies held-out ones, a
   const queries = await heldOut();
   const seen = await classify(browser, queries.map((q) => q.file));
   const correct = queries.filter((q) => seen[basename(q.file)].label === q.name).length;
-  console.log("webkit:", JSON.stringify({ browser: browser.version, readyMs, uploadMs, trainMs, correct, of: queries.length, ...capabilities }));
+  // By now the pool has timed its workers: it keeps no more than help, whatever cores WebKit reports.
+  const workers = await browser.run(() => Number(document.querySelector('[data-testid="backend"]').dataset.workers));
+  console.log("webkit:", JSON.stringify({ browser: browser.version, readyMs, uploadMs, trainMs, correct, of: queries.length, ...capabilities, workers, machineCores: cpus().length }));
   assert.ok(correct >= 12, `${correct} of ${queries.length} held-out photos right`);
+  assert.ok(workers >= 1 && workers <= cpus().length, `${workers} workers on ${cpus().length} cores (WebKit reports ${capabilities.cores})`);
 
   // Saved in this private-window-like session too (photos as bytes, not Blobs): the header says
   // so only after the write landed, and a reload brings back the classes, photos and model.

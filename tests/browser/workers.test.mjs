@@ -1,10 +1,12 @@
 // The page's thread stays free while the model works in its workers: no long task while photos
 // are embedded, a head trains and photos are classified; Stop ends a run and keeps the photos;
-// a retrain during classification never mislabels a prediction; a message to a worker is cheap.
+// a retrain during classification never mislabels a prediction; a message to a worker is cheap;
+// the pool keeps a worker only if it makes embedding faster.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdir, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { cpus } from "node:os";
 import { servePageInBrowser, openPage, screenshot, repoRoot, artifactsDir, photos, waitForCounts } from "./harness.mjs";
 
 const WAIT_MS = 300_000;
@@ -319,4 +321,38 @@ test("a panic in the page shows one banner that says what happened and what to d
   await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
   await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
   assert.equal(await page.getByTestId("fatal-error").count(), 0);
+});
+
+test("the pool keeps a worker only if it makes embedding faster: told of more cores than there are, it stops at what helps", { timeout: WAIT_MS }, async () => {
+  const cores = cpus().length;
+  // WebKit reports 4 on this 2-core machine; Chromium is made to say the same.
+  const page = await session.browser.newPage({ viewport: { width: 1200, height: 1000 } });
+  await page.addInitScript(() => Object.defineProperty(Navigator.prototype, "hardwareConcurrency", { get: () => 4 }));
+  const errors = [];
+  const ended = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+    if (/ended, as it made embedding no faster/.test(message.text())) ended.push(message.text());
+  });
+  await page.goto(session.server.origin);
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  // Photos added while the pool times itself are embedded all the same.
+  await page.getByTestId("load-samples").click();
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  if (cores >= 4) {
+    console.log(`skipped: ${cores} cores, as many as the page is told of`);
+    return;
+  }
+  for (let waited = 0; ended.length === 0 && waited < 60_000; waited += 200) await page.waitForTimeout(200);
+  const workers = Number(await page.getByTestId("backend").getAttribute("data-workers"));
+  console.log("pool sizing:", JSON.stringify({ cores, reported: 4, workers, ended }));
+  assert.equal(ended.length, 1, "one worker was ended for not making embedding faster");
+  const rates = ended[0].split(": ").pop().split(", ").map(Number);
+  assert.equal(rates.length, workers + 1, "each round's photos a second, the ended worker's last");
+  assert.equal(workers, cores, `on ${cores} cores the pool keeps ${cores} workers`);
+  assert.ok(rates.at(-1) < rates.at(-2) * 1.15, `${rates}`);
+  assert.equal(await page.getByTestId("backend").textContent(), `CPU · ${cores} worker${cores === 1 ? "" : "s"}`);
+  assert.deepEqual(errors, []);
+  await page.close();
 });

@@ -69,7 +69,8 @@ pub(crate) fn unanswered<F, T>(event: &Event) -> Vec<Effect<F, T>> {
         | Event::StartFailed { .. }
         | Event::Panicked { .. }
         | Event::BackendCheck(_)
-        | Event::Pong => return Vec::new(),
+        | Event::Pong
+        | Event::EmbeddingTimed { .. } => return Vec::new(),
     };
     vec![log]
 }
@@ -178,7 +179,8 @@ impl<T: Clone> AppState<T> {
             | Event::StartFailed { .. }
             | Event::Panicked { .. }
             | Event::BackendCheck(_)
-            | Event::Pong => None,
+            | Event::Pong
+            | Event::EmbeddingTimed { .. } => None,
         }
     }
 }

@@ -55,7 +55,7 @@ pub use saved::{
 };
 use std::rc::Rc;
 pub use training::{MIN_PHOTOS_PER_CLASS, RunPurpose, TrainingState};
-pub use workers::{MAX_WORKERS, ModelStatus, worker_count};
+pub use workers::{MAX_WORKERS, ModelStatus, pool_size};
 
 use headstart_core::preprocess::Normalization;
 use headstart_core::protocol::{Attachment, ComputePath, ComputeReason, Event, JobId, Request};

@@ -8,9 +8,10 @@
 //! version. A head's training run goes to the first worker, which then gets photo jobs only when
 //! it is the only one; a network run (fine-tuning, LoRA, from scratch) goes to the started
 //! worker with the least network training to do, and its stop follows it. Only the first worker
-//! may take the GPU; on the CPU path the pool grows to its size one worker at a time. A worker
-//! that dies (a panic, an uncaught error, the GPU failing under a photo) is replaced on the CPU
-//! path: its photos are sent again once, then reported, and a run it was training fails.
+//! may take the GPU; on the CPU path the pool grows one worker at a time, each new worker
+//! joining only if the pool then embeds more photos a second (see [`PoolSize`]). A worker that
+//! dies (a panic, an uncaught error, the GPU failing under a photo) is replaced on the CPU path:
+//! its photos are sent again once, then reported, and a run it was training fails.
 
 use headstart_core::protocol::{
     ComputeChoice, ComputePath, ComputeReason, Event, JobId, PhotoError, Request, TrainingError,
@@ -26,6 +27,63 @@ const MAX_REPLACEMENTS: usize = 8;
 
 /// The index of the worker that trains.
 const TRAINER: usize = 0;
+
+/// Milliseconds each worker of a timing round embeds before its clock starts: long enough for
+/// the browser to optimize the network's code (a new worker's first photos took twice as long)
+/// and for the round's workers to be embedding at once when the clocks start.
+const WARM_UP_MS: u32 = 400;
+
+/// Milliseconds each worker of a timing round embeds on the clock (a photo takes 45–110 ms).
+const TIMED_MS: u32 = 800;
+
+/// How much more a pool with one more worker must embed a second for that worker to stay: on
+/// two cores a second worker embedded 1.9 to 2.9 times as many photos and a third 0.96 to 0.99
+/// times as many (`workers.test.mjs`, see the README), so 15% tells them apart with room for
+/// noise.
+const MIN_GAIN: f64 = 1.15;
+
+/// How many workers the pool grows to on the CPU path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolSize {
+    /// This many (as a test or the `?workers=` parameter asks).
+    Fixed(usize),
+    /// At most this many, and only while each one more makes embedding faster: when a worker
+    /// has started, every worker embeds the same made-up input at once, photo work paused, and
+    /// the new worker stays only if the pool then embeds [`MIN_GAIN`] times as many photos a
+    /// second as without it; otherwise it is ended and the pool stops growing.
+    UpTo(usize),
+}
+
+impl PoolSize {
+    fn most(self) -> usize {
+        match self {
+            Self::Fixed(workers) | Self::UpTo(workers) => workers.max(1),
+        }
+    }
+}
+
+/// A round of timing: every worker that takes work, and the newest worker on trial, embed the
+/// same input at once.
+#[derive(Debug, Default)]
+struct TimingRound {
+    /// The worker on trial (none when the first worker is timed alone).
+    newcomer: Option<usize>,
+    /// Whether the requests have gone out: they wait until no photo is in flight.
+    sent: bool,
+    /// Milliseconds a photo of each worker that answered, by slot (`None`: its network failed).
+    answers: BTreeMap<usize, Option<f64>>,
+}
+
+/// What the pool has learned of its size.
+#[derive(Debug, Default)]
+struct Sizing {
+    /// Photos a second the pool embedded in each round: with one worker, two, and so on.
+    photos_per_second: Vec<f64>,
+    /// The round in progress.
+    round: Option<TimingRound>,
+    /// One more worker was not faster (or died on trial): the pool grows no more.
+    settled: bool,
+}
 
 /// One worker of the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +132,9 @@ pub enum Ending {
     Died(String),
     /// Its backbone could not be loaded.
     DidNotStart(String),
+    /// With it the pool embedded fewer than [`MIN_GAIN`] times as many photos a second as
+    /// without: the photos a second of each round, one worker, two and so on, its own last.
+    NotFaster(Vec<f64>),
 }
 
 /// What the page hears from the pool.
@@ -143,6 +204,8 @@ struct Slot<A> {
     /// The version of the model this worker was last sent to classify with: it keeps that
     /// model, so the next photos go without it.
     classifying: Option<ModelVersion>,
+    /// Started but takes no work yet: it is being timed (see [`PoolSize::UpTo`]).
+    on_trial: bool,
 }
 
 impl<A> Slot<A> {
@@ -153,11 +216,13 @@ impl<A> Slot<A> {
             started: None,
             photo_jobs: Vec::new(),
             classifying: None,
+            on_trial: false,
         }
     }
 
+    /// Started, and takes work.
     fn runs(&self) -> bool {
-        matches!(self.started, Some(Ok(_)))
+        matches!(self.started, Some(Ok(_))) && !self.on_trial
     }
 }
 
@@ -167,7 +232,9 @@ pub struct Scheduler<A> {
     /// The worker in each slot.
     workers: Vec<Slot<A>>,
     /// How many workers the pool grows to on the CPU path.
-    size: usize,
+    size: PoolSize,
+    /// What timing has shown of that size.
+    sizing: Sizing,
     /// The compute path asked for, for the first worker.
     choice: ComputeChoice,
     /// Whether the page has the WebGPU build, for the first worker.
@@ -193,12 +260,13 @@ pub struct Scheduler<A> {
 }
 
 impl<A: Clone + Default> Scheduler<A> {
-    /// A pool that grows to `size` workers on the CPU path, its first worker starting with
+    /// A pool that grows as `size` says on the CPU path, its first worker starting with
     /// `choice` (on the WebGPU build when `webgpu_build`); returns the first worker to create.
-    pub fn new(size: usize, choice: ComputeChoice, webgpu_build: bool) -> (Self, Spawn) {
+    pub fn new(size: PoolSize, choice: ComputeChoice, webgpu_build: bool) -> (Self, Spawn) {
         let scheduler = Self {
             workers: vec![Slot::new(0)],
-            size: size.max(1),
+            size,
+            sizing: Sizing::default(),
             choice,
             webgpu_build,
             queue: VecDeque::new(),
@@ -334,6 +402,7 @@ impl<A: Clone + Default> Scheduler<A> {
         }
         let mut commands = match event {
             Event::Panicked { detail } => return self.worker_died(id, detail),
+            Event::EmbeddingTimed { ms_per_photo } => self.timed(id.index, ms_per_photo),
             // The GPU failed under a photo (a lost or broken device): the worker is replaced on
             // the CPU path and its photos go again, this one included, as when a worker dies.
             Event::PhotoFailed {
@@ -352,15 +421,25 @@ impl<A: Clone + Default> Scheduler<A> {
         commands
     }
 
-    /// Whether another worker should start now: the last one has started on the CPU path and
-    /// the pool is not full.
+    /// Whether another worker should start now: the last one has started on the CPU path, the
+    /// pool is not full, and, sized by timing, the last round is over and showed it faster.
     fn should_grow(&self) -> bool {
         let last_started = self.workers.last().is_some_and(|w| w.started.is_some());
-        let on_cpu = matches!(
+        let timed = match self.size {
+            PoolSize::Fixed(_) => true,
+            PoolSize::UpTo(_) => {
+                let sizing = &self.sizing;
+                !sizing.photos_per_second.is_empty() && sizing.round.is_none() && !sizing.settled
+            }
+        };
+        self.on_cpu() && last_started && timed && self.workers.len() < self.size.most()
+    }
+
+    fn on_cpu(&self) -> bool {
+        matches!(
             &self.workers[TRAINER].started,
             Some(Ok((ComputePath::Cpu, _)))
-        );
-        on_cpu && last_started && self.workers.len() < self.size
+        )
     }
 
     /// Bookkeeping for a worker's event, which the page then hears.
@@ -416,7 +495,22 @@ impl<A: Clone + Default> Scheduler<A> {
             }
             (outcome, _) => outcome,
         };
+        let first_of_its_slot = self.workers[index].generation == 0;
         self.workers[index].started = Some(outcome);
+        if let PoolSize::UpTo(_) = self.size
+            && self.on_cpu()
+            && matches!(self.workers[index].started, Some(Ok(_)))
+            && !self.sizing.settled
+            && (index == TRAINER && self.sizing.photos_per_second.is_empty()
+                || index != TRAINER && first_of_its_slot)
+        {
+            let newcomer = (index != TRAINER).then_some(index);
+            self.workers[index].on_trial = newcomer.is_some();
+            self.sizing.round = Some(TimingRound {
+                newcomer,
+                ..TimingRound::default()
+            });
+        }
         if index == TRAINER && self.trainer_runs() {
             let held = std::mem::take(&mut self.for_trainer);
             commands.extend(held.into_iter().map(|(request, attachment)| {
@@ -457,6 +551,20 @@ impl<A: Clone + Default> Scheduler<A> {
             worker: index,
             ending: Ending::Died(detail.clone()),
         }];
+        // A death stops the timing: a newcomer on trial joins untimed, or, if it is the one
+        // that died, is not replaced.
+        if let Some(round) = self.sizing.round.take() {
+            self.sizing.settled = true;
+            if let Some(newcomer) = round.newcomer {
+                self.workers[newcomer].on_trial = false;
+                if newcomer == index {
+                    self.workers[index].started = Some(Err(detail));
+                    commands.extend(self.pump_commands());
+                    commands.extend(self.ready_report());
+                    return commands;
+                }
+            }
+        }
         if self.on_webgpu(index) {
             self.gpu_failure = Some(detail.clone());
         }
@@ -503,13 +611,7 @@ impl<A: Clone + Default> Scheduler<A> {
         }
         commands.extend(self.pump_commands());
         // The badge shows one worker fewer until the replacement has loaded.
-        if let Some((path, reason)) = self.path.clone() {
-            commands.push(Command::Tell(Report::Ready {
-                path,
-                reason,
-                workers: self.running(),
-            }));
-        }
+        commands.extend(self.ready_report());
         commands
     }
 
@@ -533,8 +635,103 @@ impl<A: Clone + Default> Scheduler<A> {
             .collect()
     }
 
+    /// The workers a timing round times: those that take work and the one on trial.
+    fn round_members(&self) -> Vec<usize> {
+        let newcomer = self.sizing.round.as_ref().and_then(|round| round.newcomer);
+        (0..self.workers.len())
+            .filter(|&index| self.workers[index].runs() || Some(index) == newcomer)
+            .collect()
+    }
+
+    /// While a timing round waits or runs, photo work pauses: the round's requests go out once
+    /// no photo is in flight, and no photo goes out until every answer is in. A round waits
+    /// for a run in training to end, and photos go on meanwhile (`None`: photos may go).
+    fn timing_posts(&mut self) -> Option<Vec<Post<A>>> {
+        let training = self.training.is_some() || !self.networks_training.is_empty();
+        let in_flight = self.workers.iter().any(|w| !w.photo_jobs.is_empty());
+        let members = self.round_members();
+        let round = self.sizing.round.as_mut()?;
+        if round.sent {
+            return Some(Vec::new());
+        }
+        if training {
+            return None;
+        }
+        if in_flight {
+            return Some(Vec::new());
+        }
+        round.sent = true;
+        let time = |worker| Post {
+            worker,
+            request: Request::TimeEmbedding {
+                warm_up_ms: WARM_UP_MS,
+                timed_ms: TIMED_MS,
+            },
+            attachment: A::default(),
+        };
+        Some(members.into_iter().map(time).collect())
+    }
+
+    /// Worker `index` timed its embedding: once every worker of the round has, the newcomer
+    /// joins the pool if it made embedding [`MIN_GAIN`] times faster, and is ended otherwise.
+    fn timed(&mut self, index: usize, ms_per_photo: Option<f64>) -> Vec<Command<A>> {
+        let members = self.round_members();
+        let Some(round) = self.sizing.round.as_mut().filter(|round| round.sent) else {
+            return Vec::new();
+        };
+        round.answers.insert(index, ms_per_photo);
+        if members
+            .iter()
+            .any(|member| !round.answers.contains_key(member))
+        {
+            return Vec::new();
+        }
+        let round = self.sizing.round.take().unwrap_or_default();
+        // A worker whose network failed embeds nothing.
+        let photos_per_second: f64 = round
+            .answers
+            .values()
+            .map(|ms| ms.map_or(0.0, |ms| 1000.0 / ms.max(1.0)))
+            .sum();
+        let before = self.sizing.photos_per_second.last().copied();
+        self.sizing.photos_per_second.push(photos_per_second);
+        let mut commands = Vec::new();
+        match (round.newcomer, before) {
+            (Some(newcomer), Some(before)) if photos_per_second < before * MIN_GAIN => {
+                self.sizing.settled = true;
+                let ending = Ending::NotFaster(self.sizing.photos_per_second.clone());
+                self.workers[newcomer].on_trial = false;
+                self.workers[newcomer].started = Some(Err("not faster".into()));
+                commands.push(Command::Terminate {
+                    worker: newcomer,
+                    ending,
+                });
+            }
+            (Some(newcomer), _) => {
+                self.workers[newcomer].on_trial = false;
+                commands.extend(self.ready_report());
+            }
+            (None, _) => {}
+        }
+        commands.extend(self.pump_commands());
+        commands
+    }
+
+    /// The badge's report: the compute path, and how many workers take work.
+    fn ready_report(&self) -> Option<Command<A>> {
+        let (path, reason) = self.path.clone()?;
+        Some(Command::Tell(Report::Ready {
+            path,
+            reason,
+            workers: self.running(),
+        }))
+    }
+
     /// Hands queued photo jobs to workers with room for them.
     fn pump(&mut self) -> Vec<Post<A>> {
+        if let Some(timing) = self.timing_posts() {
+            return timing;
+        }
         let mut posts = Vec::new();
         loop {
             let only_one = self.running() == 1;
@@ -685,7 +882,7 @@ mod tests {
 
     /// A pool of `size` workers, all started on the CPU path.
     fn started(size: usize) -> Scheduler<Attached> {
-        let (mut pool, first) = Scheduler::new(size, ComputeChoice::Cpu, false);
+        let (mut pool, first) = Scheduler::new(PoolSize::Fixed(size), ComputeChoice::Cpu, false);
         let mut next = Some(first.worker);
         while let Some(worker) = next {
             next = spawns(&start(&mut pool, worker)).first().map(|s| s.worker);
@@ -904,7 +1101,8 @@ mod tests {
 
     #[test]
     fn the_pool_grows_one_worker_at_a_time_on_the_cpu_path_only() {
-        let (mut pool, first) = Scheduler::<Attached>::new(3, ComputeChoice::Cpu, false);
+        let (mut pool, first) =
+            Scheduler::<Attached>::new(PoolSize::Fixed(3), ComputeChoice::Cpu, false);
         assert_eq!(
             first,
             Spawn {
@@ -944,7 +1142,8 @@ mod tests {
         assert_eq!(start(&mut pool, id(2, 0)), [Command::Tell(ready(2))]);
 
         // On WebGPU the first worker stays alone.
-        let (mut gpu, first) = Scheduler::<Attached>::new(3, ComputeChoice::Auto, true);
+        let (mut gpu, first) =
+            Scheduler::<Attached>::new(PoolSize::Fixed(3), ComputeChoice::Auto, true);
         assert_eq!(first.build, Build::WebGpu);
         assert_eq!(gpu.worker_loaded(first.worker), Some(ComputeChoice::Auto));
         let started = Event::Started {
@@ -962,9 +1161,117 @@ mod tests {
         );
     }
 
+    /// Worker `id` embedded the made-up input in `ms` a photo.
+    fn timed(pool: &mut Scheduler<Attached>, id: WorkerId, ms: f64) -> Commands {
+        let timed = Event::EmbeddingTimed {
+            ms_per_photo: Some(ms),
+        };
+        pool.on_event(id, timed, None)
+    }
+
+    /// The workers sent a timing request.
+    fn timing(commands: &[Command<Attached>]) -> Vec<usize> {
+        let time = Request::TimeEmbedding {
+            warm_up_ms: WARM_UP_MS,
+            timed_ms: TIMED_MS,
+        };
+        let posts = posted(commands);
+        assert!(posts.iter().all(|post| post.request == time), "{posts:?}");
+        posts.iter().map(|post| post.worker).collect()
+    }
+
+    #[test]
+    fn the_pool_grows_while_one_more_worker_embeds_faster_and_ends_the_first_that_does_not() {
+        let (mut pool, first) =
+            Scheduler::<Attached>::new(PoolSize::UpTo(4), ComputeChoice::Cpu, false);
+        // The first worker takes work at once, and is timed alone.
+        let started = start(&mut pool, first.worker);
+        assert_eq!(reports(&started), [ready(1)]);
+        assert_eq!(timing(&started), [0]);
+        assert!(spawns(&started).is_empty());
+        assert_eq!(
+            spawns(&timed(&mut pool, id(0, 0), 100.0)),
+            [Spawn {
+                worker: id(1, 0),
+                build: Build::Cpu
+            }]
+        );
+        // The second is on trial: the badge does not count it, both are timed at once, and a
+        // photo waits for the round.
+        let started = start(&mut pool, id(1, 0));
+        assert_eq!(reports(&started), [ready(1)]);
+        assert_eq!(timing(&started), [0, 1]);
+        assert!(pool.send(embed(1), Some(1)).is_empty());
+        assert!(timed(&mut pool, id(0, 0), 120.0).is_empty());
+        // 2 × 1000 / 120 = 16.7 photos a second against 10: it joins, the photo goes, a third
+        // worker starts.
+        let joined = timed(&mut pool, id(1, 0), 120.0);
+        assert_eq!(reports(&joined), [ready(2)]);
+        assert_eq!(destinations(&posted(&joined)), [(0, 1)]);
+        assert_eq!(
+            spawns(&joined),
+            [Spawn {
+                worker: id(2, 0),
+                build: Build::Cpu
+            }]
+        );
+        // The third's round waits for the photo in flight.
+        assert!(posted(&start(&mut pool, id(2, 0))).is_empty());
+        assert_eq!(
+            timing(&pool.on_event(id(0, 0), not_an_image(1), None)),
+            [0, 1, 2]
+        );
+        timed(&mut pool, id(0, 0), 200.0);
+        timed(&mut pool, id(1, 0), 200.0);
+        // 15 photos a second: fewer, not 15% more. It is ended, and the pool grows no more.
+        let ended = timed(&mut pool, id(2, 0), 200.0);
+        let rates = vec![10.0, 2000.0 / 120.0, 15.0];
+        assert_eq!(
+            ended,
+            [Command::Terminate {
+                worker: 2,
+                ending: Ending::NotFaster(rates)
+            }]
+        );
+        let photos: Vec<_> = (2..=4).flat_map(|n| pool.send(embed(n), Some(n))).collect();
+        assert_eq!(destinations(&photos), [(0, 2), (1, 3), (0, 4)]);
+        assert!(spawns(&pool.on_event(id(0, 0), Event::Pong, None)).is_empty());
+    }
+
+    #[test]
+    fn a_timing_round_waits_for_a_run_in_training_and_photos_go_on_meanwhile() {
+        let (mut pool, first) =
+            Scheduler::<Attached>::new(PoolSize::UpTo(2), ComputeChoice::Cpu, false);
+        start(&mut pool, first.worker);
+        timed(&mut pool, first.worker, 100.0);
+        pool.send(train_way(1, Way::Finetune), None);
+        // The newcomer waits on trial; the trainer, the only worker, takes photos.
+        assert!(posted(&start(&mut pool, id(1, 0))).is_empty());
+        assert_eq!(destinations(&pool.send(embed(2), Some(2))), [(0, 2)]);
+        pool.on_event(id(0, 0), not_an_image(2), None);
+        let trained = pool.on_event(id(0, 0), Event::TrainingDiscarded { job: JobId(1) }, None);
+        assert_eq!(timing(&trained), [0, 1]);
+    }
+
+    #[test]
+    fn a_worker_that_dies_on_trial_is_not_replaced_and_the_pool_stops_growing() {
+        let (mut pool, first) =
+            Scheduler::<Attached>::new(PoolSize::UpTo(4), ComputeChoice::Cpu, false);
+        start(&mut pool, first.worker);
+        timed(&mut pool, first.worker, 100.0);
+        start(&mut pool, id(1, 0));
+        let died = pool.worker_died(id(1, 0), "out of memory".into());
+        assert!(spawns(&died).is_empty());
+        assert_eq!(reports(&died), [ready(1)]);
+        // The round is over: photos go to the worker left, and no worker is added.
+        assert_eq!(destinations(&pool.send(embed(1), Some(1))), [(0, 1)]);
+        assert!(spawns(&pool.on_event(id(0, 0), not_an_image(1), None)).is_empty());
+    }
+
     #[test]
     fn a_first_worker_that_cannot_start_fails_the_pool() {
-        let (mut pool, first) = Scheduler::<Attached>::new(2, ComputeChoice::Cpu, false);
+        let (mut pool, first) =
+            Scheduler::<Attached>::new(PoolSize::Fixed(2), ComputeChoice::Cpu, false);
         let failed = Event::StartFailed {
             detail: "no SIMD".into(),
         };
@@ -997,7 +1304,8 @@ mod tests {
     #[test]
     fn a_worker_that_cannot_be_created_is_tried_again_or_fails_the_pool() {
         // A new slot: the pool tries again after the next event.
-        let (mut pool, first) = Scheduler::<Attached>::new(2, ComputeChoice::Cpu, false);
+        let (mut pool, first) =
+            Scheduler::<Attached>::new(PoolSize::Fixed(2), ComputeChoice::Cpu, false);
         let grown = spawns(&start(&mut pool, first.worker));
         assert_eq!(pool.spawn_failed(grown[0].worker, "no".into()), None);
         assert_eq!(
@@ -1015,7 +1323,8 @@ mod tests {
 
     #[test]
     fn requests_for_the_trainer_wait_until_it_runs() {
-        let (mut pool, first) = Scheduler::<Attached>::new(1, ComputeChoice::Cpu, false);
+        let (mut pool, first) =
+            Scheduler::<Attached>::new(PoolSize::Fixed(1), ComputeChoice::Cpu, false);
         assert!(pool.send(Request::Ping, Some(7)).is_empty());
         let ping = Post {
             worker: 0,
@@ -1034,7 +1343,8 @@ mod tests {
 
     #[test]
     fn a_gpu_failing_under_a_photo_hands_its_work_to_the_cpu_and_the_badge_says_why() {
-        let (mut pool, first) = Scheduler::<Attached>::new(2, ComputeChoice::Auto, true);
+        let (mut pool, first) =
+            Scheduler::<Attached>::new(PoolSize::Fixed(2), ComputeChoice::Auto, true);
         let started = Event::Started {
             path: ComputePath::WebGpu,
             reason: ComputeReason::WebGpu("a hardware adapter".into()),

@@ -1,6 +1,7 @@
 //! The model workers: how many the page starts, and loading the pretrained backbone into them.
 //! Photos come in once the workers hold it (and the saved work is restored).
 
+use crate::scheduler::PoolSize;
 use crate::{AppState, Effect, Notice, StorageState};
 use headstart_core::protocol::{ComputePath, ComputeReason};
 
@@ -8,13 +9,32 @@ use headstart_core::protocol::{ComputePath, ComputeReason};
 /// memory each takes).
 pub const MAX_WORKERS: usize = 4;
 
-/// How many model workers to start on a device with `logical_cores`: one per core, between 1
-/// and [`MAX_WORKERS`]; `requested` (the `?workers=` parameter) overrides the count within the
-/// same bounds. No core is left to the page: it only renders and routes messages, and on two
-/// cores a second worker embedded 1.4x as many photos per second with no long task on the
-/// page's thread either way (`scripts/bench-workers.sh`).
-pub fn worker_count(logical_cores: usize, requested: Option<usize>) -> usize {
-    requested.unwrap_or(logical_cores).clamp(1, MAX_WORKERS)
+/// The page's memory a model worker takes: its wasm memory (38 MB) with its compiled code and
+/// its JavaScript heap, as the renderer's memory grew with a second worker (see the README).
+const WORKER_BYTES: f64 = 100e6;
+
+/// The share of the device's memory the page lets its workers take.
+const WORKERS_MEMORY_SHARE: f64 = 1.0 / 8.0;
+
+/// How many model workers the page may start: where `requested` (the `?workers=` parameter), that
+/// many within 1 and [`MAX_WORKERS`]; otherwise up to one per logical core, at most
+/// [`MAX_WORKERS`] and at most what an eighth of `device_memory_gib` holds (where the browser
+/// says, as Chromium's `navigator.deviceMemory` does), each joining only if it makes embedding
+/// faster ([`PoolSize::UpTo`]): the core count alone misleads (WebKit reports 4 on 2 cores,
+/// where a second worker embedded twice as many photos a second and a third none more). No
+/// core is left to the page: it only renders and routes messages (`scripts/bench-workers.sh`).
+pub fn pool_size(
+    logical_cores: usize,
+    device_memory_gib: Option<f64>,
+    requested: Option<usize>,
+) -> PoolSize {
+    if let Some(workers) = requested {
+        return PoolSize::Fixed(workers.clamp(1, MAX_WORKERS));
+    }
+    let memory_holds = device_memory_gib.map_or(MAX_WORKERS, |gib| {
+        (gib * f64::from(1u32 << 30) * WORKERS_MEMORY_SHARE / WORKER_BYTES) as usize
+    });
+    PoolSize::UpTo(logical_cores.min(memory_holds).clamp(1, MAX_WORKERS))
 }
 
 /// Loading the pretrained model into the workers.
@@ -112,13 +132,19 @@ mod tests {
     }
 
     #[test]
-    fn one_worker_per_core_within_bounds() {
-        assert_eq!(worker_count(0, None), 1);
-        assert_eq!(worker_count(2, None), 2);
-        assert_eq!(worker_count(3, None), 3);
-        assert_eq!(worker_count(16, None), MAX_WORKERS);
-        assert_eq!(worker_count(2, Some(2)), 2);
-        assert_eq!(worker_count(2, Some(0)), 1);
-        assert_eq!(worker_count(2, Some(99)), MAX_WORKERS);
+    fn up_to_one_worker_per_core_within_bounds_and_memory() {
+        assert_eq!(pool_size(0, None, None), PoolSize::UpTo(1));
+        assert_eq!(pool_size(2, None, None), PoolSize::UpTo(2));
+        assert_eq!(pool_size(3, None, None), PoolSize::UpTo(3));
+        assert_eq!(pool_size(16, None, None), PoolSize::UpTo(MAX_WORKERS));
+        // An eighth of 8 GiB holds 10 workers, of 2 GiB 2, of 1 GiB 1, of 0.5 GiB none: one.
+        assert_eq!(pool_size(16, Some(8.0), None), PoolSize::UpTo(MAX_WORKERS));
+        assert_eq!(pool_size(16, Some(2.0), None), PoolSize::UpTo(2));
+        assert_eq!(pool_size(16, Some(1.0), None), PoolSize::UpTo(1));
+        assert_eq!(pool_size(16, Some(0.5), None), PoolSize::UpTo(1));
+        // Asked for: that many, whatever the device.
+        assert_eq!(pool_size(2, Some(0.5), Some(2)), PoolSize::Fixed(2));
+        assert_eq!(pool_size(2, None, Some(0)), PoolSize::Fixed(1));
+        assert_eq!(pool_size(2, None, Some(99)), PoolSize::Fixed(MAX_WORKERS));
     }
 }

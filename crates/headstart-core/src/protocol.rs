@@ -188,6 +188,16 @@ pub enum Request {
     CheckBackends,
     /// Answer at once with [`Event::Pong`] (measures the cost of one message).
     Ping,
+    /// Embed a made-up model input again and again, untimed for `warm_up_ms` (the browser
+    /// optimizes code that runs hot), then on the clock for `timed_ms`, and answer with
+    /// [`Event::EmbeddingTimed`]: how the pool learns whether one more worker makes embedding
+    /// faster (the pool's workers time at once, so their clocks overlap).
+    TimeEmbedding {
+        /// Milliseconds of embedding before the clock starts.
+        warm_up_ms: u32,
+        /// Milliseconds of embedding on the clock.
+        timed_ms: u32,
+    },
     /// Test hook: panic, as a worker hit by a bug would (the page sends it only when a test
     /// asks, with `?test-hooks`).
     Crash,
@@ -281,6 +291,11 @@ pub enum Event {
     BackendCheck(BackendCheck),
     /// The answer to [`Request::Ping`].
     Pong,
+    /// The answer to [`Request::TimeEmbedding`].
+    EmbeddingTimed {
+        /// Milliseconds the network took a photo; `None` if it failed.
+        ms_per_photo: Option<f64>,
+    },
     /// The worker hit an internal error and stopped.
     Panicked {
         /// The panic message, for the console.

@@ -25,7 +25,7 @@ use crate::text::tr;
 use camera::{CameraMsg, CameraOn, camera_callback};
 use headstart_app::{
     Action, AppState, Effect, ModelStatus, PROJECT_FILE_NAME, ProjectFileOptions, ProjectStorage,
-    StorageAccess, parse_sample_index, worker_count,
+    StorageAccess, parse_sample_index, pool_size,
 };
 use headstart_core::protocol::{
     Attachment, BackendCheck, ComputeChoice, Event as WorkerEvent, Request,
@@ -441,11 +441,14 @@ impl Component for App {
             true => ComputeChoice::Cpu,
             false => ComputeChoice::from_query(query_param("compute").as_deref()),
         };
-        let cores = web_sys::window()
-            .map(|w| w.navigator().hardware_concurrency() as usize)
-            .unwrap_or(1);
+        let navigator = crate::browser::window().navigator();
+        let cores = navigator.hardware_concurrency() as usize;
+        // Chromium's `navigator.deviceMemory`, in GiB (rounded, at most 8); others do not say.
+        let device_memory = js_sys::Reflect::get(&navigator, &"deviceMemory".into())
+            .ok()
+            .and_then(|gib| gib.as_f64());
         let requested = query_param("workers").and_then(|n| n.parse().ok());
-        let size = worker_count(cores, requested);
+        let size = pool_size(cores, device_memory, requested);
         let link = ctx.link().clone();
         if query_param("test-hooks").is_some() {
             install_test_hooks(&link);

@@ -5,7 +5,9 @@
 //! this module carries out its commands.
 
 use crate::browser::{fetch_file, window};
-use headstart_app::scheduler::{Build, Command, Ending, Report, Scheduler, Spawn, WorkerId};
+use headstart_app::scheduler::{
+    Build, Command, Ending, PoolSize, Report, Scheduler, Spawn, WorkerId,
+};
 use headstart_browser::describe;
 use headstart_browser::envelope;
 use headstart_core::protocol::{
@@ -146,10 +148,10 @@ impl WorkerPool {
     /// Downloads the weights and compiles the worker wasm (both once; the WebGPU build as well
     /// when the first worker may use it, see [`wants_webgpu_build`]), then starts the first
     /// worker with `choice`. [`PoolEvent::Ready`] follows when it has started; on the CPU path
-    /// the pool then grows to `size` workers, one after another so that the first loads at
+    /// the pool then grows as `size` says, one worker after another so that the first loads at
     /// full speed, and [`PoolEvent::Ready`] comes again as each joins.
     pub async fn launch(
-        size: usize,
+        size: PoolSize,
         choice: ComputeChoice,
         comparing_backends: bool,
         sink: PoolSink,
@@ -297,13 +299,29 @@ impl WorkerPool {
                 Command::Post(post) => self.post(post.worker, &post.request, &post.attachment),
                 Command::Spawn(spawn) => told.extend(self.create(spawn)),
                 Command::Terminate { worker, ending } => {
-                    let line = match ending {
-                        Ending::Died(detail) => format!("model worker {worker} stopped: {detail}"),
-                        Ending::DidNotStart(detail) => {
-                            format!("model worker {worker} did not start: {detail}")
+                    match ending {
+                        Ending::Died(detail) => {
+                            let line = format!("model worker {worker} stopped: {detail}");
+                            web_sys::console::error_1(&line.into());
                         }
-                    };
-                    web_sys::console::error_1(&line.into());
+                        Ending::DidNotStart(detail) => {
+                            let line = format!("model worker {worker} did not start: {detail}");
+                            web_sys::console::error_1(&line.into());
+                        }
+                        // Not a failure: the pool found its size.
+                        Ending::NotFaster(photos_per_second) => {
+                            let rounds: Vec<String> = photos_per_second
+                                .iter()
+                                .map(|rate| format!("{rate:.1}"))
+                                .collect();
+                            let line = format!(
+                                "model worker {worker} ended, as it made embedding no faster: \
+                                 photos a second with 1, 2, … workers: {}",
+                                rounds.join(", ")
+                            );
+                            web_sys::console::info_1(&line.into());
+                        }
+                    }
                     self.workers[worker].worker.terminate();
                 }
                 Command::Tell(report) => told.push(report.into()),

@@ -12,7 +12,7 @@ use headstart_core::embedding::Embedding;
 use headstart_core::inference::{
     GpuDistrust, InferenceError, LoadedModel, ModelMismatch, check_gpu_against_cpu, embed,
 };
-use headstart_core::preprocess::{Normalization, batch_tensor, normalize_rgba};
+use headstart_core::preprocess::{INPUT_LEN, Normalization, batch_tensor, normalize_rgba};
 use headstart_core::protocol::{
     ComputeChoice, Event, GpuDisagreement, JobId, PhotoError, TrainingError, ViewAugmentation,
 };
@@ -146,6 +146,36 @@ impl Engine {
             .await
             .map_err(|e| PhotoError::Compute(e.to_string()))?
             .remove(0))
+    }
+
+    /// Milliseconds the network takes a photo on this worker, now: a made-up model input
+    /// embedded again and again, for `warm_up_ms` off the clock, then for `timed_ms` on it.
+    /// The time a photo is that between the first and the last embedding to end on the clock:
+    /// the workers of a round, asked at once, all embed throughout that time, so it measures
+    /// them sharing the cores (an embedding ending after it may have had a core alone).
+    pub async fn time_embedding(&self, warm_up_ms: u32, timed_ms: u32) -> Result<f64, PhotoError> {
+        let input: Vec<f32> = (0..INPUT_LEN)
+            .map(|i| (i % 251) as f32 / 125.0 - 1.0)
+            .collect();
+        let clock_starts = js_sys::Date::now() + f64::from(warm_up_ms);
+        let clock_stops = clock_starts + f64::from(timed_ms);
+        let mut ends_on_the_clock = Vec::new();
+        loop {
+            let started = js_sys::Date::now();
+            self.embed_one(input.clone()).await?;
+            let ended = js_sys::Date::now();
+            if ended > clock_stops {
+                // Slower than the whole clock: this embedding alone says how slow.
+                let ms = match ends_on_the_clock[..] {
+                    [first, .., last] => (last - first) / (ends_on_the_clock.len() - 1) as f64,
+                    _ => ended - started,
+                };
+                return Ok(ms);
+            }
+            if ended >= clock_starts {
+                ends_on_the_clock.push(ended);
+            }
+        }
     }
 
     /// The embedding of a photo file, with its model input and thumbnail.

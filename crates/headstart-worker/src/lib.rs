@@ -237,6 +237,21 @@ fn handle(request: Request, attachment: Attachment<Blob>) {
             }
         }
         Request::Ping => post(&Event::Pong, &Attachment::Nothing),
+        Request::TimeEmbedding {
+            warm_up_ms,
+            timed_ms,
+        } => {
+            if let Some(engine) = engine() {
+                spawn_local(async move {
+                    // A failure here shows again, and is reported, on the next photo.
+                    let ms_per_photo = engine.time_embedding(warm_up_ms, timed_ms).await.ok();
+                    post(
+                        &Event::EmbeddingTimed { ms_per_photo },
+                        &Attachment::Nothing,
+                    );
+                });
+            }
+        }
         Request::Crash => panic!("a test asked this worker to crash"),
     }
 }
