@@ -246,6 +246,43 @@ test("when the device's storage is full the page says so, and what was saved bef
   await profile.close();
 });
 
+test("the header says 'Saving…' while saves are on their way and 'Saved on this device' only once they have landed", { timeout: WAIT_MS }, async () => {
+  const profile = await session.browser.newContext({ viewport: { width: 1200, height: 1000 } });
+  const { page, consoleErrors } = await openPage(profile, session.server.origin);
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  // Each time the header turns to "Saved", IndexedDB is read at once: it must hold every photo
+  // the page shows (a save still queued in the page would be missing from it).
+  await page.evaluate(() => {
+    window.__storageTexts = [];
+    window.__whenSaid = [];
+    const line = document.querySelector('[data-testid="storage"]');
+    let last = "";
+    new MutationObserver(() => {
+      const text = line.querySelector('[data-testid="storage-used"]').textContent;
+      if (text === last) return;
+      last = text;
+      window.__storageTexts.push(text);
+      if (!/^Saved on this device/.test(text)) return;
+      const shown = document.querySelectorAll(".thumb img").length;
+      const open = indexedDB.open("headstart");
+      open.onsuccess = () => {
+        const count = open.result.transaction("photos").objectStore("photos").count();
+        count.onsuccess = () => window.__whenSaid.push({ shown, saved: count.result });
+      };
+    }).observe(line, { childList: true, characterData: true, subtree: true });
+  });
+  await page.getByTestId("load-samples").click();
+  await waitForCounts(page, ["5 photos", "5 photos", "5 photos"]);
+  await page.waitForFunction(() => /^Saved on this device/.test(document.querySelector('[data-testid="storage-used"]').textContent));
+  await page.waitForFunction(() => window.__whenSaid.at(-1)?.shown === 15);
+  const { texts, whenSaid } = await page.evaluate(() => ({ texts: window.__storageTexts, whenSaid: window.__whenSaid }));
+  console.log("storage line while 15 photos were added:", JSON.stringify({ texts: [...new Set(texts)], whenSaid }));
+  assert.ok(texts.includes("Saving…"), "the header said Saving… while a save was on its way");
+  for (const { shown, saved } of whenSaid) assert.ok(saved >= shown, `said Saved with ${saved} of ${shown} photos in storage`);
+  assert.deepEqual(consoleErrors, []);
+  await profile.close();
+});
+
 test("where IndexedDB refuses Blobs, as WebKit's private windows do, the work is saved all the same", { timeout: WAIT_MS * 2 }, async () => {
   const profile = await session.browser.newContext({ viewport: { width: 1200, height: 1000 } });
   // WebKit's behaviour, in Chromium: a record holding a Blob anywhere fails to be stored.

@@ -249,6 +249,8 @@ pub struct AppState<T> {
     storage_holds_work: bool,
     /// Whether the latest save failed, none having landed since.
     last_save_failed: bool,
+    /// Saves handed to storage whose outcome has not come back.
+    saves_in_flight: usize,
     /// Work handed to the workers, by job, until it is answered.
     pending: BTreeMap<JobId, PendingJob>,
     /// Training runs started; run N makes model version N.
@@ -295,6 +297,7 @@ impl<T: Clone> AppState<T> {
             saved: saved::SavedMarks::default(),
             storage_holds_work: false,
             last_save_failed: false,
+            saves_in_flight: 0,
             pending: BTreeMap::new(),
             runs_started: 0,
             next_id: 0,

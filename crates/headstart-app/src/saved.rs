@@ -485,7 +485,13 @@ impl<T: Clone> AppState<T> {
     pub(crate) fn save_landed<F>(&mut self) -> Vec<Effect<F, T>> {
         self.storage_holds_work = true;
         self.last_save_failed = false;
+        self.saves_in_flight = self.saves_in_flight.saturating_sub(1);
         Vec::new()
+    }
+
+    /// Whether changes are on their way to storage: "Saved on this device" waits for them.
+    pub fn saving_now(&self) -> bool {
+        self.saves_in_flight > 0
     }
 
     /// Whether the latest save failed (and none has landed since): the latest changes are
@@ -505,13 +511,15 @@ impl<T: Clone> AppState<T> {
             self.notify(said);
         }
         self.last_save_failed = true;
+        self.saves_in_flight = self.saves_in_flight.saturating_sub(1);
         self.saved = SavedMarks::default();
         vec![Effect::Log(format!("saving failed: {detail}"))]
     }
 
     /// The changes that bring storage up to date with the state, in order: photos before the
     /// project that lists them, so that a crash between the two loses nothing listed. None
-    /// while storage is opening or this page does not save.
+    /// while storage is opening or this page does not save. Changes returned are a save in
+    /// flight until [`crate::Action::Saved`] or [`crate::Action::SaveFailed`] says how it went.
     pub fn unsaved_changes(&mut self) -> Vec<SaveChange<T>> {
         if self.storage != StorageState::Saving {
             return Vec::new();
@@ -556,6 +564,9 @@ impl<T: Clone> AppState<T> {
         if self.saved.project.as_ref() != Some(&project) {
             changes.push(SaveChange::Project(Box::new(project.clone())));
             self.saved.project = Some(project);
+        }
+        if !changes.is_empty() {
+            self.saves_in_flight += 1;
         }
         changes
     }
@@ -738,6 +749,23 @@ mod tests {
             reopened(&storage, StorageAccess::Granted).classes,
             state.classes
         );
+    }
+
+    #[test]
+    fn saved_is_said_only_once_every_save_handed_to_storage_has_landed() {
+        let (mut state, a) = trainable();
+        assert!(!state.unsaved_changes().is_empty());
+        state.apply::<&str>(Action::RenameClass(a, "dogs".into()));
+        assert!(!state.unsaved_changes().is_empty());
+        assert!(state.unsaved_changes().is_empty(), "nothing new: no save");
+        assert!(state.saving_now());
+        state.apply::<&str>(Action::Saved);
+        assert!(state.saving_now(), "one save is still on its way");
+        state.apply::<&str>(Action::SaveFailed {
+            detail: "UnknownError".into(),
+            quota: false,
+        });
+        assert!(!state.saving_now());
     }
 
     #[test]

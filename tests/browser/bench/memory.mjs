@@ -2,7 +2,9 @@
 // default; the 30 real photos of the repository under distinct names) in batches of 200
 // through the file pickers, measures the tab's memory (resident memory of the renderer
 // process, which holds the page and its model workers) at 500 photos and at the end, trains,
-// classifies 100 more, reloads and checks that every photo came back.
+// classifies 100 more, reloads and checks that every photo came back. First, what a model worker
+// costs: the renderer's memory at ready with 1, 2 and 4 workers (`?workers=N`). While photos
+// are added, the page's longest task (Long Tasks API) says whether it answers.
 // Run with scripts/bench-memory.sh; the figures go to tests/browser/artifacts/bench-memory.json.
 import { execFileSync } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
@@ -49,16 +51,35 @@ const browser = await launchBrowser({ webgpu: false });
 const dir = await mkdtemp(join(tmpdir(), "headstart-memory-"));
 const perClass = Math.ceil(total / classes.length);
 const files = Object.fromEntries(await Promise.all(classes.map(async (name) => [name, await classFiles(dir, name, perClass)])));
+const readyWith = {};
+for (const workers of [1, 2, 4]) {
+  const alone = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
+  const probe = await alone.newPage();
+  await probe.goto(`${server.origin}/?compute=cpu&workers=${workers}`);
+  await probe.waitForFunction((n) => document.querySelector('[data-testid="backend"]')?.dataset.workers === String(n), workers, { timeout: WAIT_MS });
+  await probe.waitForTimeout(3000);
+  readyWith[workers] = rendererMegabytes();
+  await alone.close();
+}
+console.log("renderer MB at ready by workers:", JSON.stringify(readyWith));
 const context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
 const page = await context.newPage();
+await page.addInitScript(() => {
+  window.__longTasks = [];
+  new PerformanceObserver((list) => window.__longTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: "longtask", buffered: true });
+});
 const errors = [];
 page.on("pageerror", (error) => errors.push(String(error)));
 await page.goto(`${server.origin}/?compute=cpu`);
 await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+// The pool has found its size (it times its workers a few seconds after ready).
+await page.waitForTimeout(10_000);
+const workers = Number(await page.getByTestId("backend").getAttribute("data-workers"));
 const cards = page.getByTestId("class-card");
 await page.getByTestId("add-class").click();
 for (const [i, name] of classes.entries()) await cards.nth(i).getByTestId("class-name").fill(name);
-const figures = { photos: perClass * classes.length, memoryMb: { ready: rendererMegabytes() } };
+const figures = { photos: perClass * classes.length, workers, memoryMb: { readyWith, ready: rendererMegabytes() } };
+await page.evaluate(() => (window.__longTasks = []));
 const idle = () => page.waitForFunction(() => !document.querySelector('[data-testid="pending-photos"]'), null, { timeout: WAIT_MS });
 const added = () => page.getByTestId("class-count").evaluateAll((nodes) => nodes.reduce((sum, n) => sum + Number(n.textContent.split(" ")[0]), 0));
 const started = Date.now();
@@ -71,6 +92,7 @@ for (let from = 0; from < perClass; from += step) {
   console.log(`${count} photos, ${((Date.now() - started) / 1000).toFixed(0)} s, renderer ${rendererMegabytes().toFixed(0)} MB`);
 }
 figures.addSeconds = (Date.now() - started) / 1000;
+figures.longTasksWhileAdding = await page.evaluate(() => ({ count: window.__longTasks.length, longestMs: Math.max(0, ...window.__longTasks) }));
 figures.added = await added();
 figures.memoryMb.atEnd = rendererMegabytes();
 figures.storedMb = Number(await page.getByTestId("storage-used").getAttribute("data-bytes")) / 1e6;
@@ -86,6 +108,10 @@ await page.waitForFunction(() => document.querySelectorAll('[data-testid="predic
 figures.classify100Seconds = (Date.now() - classifyStart) / 1000;
 figures.memoryMb.afterTraining = rendererMegabytes();
 
+// A reload before the saves have landed would lose what they carry: wait for the header to say so.
+const savedWait = Date.now();
+await page.waitForFunction(() => /^Saved on this device/.test(document.querySelector('[data-testid="storage-used"]').textContent), null, { timeout: WAIT_MS, polling: 200 });
+figures.savesLandedSecondsAfterClassifying = (Date.now() - savedWait) / 1000;
 const reloadStart = Date.now();
 await page.reload();
 await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
@@ -100,4 +126,4 @@ await mkdir(artifactsDir, { recursive: true });
 await writeFile(join(artifactsDir, "bench-memory.json"), JSON.stringify(figures, null, 2));
 await browser.close();
 await server.close();
-if (figures.restored !== figures.added || errors.length > 0) process.exit(1);
+if (figures.restored !== figures.added || !figures.modelRestored || errors.length > 0) process.exit(1);

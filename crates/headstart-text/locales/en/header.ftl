@@ -12,6 +12,7 @@ opening-saved-work = Opening your saved work…
 model-ready = Model ready
 model-failed = The model could not start. Check the connection to the page's server and reload.
 storage-saved = Saved on this device
+storage-saving = Saving…
 storage-saved-size = Saved on this device ({ $size })
 storage-not-saved = Latest change not saved
 storage-other-tab = Not saved: open in another tab

@@ -112,6 +112,7 @@ fn StorageLine(props: &HeaderProps) -> Html {
     let (storage_state, text) = match state.storage {
         StorageState::Opening => ("opening", tr!("opening-saved-work")),
         StorageState::Saving if state.last_save_failed() => ("saving", tr!("storage-not-saved")),
+        StorageState::Saving if state.saving_now() => ("saving", tr!("storage-saving")),
         StorageState::Saving => (
             "saving",
             match props.bytes_stored {
