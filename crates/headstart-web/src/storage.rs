@@ -18,8 +18,8 @@ use headstart_app::{ProjectStorage, SaveChange, SavedPhoto, SavedProject, SavedW
 use headstart_browser::describe;
 use headstart_core::embedding::Embedding;
 use idb::{
-    Database, DatabaseEvent, Factory, KeyPath, ObjectStore, ObjectStoreParams, Query, Transaction,
-    TransactionMode,
+    Database, DatabaseEvent, Factory, KeyPath, KeyRange, ObjectStore, ObjectStoreParams, Query,
+    Transaction, TransactionMode,
 };
 use js_sys::{Array, ArrayBuffer, Float32Array, Function, Object, Promise, Reflect, Uint8Array};
 use std::cell::RefCell;
@@ -33,6 +33,8 @@ const PHOTOS: &str = "photos";
 const PROJECT: &str = "project";
 const PROJECT_RECORD: &str = "record";
 const MODEL_FILE: &str = "model";
+/// Photo records read from IndexedDB at once when the saved work is restored (about 18 MB).
+const PHOTOS_READ_AT_ONCE: u32 = 200;
 /// The Web Lock the saving tab holds for as long as it is open.
 const LOCK: &str = "headstart-project";
 
@@ -320,12 +322,33 @@ impl ProjectStorage<ObjectUrl> for IndexedDbStorage {
             .map_err(StorageError::from_idb)?
             .and_then(|value| value.dyn_into::<Uint8Array>().ok())
             .map(|bytes| bytes.to_vec());
-        let records = (photos.get_all(None, None))
-            .map_err(StorageError::from_idb)?
-            .await
-            .map_err(StorageError::from_idb)?;
-        // A photo record that cannot be read is left out (the project says how many it lists).
-        let photos = records.iter().filter_map(|r| saved_photo(r).ok()).collect();
+        // A page of records at a time, each image made a blob before the next page is read:
+        // 2,000 photos' bytes read at once took the tab's memory past 1 GB for a moment.
+        let mut saved_photos = Vec::new();
+        let mut after: Option<JsValue> = None;
+        loop {
+            let from = after
+                .as_ref()
+                .map(|id| KeyRange::lower_bound(id, Some(true)).map(Query::KeyRange))
+                .transpose()
+                .map_err(StorageError::from_idb)?;
+            let records = (photos.get_all(from, Some(PHOTOS_READ_AT_ONCE)))
+                .map_err(StorageError::from_idb)?
+                .await
+                .map_err(StorageError::from_idb)?;
+            let Some(last) = records.last() else { break };
+            after = Some(
+                Reflect::get(last, &"id".into()).map_err(|e| StorageError::Failed(describe(e)))?,
+            );
+            let full_page = records.len() == PHOTOS_READ_AT_ONCE as usize;
+            // A photo record that cannot be read is left out (the project says how many it
+            // lists).
+            saved_photos.extend(records.iter().filter_map(|r| saved_photo(r).ok()));
+            if !full_page {
+                break;
+            }
+        }
+        let photos = saved_photos;
         Ok(Some(SavedWork {
             project: project_record,
             photos,

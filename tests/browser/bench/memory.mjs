@@ -92,6 +92,8 @@ for (let from = 0; from < perClass; from += step) {
   console.log(`${count} photos, ${((Date.now() - started) / 1000).toFixed(0)} s, renderer ${rendererMegabytes().toFixed(0)} MB`);
 }
 figures.addSeconds = (Date.now() - started) / 1000;
+const storageLine = () => page.getByTestId("storage-used").textContent();
+figures.headerWhenAdded = await storageLine();
 figures.longTasksWhileAdding = await page.evaluate(() => ({ count: window.__longTasks.length, longestMs: Math.max(0, ...window.__longTasks) }));
 figures.added = await added();
 figures.memoryMb.atEnd = rendererMegabytes();
@@ -109,9 +111,13 @@ figures.classify100Seconds = (Date.now() - classifyStart) / 1000;
 figures.memoryMb.afterTraining = rendererMegabytes();
 
 // A reload before the saves have landed would lose what they carry: wait for the header to say so.
+figures.headerWhenClassified = await storageLine();
 const savedWait = Date.now();
 await page.waitForFunction(() => /^Saved on this device/.test(document.querySelector('[data-testid="storage-used"]').textContent), null, { timeout: WAIT_MS, polling: 200 });
 figures.savesLandedSecondsAfterClassifying = (Date.now() - savedWait) / 1000;
+// The peak while the saved work is read back, sampled every 250 ms.
+let reloadPeak = 0;
+const sampling = setInterval(() => (reloadPeak = Math.max(reloadPeak, rendererMegabytes())), 250);
 const reloadStart = Date.now();
 await page.reload();
 await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
@@ -120,6 +126,10 @@ figures.restored = await added();
 figures.modelRestored = (await page.getByTestId("model-info").count()) === 1;
 await page.waitForTimeout(2000);
 figures.memoryMb.afterReload = rendererMegabytes();
+await page.waitForTimeout(15_000);
+figures.memoryMb.afterReloadSettled = rendererMegabytes();
+clearInterval(sampling);
+figures.memoryMb.peakAroundReload = reloadPeak;
 figures.pageErrors = errors;
 console.log("memory benchmark:", JSON.stringify(figures));
 await mkdir(artifactsDir, { recursive: true });
