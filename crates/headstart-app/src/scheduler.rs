@@ -523,13 +523,9 @@ impl<A: Clone + Default> Scheduler<A> {
         }
         commands.extend(self.pump_commands());
         match self.workers[TRAINER].started.clone() {
-            Some(Ok((path, reason))) => {
-                self.path.get_or_insert((path, reason.clone()));
-                commands.push(Command::Tell(Report::Ready {
-                    path,
-                    reason,
-                    workers: self.running(),
-                }));
+            Some(Ok(started)) => {
+                self.path.get_or_insert(started);
+                commands.extend(self.ready_report());
             }
             Some(Err(detail)) if index == TRAINER => {
                 commands.push(Command::Tell(Report::Failed(detail)));
@@ -717,9 +713,13 @@ impl<A: Clone + Default> Scheduler<A> {
         commands
     }
 
-    /// The badge's report: the compute path, and how many workers take work.
+    /// The badge's report: the trainer's compute path (while it restarts, the one it had), and
+    /// how many workers take work.
     fn ready_report(&self) -> Option<Command<A>> {
-        let (path, reason) = self.path.clone()?;
+        let (path, reason) = match &self.workers[TRAINER].started {
+            Some(Ok(started)) => started.clone(),
+            _ => self.path.clone()?,
+        };
         Some(Command::Tell(Report::Ready {
             path,
             reason,
@@ -1393,5 +1393,35 @@ mod tests {
         };
         let answered = pool.on_event(id(0, 1), failed.clone(), None);
         assert_eq!(reports(&answered), [Report::Worker(failed, None)]);
+    }
+
+    #[test]
+    fn after_the_gpu_is_lost_the_pool_grows_by_timing_and_the_badge_keeps_saying_cpu() {
+        let (mut pool, first) =
+            Scheduler::<Attached>::new(PoolSize::UpTo(2), ComputeChoice::Auto, true);
+        let started = Event::Started {
+            path: ComputePath::WebGpu,
+            reason: ComputeReason::WebGpu("a hardware adapter".into()),
+        };
+        assert!(timing(&pool.on_event(first.worker, started, None)).is_empty());
+        pool.worker_died(first.worker, "WebGPU failed: device lost".into());
+        let on_cpu = Report::Ready {
+            path: ComputePath::Cpu,
+            reason: ComputeReason::GpuStopped("WebGPU failed: device lost".into()),
+            workers: 1,
+        };
+        let replaced = start(&mut pool, id(0, 1));
+        assert_eq!(reports(&replaced), [on_cpu]);
+        assert_eq!(timing(&replaced), [0]);
+        let grown = timed(&mut pool, id(0, 1), 100.0);
+        start(&mut pool, spawns(&grown)[0].worker);
+        timed(&mut pool, id(0, 1), 100.0);
+        let joined = timed(&mut pool, id(1, 0), 100.0);
+        let two_on_cpu = Report::Ready {
+            path: ComputePath::Cpu,
+            reason: ComputeReason::GpuStopped("WebGPU failed: device lost".into()),
+            workers: 2,
+        };
+        assert_eq!(reports(&joined), [two_on_cpu]);
     }
 }
