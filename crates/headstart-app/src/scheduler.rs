@@ -1341,21 +1341,27 @@ mod tests {
         assert_eq!(posted(&start(&mut pool, id(0, 1))), [ping]);
     }
 
-    #[test]
-    fn a_gpu_failing_under_a_photo_hands_its_work_to_the_cpu_and_the_badge_says_why() {
-        let (mut pool, first) =
-            Scheduler::<Attached>::new(PoolSize::Fixed(2), ComputeChoice::Auto, true);
+    /// A pool of `size` whose first worker started on a hardware GPU, that worker, and what
+    /// its start made the pool do.
+    fn on_a_gpu(size: PoolSize) -> (Scheduler<Attached>, WorkerId, Commands) {
+        let (mut pool, first) = Scheduler::<Attached>::new(size, ComputeChoice::Auto, true);
         let started = Event::Started {
             path: ComputePath::WebGpu,
             reason: ComputeReason::WebGpu("a hardware adapter".into()),
         };
-        pool.on_event(first.worker, started, None);
+        let commands = pool.on_event(first.worker, started, None);
+        (pool, first.worker, commands)
+    }
+
+    #[test]
+    fn a_gpu_failing_under_a_photo_hands_its_work_to_the_cpu_and_the_badge_says_why() {
+        let (mut pool, first, _) = on_a_gpu(PoolSize::Fixed(2));
         pool.send(embed(1), Some(1));
         let lost = Event::PhotoFailed {
             job: JobId(1),
             error: PhotoError::Compute("device lost".into()),
         };
-        let lost = pool.on_event(first.worker, lost, None);
+        let lost = pool.on_event(first, lost, None);
         let died = Ending::Died("WebGPU failed: device lost".into());
         assert_eq!(
             lost[0],
@@ -1397,14 +1403,9 @@ mod tests {
 
     #[test]
     fn after_the_gpu_is_lost_the_pool_grows_by_timing_and_the_badge_keeps_saying_cpu() {
-        let (mut pool, first) =
-            Scheduler::<Attached>::new(PoolSize::UpTo(2), ComputeChoice::Auto, true);
-        let started = Event::Started {
-            path: ComputePath::WebGpu,
-            reason: ComputeReason::WebGpu("a hardware adapter".into()),
-        };
-        assert!(timing(&pool.on_event(first.worker, started, None)).is_empty());
-        pool.worker_died(first.worker, "WebGPU failed: device lost".into());
+        let (mut pool, first, started) = on_a_gpu(PoolSize::UpTo(2));
+        assert!(timing(&started).is_empty(), "a GPU worker is not timed");
+        pool.worker_died(first, "WebGPU failed: device lost".into());
         let on_cpu = Report::Ready {
             path: ComputePath::Cpu,
             reason: ComputeReason::GpuStopped("WebGPU failed: device lost".into()),
