@@ -83,7 +83,7 @@ function animatedGif() {
 }
 
 /** A JPEG with an EXIF block saying "rotate 90° clockwise to view" (orientation 6). */
-function withExifOrientation(jpeg, orientation) {
+export function withExifOrientation(jpeg, orientation) {
   const tiff = Buffer.from([0x4d, 0x4d, 0, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0]);
   const body = Buffer.concat([Buffer.from("Exif\0\0"), tiff]);
   const length = Buffer.alloc(2);

@@ -2,13 +2,15 @@
 // driven over WebDriver). Its automation session keeps data like a private window, where
 // IndexedDB refuses Blobs: the work must be saved there all the same. The student's flow on the
 // CPU path (this WebKit has no WebGPU), a reload that brings everything back, a model file and a
-// project file out and in, and the offline copy where this WebKit serves service workers.
+// project file out and in, the offline copy where this WebKit serves service workers, and a photo
+// its camera marked as turned drawn upright.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { mkdtemp, writeFile, mkdir } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { serveDist, photos, artifactsDir, withByteChanged } from "./harness.mjs";
+import { withExifOrientation } from "./corpus.mjs";
 import { launchWebKit, webkitInstalled } from "./webdriver.mjs";
 
 const WAIT_MS = 300_000;
@@ -178,4 +180,28 @@ test("in WebKit the offline copy is kept where this engine serves service worker
   } finally {
     server.offline = false;
   }
+});
+
+test("in WebKit a photo its camera marked as turned is drawn upright (createImageBitmap's imageOrientation and resize options)", { timeout: WAIT_MS }, async () => {
+  const { browser } = session;
+  // A 64 × 32 JPEG that WebKit itself encodes, marked "rotate 90° to view" (EXIF orientation 6).
+  const base64 = await browser.run(async () => {
+    const canvas = new OffscreenCanvas(64, 32);
+    const context = canvas.getContext("2d");
+    context.fillStyle = "#3a7bd5";
+    context.fillRect(0, 0, 64, 32);
+    const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: "image/jpeg", quality: 0.9 })).arrayBuffer());
+    let text = "";
+    for (const byte of bytes) text += String.fromCharCode(byte);
+    return btoa(text);
+  });
+  const file = join(session.files, "rotated-exif.jpg");
+  await writeFile(file, withExifOrientation(Buffer.from(base64, "base64"), 6));
+  await browser.upload("class-upload", [file], (await browser.byTestId("class-card"))[0]);
+  const size = await browser.waitFor(() => {
+    const thumbnail = document.querySelector('img[alt="rotated-exif.jpg"]');
+    return thumbnail?.naturalWidth > 0 && [thumbnail.naturalWidth, thumbnail.naturalHeight];
+  }, { what: "the turned photo's thumbnail" });
+  assert.deepEqual(size, [80, 160], "upright: portrait, 160 px tall");
+  assert.deepEqual(await browser.run(() => window.__errors), []);
 });
