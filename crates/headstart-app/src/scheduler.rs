@@ -547,18 +547,19 @@ impl<A: Clone + Default> Scheduler<A> {
             worker: index,
             ending: Ending::Died(detail.clone()),
         }];
-        // A death stops the timing: a newcomer on trial joins untimed, or, if it is the one
-        // that died, is not replaced.
-        if let Some(round) = self.sizing.round.take() {
+        // A death during a newcomer's round stops the timing: the newcomer joins untimed, or,
+        // if it is the one that died, is not replaced. A first worker that dies while timed
+        // alone is timed again once replaced.
+        if let Some(round) = self.sizing.round.take()
+            && let Some(newcomer) = round.newcomer
+        {
             self.sizing.settled = true;
-            if let Some(newcomer) = round.newcomer {
-                self.workers[newcomer].on_trial = false;
-                if newcomer == index {
-                    self.workers[index].started = Some(Err(detail));
-                    commands.extend(self.pump_commands());
-                    commands.extend(self.ready_report());
-                    return commands;
-                }
+            self.workers[newcomer].on_trial = false;
+            if newcomer == index {
+                self.workers[index].started = Some(Err(detail));
+                commands.extend(self.pump_commands());
+                commands.extend(self.ready_report());
+                return commands;
             }
         }
         if self.on_webgpu(index) {
@@ -1251,6 +1252,23 @@ mod tests {
         pool.on_event(id(0, 0), not_an_image(2), None);
         let trained = pool.on_event(id(0, 0), Event::TrainingDiscarded { job: JobId(1) }, None);
         assert_eq!(timing(&trained), [0, 1]);
+    }
+
+    #[test]
+    fn a_first_worker_that_dies_while_timed_alone_is_timed_again_once_replaced() {
+        let (mut pool, first) =
+            Scheduler::<Attached>::new(PoolSize::UpTo(2), ComputeChoice::Cpu, false);
+        assert_eq!(timing(&start(&mut pool, first.worker)), [0]);
+        pool.worker_died(first.worker, "unreachable".into());
+        assert_eq!(timing(&start(&mut pool, id(0, 1))), [0]);
+        let grown = timed(&mut pool, id(0, 1), 100.0);
+        assert_eq!(
+            spawns(&grown),
+            [Spawn {
+                worker: id(1, 0),
+                build: Build::Cpu
+            }]
+        );
     }
 
     #[test]
