@@ -299,15 +299,15 @@ impl WorkerPool {
                 Command::Post(post) => self.post(post.worker, &post.request, &post.attachment),
                 Command::Spawn(spawn) => told.extend(self.create(spawn)),
                 Command::Terminate { worker, ending } => {
-                    match ending {
-                        Ending::Died(detail) => {
-                            let line = format!("model worker {worker} stopped: {detail}");
-                            web_sys::console::error_1(&line.into());
-                        }
-                        Ending::DidNotStart(detail) => {
-                            let line = format!("model worker {worker} did not start: {detail}");
-                            web_sys::console::error_1(&line.into());
-                        }
+                    let (line, log): (String, fn(&JsValue)) = match ending {
+                        Ending::Died(detail) => (
+                            format!("model worker {worker} stopped: {detail}"),
+                            web_sys::console::error_1,
+                        ),
+                        Ending::DidNotStart(detail) => (
+                            format!("model worker {worker} did not start: {detail}"),
+                            web_sys::console::error_1,
+                        ),
                         // Not a failure: the pool found its size.
                         Ending::NotFaster(photos_per_second) => {
                             let rounds: Vec<String> = photos_per_second
@@ -319,9 +319,10 @@ impl WorkerPool {
                                  photos a second with 1, 2, … workers: {}",
                                 rounds.join(", ")
                             );
-                            web_sys::console::info_1(&line.into());
+                            (line, web_sys::console::info_1)
                         }
-                    }
+                    };
+                    log(&line.into());
                     self.workers[worker].worker.terminate();
                 }
                 Command::Tell(report) => told.push(report.into()),

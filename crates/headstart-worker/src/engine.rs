@@ -165,9 +165,9 @@ impl Engine {
             self.embed_one(input.clone()).await?;
             let ended = js_sys::Date::now();
             if ended > clock_stops {
-                // Slower than the whole clock: this embedding alone says how slow.
                 let ms = match ends_on_the_clock[..] {
                     [first, .., last] => (last - first) / (ends_on_the_clock.len() - 1) as f64,
+                    // Fewer than two ended on the clock: this embedding alone says how slow.
                     _ => ended - started,
                 };
                 return Ok(ms);
