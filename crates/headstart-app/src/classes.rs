@@ -3,8 +3,8 @@
 //! takes its place in its class when the answer arrives.
 
 use crate::jobs::{PendingJob, photo_failure, unanswered};
-use crate::{AppState, Effect, Notice};
-use headstart_core::dataset::{Split, stratified_split};
+use crate::{AppState, Effect, Notice, RunPurpose};
+use headstart_core::dataset::{RunSplit, run_split};
 use headstart_core::embedding::Embedding;
 use headstart_core::preprocess::Normalization;
 use headstart_core::protocol::{Attachment, Event, JobId, Request, ViewAugmentation};
@@ -79,10 +79,12 @@ impl<T> Photo<T> {
 pub struct SplitCounts {
     /// Photos the model learns from.
     pub train: usize,
-    /// Photos that measure it while it trains.
+    /// Photos that measure it while it trains (none held out when they validate by folds).
     pub validation: usize,
     /// Photos kept for the final test.
     pub test: usize,
+    /// Whether the training photos take turns at validating (cross-validation).
+    pub by_folds: bool,
 }
 
 /// A class the student defines.
@@ -293,28 +295,32 @@ impl<T: Clone> AppState<T> {
             .unzip()
     }
 
-    /// The seeded split of photos with these labels, under the current settings.
-    pub(crate) fn split(&self, labels: &[usize]) -> Split {
-        let settings = &self.settings;
-        stratified_split(
-            labels,
-            settings.validation_fraction,
-            settings.test_fraction,
-            settings.seed,
-        )
+    /// The seeded split of photos with these labels for a run of `purpose`, under the current
+    /// settings ([`run_split`]): only the model in use may validate by folds; the comparison
+    /// ranks every way on the same held-out photos.
+    pub(crate) fn split(&self, labels: &[usize], purpose: RunPurpose) -> RunSplit {
+        let folds_allowed = purpose == RunPurpose::Model;
+        run_split(labels, self.run_way(purpose), &self.settings, folds_allowed)
     }
 
-    /// How the next run splits each class: `(class, training, validation, test)` photos.
+    /// How the next training run splits each class: `(class, training, validation, test)`
+    /// photos.
     pub fn split_per_class(&self) -> Vec<(ClassId, SplitCounts)> {
         let (_, labels) = self.labeled_photos();
-        let split = self.split(&labels);
+        let planned = self.split(&labels, RunPurpose::Model);
+        let by_folds = planned.by_folds();
+        let split = planned.split;
         let ids: Vec<ClassId> = self
             .classes
             .iter()
             .filter(|c| !c.photos.is_empty())
             .map(|c| c.id)
             .collect();
-        let mut counts = vec![SplitCounts::default(); ids.len()];
+        let counts = SplitCounts {
+            by_folds,
+            ..SplitCounts::default()
+        };
+        let mut counts = vec![counts; ids.len()];
         for &i in &split.train {
             counts[labels[i]].train += 1;
         }

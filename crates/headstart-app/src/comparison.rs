@@ -131,7 +131,7 @@ impl<T: Clone> AppState<T> {
             self.notify(Notice::Blocked(Blocker::PredictFirst));
             return Vec::new();
         };
-        if let Some(blocker) = self.training_blocker() {
+        if let Some(blocker) = self.comparison_blocker() {
             self.notify(Notice::Blocked(blocker));
             return Vec::new();
         }
@@ -277,6 +277,7 @@ mod tests {
         Effects, State, finish, network_model, ready, reopened, report, save, with_photos,
     };
     use crate::{Action, MemoryStorage, StorageAccess};
+    use headstart_core::dataset::Validation;
     use headstart_core::embedding::{EMBEDDING_DIM, Embedding};
     use headstart_core::neighbours::{DEFAULT_K, NeighbourKind};
     use headstart_core::protocol::Attachment;
@@ -397,7 +398,7 @@ mod tests {
                 names.clone(),
                 *kind,
                 &examples,
-                &[2],
+                &Validation::HeldOut(vec![2]),
                 TrainingSettings::default(),
             );
             let model = Box::new(model);

@@ -54,7 +54,7 @@ pub use saved::{
     SavedProject, SavedWork, StorageAccess, StorageState,
 };
 use std::rc::Rc;
-pub use training::{MIN_PHOTOS_PER_CLASS, RunPurpose, TrainingState};
+pub use training::{MIN_PHOTOS_TO_COMPARE, RunPurpose, TrainingState};
 pub use workers::{MAX_WORKERS, ModelStatus, pool_size};
 
 use headstart_core::preprocess::Normalization;

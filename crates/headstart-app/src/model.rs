@@ -256,6 +256,7 @@ mod tests {
             }),
             trainable_params: (EMBEDDING_DIM + 1) * 2,
             training_ms: 1.0,
+            fold_accuracies: Vec::new(),
         };
         let job = *job;
         state.apply::<&str>(Action::Worker(

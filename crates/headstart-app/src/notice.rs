@@ -249,7 +249,8 @@ impl From<&TrainingError> for RunFailure {
             TrainingError::TooFewClasses
             | TrainingError::LabelOutOfRange(_)
             | TrainingError::InvalidSplit(_)
-            | TrainingError::ExamplesUnfit(_) => Self::InvalidSet,
+            | TrainingError::ExamplesUnfit(_)
+            | TrainingError::FoldsUnfit(_) => Self::InvalidSet,
             TrainingError::Compute(_) => Self::Compute,
         }
     }

@@ -4,6 +4,7 @@
 use crate::RunFailure;
 use crate::jobs::{PendingJob, photo_failure, unanswered};
 use crate::{AppState, Effect, Photo, PhotoId, RunPurpose, TrainingState, ViewKey};
+use headstart_core::dataset::{RunSplit, Validation};
 use headstart_core::protocol::{Event, JobId, Request, ViewAugmentation};
 use headstart_core::run::{RunSpec, TrainingExamples};
 use headstart_core::training::{
@@ -11,13 +12,13 @@ use headstart_core::training::{
 };
 
 /// What a run trains on, from the seeded split of the current photos: its examples (the
-/// training and validation photos, in class order), their labels, which are for validation,
+/// training and validation photos, in class order), their labels, how they validate,
 /// the embedding of each example it needs (every example under the run's normalization, and
 /// with augmentation the views of each training photo), and the test photos it must never see.
 pub(crate) struct RunPlan<'a, T> {
     pub(crate) photos: Vec<&'a Photo<T>>,
     pub(crate) labels: Vec<usize>,
-    pub(crate) validation: Vec<usize>,
+    pub(crate) validation: Validation,
     pub(crate) needs: Vec<(usize, ViewKey)>,
     pub(crate) test: Vec<(PhotoId, usize)>,
 }
@@ -45,7 +46,7 @@ impl<T> RunPlan<'_, T> {
 
 /// What a run's request carries, whichever way trains: the class names in label order, each
 /// example's embedding and label, the augmented views (a head's run), each example's label and
-/// model input (a network run), and which examples are for validation.
+/// model input (a network run), and how the examples validate.
 #[derive(Clone)]
 pub(crate) struct RunData<T> {
     pub(crate) class_names: Vec<String>,
@@ -53,7 +54,7 @@ pub(crate) struct RunData<T> {
     pub(crate) views: Vec<AugmentedView>,
     pub(crate) labels: Vec<usize>,
     pub(crate) inputs: Vec<T>,
-    pub(crate) validation: Vec<usize>,
+    pub(crate) validation: Validation,
 }
 
 impl<T> RunData<T> {
@@ -102,8 +103,11 @@ impl<T: Clone> AppState<T> {
     /// What a run trains on now (see [`RunPlan`]).
     pub(crate) fn run_plan(&self, purpose: RunPurpose) -> RunPlan<'_, T> {
         let (all_photos, all_labels) = self.labeled_photos();
-        let split = self.split(&all_labels);
-        let run = split.run_examples();
+        let RunSplit {
+            split,
+            run,
+            validation,
+        } = self.split(&all_labels, purpose);
         let photos: Vec<&Photo<T>> = run.examples.iter().map(|&i| all_photos[i]).collect();
         let labels: Vec<usize> = run.examples.iter().map(|&i| all_labels[i]).collect();
         let test = split
@@ -134,7 +138,7 @@ impl<T: Clone> AppState<T> {
         RunPlan {
             photos,
             labels,
-            validation: run.validation,
+            validation,
             needs,
             test,
         }
@@ -215,6 +219,7 @@ mod tests {
     use crate::test_support::run_embeddings;
     use crate::test_support::{Effects, answer_views, finish, trainable, view_requests};
     use crate::{Action, Effect, RunPurpose, TrainingState};
+    use headstart_core::dataset::Validation;
     use headstart_core::preprocess::Normalization;
     use headstart_core::protocol::Request;
     use headstart_core::run::RunSpec;
@@ -229,14 +234,15 @@ mod tests {
 
         let effects: Effects = state.apply(Action::Train);
         let requests = view_requests(&effects);
-        // Two classes of two photos: one of each is held back, so 2 training photos x 3 views.
-        assert_eq!(requests.len(), 6);
+        // Two classes of two photos validate by folds: every photo trains in one of them, so
+        // 4 photos x 3 views (a fold leaves out the views of the photos it validates).
+        assert_eq!(requests.len(), 12);
         assert_eq!(
             state.training,
             TrainingState::Preparing {
                 purpose: RunPurpose::Model,
                 done: 0,
-                total: 6
+                total: 12
             }
         );
         assert!(
@@ -248,11 +254,11 @@ mod tests {
         );
         let seeds: std::collections::HashSet<u64> =
             requests.iter().map(|r| r.2.unwrap().seed).collect();
-        assert_eq!(seeds.len(), 6, "every view has its own seed");
+        assert_eq!(seeds.len(), 12, "every view has its own seed");
 
-        let effects = answer_views(&mut state, &requests[..5]);
+        let effects = answer_views(&mut state, &requests[..11]);
         assert!(effects.is_empty(), "still waiting for one view");
-        let effects = answer_views(&mut state, &requests[5..]);
+        let effects = answer_views(&mut state, &requests[11..]);
         let [
             Effect::Send(
                 Request::Train {
@@ -268,10 +274,8 @@ mod tests {
         };
         let (examples, views) = run_embeddings(examples);
         assert_eq!(examples.len(), 4);
-        assert_eq!(validation.len(), 2);
-        assert_eq!(views.len(), 6);
-        // The views belong to training photos, never to validation ones.
-        assert!(views.iter().all(|v| !validation.contains(&v.example)));
+        assert_eq!(*validation, Validation::Folds(vec![1, 0, 0, 1]));
+        assert_eq!(views.len(), 12);
         assert!(views.iter().all(|v| v.embedding.values()[0] >= 1000.0));
         finish(&mut state, &effects);
 
@@ -279,7 +283,7 @@ mod tests {
         let again: Effects = state.apply(Action::Train);
         assert!(view_requests(&again).is_empty());
         assert!(
-            matches!(again.as_slice(), [Effect::Send(Request::Train { examples, .. }, None)] if run_embeddings(examples).1.len() == 6)
+            matches!(again.as_slice(), [Effect::Send(Request::Train { examples, .. }, None)] if run_embeddings(examples).1.len() == 12)
         );
     }
 

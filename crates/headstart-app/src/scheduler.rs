@@ -783,6 +783,7 @@ impl<A: Clone + Default> Scheduler<A> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use headstart_core::dataset::Validation;
     use headstart_core::embedding::EMBEDDING_DIM;
     use headstart_core::run::{RunSpec, TrainingExamples};
     use headstart_core::training::{
@@ -816,7 +817,7 @@ mod tests {
             way,
             version: ModelVersion(job),
             class_names: vec!["a".into(), "b".into()],
-            validation: Vec::new(),
+            validation: Validation::HeldOut(Vec::new()),
             settings: TrainingSettings::default(),
         };
         let examples = TrainingExamples::for_way(way, Vec::new(), Default::default);
@@ -855,6 +856,7 @@ mod tests {
             }),
             trainable_params: 0,
             training_ms: 0.0,
+            fold_accuracies: Vec::new(),
         };
         Request::Classify {
             job: JobId(job),

@@ -109,6 +109,7 @@ pub(crate) fn report(epoch: usize) -> EpochReport {
         epoch,
         train: metrics,
         validation: Some(metrics),
+        validation_spread: None,
     }
 }
 
@@ -134,6 +135,7 @@ pub(crate) fn network_model(job: JobId, params: usize) -> TrainedModel {
         }),
         trainable_params: params,
         training_ms: 900.0 + f64::from(job.0),
+        fold_accuracies: Vec::new(),
     }
 }
 
@@ -175,6 +177,7 @@ pub(crate) fn finish(state: &mut State, effects: &Effects) -> ModelVersion {
         }),
         trainable_params: (EMBEDDING_DIM + 1) * classes,
         training_ms: 1.0,
+        fold_accuracies: Vec::new(),
     };
     state.apply::<&str>(Action::Worker(
         Event::Trained {

@@ -10,8 +10,9 @@ use headstart_core::protocol::{Event, JobId, Request};
 use headstart_core::training::{EpochReport, ModelVersion, TrainedModel, TrainingSettings, Way};
 use std::rc::Rc;
 
-/// Fewest photos a class needs before training starts (one can go to validation).
-pub const MIN_PHOTOS_PER_CLASS: usize = 2;
+/// Fewest photos a class needs before the comparison starts: it ranks the ways on validation
+/// photos, so one of each class must be held back. (The model in use trains on one a class.)
+pub const MIN_PHOTOS_TO_COMPARE: usize = 2;
 
 /// What a training run is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,16 +315,20 @@ impl<T: Clone> AppState<T> {
         if let Some(pair) = names.windows(2).find(|pair| pair[0].0 == pair[1].0) {
             return Some(Blocker::DuplicateName(pair[1].1.to_string()));
         }
-        if let Some(class) = with_photos
-            .iter()
-            .find(|c| c.photos.len() < MIN_PHOTOS_PER_CLASS)
-        {
-            return Some(Blocker::TooFewPhotos {
-                class: class.label().to_string(),
-                needed: MIN_PHOTOS_PER_CLASS,
-            });
-        }
         None
+    }
+
+    /// Why the comparison cannot start now, if it cannot: as training, or a class with too
+    /// few photos to hold one back.
+    pub fn comparison_blocker(&self) -> Option<Blocker> {
+        self.training_blocker().or_else(|| {
+            let class = (self.classes.iter())
+                .find(|c| !c.photos.is_empty() && c.photos.len() < MIN_PHOTOS_TO_COMPARE)?;
+            Some(Blocker::TooFewPhotos {
+                class: class.label().to_string(),
+                needed: MIN_PHOTOS_TO_COMPARE,
+            })
+        })
     }
 
     /// The way the Train button trains the model in use (fixed while a run trains).
@@ -348,20 +353,22 @@ mod tests {
     use headstart_core::training::WayFamily;
 
     #[test]
-    fn training_needs_two_named_distinct_classes_with_enough_photos() {
+    fn training_needs_two_named_distinct_classes_and_comparing_two_photos_a_class() {
         let mut state = ready();
         let (a, b) = (state.classes[0].id, state.classes[1].id);
         assert_eq!(state.training_blocker(), Some(Blocker::TwoClasses));
         with_photos(&mut state, a, 3);
         with_photos(&mut state, b, 1);
+        assert_eq!(state.training_blocker(), None, "one photo a class trains");
         assert_eq!(
-            state.training_blocker(),
+            state.comparison_blocker(),
             Some(Blocker::TooFewPhotos {
                 class: "Class 2".into(),
                 needed: 2
             })
         );
         with_photos(&mut state, b, 1);
+        assert_eq!(state.comparison_blocker(), None);
         state.apply::<&str>(Action::RenameClass(b, "Class 1".into()));
         assert_eq!(
             state.training_blocker(),
@@ -426,14 +433,22 @@ mod tests {
             examples.iter().map(|e| e.label).collect::<Vec<_>>(),
             vec![0, 0, 1, 1]
         );
-        let counts = |train, validation, test| SplitCounts {
+        let counts = |train, validation, test, by_folds| SplitCounts {
             train,
             validation,
             test,
+            by_folds,
         };
+        // So few photos validate by folds: all but the final test's train and validate.
         assert_eq!(
             state.split_per_class(),
-            vec![(b, counts(1, 1, 0)), (c, counts(1, 1, 1))]
+            vec![(b, counts(2, 0, 0, true)), (c, counts(2, 0, 1, true))]
+        );
+        // A network way holds photos out instead (chosen past the run in flight).
+        state.train_way = Way::Finetune;
+        assert_eq!(
+            state.split_per_class(),
+            vec![(b, counts(1, 1, 0, false)), (c, counts(1, 1, 1, false))]
         );
         assert!(views.is_empty(), "augmentation is off by default");
     }

@@ -6,7 +6,7 @@ use crate::photos::{Dataset, Photo};
 use burn::tensor::{Device, Tensor};
 use headstart_core::augment::augment_rgba;
 use headstart_core::backbone::EfficientNetLite0;
-use headstart_core::dataset::{Split, stratified_split};
+use headstart_core::dataset::{RunSplit, Split, run_split};
 use headstart_core::embedding::Embedding;
 use headstart_core::inference::{InferenceError, LoadedModel, ModelMismatch, embed};
 use headstart_core::preprocess::{Normalization, batch_tensor, normalize_rgba};
@@ -194,13 +194,11 @@ impl Engine {
         on_epoch: impl Fn(&EpochReport),
     ) -> Result<Trained, EngineError> {
         let (photos, labels) = (&dataset.photos, &dataset.labels);
-        let split = stratified_split(
-            labels,
-            settings.validation_fraction,
-            settings.test_fraction,
-            settings.seed,
-        );
-        let run = split.run_examples();
+        let RunSplit {
+            split,
+            run,
+            validation,
+        } = run_split(labels, way, &settings, true);
         let run_labels: Vec<usize> = run.examples.iter().map(|&i| labels[i]).collect();
         let run_inputs: Vec<&[u8]> = run
             .examples
@@ -211,7 +209,7 @@ impl Engine {
             way,
             version: ModelVersion(1),
             class_names: dataset.class_names.clone(),
-            validation: run.validation.clone(),
+            validation,
             settings: settings.clone(),
         };
         let started = std::time::Instant::now();

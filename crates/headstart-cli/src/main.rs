@@ -675,22 +675,31 @@ fn train(cli: &Cli) -> Result<(), Failure> {
         "trainable_params": model.trainable_params,
         "training_ms": model.training_ms,
         "validation_accuracy": model.validation_accuracy(),
+        "validation_folds": model.fold_accuracies.len(),
+        "validation_spread": model.fold_spread().map(|(_, spread)| spread),
         "epochs_run": model.history.len(),
         "restored_epoch": model.restored_epoch,
     });
     if !json {
+        let validation = match model.fold_spread() {
+            Some((folds, _)) => format!("all by turns in {folds} folds"),
+            None => trained.split.validation.len().to_string(),
+        };
+        let accuracy = match (model.validation_accuracy(), model.fold_spread()) {
+            (Some(mean), Some((_, spread))) => {
+                format!("{:.1}% ± {:.1}", mean * 100.0, spread * 100.0)
+            }
+            (Some(accuracy), None) => format!("{:.1}%", accuracy * 100.0),
+            (None, _) => "–".into(),
+        };
         println!(
-            "{}: {} classes, {} photos to train, {} to validate, {} to test; {} numbers trained in {:.1} s; validation accuracy {}",
+            "{}: {} classes, {} photos to train, {validation} to validate, {} to test; {} numbers trained in {:.1} s; validation accuracy {accuracy}",
             way.label(),
             model.class_names.len(),
             trained.split.train.len(),
-            trained.split.validation.len(),
             trained.split.test.len(),
             model.trainable_params,
             model.training_ms / 1000.0,
-            model
-                .validation_accuracy()
-                .map_or("–".into(), |a| format!("{:.1}%", a * 100.0)),
         );
         println!("wrote {} ({} bytes)", output.display(), bytes.len());
     }

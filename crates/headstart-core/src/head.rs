@@ -171,12 +171,14 @@ impl<M: Clone> Progress<M> {
         &mut self,
         train: Metrics,
         validation: Option<Metrics>,
+        validation_spread: Option<Metrics>,
         model: impl FnOnce() -> M,
     ) -> EpochReport {
         let report = EpochReport {
             epoch: self.history.len() + 1,
             train,
             validation,
+            validation_spread,
         };
         self.history.push(report);
         if let Some(validation) = report.validation
@@ -211,6 +213,13 @@ impl<M: Clone> Progress<M> {
             .as_ref()
             .map(|(epoch, _, _)| *epoch)
             .filter(|epoch| *epoch < self.history.len())
+    }
+
+    /// The number of the epoch whose model [`Self::kept`] returns.
+    pub(crate) fn kept_epoch_number(&self) -> usize {
+        self.best
+            .as_ref()
+            .map_or(self.history.len(), |(epoch, _, _)| *epoch)
     }
 
     /// The model to keep: the best epoch's with early stopping, else `current`'s.
@@ -361,7 +370,9 @@ impl HeadTrainer {
             ),
             None => None,
         };
-        Ok(self.progress.finish_epoch(train, validation, || eval_head))
+        Ok(self
+            .progress
+            .finish_epoch(train, validation, None, || eval_head))
     }
 
     /// The trained head in eval mode, for inference: with early stopping, the head of the
@@ -381,20 +392,7 @@ impl HeadTrainer {
             return Ok(None);
         }
         let head = self.head();
-        let validation = match &self.validation {
-            Some(set) => read_rows(head.probabilities(set.embeddings.clone()))
-                .await
-                .map_err(compute_error)?
-                .into_iter()
-                .zip(&self.validation_examples)
-                .map(|(probabilities, &(example, label))| ValidationPrediction {
-                    example,
-                    label,
-                    probabilities,
-                })
-                .collect(),
-            None => Vec::new(),
-        };
+        let validation = self.predictions(&head).await?;
         Ok(Some(TrainedModel {
             version,
             class_names,
@@ -407,7 +405,30 @@ impl HeadTrainer {
             weights: ModelWeights::Head(head.weights().await.map_err(compute_error)?),
             trainable_params: head.num_params(),
             training_ms: 0.0,
+            fold_accuracies: Vec::new(),
         }))
+    }
+
+    /// How `head` classifies each validation example.
+    pub async fn predictions(
+        &self,
+        head: &ClassifierHead,
+    ) -> Result<Vec<ValidationPrediction>, TrainingError> {
+        let Some(set) = &self.validation else {
+            return Ok(Vec::new());
+        };
+        let rows = read_rows(head.probabilities(set.embeddings.clone()))
+            .await
+            .map_err(compute_error)?;
+        Ok(rows
+            .into_iter()
+            .zip(&self.validation_examples)
+            .map(|(probabilities, &(example, label))| ValidationPrediction {
+                example,
+                label,
+                probabilities,
+            })
+            .collect())
     }
 }
 

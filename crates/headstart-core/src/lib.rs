@@ -26,6 +26,8 @@ pub mod training;
 #[cfg(feature = "model")]
 pub mod backbone;
 #[cfg(feature = "model")]
+pub mod cross_validation;
+#[cfg(feature = "model")]
 pub mod head;
 #[cfg(feature = "model")]
 pub mod inference;

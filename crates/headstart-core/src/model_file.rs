@@ -108,6 +108,9 @@ struct Manifest {
     restored_epoch: Option<usize>,
     trainable_params: usize,
     training_ms: f64,
+    /// After cross-validation, each fold's validation accuracy (absent in older files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    fold_accuracies: Vec<f32>,
     /// Neighbours that vote, for `knn`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     k: Option<usize>,
@@ -197,6 +200,7 @@ pub fn write(model: &TrainedModel) -> Vec<u8> {
         restored_epoch: model.restored_epoch,
         trainable_params: model.trainable_params,
         training_ms: model.training_ms,
+        fold_accuracies: model.fold_accuracies.clone(),
         k: match &model.weights {
             ModelWeights::Neighbours(NeighbourModel::Knn { k, .. }) => Some(*k),
             _ => None,
@@ -543,6 +547,7 @@ pub fn read(bytes: &[u8], version: ModelVersion) -> Result<TrainedModel, ModelFi
         weights,
         trainable_params: manifest.trainable_params,
         training_ms: manifest.training_ms,
+        fold_accuracies: manifest.fold_accuracies,
     })
 }
 
@@ -569,6 +574,8 @@ mod tests {
                 epoch: 1,
                 train: metrics,
                 validation: Some(metrics),
+                // As after cross-validation, so the file keeps the folds' figures too.
+                validation_spread: Some(metrics),
             }],
             stopped_early: false,
             restored_epoch: None,
@@ -581,6 +588,7 @@ mod tests {
             }),
             trainable_params: EMBEDDING_DIM * 3 + 3,
             training_ms: 12.5,
+            fold_accuracies: vec![0.5, 1.0],
         }
     }
 

@@ -103,6 +103,9 @@ pub enum GpuDisagreement {
 }
 
 /// What the page asks a worker to do.
+// A request is made once and encoded at once for its worker: a boxed run would only add an
+// allocation to the largest variant.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// Load the backbone from the weights' bytes ([`Attachment::File`]) on the best device for

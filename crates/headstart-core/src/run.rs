@@ -4,6 +4,7 @@
 //! `Request::Train`; the worker and the command line both run them with [`RunSpec::train`], the
 //! one place where each family of ways starts.
 
+use crate::dataset::Validation;
 use crate::embedding::LabeledEmbedding;
 use crate::training::{AugmentedView, ModelVersion, TrainingSettings, Way, WayFamily};
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "model")]
 use crate::{
     backbone::EfficientNetLite0,
+    cross_validation::FoldedHeadTrainer,
     head::{HeadTrainer, train_to_end},
     inference::network_input,
     neighbours::fit_model,
@@ -21,8 +23,7 @@ use crate::{
 use burn::tensor::{Device, Tensor};
 
 /// One training run: the way that trains, the model's version and class names (in label order),
-/// which of the run's examples are for validation (the others train; test photos are never
-/// among them), and the settings.
+/// how the run's examples validate it (test photos are never among them), and the settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSpec {
     /// The way to train.
@@ -31,8 +32,8 @@ pub struct RunSpec {
     pub version: ModelVersion,
     /// Class names in label order.
     pub class_names: Vec<String>,
-    /// Which examples are for validation.
-    pub validation: Vec<usize>,
+    /// Which examples validate: held out, or by folds (the ways on embeddings only).
+    pub validation: Validation,
     /// The run's settings (kept with the model).
     pub settings: TrainingSettings,
 }
@@ -153,8 +154,22 @@ impl RunSpec {
                 Ok(Some(model))
             }
             (WayFamily::NewHead, TrainingData::Embeddings { examples, views }) => {
+                let Validation::HeldOut(held_out) = &validation else {
+                    let parts = validation.parts();
+                    let trainer =
+                        FoldedHeadTrainer::new(examples, &parts, views, classes, settings, device)?;
+                    return train_to_end(
+                        trainer,
+                        stop_requested,
+                        on_epoch,
+                        between,
+                        version,
+                        class_names,
+                    )
+                    .await;
+                };
                 let trainer =
-                    HeadTrainer::new(&examples, &validation, &views, classes, settings, device)?;
+                    HeadTrainer::new(&examples, held_out, &views, classes, settings, device)?;
                 train_to_end(
                     trainer,
                     stop_requested,
@@ -167,15 +182,11 @@ impl RunSpec {
             }
             (WayFamily::Network(kind), TrainingData::NetworkInputs { inputs, labels }) => {
                 check_labels(labels.iter().copied(), classes)?;
+                let Validation::HeldOut(held_out) = &validation else {
+                    return Err(TrainingError::FoldsUnfit(way));
+                };
                 let trainer = TuneTrainer::start(
-                    kind,
-                    backbone,
-                    *inputs,
-                    &labels,
-                    &validation,
-                    classes,
-                    settings,
-                    device,
+                    kind, backbone, *inputs, &labels, held_out, classes, settings, device,
                 )?;
                 train_to_end(
                     trainer,
@@ -218,7 +229,7 @@ mod tests {
             way,
             version: ModelVersion(7),
             class_names: vec!["a".into(), "b".into()],
-            validation: vec![3],
+            validation: Validation::HeldOut(vec![3]),
             settings: TrainingSettings::default(),
         }
     }

@@ -182,8 +182,13 @@ pub struct EpochReport {
     pub epoch: usize,
     /// Metrics on the training examples, measured in eval mode after the epoch.
     pub train: Metrics,
-    /// Metrics on the validation examples; `None` when nothing was held back.
+    /// Metrics on the validation examples; `None` when nothing was held back. After
+    /// cross-validation, their mean over the folds.
     pub validation: Option<Metrics>,
+    /// After cross-validation, the standard deviation of the folds' validation metrics.
+    /// (Always written: the workers' postcard messages have no optional fields.)
+    #[serde(default)]
+    pub validation_spread: Option<Metrics>,
 }
 
 /// How many examples trained and how many were held back for validation.
@@ -465,8 +470,13 @@ pub struct TrainedModel {
     /// With early stopping: the epoch of lowest validation loss, whose weights the model holds,
     /// when that is not the last epoch that ran.
     pub restored_epoch: Option<usize>,
-    /// How the final model classified each validation example.
+    /// How the final model classified each validation example; after cross-validation, how
+    /// the model of each example's fold did (every example once).
     pub validation: Vec<ValidationPrediction>,
+    /// After cross-validation, each fold's validation accuracy (at the kept epoch); empty
+    /// when a part of the photos was held back instead.
+    #[serde(default)]
+    pub fold_accuracies: Vec<f32>,
     /// What it classifies with.
     pub weights: ModelWeights,
     /// Numbers its training changed (0 for the ways that only remember the training photos).
@@ -492,21 +502,26 @@ impl TrainedModel {
         self.history.last().copied()
     }
 
-    /// Accuracy on the validation photos: at the kept epoch, else (for the ways that do not
-    /// train by epochs) of its validation predictions; `None` without validation photos.
+    /// Accuracy on the validation photos: the mean over the folds after cross-validation, at
+    /// the kept epoch, else (for the ways that do not train by epochs) of its validation
+    /// predictions; `None` without validation photos.
     pub fn validation_accuracy(&self) -> Option<f32> {
+        if !self.fold_accuracies.is_empty() {
+            return Some(mean_and_spread(&self.fold_accuracies).0);
+        }
         if let Some(validation) = self.kept_epoch().and_then(|epoch| epoch.validation) {
             return Some(validation.accuracy);
         }
-        if self.validation.is_empty() {
-            return None;
-        }
-        let right = self
-            .validation
-            .iter()
-            .filter(|p| top1(&p.probabilities).0 == p.label)
-            .count();
-        Some(right as f32 / self.validation.len() as f32)
+        (!self.validation.is_empty()).then(|| prediction_accuracy(&self.validation))
+    }
+
+    /// After cross-validation, how many folds validated it and the standard deviation of their
+    /// accuracies.
+    pub fn fold_spread(&self) -> Option<(usize, f32)> {
+        (!self.fold_accuracies.is_empty()).then(|| {
+            let (_, spread) = mean_and_spread(&self.fold_accuracies);
+            (self.fold_accuracies.len(), spread)
+        })
     }
 
     /// The metrics of the epoch whose weights the model holds: the restored one, else the last.
@@ -530,6 +545,9 @@ pub enum TrainingError {
     /// The run's examples are not what its way trains on (embeddings for a network way, or
     /// model inputs for one on the frozen backbone).
     ExamplesUnfit(Way),
+    /// Cross-validation was asked of a way that validates on one held-out part (the network
+    /// ways: training one per fold would take as many times as long).
+    FoldsUnfit(Way),
     /// The compute device failed, e.g. a lost WebGPU device (detail for the console).
     Compute(String),
 }
@@ -547,6 +565,9 @@ impl std::fmt::Display for TrainingError {
                     way.name()
                 )
             }
+            Self::FoldsUnfit(way) => {
+                write!(f, "{} validates on held-out photos, not folds", way.name())
+            }
             Self::Compute(detail) => write!(f, "the compute device failed: {detail}"),
         }
     }
@@ -562,6 +583,26 @@ pub struct AugmentedView {
     pub example: usize,
     /// The view's backbone embedding.
     pub embedding: Embedding,
+}
+
+/// The share of `predictions` whose most probable class is the right one (0 for none).
+pub fn prediction_accuracy(predictions: &[ValidationPrediction]) -> f32 {
+    let right = predictions
+        .iter()
+        .filter(|p| top1(&p.probabilities).0 == p.label)
+        .count();
+    right as f32 / predictions.len().max(1) as f32
+}
+
+/// The mean and the (population) standard deviation of `values`; zeros for none.
+pub fn mean_and_spread(values: &[f32]) -> (f32, f32) {
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    let count = values.len() as f32;
+    let mean = values.iter().sum::<f32>() / count;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / count;
+    (mean, variance.sqrt())
 }
 
 /// Index and value of the largest entry.

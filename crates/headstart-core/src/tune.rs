@@ -613,7 +613,9 @@ impl TuneTrainer {
             ),
             None => None,
         };
-        Ok(self.progress.finish_epoch(train, validation, || eval_tail))
+        Ok(self
+            .progress
+            .finish_epoch(train, validation, None, || eval_tail))
     }
 
     /// The trained tail in eval mode (with early stopping, the best epoch's).
@@ -668,6 +670,7 @@ impl TuneTrainer {
             ),
             trainable_params: self.trainable_params(),
             training_ms: 0.0,
+            fold_accuracies: Vec::new(),
         }))
     }
 }

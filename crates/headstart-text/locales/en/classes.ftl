@@ -19,6 +19,7 @@ inspect-photo-label = See what the model sees of { $file_name }
 remove-photo-title = Remove this photo
 remove-photo-label = Remove { $file_name }
 class-split = { $train } to train · { $validation } to validate · { $test } for the final test
+class-split-folds = { $train } to train and validate by turns · { $test } for the final test
 add-photos = Add photos (or drop them here)
 capture-title = Tap for one photo from the camera; hold for a burst
 capture = 📷 Capture (hold for more)

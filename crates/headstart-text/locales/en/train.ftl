@@ -18,7 +18,7 @@ train-starting = Starting { $epochs ->
 train-done-no-training = { $way }: made from { $train ->
     [one] { $train } photo
    *[other] { $train } photos
-} ({ $validation } held back for validation) in one look, no training: { $result }.
+} ({ $held }) in one look, no training: { $result }.
 train-done = { $way }: { $how }, on { $train ->
     [one] { $train } photo
    *[other] { $train } photos
@@ -26,7 +26,11 @@ train-done = { $way }: { $how }, on { $train ->
     [0] {""}
     [one] {" "}and { $views } augmented view
    *[other] {" "}and { $views } augmented views
-} ({ $validation } held back for validation): training accuracy { $accuracy }, { $result }.
+} ({ $held }): training accuracy { $accuracy }, { $result }.
+# How the photos of a run validated it: some held back, or all by turns (cross-validation).
+train-held-out = { $validation } held back for validation
+train-held-by-folds = each took a turn at validation, in { $folds } rounds
+train-folds-why = Few photos, so none were set aside: each one took a turn at checking a model trained on the others ({ $folds } rounds). The figure is their average ± how much they differed. The model in use then learned from all { $train } photos.
 train-how-stopped = Stopped after epoch { $epoch } of { $epochs }; kept the model as it was
 train-how-restored = Done after { $epochs ->
     [one] { $epochs } epoch
@@ -36,9 +40,11 @@ train-how-done = Done after { $epochs ->
     [one] { $epochs } epoch
    *[other] { $epochs } epochs
 }
-train-result-no-validation = no validation photos
+train-result-no-validation = no photo left to check it on, so its accuracy cannot be measured yet: add photos to each class
 train-result-validation = validation accuracy { $accuracy }
 train-result-validation-loss = validation accuracy { $accuracy } (loss { $loss })
+train-result-validation-folds = validation accuracy { $accuracy } ± { $spread }
+train-result-validation-folds-loss = validation accuracy { $accuracy } ± { $spread } (loss { $loss })
 train-done-unknown = Done.
 train-discarded-kept = Stopped before the first epoch ended: nothing was kept. Model { $version } is still in use.
 train-discarded = Stopped before the first epoch ended: nothing was kept.

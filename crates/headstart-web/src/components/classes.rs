@@ -113,8 +113,13 @@ fn ClassCard(props: &ClassCardProps) -> Html {
             </div>
             if let Some(split) = props.split {
                 <p class="class-split" data-testid="class-split" data-train={split.train.to_string()}
-                    data-validation={split.validation.to_string()} data-test={split.test.to_string()}>
-                    { tr!("class-split", train = split.train, validation = split.validation, test = split.test) }
+                    data-validation={split.validation.to_string()} data-test={split.test.to_string()}
+                    data-by-folds={split.by_folds.to_string()}>
+                    if split.by_folds {
+                        { tr!("class-split-folds", train = split.train, test = split.test) }
+                    } else {
+                        { tr!("class-split", train = split.train, validation = split.validation, test = split.test) }
+                    }
                 </p>
             }
             <label class="upload">

@@ -39,7 +39,7 @@ pub fn Comparison(props: &SettingsEditProps) -> Html {
         .map(|ranking| ranking_name(&ranking));
     let comparing = (state.comparison.as_ref())
         .is_some_and(|c| c.results.iter().any(|r| r.state == WayState::Running));
-    let blocked = state.training_blocker().is_some() || chosen.is_none();
+    let blocked = state.comparison_blocker().is_some() || chosen.is_none();
     html! {
         <section class="step compare" data-testid="compare">
             <h2>{ tr!("compare-heading") }</h2>

@@ -1,6 +1,7 @@
 //! Learning curves: loss and accuracy per epoch, on the training photos and on the held-back
-//! validation photos, drawn as two small SVG charts that scale with the screen; and the
-//! comparison's ways on one pair of such charts.
+//! validation photos (after cross-validation, the folds' mean in a band of one standard
+//! deviation), drawn as two small SVG charts that scale with the screen; and the comparison's
+//! ways on one pair of such charts.
 
 use crate::text::tr;
 use headstart_core::training::{EpochReport, Metrics};
@@ -25,12 +26,13 @@ struct Chart {
     value: fn(&Metrics) -> f32,
 }
 
-/// One line of a chart: a CSS class, the way it belongs to (comparison charts), and the
-/// metrics of each epoch it has.
+/// One line of a chart: a CSS class, the way it belongs to (comparison charts), the metrics
+/// of each epoch it has, and for a mean over folds their spread at each of those epochs.
 struct Line {
     class: String,
     mode: Option<&'static str>,
     points: Vec<(usize, Metrics)>,
+    spread: Vec<Metrics>,
 }
 
 /// The loss and accuracy charts over `lines`, the loss axis up to the largest loss drawn.
@@ -78,11 +80,14 @@ pub fn view_curves(
             .iter()
             .filter_map(|r| Some((r.epoch, pick(r)?)))
             .collect(),
+        spread: Vec::new(),
     };
-    let lines = [
-        line("train", |r| Some(r.train)),
-        line("validation", |r| r.validation),
-    ];
+    let validation = Line {
+        spread: history.iter().filter_map(|r| r.validation_spread).collect(),
+        ..line("validation", |r| r.validation)
+    };
+    let lines = [line("train", |r| Some(r.train)), validation];
+    let folds_band = !lines[1].spread.is_empty();
     let epochs = planned_epochs.max(history.len()).max(2);
     html! {
         <figure class="curves" data-testid={test_id} data-epochs={history.len().to_string()}
@@ -91,7 +96,11 @@ pub fn view_curves(
             { for charts(&lines).iter().map(|chart| view_chart(chart, &lines, epochs, kept_epoch)) }
             <figcaption>
                 <span class="key train">{ tr!("curves-training") }</span>
-                <span class="key validation">{ tr!("curves-validation") }</span>
+                if folds_band {
+                    <span class="key validation">{ tr!("curves-validation-folds") }</span>
+                } else {
+                    <span class="key validation">{ tr!("curves-validation") }</span>
+                }
                 if let Some(epoch) = kept_epoch {
                     <span class="key kept">{ tr!("curves-kept", epoch = epoch) }</span>
                 }
@@ -117,6 +126,7 @@ pub fn view_ways_curves(
                 .iter()
                 .map(|r| (r.epoch, r.validation.unwrap_or(r.train)))
                 .collect(),
+            spread: Vec::new(),
         })
         .collect();
     if lines.is_empty() {
@@ -148,6 +158,22 @@ fn view_chart(chart: &Chart, lines: &[Line], epochs: usize, kept_epoch: Option<u
             .collect::<Vec<_>>()
             .join(" ")
     };
+    // Mean ± spread: along the top edge, then back along the bottom one.
+    let band = |line: &Line| -> Option<String> {
+        if line.spread.len() != line.points.len() || line.spread.is_empty() {
+            return None;
+        }
+        let edge = |sign: f32| {
+            let at = |((epoch, mean), spread): (&(usize, Metrics), &Metrics)| {
+                let value = (chart.value)(mean) + sign * (chart.value)(spread);
+                format!("{:.1},{:.1}", x(*epoch), y(value))
+            };
+            line.points.iter().zip(&line.spread).map(at).collect::<Vec<_>>()
+        };
+        let mut outline = edge(1.0);
+        outline.extend(edge(-1.0).into_iter().rev());
+        Some(outline.join(" "))
+    };
     let (bottom, right) = (HEIGHT - BOTTOM, WIDTH - RIGHT);
     html! {
         <svg class="chart" viewBox={format!("0 0 {WIDTH} {HEIGHT}")} role="img" aria-label={chart.title.clone()}>
@@ -162,6 +188,9 @@ fn view_chart(chart: &Chart, lines: &[Line], epochs: usize, kept_epoch: Option<u
             if let Some(epoch) = kept_epoch {
                 <line class="kept" x1={x(epoch).to_string()} y1={TOP.to_string()} x2={x(epoch).to_string()} y2={bottom.to_string()} />
             }
+            { for lines.iter().filter_map(|line| Some(html! {
+                <polygon class={format!("band {}", line.class)} points={band(line)?} />
+            })) }
             { for lines.iter().map(|line| html! {
                 <polyline class={format!("line {}", line.class)} data-mode={line.mode}
                     data-epochs={line.points.len().to_string()} points={points(line)} />

@@ -12,7 +12,7 @@ use crate::browser::ObjectUrl;
 use crate::text::{self, tr};
 use headstart_app::{Action, AppState, RunPurpose, TrainingState, Way};
 use headstart_core::training::{EpochReport, TrainedModel};
-use headstart_text::{Arg, text};
+use headstart_text::{Arg, Message, text};
 use web_sys::Blob;
 use yew::prelude::*;
 
@@ -82,6 +82,7 @@ fn TrainStatus(props: &StateProps) -> Html {
     let state = &props.state;
     let model = state.model.as_deref();
     let kept = model.and_then(|m| m.kept_epoch());
+    let folds = model.and_then(TrainedModel::fold_spread);
     let RunSummary {
         detail,
         progress,
@@ -92,11 +93,16 @@ fn TrainStatus(props: &StateProps) -> Html {
             data-train-accuracy={kept.map(|r| r.train.accuracy.to_string())}
             data-validation-accuracy={model.and_then(TrainedModel::validation_accuracy).map(|a| a.to_string())}
             data-stopped-early={model.map(|m| m.stopped_early.to_string())}
-            data-views={model.map(|m| m.split.views.to_string())}>
+            data-views={model.map(|m| m.split.views.to_string())}
+            data-folds={folds.map(|(folds, _)| folds.to_string())}
+            data-validation-spread={folds.map(|(_, spread)| spread.to_string())}>
             if let Some((done, total)) = progress {
                 <progress value={done.to_string()} max={total.max(1).to_string()}></progress>
             }
             <p>{ detail }</p>
+            if let (Some((folds, _)), Some(model), TrainingState::Done) = (folds, model, &state.training) {
+                <p class="hint" data-testid="folds-why">{ tr!("train-folds-why", folds = folds, train = model.split.train) }</p>
+            }
             { curves }
         </div>
     }
@@ -201,19 +207,50 @@ fn running_summary(history: &[EpochReport], epochs: usize, stopping: bool) -> Ru
     }
 }
 
+/// How the photos of `model`'s run validated it: held back, or by turns.
+fn held(model: &TrainedModel) -> Message {
+    match model.fold_spread() {
+        Some((folds, _)) => text!("train-held-by-folds", folds = folds),
+        None => text!("train-held-out", validation = model.split.validation),
+    }
+}
+
+/// What `model` scored on photos it did not learn from: the folds' mean ± spread, or its held
+/// back photos' accuracy, with `loss` when there is one.
+fn validation_result(model: &TrainedModel, loss: Option<f32>) -> Message {
+    let Some(accuracy) = model.validation_accuracy() else {
+        return text!("train-result-no-validation");
+    };
+    let accuracy = Arg::percent(accuracy);
+    match (model.fold_spread(), loss) {
+        (Some((_, spread)), Some(loss)) => text!(
+            "train-result-validation-folds-loss",
+            accuracy = accuracy,
+            spread = Arg::percent(spread),
+            loss = Arg::decimal(loss, 3)
+        ),
+        (Some((_, spread)), None) => text!(
+            "train-result-validation-folds",
+            accuracy = accuracy,
+            spread = Arg::percent(spread)
+        ),
+        (None, Some(loss)) => text!(
+            "train-result-validation-loss",
+            accuracy = accuracy,
+            loss = Arg::decimal(loss, 3)
+        ),
+        (None, None) => text!("train-result-validation", accuracy = accuracy),
+    }
+}
+
 /// A model made in one look (no epochs, no curves).
 fn off_the_shelf_summary(model: &TrainedModel) -> RunSummary {
-    let result = model
-        .validation_accuracy()
-        .map_or(text!("train-result-no-validation"), |accuracy| {
-            text!("train-result-validation", accuracy = Arg::percent(accuracy))
-        });
     RunSummary::text(tr!(
         "train-done-no-training",
         way = way_label(model.weights.way()),
         train = model.split.train,
-        validation = model.split.validation,
-        result = result
+        held = held(model),
+        result = validation_result(model, None)
     ))
 }
 
@@ -222,15 +259,7 @@ fn trained_summary(model: &TrainedModel) -> RunSummary {
     let (Some(last), Some(kept)) = (model.last_epoch(), model.kept_epoch()) else {
         return RunSummary::text(tr!("train-done-unknown"));
     };
-    let result = kept
-        .validation
-        .map_or(text!("train-result-no-validation"), |v| {
-            text!(
-                "train-result-validation-loss",
-                accuracy = Arg::percent(v.accuracy),
-                loss = Arg::decimal(v.loss, 3)
-            )
-        });
+    let result = validation_result(model, kept.validation.map(|v| v.loss));
     let how = match (model.stopped_early, model.restored_epoch) {
         (true, _) => text!(
             "train-how-stopped",
@@ -247,7 +276,7 @@ fn trained_summary(model: &TrainedModel) -> RunSummary {
             how = how,
             train = model.split.train,
             views = model.split.views,
-            validation = model.split.validation,
+            held = held(model),
             accuracy = Arg::percent(kept.train.accuracy),
             result = result
         ),
