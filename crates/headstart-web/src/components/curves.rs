@@ -168,7 +168,11 @@ fn view_chart(chart: &Chart, lines: &[Line], epochs: usize, kept_epoch: Option<u
                 let value = (chart.value)(mean) + sign * (chart.value)(spread);
                 format!("{:.1},{:.1}", x(*epoch), y(value))
             };
-            line.points.iter().zip(&line.spread).map(at).collect::<Vec<_>>()
+            line.points
+                .iter()
+                .zip(&line.spread)
+                .map(at)
+                .collect::<Vec<_>>()
         };
         let mut outline = edge(1.0);
         outline.extend(edge(-1.0).into_iter().rev());
