@@ -148,7 +148,8 @@ test("augmentation shows in the preview and its views reach training", { timeout
   assert.equal(await page.getByTestId("augment-preview").getAttribute("data-augmented"), "false");
   assert.equal(new Set(await previewHashes(page)).size, 1, "with augmentation off every view is the photo");
 
-  // Training with 2 views of each of the 24 training photos: 48 views embedded once.
+  // Training with 2 views of each of the 30 photos (10 a class validate by folds, so all train):
+  // 60 views embedded once.
   // The views are typed while the new preview re-renders the page: what was typed stays.
   for (const name of ["augment-crop", "augment-flip", "augment-color"]) await page.getByTestId(name).check();
   const views = page.getByTestId("settings").locator('[name="views_per_photo"]');
@@ -166,8 +167,8 @@ test("augmentation shows in the preview and its views reach training", { timeout
   );
   const augmentedMs = Date.now() - preparingStarted;
   assert.equal(await status.getAttribute("data-state"), "done", await status.textContent());
-  assert.equal(await status.getAttribute("data-views"), "48");
-  assert.match(await status.textContent(), /on 24 photos and 48 augmented views \(6 held back for validation\)/);
+  assert.equal(await status.getAttribute("data-views"), "60");
+  assert.match(await status.textContent(), /on 30 photos and 60 augmented views \(each took a turn at validation, in 5 rounds\)/);
   const withAugmentation = Number(await status.getAttribute("data-validation-accuracy"));
 
   // The views are cached: training again embeds nothing.
@@ -247,8 +248,9 @@ async function compareEveryWay(page, testPhotos) {
 
 test("the comparison on 3 classes x 8 uploaded photos trains every way on one split after a prediction, and one final test ranks them", { timeout: WAIT_MS * 2 }, async () => {
   const { page, consoleErrors } = await openWithPhotos(8, 0.25);
+  // The model in use would validate 6 photos a class by folds; the comparison holds 2 back.
   const splits = await page.getByTestId("class-split").evaluateAll((nodes) => nodes.map((n) => [n.dataset.train, n.dataset.validation, n.dataset.test].map(Number)));
-  assert.deepEqual(splits, [[4, 2, 2], [4, 2, 2], [4, 2, 2]]);
+  assert.deepEqual(splits, [[6, 0, 2], [6, 0, 2], [6, 0, 2]]);
   const figures = await compareEveryWay(page, 6);
   console.log("comparison, 3 x 8 uploaded photos:", JSON.stringify(figures));
   await writeFile(join(artifactsDir, "comparison-uploaded.json"), JSON.stringify(figures, null, 2));

@@ -73,11 +73,18 @@ test("a student trains on uploaded photos and classifies held-out ones on the CP
   const validationAccuracy = Number(await status.getAttribute("data-validation-accuracy"));
   assert.ok(trainAccuracy >= 0.9, `training accuracy ${trainAccuracy}`);
   assert.ok(validationAccuracy >= 0 && validationAccuracy <= 1, `validation accuracy ${validationAccuracy}`);
-  assert.match(await status.textContent(), /validation accuracy \d+%/);
+  // 5 photos a class: one waits for the final test and the other 4 validate by turns, in 4
+  // rounds; the figure is their mean and spread, the curve a band, and one line says why.
+  assert.match(await status.textContent(), /validation accuracy \d+% ± \d+%/);
+  assert.equal(await status.getAttribute("data-folds"), "4");
+  const spread = Number(await status.getAttribute("data-validation-spread"));
+  assert.ok(spread >= 0 && spread <= 0.5, `spread ${spread}`);
+  assert.match(await page.getByTestId("folds-why").textContent(), /learned from all 12 photos/);
+  assert.equal(await page.locator('[data-testid="curves"] polygon.band.validation').count(), 1);
 
   // Each class shows its split; the final test measures the model on the photos kept aside.
-  const splits = await page.getByTestId("class-split").evaluateAll((nodes) => nodes.map((n) => [n.dataset.train, n.dataset.validation, n.dataset.test].map(Number)));
-  assert.deepEqual(splits, [[3, 1, 1], [3, 1, 1], [3, 1, 1]]);
+  const splits = await page.getByTestId("class-split").evaluateAll((nodes) => nodes.map((n) => [n.dataset.train, n.dataset.validation, n.dataset.test, n.dataset.byFolds]));
+  assert.deepEqual(splits, [["4", "0", "1", "true"], ["4", "0", "1", "true"], ["4", "0", "1", "true"]]);
   await page.getByTestId("final-test").click();
   await page.waitForFunction(() => document.querySelector('[data-testid="final-test-result"]')?.dataset.accuracy !== undefined);
   const finalTest = page.getByTestId("final-test-result");
@@ -87,8 +94,9 @@ test("a student trains on uploaded photos and classifies held-out ones on the CP
   const testAccuracy = Number(await finalTest.getAttribute("data-accuracy"));
   assert.ok(testAccuracy >= 0 && testAccuracy <= 1, `test accuracy ${testAccuracy}`);
 
-  // The confusion matrix counts every held-back photo once, and a cell shows exactly its photos.
-  const heldBack = Number((await status.textContent()).match(/\((\d+) held back for validation\)/)[1]);
+  // The confusion matrix counts every photo that validated once (the 12 that took turns, none
+  // of the test's), and a cell shows exactly its photos.
+  const heldBack = 12;
   const cells = await page.getByTestId("confusion-cell").evaluateAll((nodes) =>
     nodes.map((n) => ({ truth: n.dataset.true, predicted: n.dataset.predicted, count: Number(n.dataset.count) })),
   );

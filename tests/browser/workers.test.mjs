@@ -226,25 +226,45 @@ test("the settings panel's values reach training, and reset restores the default
   const { page, consoleErrors } = await openWithSamples();
   await page.getByTestId("settings").locator("summary").click();
   const setting = (name) => page.getByTestId("settings").locator(`[name="${name}"]`);
-  await setting("validation_fraction").fill("0.4");
-  await setting("validation_fraction").press("Tab");
+  await setting("test_fraction").fill("0.4");
+  await setting("test_fraction").press("Tab");
   await page.getByTestId("optimizer").selectOption("sgd");
   await setting("momentum").waitFor();
   await setting("learning_rate").fill("0.05");
   await setting("learning_rate").press("Tab");
   await page.getByTestId("train").click();
   assert.equal(await waitForTraining(page), "done");
-  // 5 photos per class, 40% to validation (2 of each class) and 20% to the test (1 of each).
-  assert.match(await page.getByTestId("train-status").textContent(), /on 6 photos \(6 held back for validation\)/);
+  // 5 photos per class, 40% to the test (2 of each class), the other 3 validate in 3 rounds.
+  assert.match(await page.getByTestId("train-status").textContent(), /on 9 photos \(each took a turn at validation, in 3 rounds\)/);
   assert.equal(Number(await page.getByTestId("train-status").getAttribute("data-train-accuracy")), 1);
 
   await page.getByTestId("reset-settings").click();
-  assert.equal(await setting("validation_fraction").inputValue(), "0.2");
+  assert.equal(await setting("test_fraction").inputValue(), "0.2");
   assert.equal(await page.getByTestId("optimizer").inputValue(), "adam");
   assert.equal(await setting("momentum").count(), 0, "momentum belongs to SGD only");
   await page.getByTestId("train").click();
   assert.equal(await waitForTraining(page), "done");
-  assert.match(await page.getByTestId("train-status").textContent(), /on 9 photos \(3 held back for validation\)/);
+  assert.match(await page.getByTestId("train-status").textContent(), /on 12 photos \(each took a turn at validation, in 4 rounds\)/);
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("one photo a class trains, says its accuracy cannot be measured yet, and keeps nothing for the final test", { timeout: WAIT_MS }, async () => {
+  const { page, consoleErrors } = await openPage(session.browser, session.server.origin);
+  await page.getByTestId("ready").waitFor({ timeout: WAIT_MS });
+  const cards = await nameClasses(page);
+  for (const [i, name] of classes.entries()) await cards.nth(i).getByTestId("class-upload").setInputFiles((await photos("www/samples", name)).slice(0, 1));
+  await waitForCounts(page, ["1 photo", "1 photo", "1 photo"]);
+  const splits = await page.getByTestId("class-split").evaluateAll((nodes) => nodes.map((n) => [n.dataset.train, n.dataset.validation, n.dataset.test].map(Number)));
+  assert.deepEqual(splits, [[1, 0, 0], [1, 0, 0], [1, 0, 0]]);
+  await page.getByTestId("train").click();
+  assert.equal(await waitForTraining(page), "done");
+  const status = page.getByTestId("train-status");
+  assert.match(await status.textContent(), /on 3 photos \(none held back for validation\).*cannot be measured yet/);
+  assert.equal(await status.getAttribute("data-validation-accuracy"), null);
+  assert.equal(Number(await status.getAttribute("data-train-accuracy")), 1);
+  // Nothing was kept for the final test, so it cannot run, and it says so.
+  assert.ok(await page.getByTestId("final-test").isDisabled());
+  await page.getByTestId("final-test-why").waitFor();
   assert.deepEqual(consoleErrors, []);
 });
 

@@ -338,7 +338,13 @@ fn the_catalog_formats_plurals_numbers_and_nested_messages() {
             ("how", Arg::from("Done after 2 epochs")),
             ("train", Arg::from(24_usize)),
             ("views", Arg::from(views)),
-            ("validation", Arg::from(6_usize)),
+            (
+                "held",
+                Arg::from(Message {
+                    id: "train-held-out",
+                    args: vec![("validation", Arg::from(6_usize))],
+                }),
+            ),
             ("accuracy", Arg::percent(1.0)),
             ("result", Arg::from("no validation photos")),
         ],
@@ -353,6 +359,11 @@ fn the_catalog_formats_plurals_numbers_and_nested_messages() {
             .render(&done(48))
             .contains("on 24 photos and 48 augmented views (6 held back")
     );
+    let none_held = Message {
+        id: "train-held-out",
+        args: vec![("validation", Arg::from(0_usize))],
+    };
+    assert_eq!(catalog.render(&none_held), "none held back for validation");
     let loss = Message {
         id: "number",
         args: vec![("value", Arg::decimal(0.4734, 3))],

@@ -28,7 +28,10 @@ train-done = { $way }: { $how }, on { $train ->
    *[other] {" "}and { $views } augmented views
 } ({ $held }): training accuracy { $accuracy }, { $result }.
 # How the photos of a run validated it: some held back, or all by turns (cross-validation).
-train-held-out = { $validation } held back for validation
+train-held-out = { $validation ->
+    [0] none held back for validation
+   *[other] { $validation } held back for validation
+}
 train-held-by-folds = each took a turn at validation, in { $folds } rounds
 train-folds-why = Few photos, so none were set aside: each one took a turn at checking a model trained on the others ({ $folds } rounds). The figure is their average ± how much they differed. The model in use then learned from all { $train } photos.
 train-how-stopped = Stopped after epoch { $epoch } of { $epochs }; kept the model as it was
