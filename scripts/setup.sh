@@ -67,11 +67,12 @@ for photo in coffee.png chelsea.png rocket.jpg; do
 done
 ln -sf "$checkpoint" data/efficientnet-lite0.pth
 
-step "Python for the hostile-photo corpus (Pillow, pillow-heif: CMYK JPEG, AVIF, HEIC)"
+step "Python for the hostile-photo corpus (Pillow, pillow-heif: CMYK JPEG, AVIF, HEIC) and the few-photo probe (scikit-learn)"
 corpus_venv="$HEADSTART_CACHE/corpus-venv"
-if ! "$corpus_venv/bin/python" -c "import PIL, pillow_heif" 2>/dev/null; then
+if ! "$corpus_venv/bin/python" -c "import PIL, pillow_heif, sklearn" 2>/dev/null; then
   python3 -m venv "$corpus_venv"
-  "$corpus_venv/bin/pip" install --quiet --only-binary=:all: pillow==13.0.0 pillow-heif==1.8.1
+  "$corpus_venv/bin/pip" install --quiet --only-binary=:all: pillow==13.0.0 pillow-heif==1.8.1 \
+    scikit-learn==1.7.2 numpy==2.4.6 scipy==1.17.1
 fi
 
 step "Convert the weights (headstart convert checks the SHA-256)"

@@ -231,6 +231,10 @@ impl<M: Clone> Progress<M> {
     }
 }
 
+/// The temperature of a head started at the class centroids: its first logits are this many
+/// times the cosine similarity to each centroid.
+pub const CENTROID_START_SCALE: f32 = 10.0;
+
 /// Trains a [`ClassifierHead`] epoch by epoch; the caller shows progress between epochs.
 pub struct HeadTrainer {
     settings: TrainingSettings,
@@ -301,6 +305,38 @@ impl HeadTrainer {
             progress: Progress::new(&settings),
             settings,
         })
+    }
+
+    /// Starts the head at the class centroids of `examples` (before the first epoch): each
+    /// class's weights point at its centroid, so the logits begin as a cosine similarity
+    /// scaled by [`CENTROID_START_SCALE`] (and the photo's length over the mean length), with
+    /// no bias.
+    pub fn start_at_centroids(&mut self, examples: &[LabeledEmbedding]) {
+        let classes = self.head.linear.weight.dims()[1];
+        let mut sums = vec![vec![0.0f32; EMBEDDING_DIM]; classes];
+        let mut mean_length = 0.0;
+        for example in examples {
+            let values = example.embedding.values();
+            mean_length += values.iter().map(|v| v * v).sum::<f32>().sqrt();
+            for (sum, value) in sums[example.label].iter_mut().zip(values) {
+                *sum += value;
+            }
+        }
+        mean_length /= examples.len().max(1) as f32;
+        let mut weight = vec![0.0f32; EMBEDDING_DIM * classes];
+        for (class, sum) in sums.iter().enumerate() {
+            let length = sum.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+            for (row, value) in sum.iter().enumerate() {
+                weight[row * classes + class] =
+                    value / length * CENTROID_START_SCALE / mean_length.max(1e-12);
+            }
+        }
+        let start = HeadWeights {
+            weight,
+            bias: vec![0.0; classes],
+        };
+        let device = self.train.labels.device();
+        self.head = ClassifierHead::from_weights(&start, &device).expect("the head's own shape");
     }
 
     /// Number of training and validation examples.

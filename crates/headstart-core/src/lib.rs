@@ -28,6 +28,8 @@ pub mod backbone;
 #[cfg(feature = "model")]
 pub mod cross_validation;
 #[cfg(feature = "model")]
+pub mod few_photos;
+#[cfg(feature = "model")]
 pub mod head;
 #[cfg(feature = "model")]
 pub mod inference;
