@@ -80,7 +80,8 @@ test("a student trains on uploaded photos and classifies held-out ones on the CP
   const spread = Number(await status.getAttribute("data-validation-spread"));
   assert.ok(spread >= 0 && spread <= 0.5, `spread ${spread}`);
   assert.match(await page.getByTestId("folds-why").textContent(), /learned from all 12 photos/);
-  assert.equal(await page.locator('[data-testid="curves"] polygon.band.validation').count(), 1);
+  // One band on each of the two charts, loss and accuracy.
+  assert.equal(await page.locator('[data-testid="curves"] polygon.band.validation').count(), 2);
 
   // Each class shows its split; the final test measures the model on the photos kept aside.
   const splits = await page.getByTestId("class-split").evaluateAll((nodes) => nodes.map((n) => [n.dataset.train, n.dataset.validation, n.dataset.test, n.dataset.byFolds]));
