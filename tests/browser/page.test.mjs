@@ -97,7 +97,7 @@ test("a student trains on uploaded photos and classifies held-out ones on the CP
 
   // The confusion matrix counts every photo that validated once (the 12 that took turns, none
   // of the test's), and a cell shows exactly its photos.
-  const heldBack = 12;
+  const heldBack = splits.reduce((sum, [train]) => sum + Number(train), 0);
   const cells = await page.getByTestId("confusion-cell").evaluateAll((nodes) =>
     nodes.map((n) => ({ truth: n.dataset.true, predicted: n.dataset.predicted, count: Number(n.dataset.count) })),
   );

@@ -28,6 +28,10 @@ fn candidates() -> Vec<(&'static str, Recipe)> {
         change(&mut recipe);
         Recipe::Head(recipe)
     };
+    let faster_longer = |r: &mut HeadRecipe| {
+        r.settings.optimizer.learning_rate = 0.01;
+        r.settings.epochs = 200;
+    };
     vec![
         ("new head, the page's settings", head(&|_| {})),
         ("+ unit-length embeddings", head(&|r| r.unit_length = true)),
@@ -50,26 +54,18 @@ fn candidates() -> Vec<(&'static str, Recipe)> {
             head(&|r| r.settings.optimizer.learning_rate = 0.01),
         ),
         ("+ 200 epochs", head(&|r| r.settings.epochs = 200)),
-        (
-            "+ learning rate 0.01, 200 epochs",
-            head(&|r| {
-                r.settings.optimizer.learning_rate = 0.01;
-                r.settings.epochs = 200;
-            }),
-        ),
+        ("+ learning rate 0.01, 200 epochs", head(&faster_longer)),
         (
             "+ learning rate 0.01, 200 epochs, weight decay 0.05",
             head(&|r| {
-                r.settings.optimizer.learning_rate = 0.01;
-                r.settings.epochs = 200;
+                faster_longer(r);
                 r.settings.optimizer.weight_decay = 0.05;
             }),
         ),
         (
             "+ learning rate 0.01, 200 epochs, no dropout, weight decay 0.05",
             head(&|r| {
-                r.settings.optimizer.learning_rate = 0.01;
-                r.settings.epochs = 200;
+                faster_longer(r);
                 r.settings.dropout = 0.0;
                 r.settings.optimizer.weight_decay = 0.05;
             }),
@@ -77,8 +73,7 @@ fn candidates() -> Vec<(&'static str, Recipe)> {
         (
             "+ learning rate 0.01, 200 epochs, label smoothing 0.1, centroids",
             head(&|r| {
-                r.settings.optimizer.learning_rate = 0.01;
-                r.settings.epochs = 200;
+                faster_longer(r);
                 r.settings.label_smoothing = 0.1;
                 r.centroid_start = true;
             }),

@@ -218,7 +218,7 @@ pub fn cross_validation_split(labels: &[usize], test_fraction: f64, seed: u64) -
 }
 
 /// The examples of each class, in index order, by class.
-fn class_members(labels: &[usize]) -> Vec<Vec<usize>> {
+pub(crate) fn class_members(labels: &[usize]) -> Vec<Vec<usize>> {
     let num_classes = labels.iter().max().map_or(0, |max| max + 1);
     (0..num_classes)
         .map(|class| (0..labels.len()).filter(|&i| labels[i] == class).collect())

@@ -1,13 +1,13 @@
 //! How well a model learns from a few photos a class: seeded k-shot splits of a labelled photo
 //! set (k photos of each class train, every other photo tests), and the accuracy of candidate
-//! recipes on the photos each split leaves out. The page's defaults are chosen by these
-//! measurements (the README's table, `scripts/bench-few-photos.sh`), and a native test holds
-//! the defaults to beating a logistic-regression probe.
+//! recipes on the photos each split leaves out: the measurements the page's defaults are judged
+//! by (the README's table, `scripts/bench-few-photos.sh`).
 
+use crate::dataset::class_members;
 use crate::embedding::{EMBEDDING_DIM, Embedding, LabeledEmbedding};
 use crate::head::{HeadTrainer, compute_error};
 use crate::inference::classify;
-use crate::neighbour_model::{NeighbourKind, NeighbourModel};
+use crate::neighbour_model::{NeighbourKind, NeighbourModel, unit};
 use crate::training::{AugmentedView, TrainingError, TrainingSettings, top1};
 use burn::tensor::Device;
 use rand::SeedableRng;
@@ -51,11 +51,9 @@ pub struct ShotSplit {
 /// The split seeded with `seed` that trains on `shots` photos of each class and tests on the
 /// others; `None` when a class has no photo left to test.
 pub fn shot_split(labels: &[usize], shots: usize, seed: u64) -> Option<ShotSplit> {
-    let classes = labels.iter().max().map_or(0, |max| max + 1);
     let mut rng = StdRng::seed_from_u64(seed);
     let (mut train, mut test) = (Vec::new(), Vec::new());
-    for class in 0..classes {
-        let mut members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
+    for mut members in class_members(labels) {
         if members.len() <= shots {
             return None;
         }
@@ -114,10 +112,8 @@ impl HeadRecipe {
         if !self.unit_length {
             return embedding.clone();
         }
-        let values = embedding.values();
-        let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-        let scale = (EMBEDDING_DIM as f32).sqrt() / norm;
-        let scaled: Vec<f32> = values.iter().map(|v| v * scale).collect();
+        let scale = (EMBEDDING_DIM as f32).sqrt();
+        let scaled: Vec<f32> = unit(embedding.values()).iter().map(|v| v * scale).collect();
         Embedding::try_from(scaled).expect("a scaled embedding has 1280 finite values")
     }
 }

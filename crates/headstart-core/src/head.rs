@@ -5,6 +5,7 @@
 //! `into_data_async`. Native callers drive it with any executor (`pollster::block_on`).
 
 use crate::embedding::{EMBEDDING_DIM, LabeledEmbedding};
+use crate::neighbour_model::unit;
 use crate::readback::{read_rows, read_values};
 use crate::training::{
     AugmentedView, EpochReport, HeadWeights, Metrics, ModelVersion, ModelWeights, OptimizerKind,
@@ -325,10 +326,9 @@ impl HeadTrainer {
         mean_length /= examples.len().max(1) as f32;
         let mut weight = vec![0.0f32; EMBEDDING_DIM * classes];
         for (class, sum) in sums.iter().enumerate() {
-            let length = sum.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-            for (row, value) in sum.iter().enumerate() {
+            for (row, direction) in unit(sum).iter().enumerate() {
                 weight[row * classes + class] =
-                    value / length * CENTROID_START_SCALE / mean_length.max(1e-12);
+                    direction * CENTROID_START_SCALE / mean_length.max(1e-12);
             }
         }
         let start = HeadWeights {

@@ -41,7 +41,8 @@ pub enum NeighbourModel {
     },
 }
 
-fn unit(values: &[f32]) -> Vec<f32> {
+/// `values` scaled to length 1 (all zeros stay as they are).
+pub(crate) fn unit(values: &[f32]) -> Vec<f32> {
     let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt();
     if norm == 0.0 {
         return values.to_vec();
