@@ -13,7 +13,7 @@ use burn::tensor::Device;
 use headstart_core::few_photos::{
     HeadRecipe, PhotoSetEmbeddings, Recipe, ShotSplit, shot_split, test_accuracy,
 };
-use headstart_core::training::{TrainingSettings, mean_and_spread};
+use headstart_core::training::{OptimizerKind, TrainingSettings, mean_and_spread};
 use std::path::PathBuf;
 use std::time::Instant;
 use support::{backbone, logistic_probe, photo_set_embeddings};
@@ -28,22 +28,19 @@ fn candidates() -> Vec<(&'static str, Recipe)> {
         change(&mut recipe);
         Recipe::Head(recipe)
     };
-    let faster_longer = |r: &mut HeadRecipe| {
-        r.settings.optimizer.learning_rate = 0.01;
-        r.settings.epochs = 200;
+    let sgd = |r: &mut HeadRecipe| {
+        r.settings.optimizer.kind = OptimizerKind::SgdMomentum;
+        r.settings.optimizer.learning_rate = 0.1;
+        r.settings.optimizer.weight_decay = 0.05;
     };
     vec![
         ("new head, the page's settings", head(&|_| {})),
         ("+ unit-length embeddings", head(&|r| r.unit_length = true)),
-        (
-            "+ started at the centroids",
-            head(&|r| r.centroid_start = true),
-        ),
         ("+ 4 augmented views a photo", head(&|r| r.views = true)),
         ("+ mirror-image mean", head(&|r| r.mirrored_mean = true)),
         (
-            "+ weight decay 0.01",
-            head(&|r| r.settings.optimizer.weight_decay = 0.01),
+            "+ weight decay 0.05",
+            head(&|r| r.settings.optimizer.weight_decay = 0.05),
         ),
         (
             "+ label smoothing 0.1",
@@ -53,37 +50,23 @@ fn candidates() -> Vec<(&'static str, Recipe)> {
             "+ learning rate 0.01",
             head(&|r| r.settings.optimizer.learning_rate = 0.01),
         ),
-        ("+ 200 epochs", head(&|r| r.settings.epochs = 200)),
-        ("+ learning rate 0.01, 200 epochs", head(&faster_longer)),
         (
-            "+ learning rate 0.01, 200 epochs, weight decay 0.05",
-            head(&|r| {
-                faster_longer(r);
-                r.settings.optimizer.weight_decay = 0.05;
-            }),
+            "+ SGD with momentum, learning rate 0.1, weight decay 0.05",
+            head(&sgd),
         ),
         (
-            "+ learning rate 0.01, 200 epochs, no dropout, weight decay 0.05",
+            "+ SGD as above, all photos in one batch, 100 epochs, no dropout",
             head(&|r| {
-                faster_longer(r);
+                sgd(r);
+                r.settings.batch_size = 1024;
+                r.settings.epochs = 100;
                 r.settings.dropout = 0.0;
-                r.settings.optimizer.weight_decay = 0.05;
             }),
         ),
         (
-            "+ learning rate 0.01, 200 epochs, label smoothing 0.1, centroids",
+            "+ SGD as above, mirror-image mean",
             head(&|r| {
-                faster_longer(r);
-                r.settings.label_smoothing = 0.1;
-                r.centroid_start = true;
-            }),
-        ),
-        (
-            "+ unit length, centroids, views, mirror",
-            head(&|r| {
-                r.unit_length = true;
-                r.centroid_start = true;
-                r.views = true;
+                sgd(r);
                 r.mirrored_mean = true;
             }),
         ),

@@ -88,8 +88,6 @@ pub struct HeadRecipe {
     /// Scale every embedding to unit length, times `sqrt(EMBEDDING_DIM)` (so its values keep
     /// the size of a typical one).
     pub unit_length: bool,
-    /// Start the head at the class centroids (of the prepared embeddings) instead of at random.
-    pub centroid_start: bool,
     /// Train on the photos' augmented views too.
     pub views: bool,
     /// Classify a photo by the mean of its own and its mirror image's probabilities.
@@ -102,7 +100,6 @@ impl HeadRecipe {
         Self {
             settings,
             unit_length: false,
-            centroid_start: false,
             views: false,
             mirrored_mean: false,
         }
@@ -184,9 +181,6 @@ async fn head_predictions(
     };
     let settings = recipe.settings.clone();
     let mut trainer = HeadTrainer::new(&train, &[], &views, classes, settings, device)?;
-    if recipe.centroid_start {
-        trainer.start_at_centroids(&train);
-    }
     while !trainer.is_finished() {
         trainer.run_epoch().await?;
     }
