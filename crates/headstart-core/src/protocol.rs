@@ -296,8 +296,8 @@ pub enum Event {
     Pong,
     /// The answer to [`Request::TimeEmbedding`].
     EmbeddingTimed {
-        /// Milliseconds the network took a photo; `None` if it failed.
-        ms_per_photo: Option<f64>,
+        /// How many embeddings ended on the clock; `None` if the network failed.
+        photos_on_the_clock: Option<u32>,
     },
     /// The worker hit an internal error and stopped.
     Panicked {

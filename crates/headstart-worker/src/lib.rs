@@ -244,9 +244,12 @@ fn handle(request: Request, attachment: Attachment<Blob>) {
             if let Some(engine) = engine() {
                 spawn_local(async move {
                     // A failure here shows again, and is reported, on the next photo.
-                    let ms_per_photo = engine.time_embedding(warm_up_ms, timed_ms).await.ok();
+                    let photos_on_the_clock =
+                        engine.time_embedding(warm_up_ms, timed_ms).await.ok();
                     post(
-                        &Event::EmbeddingTimed { ms_per_photo },
+                        &Event::EmbeddingTimed {
+                            photos_on_the_clock,
+                        },
                         &Attachment::Nothing,
                     );
                 });
