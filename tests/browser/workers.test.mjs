@@ -232,6 +232,7 @@ test("the settings panel's values reach training, and reset restores the default
   await setting("momentum").waitFor();
   await setting("learning_rate").fill("0.05");
   await setting("learning_rate").press("Tab");
+  await page.getByTestId("balance-classes").uncheck();
   await page.getByTestId("train").click();
   assert.equal(await waitForTraining(page), "done");
   // 5 photos per class, 40% to the test (2 of each class), the other 3 validate in 3 rounds.
@@ -242,6 +243,7 @@ test("the settings panel's values reach training, and reset restores the default
   assert.equal(await setting("test_fraction").inputValue(), "0.2");
   assert.equal(await page.getByTestId("optimizer").inputValue(), "adam");
   assert.equal(await setting("momentum").count(), 0, "momentum belongs to SGD only");
+  assert.equal(await page.getByTestId("balance-classes").isChecked(), true);
   await page.getByTestId("train").click();
   assert.equal(await waitForTraining(page), "done");
   assert.match(await page.getByTestId("train-status").textContent(), /on 12 photos \(each took a turn at validation, in 4 rounds\)/);

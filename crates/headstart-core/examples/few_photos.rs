@@ -11,7 +11,8 @@ mod support;
 
 use burn::tensor::Device;
 use headstart_core::few_photos::{
-    HeadRecipe, PhotoSetEmbeddings, Recipe, ShotSplit, shot_split, test_accuracy,
+    HeadRecipe, PhotoSetEmbeddings, Recipe, ShotSplit, accuracy, imbalanced_split,
+    mean_class_accuracy, shot_split, test_accuracy, test_predictions,
 };
 use headstart_core::training::{OptimizerKind, TrainingSettings, mean_and_spread};
 use std::path::PathBuf;
@@ -19,6 +20,11 @@ use std::time::Instant;
 use support::{backbone, logistic_probe, photo_set_embeddings};
 
 const SHOTS: [usize; 4] = [1, 3, 5, 10];
+
+/// The imbalanced splits: one of these many photos of one class train (each class in turn),
+/// and [`SMALL_CLASS_SHOTS`] of each other class.
+const LARGE_CLASS_SHOTS: [usize; 2] = [8, 20];
+const SMALL_CLASS_SHOTS: usize = 2;
 
 /// The candidates, each named as the table shows it.
 fn candidates() -> Vec<(&'static str, Recipe)> {
@@ -152,6 +158,53 @@ fn main() {
             "| logistic-regression probe (scikit-learn) | {} | |",
             probe.join(" | ")
         );
+        for large in LARGE_CLASS_SHOTS {
+            imbalanced(&set, large, splits_per_size, &device);
+        }
+    }
+}
+
+/// The table of splits with `large` photos of one class: balanced and plain test accuracy of the head with and
+/// without balancing, and of nearest centroid.
+fn imbalanced(set: &PhotoSetEmbeddings, large: usize, splits_per_size: u64, device: &Device) {
+    let splits: Vec<ShotSplit> = (0..splits_per_size)
+        .filter_map(|seed| imbalanced_split(&set.labels, large, SMALL_CLASS_SHOTS, seed))
+        .collect();
+    if splits.is_empty() {
+        return;
+    }
+    println!(
+        "\n| {large} photos of one class, {SMALL_CLASS_SHOTS} of each other | mean over classes | all test photos |"
+    );
+    println!("|---|---|---|");
+    let balanced = TrainingSettings::default();
+    let unbalanced = TrainingSettings {
+        balance_classes: false,
+        ..balanced.clone()
+    };
+    for (label, recipe) in [
+        (
+            "new head, classes balanced (the default)",
+            Recipe::Head(HeadRecipe::plain(balanced)),
+        ),
+        (
+            "new head, not balanced",
+            Recipe::Head(HeadRecipe::plain(unbalanced)),
+        ),
+        ("nearest centroid", Recipe::NearestCentroid),
+    ] {
+        let (per_class, all): (Vec<f32>, Vec<f32>) = splits
+            .iter()
+            .map(|split| {
+                let predicted = pollster::block_on(test_predictions(set, split, &recipe, device))
+                    .expect("a run");
+                (
+                    mean_class_accuracy(set, split, &predicted),
+                    accuracy(set, split, &predicted),
+                )
+            })
+            .unzip();
+        println!("| {label} | {} | {} |", cell(&per_class), cell(&all));
     }
 }
 

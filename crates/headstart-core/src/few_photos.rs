@@ -35,11 +35,11 @@ impl PhotoSetEmbeddings {
     }
 }
 
-/// One k-shot split: `shots` photos of each class train, the rest test.
+/// One k-shot split: `shots[class]` photos of each class train, the rest test.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ShotSplit {
-    /// Photos a class that train.
-    pub shots: usize,
+    /// Photos of each class that train.
+    pub shots: Vec<usize>,
     /// The split's seed.
     pub seed: u64,
     /// The training photos' indices, sorted.
@@ -51,20 +51,40 @@ pub struct ShotSplit {
 /// The split seeded with `seed` that trains on `shots` photos of each class and tests on the
 /// others; `None` when a class has no photo left to test.
 pub fn shot_split(labels: &[usize], shots: usize, seed: u64) -> Option<ShotSplit> {
+    let classes = class_members(labels).len();
+    split_by_class(labels, &vec![shots; classes], seed)
+}
+
+/// The split seeded with `seed` in which one class is larger than the others: `large` photos of
+/// class `seed % classes` train and `shots` of each other class; `None` when a class has no
+/// photo left to test.
+pub fn imbalanced_split(
+    labels: &[usize],
+    large: usize,
+    shots: usize,
+    seed: u64,
+) -> Option<ShotSplit> {
+    let classes = class_members(labels).len();
+    let mut per_class = vec![shots; classes];
+    per_class[seed as usize % classes.max(1)] = large;
+    split_by_class(labels, &per_class, seed)
+}
+
+fn split_by_class(labels: &[usize], shots: &[usize], seed: u64) -> Option<ShotSplit> {
     let mut rng = StdRng::seed_from_u64(seed);
     let (mut train, mut test) = (Vec::new(), Vec::new());
-    for mut members in class_members(labels) {
-        if members.len() <= shots {
+    for (mut members, &class_shots) in class_members(labels).into_iter().zip(shots) {
+        if members.len() <= class_shots {
             return None;
         }
         members.shuffle(&mut rng);
-        train.extend_from_slice(&members[..shots]);
-        test.extend_from_slice(&members[shots..]);
+        train.extend_from_slice(&members[..class_shots]);
+        test.extend_from_slice(&members[class_shots..]);
     }
     train.sort_unstable();
     test.sort_unstable();
     Some(ShotSplit {
-        shots,
+        shots: shots.to_vec(),
         seed,
         train,
         test,
@@ -122,6 +142,49 @@ pub async fn test_accuracy(
     recipe: &Recipe,
     device: &Device,
 ) -> Result<f32, TrainingError> {
+    let predicted = test_predictions(set, split, recipe, device).await?;
+    Ok(accuracy(set, split, &predicted))
+}
+
+/// The share of `split`'s test photos whose class is the one `predicted` (in their order).
+pub fn accuracy(set: &PhotoSetEmbeddings, split: &ShotSplit, predicted: &[usize]) -> f32 {
+    let correct = predicted
+        .iter()
+        .zip(&split.test)
+        .filter(|(predicted, i)| **predicted == set.labels[**i])
+        .count();
+    correct as f32 / split.test.len().max(1) as f32
+}
+
+/// The mean over classes of the share of each class's test photos whose class is the one
+/// `predicted` (a large class counts as much as a small one).
+pub fn mean_class_accuracy(
+    set: &PhotoSetEmbeddings,
+    split: &ShotSplit,
+    predicted: &[usize],
+) -> f32 {
+    let classes = set.classes();
+    let (mut right, mut tested) = (vec![0usize; classes], vec![0usize; classes]);
+    for (predicted, &i) in predicted.iter().zip(&split.test) {
+        tested[set.labels[i]] += 1;
+        right[set.labels[i]] += usize::from(*predicted == set.labels[i]);
+    }
+    let recalls: Vec<f32> = right
+        .iter()
+        .zip(&tested)
+        .filter(|(_, tested)| **tested > 0)
+        .map(|(right, tested)| *right as f32 / *tested as f32)
+        .collect();
+    recalls.iter().sum::<f32>() / recalls.len().max(1) as f32
+}
+
+/// The class `recipe`, trained on `split`'s training photos, gives each of its test photos.
+pub async fn test_predictions(
+    set: &PhotoSetEmbeddings,
+    split: &ShotSplit,
+    recipe: &Recipe,
+    device: &Device,
+) -> Result<Vec<usize>, TrainingError> {
     let classes = set.classes();
     let predicted: Vec<usize> = match recipe {
         Recipe::NearestCentroid => {
@@ -135,12 +198,7 @@ pub async fn test_accuracy(
         }
         Recipe::Head(head) => head_predictions(set, split, head, classes, device).await?,
     };
-    let correct = predicted
-        .iter()
-        .zip(&split.test)
-        .filter(|(predicted, i)| **predicted == set.labels[**i])
-        .count();
-    Ok(correct as f32 / split.test.len().max(1) as f32)
+    Ok(predicted)
 }
 
 fn labelled(
@@ -233,5 +291,17 @@ mod tests {
             None,
             "class 0 has no photo left to test"
         );
+        // Seed 4 makes class 1 (4 % 3) the large one.
+        let imbalanced = imbalanced_split(&labels, 3, 1, 4).unwrap();
+        assert_eq!(imbalanced.shots, [1, 3, 1]);
+        let trained = |class| {
+            imbalanced
+                .train
+                .iter()
+                .filter(|&&i| labels[i] == class)
+                .count()
+        };
+        assert_eq!([trained(0), trained(1), trained(2)], [1, 3, 1]);
+        assert_eq!(imbalanced.train.len() + imbalanced.test.len(), labels.len());
     }
 }

@@ -305,6 +305,8 @@ pub struct HeadTrainer {
     train: ExampleTensors,
     /// How many of `train`'s rows are photos (the rest are views).
     train_photos: usize,
+    /// The training loss's weight of each class (see [`class_weights`]).
+    class_weights: Option<Vec<f32>>,
     validation: Option<ExampleTensors>,
     /// Which examples were held back, in the order of `validation`'s rows, with their labels.
     validation_examples: Vec<(usize, usize)>,
@@ -352,6 +354,7 @@ impl HeadTrainer {
             .collect();
         let mut train_examples = pick(&train);
         train_examples.extend(&train_views);
+        let train_labels: Vec<usize> = train_examples.iter().map(|e| e.label).collect();
         let train_device = device.clone().autodiff();
         let mean = mean_embedding(&train_examples);
         let start = centroid_start(&train_examples, &mean, num_classes);
@@ -365,6 +368,7 @@ impl HeadTrainer {
             mean,
             train: train_tensors,
             train_photos: train.len(),
+            class_weights: class_weights(&settings, &train_labels, num_classes),
             validation: (!validation.is_empty())
                 .then(|| ExampleTensors::new(&pick(&validation), device)),
             validation_examples: validation.iter().map(|&i| (i, labels[i])).collect(),
@@ -423,7 +427,7 @@ impl HeadTrainer {
         let mut order: Vec<usize> = (0..self.train.len()).collect();
         order.shuffle(&mut self.rng);
         let device = self.train.labels.device();
-        let loss_fn = training_loss(&self.settings, &device);
+        let loss_fn = training_loss(&self.settings, self.class_weights.clone(), &device);
         for batch in order.chunks(self.settings.batch_size) {
             let indices = Tensor::<1, Int>::from_data(
                 TensorData::new(
@@ -620,10 +624,48 @@ pub(crate) fn optimizer(settings: &OptimizerSettings) -> ModuleOptimizer {
     }
 }
 
-/// The loss training minimizes: cross-entropy on logits, with the settings' label smoothing.
-pub(crate) fn training_loss(settings: &TrainingSettings, device: &Device) -> CrossEntropyLoss {
+/// With the settings' `balance_classes`, the training loss's weight of each of `classes` that
+/// makes every class with rows count the same: a class's weight is the rows (`labels`, one a
+/// training row) over the classes with rows times its own rows (1 for a class without rows).
+/// `None` when balancing is off or the classes have as many rows each.
+pub(crate) fn class_weights(
+    settings: &TrainingSettings,
+    labels: &[usize],
+    classes: usize,
+) -> Option<Vec<f32>> {
+    let mut counts = vec![0usize; classes];
+    for &label in labels {
+        counts[label] += 1;
+    }
+    let present: Vec<usize> = counts.iter().copied().filter(|&count| count > 0).collect();
+    if !settings.balance_classes || present.windows(2).all(|pair| pair[0] == pair[1]) {
+        return None;
+    }
+    let share = labels.len() as f32 / present.len() as f32;
+    Some(
+        counts
+            .iter()
+            .map(|&count| {
+                if count == 0 {
+                    1.0
+                } else {
+                    share / count as f32
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The loss training minimizes: cross-entropy on logits, with the settings' label smoothing
+/// and each class's weight (see [`class_weights`]).
+pub(crate) fn training_loss(
+    settings: &TrainingSettings,
+    class_weights: Option<Vec<f32>>,
+    device: &Device,
+) -> CrossEntropyLoss {
     CrossEntropyLossConfig::new()
         .with_smoothing((settings.label_smoothing > 0.0).then_some(settings.label_smoothing as f32))
+        .with_weights(class_weights)
         .init(device)
 }
 
@@ -803,7 +845,7 @@ mod tests {
             };
             let input = Tensor::<2>::from_data(TensorData::new(logits.to_vec(), [1, 3]), &device);
             let label = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64], [1]), &device);
-            let loss = training_loss(&settings, &device).forward(input, label);
+            let loss = training_loss(&settings, None, &device).forward(input, label);
             loss.into_data().try_to_vec::<f32>().unwrap()[0]
         };
         // By hand: -sum_k target_k * log softmax_k, target = (1 - a) * one-hot + a / 3.
@@ -829,6 +871,76 @@ mod tests {
         assert!(
             loss(0.3) > loss(0.0),
             "a confident right answer costs more with smoothing"
+        );
+    }
+
+    #[test]
+    fn balancing_weighs_each_class_by_the_inverse_of_its_rows_and_evens_out_a_large_class() {
+        let settings = TrainingSettings::default();
+        // 6 rows in 3 classes with rows: 2 a class is even, class 3 has none.
+        assert_eq!(
+            class_weights(&settings, &[0, 0, 0, 1, 2, 2], 4),
+            Some(vec![2.0 / 3.0, 2.0, 1.0, 1.0])
+        );
+        assert_eq!(class_weights(&settings, &[0, 1, 1, 0], 2), None);
+        let unbalanced = TrainingSettings {
+            balance_classes: false,
+            ..settings.clone()
+        };
+        assert_eq!(class_weights(&unbalanced, &[0, 0, 0, 1], 2), None);
+
+        // 20 photos of class 0 and 2 of class 1 that overlap (ten values say how much of class
+        // 1 a photo shows: class 0 from 0 to 0.95, class 1 0.5 and 1), in a run long and fast
+        // enough to fit them: a new photo halfway gets a higher probability of class 1 when
+        // the classes are balanced.
+        let embedding = |signal: f32| -> crate::embedding::Embedding {
+            (0..EMBEDDING_DIM)
+                .map(|d| if d < 10 { signal } else { 0.3 })
+                .collect::<Vec<f32>>()
+                .try_into()
+                .unwrap()
+        };
+        let examples: Vec<LabeledEmbedding> = (0..22)
+            .map(|i| LabeledEmbedding {
+                embedding: embedding(if i < 20 {
+                    i as f32 / 20.0
+                } else {
+                    (i - 19) as f32 / 2.0
+                }),
+                label: usize::from(i >= 20),
+            })
+            .collect();
+        let device = Device::flex();
+        let new_photos = [embedding(0.75)];
+        let class_1_probability = |settings: TrainingSettings| -> f32 {
+            let mut trainer = HeadTrainer::new(&examples, &[], &[], 2, settings, &device).unwrap();
+            while !trainer.is_finished() {
+                pollster::block_on(trainer.run_epoch()).unwrap();
+            }
+            let probabilities = pollster::block_on(crate::inference::classify(
+                &trainer.head(),
+                &new_photos,
+                &device,
+            ))
+            .unwrap();
+            probabilities.iter().map(|p| p[1]).sum::<f32>() / new_photos.len() as f32
+        };
+        let fitting = |balance_classes| TrainingSettings {
+            epochs: 200,
+            optimizer: OptimizerSettings {
+                learning_rate: 0.01,
+                ..OptimizerSettings::default()
+            },
+            balance_classes,
+            ..TrainingSettings::default()
+        };
+        let (balanced, plain) = (
+            class_1_probability(fitting(true)),
+            class_1_probability(fitting(false)),
+        );
+        assert!(
+            balanced > plain + 0.05,
+            "balanced {balanced} against {plain}"
         );
     }
 

@@ -35,6 +35,11 @@ pub struct TrainingSettings {
     /// Label smoothing of the training loss: the target gives `label_smoothing / classes` to
     /// every class and the rest to the true one.
     pub label_smoothing: f64,
+    /// Every class counts the same in the training loss, however many photos it has (each
+    /// photo's loss weighs the inverse of its class's count). Off in settings saved before it
+    /// existed, which trained without it.
+    #[serde(default)]
+    pub balance_classes: bool,
     /// How the weights are updated.
     pub optimizer: OptimizerSettings,
     /// Extra augmented views of each training photo.
@@ -125,6 +130,7 @@ impl Default for TrainingSettings {
             dropout: 0.2,
             patience: 0,
             label_smoothing: 0.0,
+            balance_classes: true,
             optimizer: OptimizerSettings::default(),
             augmentation: AugmentationSettings::default(),
             fine_tuning: FineTuningSettings::default(),

@@ -12,8 +12,8 @@
 
 use crate::backbone::{BackboneConfig, ConvBn, EfficientNetLite0, LowRank, MbConvBlock};
 use crate::head::{
-    ClassifierHead, EpochTrainer, HeadConfig, Progress, compute_error, dropout_mask, metrics_of,
-    optimizer, training_loss,
+    ClassifierHead, EpochTrainer, HeadConfig, Progress, class_weights, compute_error, dropout_mask,
+    metrics_of, optimizer, training_loss,
 };
 use crate::preprocess::SCRATCH_INPUT_SIZE;
 use crate::readback::{read_rows, read_values};
@@ -429,6 +429,8 @@ pub struct TuneTrainer {
     optimizer: ModuleOptimizer,
     learning_rates: ModuleLrScheduler,
     train: Examples,
+    /// The training loss's weight of each class (see [`class_weights`]).
+    class_weights: Option<Vec<f32>>,
     validation: Option<Examples>,
     /// The validation examples' indices, in the order of `validation`.
     validation_indices: Vec<usize>,
@@ -480,6 +482,11 @@ impl TuneTrainer {
             optimizer: optimizer(&settings.optimizer),
             learning_rates,
             train: Examples::pick(&prefix_outputs, labels, &train, &train_device),
+            class_weights: class_weights(
+                &settings,
+                &train.iter().map(|&i| labels[i]).collect::<Vec<_>>(),
+                num_classes,
+            ),
             validation: (!validation.is_empty())
                 .then(|| Examples::pick(&prefix_outputs, labels, validation, device)),
             validation_indices: validation.to_vec(),
@@ -579,7 +586,7 @@ impl TuneTrainer {
         let mut order: Vec<usize> = (0..self.train.len()).collect();
         order.shuffle(&mut self.rng);
         let device = self.train.labels.device();
-        let loss_fn = training_loss(&self.settings, &device);
+        let loss_fn = training_loss(&self.settings, self.class_weights.clone(), &device);
         for batch in order.chunks(self.settings.batch_size) {
             let indices = Tensor::<1, Int>::from_data(
                 TensorData::new(

@@ -17,6 +17,8 @@ weight-decay = Weight decay
 weight-decay-help = Pulls every weight a little towards zero each step: a simpler model that may overfit less.
 label-smoothing = Label smoothing
 label-smoothing-help = Trains towards e.g. 90% sure instead of 100%, so the model is less overconfident (0 to 0.5).
+balance-classes = Balance classes
+balance-classes-help = Every class counts the same in training, even one with many more photos than the others.
 patience = Early stopping
 patience-help = Stop when the validation loss has not improved for this many epochs, and keep the best epoch's weights (0 = off).
 validation-share = Validation share

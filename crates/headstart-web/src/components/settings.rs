@@ -15,6 +15,10 @@ pub fn Settings(props: &SettingsEditProps) -> Html {
     let optimizer = &settings.optimizer;
     let busy = props.state.training_busy();
     let on_edit = &props.on_edit;
+    let on_balance = on_edit.reform(|event: Event| -> SettingsEdit {
+        let on = checked(event);
+        Box::new(move |settings| settings.balance_classes = on)
+    });
     let on_optimizer = on_edit.reform(|event: Event| -> SettingsEdit {
         let kind = match selected(event).as_str() {
             "sgd" => OptimizerKind::SgdMomentum,
@@ -48,6 +52,11 @@ pub fn Settings(props: &SettingsEditProps) -> Html {
                     value={optimizer.weight_decay} step={0.001} disabled={busy} on_value={edit_with(on_edit, |s, v| s.optimizer.weight_decay = v)} />
                 <NumberSetting name="label_smoothing" label={tr!("label-smoothing")} help={tr!("label-smoothing-help")}
                     value={settings.label_smoothing} step={0.05} disabled={busy} on_value={edit_with(on_edit, |s, v| s.label_smoothing = v)} />
+                <label class="setting switch">
+                    <input type="checkbox" name="balance_classes" data-testid="balance-classes" checked={settings.balance_classes} disabled={busy} onchange={on_balance} />
+                    <span class="setting-name">{ tr!("balance-classes") }</span>
+                    <span class="setting-help">{ tr!("balance-classes-help") }</span>
+                </label>
                 <NumberSetting name="patience" label={tr!("patience")} help={tr!("patience-help")}
                     value={settings.patience as f64} step={1.0} disabled={busy} on_value={edit_with(on_edit, |s, v| s.patience = v as usize)} />
                 <NumberSetting name="validation_fraction" label={tr!("validation-share")} help={tr!("validation-share-help")}
