@@ -33,6 +33,11 @@ const TRAINER: usize = 0;
 /// and for the round's workers to be embedding at once when the clocks start.
 const WARM_UP_MS: u32 = 400;
 
+/// Milliseconds a new worker embeds alone before its round, while photo work goes on: WebKit
+/// optimizes a new worker's code for seconds, and its compiler threads take the cores (two
+/// workers finished 19–22 photos on the clock with a newcomer 0.4 s old, 31–50 a round later).
+const NEWCOMER_WARM_UP_MS: u32 = 3000;
+
 /// Milliseconds each worker of a timing round embeds on the clock (a photo takes 45–120 ms).
 /// The pool's rate is the photos they all finished on the clock over this time: a sum of each
 /// worker's own rate, each timed over its own stretch between its first and last photo, counted
@@ -67,7 +72,8 @@ impl PoolSize {
 }
 
 /// A round of timing: every worker that takes work, and the newest worker on trial, embed the
-/// same input at once. With a newcomer, the workers that take work are timed again first,
+/// same input at once. With a newcomer, the newcomer first warms up alone while photo work
+/// goes on ([`NEWCOMER_WARM_UP_MS`]), and the workers that take work are timed again first,
 /// without it: their last rate was measured while their code was new (WebKit optimizes a
 /// worker's code for seconds after it starts, and a pool of 4 on 2 cores grew against such a
 /// rate).
@@ -75,6 +81,8 @@ impl PoolSize {
 struct TimingRound {
     /// The worker on trial (none when the first worker is timed alone).
     newcomer: Option<usize>,
+    /// Whether the newcomer is warming up alone (photo work goes on meanwhile).
+    warming: bool,
     /// Whether the workers that take work are being timed again, without the newcomer.
     retiming: bool,
     /// Whether the requests have gone out: they wait until no photo is in flight.
@@ -520,6 +528,7 @@ impl<A: Clone + Default> Scheduler<A> {
             self.workers[index].on_trial = newcomer.is_some();
             self.sizing.round = Some(TimingRound {
                 newcomer,
+                warming: newcomer.is_some(),
                 retiming: newcomer.is_some(),
                 ..TimingRound::default()
             });
@@ -666,6 +675,9 @@ impl<A: Clone + Default> Scheduler<A> {
         let in_flight = self.workers.iter().any(|w| !w.photo_jobs.is_empty());
         let members = self.round_members();
         let round = self.sizing.round.as_mut()?;
+        if round.warming {
+            return None;
+        }
         if round.sent {
             return Some(Vec::new());
         }
@@ -687,9 +699,38 @@ impl<A: Clone + Default> Scheduler<A> {
         Some(members.into_iter().map(time).collect())
     }
 
+    /// The newcomer's request to warm up alone, once, when its round begins.
+    fn warm_up_post(&mut self) -> Option<Post<A>> {
+        let round = self
+            .sizing
+            .round
+            .as_mut()
+            .filter(|r| r.warming && !r.sent)?;
+        round.sent = true;
+        Some(Post {
+            worker: round.newcomer?,
+            request: Request::TimeEmbedding {
+                warm_up_ms: NEWCOMER_WARM_UP_MS,
+                timed_ms: 0,
+            },
+            attachment: A::default(),
+        })
+    }
+
     /// Worker `index` timed its embedding: once every worker of the round has, the newcomer
     /// joins the pool if it made embedding [`MIN_GAIN`] times faster, and is ended otherwise.
+    /// The newcomer's answer to its warm-up starts the round's timing.
     fn timed(&mut self, index: usize, photos_on_the_clock: Option<u32>) -> Vec<Command<A>> {
+        if let Some(round) = self
+            .sizing
+            .round
+            .as_mut()
+            .filter(|round| round.warming && round.newcomer == Some(index))
+        {
+            round.warming = false;
+            round.sent = false;
+            return self.pump_commands();
+        }
         let members = self.round_members();
         let Some(round) = self.sizing.round.as_mut().filter(|round| round.sent) else {
             return Vec::new();
@@ -757,10 +798,11 @@ impl<A: Clone + Default> Scheduler<A> {
 
     /// Hands queued photo jobs to workers with room for them.
     fn pump(&mut self) -> Vec<Post<A>> {
+        let mut posts: Vec<Post<A>> = self.warm_up_post().into_iter().collect();
         if let Some(timing) = self.timing_posts() {
-            return timing;
+            posts.extend(timing);
+            return posts;
         }
-        let mut posts = Vec::new();
         loop {
             let only_one = self.running() == 1;
             let training = self.training.is_some();
@@ -1200,6 +1242,29 @@ mod tests {
         pool.on_event(id, timed, None)
     }
 
+    /// Starts newcomer `id`, which is asked to warm up alone, and answers the warm-up: the
+    /// commands of both, the warm-up request left out.
+    fn start_warmed(pool: &mut Scheduler<Attached>, id: WorkerId) -> Commands {
+        let warm_up = Request::TimeEmbedding {
+            warm_up_ms: NEWCOMER_WARM_UP_MS,
+            timed_ms: 0,
+        };
+        let mut commands = start(pool, id);
+        let warming: Vec<usize> = posted(&commands)
+            .iter()
+            .filter(|post| post.request == warm_up)
+            .map(|post| post.worker)
+            .collect();
+        assert_eq!(warming, [id.index]);
+        commands
+            .retain(|command| !matches!(command, Command::Post(post) if post.request == warm_up));
+        let warmed = Event::EmbeddingTimed {
+            photos_on_the_clock: Some(0),
+        };
+        commands.extend(pool.on_event(id, warmed, None));
+        commands
+    }
+
     /// The workers sent a timing request.
     fn timing(commands: &[Command<Attached>]) -> Vec<usize> {
         let time = Request::TimeEmbedding {
@@ -1229,7 +1294,7 @@ mod tests {
         );
         // The second is on trial: the badge does not count it, the first is timed again alone
         // and then both at once, and a photo waits for the round.
-        let started = start(&mut pool, id(1, 0));
+        let started = start_warmed(&mut pool, id(1, 0));
         assert_eq!(reports(&started), [ready(1)]);
         assert_eq!(timing(&started), [0]);
         assert!(pool.send(embed(1), Some(1)).is_empty());
@@ -1248,7 +1313,7 @@ mod tests {
             }]
         );
         // The third's round waits for the photo in flight.
-        assert!(posted(&start(&mut pool, id(2, 0))).is_empty());
+        assert!(posted(&start_warmed(&mut pool, id(2, 0))).is_empty());
         assert_eq!(
             timing(&pool.on_event(id(0, 0), not_an_image(1), None)),
             [0, 1]
@@ -1280,11 +1345,38 @@ mod tests {
         timed(&mut pool, first.worker, 100.0);
         pool.send(train_way(1, Way::Finetune), None);
         // The newcomer waits on trial; the trainer, the only worker, takes photos.
-        assert!(posted(&start(&mut pool, id(1, 0))).is_empty());
+        assert!(posted(&start_warmed(&mut pool, id(1, 0))).is_empty());
         assert_eq!(destinations(&pool.send(embed(2), Some(2))), [(0, 2)]);
         pool.on_event(id(0, 0), not_an_image(2), None);
         let trained = pool.on_event(id(0, 0), Event::TrainingDiscarded { job: JobId(1) }, None);
         assert_eq!(timing(&trained), [0]);
+    }
+
+    #[test]
+    fn a_newcomer_warms_up_alone_while_photos_go_on_and_then_the_pool_is_timed() {
+        let (mut pool, first) =
+            Scheduler::<Attached>::new(PoolSize::UpTo(2), ComputeChoice::Cpu, false);
+        start(&mut pool, first.worker);
+        let grown = timed(&mut pool, first.worker, 100.0);
+        let started = start(&mut pool, spawns(&grown)[0].worker);
+        let warm_up = Request::TimeEmbedding {
+            warm_up_ms: NEWCOMER_WARM_UP_MS,
+            timed_ms: 0,
+        };
+        assert_eq!(
+            posted(&started)
+                .iter()
+                .map(|p| (p.worker, &p.request))
+                .collect::<Vec<_>>(),
+            [(1, &warm_up)]
+        );
+        // Photos go to the first worker meanwhile; the round waits for the one in flight.
+        assert_eq!(destinations(&pool.send(embed(1), Some(1))), [(0, 1)]);
+        let warmed = Event::EmbeddingTimed {
+            photos_on_the_clock: Some(0),
+        };
+        assert!(posted(&pool.on_event(id(1, 0), warmed, None)).is_empty());
+        assert_eq!(timing(&pool.on_event(id(0, 0), not_an_image(1), None)), [0]);
     }
 
     #[test]
@@ -1293,13 +1385,13 @@ mod tests {
             Scheduler::<Attached>::new(PoolSize::UpTo(4), ComputeChoice::Cpu, false);
         start(&mut pool, first.worker);
         let grown = timed(&mut pool, id(0, 0), 100.0);
-        start(&mut pool, spawns(&grown)[0].worker);
+        start_warmed(&mut pool, spawns(&grown)[0].worker);
         timed(&mut pool, id(0, 0), 100.0);
         timed(&mut pool, id(0, 0), 100.0);
         // The second worker's code is still new: 10 + 3.3 photos a second, 1.33 times one.
         let joined = timed(&mut pool, id(1, 0), 300.0);
         assert_eq!(reports(&joined), [ready(2)]);
-        start(&mut pool, spawns(&joined)[0].worker);
+        start_warmed(&mut pool, spawns(&joined)[0].worker);
         // Timed again, the two now embed 20 photos a second; with a third on two cores, 20
         // again, which is more than 1.15 times the 13.3 they had, but not the 20 they have.
         timed(&mut pool, id(0, 0), 100.0);
@@ -1495,7 +1587,7 @@ mod tests {
         assert_eq!(reports(&replaced), [on_cpu]);
         assert_eq!(timing(&replaced), [0]);
         let grown = timed(&mut pool, id(0, 1), 100.0);
-        start(&mut pool, spawns(&grown)[0].worker);
+        start_warmed(&mut pool, spawns(&grown)[0].worker);
         timed(&mut pool, id(0, 1), 100.0);
         timed(&mut pool, id(0, 1), 100.0);
         let joined = timed(&mut pool, id(1, 0), 100.0);
