@@ -687,7 +687,7 @@ fn train(cli: &Cli) -> Result<(), Failure> {
         };
         let accuracy = match (model.validation_accuracy(), model.fold_spread()) {
             (Some(mean), Some((_, spread))) => {
-                format!("{:.1}% ± {:.1}", mean * 100.0, spread * 100.0)
+                format!("{:.1}% ± {:.1}%", mean * 100.0, spread * 100.0)
             }
             (Some(accuracy), None) => format!("{:.1}%", accuracy * 100.0),
             (None, _) => "–".into(),
