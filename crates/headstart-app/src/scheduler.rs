@@ -56,10 +56,10 @@ pub enum PoolSize {
     /// This many (as a test or the `?workers=` parameter asks).
     Fixed(usize),
     /// At most this many, and only while each one more makes embedding faster: when a worker
-    /// has started, photo work pauses, the workers that take work embed the same made-up input
-    /// at once, then they and the new worker do, and the new worker stays only if the pool
-    /// then embeds [`MIN_GAIN`] times as many photos a second as without it; otherwise it is
-    /// ended and the pool stops growing.
+    /// has started, it embeds a made-up input alone while photo work goes on, then photo work
+    /// pauses, the workers that take work embed the same input at once, then they and the new
+    /// worker do, and the new worker stays only if the pool then embeds [`MIN_GAIN`] times as
+    /// many photos a second as without it; otherwise it is ended and the pool stops growing.
     UpTo(usize),
 }
 
@@ -81,15 +81,25 @@ impl PoolSize {
 struct TimingRound {
     /// The worker on trial (none when the first worker is timed alone).
     newcomer: Option<usize>,
-    /// Whether the newcomer is warming up alone (photo work goes on meanwhile).
-    warming: bool,
-    /// Whether the workers that take work are being timed again, without the newcomer.
-    retiming: bool,
+    /// Where the round is.
+    phase: Phase,
     /// Whether the requests have gone out: they wait until no photo is in flight.
     sent: bool,
     /// Photos each worker that answered finished on the clock, by slot (`None`: its network
     /// failed).
     answers: BTreeMap<usize, Option<u32>>,
+}
+
+/// The parts of a timing round, in order; a round without a newcomer has only the last.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The newcomer embeds alone while photo work goes on.
+    NewcomerWarmsUp,
+    /// The workers that take work are timed again, without the newcomer.
+    PoolTimedAgain,
+    /// Every worker that takes work and the newcomer are timed.
+    #[default]
+    AllTimed,
 }
 
 /// What the pool has learned of its size.
@@ -528,8 +538,11 @@ impl<A: Clone + Default> Scheduler<A> {
             self.workers[index].on_trial = newcomer.is_some();
             self.sizing.round = Some(TimingRound {
                 newcomer,
-                warming: newcomer.is_some(),
-                retiming: newcomer.is_some(),
+                phase: if newcomer.is_some() {
+                    Phase::NewcomerWarmsUp
+                } else {
+                    Phase::AllTimed
+                },
                 ..TimingRound::default()
             });
         }
@@ -660,7 +673,7 @@ impl<A: Clone + Default> Scheduler<A> {
             .sizing
             .round
             .as_ref()
-            .filter(|round| !round.retiming)
+            .filter(|round| round.phase == Phase::AllTimed)
             .and_then(|round| round.newcomer);
         (0..self.workers.len())
             .filter(|&index| self.workers[index].runs() || Some(index) == newcomer)
@@ -675,7 +688,7 @@ impl<A: Clone + Default> Scheduler<A> {
         let in_flight = self.workers.iter().any(|w| !w.photo_jobs.is_empty());
         let members = self.round_members();
         let round = self.sizing.round.as_mut()?;
-        if round.warming {
+        if round.phase == Phase::NewcomerWarmsUp {
             return None;
         }
         if round.sent {
@@ -705,7 +718,7 @@ impl<A: Clone + Default> Scheduler<A> {
             .sizing
             .round
             .as_mut()
-            .filter(|r| r.warming && !r.sent)?;
+            .filter(|r| r.phase == Phase::NewcomerWarmsUp && !r.sent)?;
         round.sent = true;
         Some(Post {
             worker: round.newcomer?,
@@ -721,13 +734,12 @@ impl<A: Clone + Default> Scheduler<A> {
     /// joins the pool if it made embedding [`MIN_GAIN`] times faster, and is ended otherwise.
     /// The newcomer's answer to its warm-up starts the round's timing.
     fn timed(&mut self, index: usize, photos_on_the_clock: Option<u32>) -> Vec<Command<A>> {
-        if let Some(round) = self
-            .sizing
-            .round
-            .as_mut()
-            .filter(|round| round.warming && round.newcomer == Some(index))
+        if let Some(round) =
+            self.sizing.round.as_mut().filter(|round| {
+                round.phase == Phase::NewcomerWarmsUp && round.newcomer == Some(index)
+            })
         {
-            round.warming = false;
+            round.phase = Phase::PoolTimedAgain;
             round.sent = false;
             return self.pump_commands();
         }
@@ -746,13 +758,13 @@ impl<A: Clone + Default> Scheduler<A> {
         // A worker whose network failed embeds nothing.
         let photos: u32 = round.answers.values().flatten().sum();
         let photos_per_second = f64::from(photos) * 1000.0 / f64::from(TIMED_MS);
-        if round.retiming {
+        if round.phase == Phase::PoolTimedAgain {
             // The pool as it is, timed again: its rate replaces the one it had, and the
             // newcomer's part of the round follows.
             if let Some(rate) = self.sizing.photos_per_second.last_mut() {
                 *rate = photos_per_second;
             }
-            round.retiming = false;
+            round.phase = Phase::AllTimed;
             round.sent = false;
             round.answers.clear();
             self.sizing.round = Some(round);

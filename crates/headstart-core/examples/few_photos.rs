@@ -164,8 +164,9 @@ fn main() {
     }
 }
 
-/// The table of splits with `large` photos of one class: balanced and plain test accuracy of the head with and
-/// without balancing, and of nearest centroid.
+/// The table of splits with `large` photos of one class: test accuracy as the mean over
+/// classes and over all test photos, of the head with and without balancing and of nearest
+/// centroid.
 fn imbalanced(set: &PhotoSetEmbeddings, large: usize, splits_per_size: u64, device: &Device) {
     let splits: Vec<ShotSplit> = (0..splits_per_size)
         .filter_map(|seed| imbalanced_split(&set.labels, large, SMALL_CLASS_SHOTS, seed))

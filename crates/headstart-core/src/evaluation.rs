@@ -13,10 +13,20 @@ impl ConfusionMatrix {
     /// Tallies predictions over `classes` classes; a prediction whose label or probabilities do
     /// not fit the classes is left out.
     pub fn new(classes: usize, predictions: &[ValidationPrediction]) -> Self {
+        let pairs = predictions
+            .iter()
+            .filter(|prediction| prediction.probabilities.len() == classes)
+            .map(|prediction| (prediction.label, prediction.predicted()));
+        Self::of_pairs(classes, pairs)
+    }
+
+    /// Tallies (true class, predicted class) pairs over `classes` classes; a pair that does
+    /// not fit the classes is left out.
+    pub fn of_pairs(classes: usize, pairs: impl IntoIterator<Item = (usize, usize)>) -> Self {
         let mut counts = vec![vec![0; classes]; classes];
-        for prediction in predictions {
-            if prediction.label < classes && prediction.probabilities.len() == classes {
-                counts[prediction.label][prediction.predicted()] += 1;
+        for (truth, predicted) in pairs {
+            if truth < classes && predicted < classes {
+                counts[truth][predicted] += 1;
             }
         }
         Self { counts }

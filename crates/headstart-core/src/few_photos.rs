@@ -5,6 +5,7 @@
 
 use crate::dataset::class_members;
 use crate::embedding::{EMBEDDING_DIM, Embedding, LabeledEmbedding};
+use crate::evaluation::ConfusionMatrix;
 use crate::head::{HeadTrainer, compute_error};
 use crate::inference::classify;
 use crate::neighbour_model::{NeighbourKind, NeighbourModel, unit};
@@ -163,19 +164,12 @@ pub fn mean_class_accuracy(
     split: &ShotSplit,
     predicted: &[usize],
 ) -> f32 {
-    let classes = set.classes();
-    let (mut right, mut tested) = (vec![0usize; classes], vec![0usize; classes]);
-    for (predicted, &i) in predicted.iter().zip(&split.test) {
-        tested[set.labels[i]] += 1;
-        right[set.labels[i]] += usize::from(*predicted == set.labels[i]);
-    }
-    let recalls: Vec<f32> = right
-        .iter()
-        .zip(&tested)
-        .filter(|(_, tested)| **tested > 0)
-        .map(|(right, tested)| *right as f32 / *tested as f32)
+    let truths = split.test.iter().map(|&i| set.labels[i]);
+    let matrix = ConfusionMatrix::of_pairs(set.classes(), truths.zip(predicted.iter().copied()));
+    let accuracies: Vec<f32> = (0..matrix.classes())
+        .filter_map(|class| matrix.class_accuracy(class))
         .collect();
-    recalls.iter().sum::<f32>() / recalls.len().max(1) as f32
+    accuracies.iter().sum::<f32>() / accuracies.len().max(1) as f32
 }
 
 /// The class `recipe`, trained on `split`'s training photos, gives each of its test photos.

@@ -359,8 +359,7 @@ impl HeadTrainer {
         let mean = mean_embedding(&train_examples);
         let start = centroid_start(&train_examples, &mean, num_classes);
         let head = ClassifierHead::from_weights(&start, &train_device).expect("the head's shape");
-        let mean = Tensor::<1>::from_data(TensorData::new(mean, [EMBEDDING_DIM]), device)
-            .reshape([1, EMBEDDING_DIM]);
+        let mean = Tensor::<2>::from_data(TensorData::new(mean, [1, EMBEDDING_DIM]), device);
         let mut train_tensors = ExampleTensors::new(&train_examples, &train_device);
         train_tensors.embeddings = train_tensors.embeddings - Tensor::from_inner(mean.clone());
         Ok(Self {
