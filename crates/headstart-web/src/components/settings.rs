@@ -52,9 +52,9 @@ pub fn Settings(props: &SettingsEditProps) -> Html {
                     value={optimizer.weight_decay} step={0.001} disabled={busy} on_value={edit_with(on_edit, |s, v| s.optimizer.weight_decay = v)} />
                 <NumberSetting name="label_smoothing" label={tr!("label-smoothing")} help={tr!("label-smoothing-help")}
                     value={settings.label_smoothing} step={0.05} disabled={busy} on_value={edit_with(on_edit, |s, v| s.label_smoothing = v)} />
-                <label class="setting switch">
-                    <input type="checkbox" name="balance_classes" data-testid="balance-classes" checked={settings.balance_classes} disabled={busy} onchange={on_balance} />
+                <label class="setting">
                     <span class="setting-name">{ tr!("balance-classes") }</span>
+                    <input type="checkbox" name="balance_classes" data-testid="balance-classes" checked={settings.balance_classes} disabled={busy} onchange={on_balance} />
                     <span class="setting-help">{ tr!("balance-classes-help") }</span>
                 </label>
                 <NumberSetting name="patience" label={tr!("patience")} help={tr!("patience-help")}
